@@ -1,0 +1,39 @@
+# The two commands of the README:
+#   make demo   the whole job on the built-in sample organisation (installs first)
+#   make test   lint, type-check and the full test suite, real LDAP servers included
+PYTHON ?= python3
+PIP := $(PYTHON) -m pip
+# Debian packages the integration tests start: OpenLDAP slapd and a Samba AD DC.
+SERVER_PACKAGES := slapd ldap-utils samba-ad-dc samba-ad-provision ldb-tools libldap2-dev libsasl2-dev
+
+.PHONY: demo test install install-dev servers lint typecheck
+
+demo: install
+	accessaudit demo --out accessaudit-demo
+
+install:
+	$(PIP) install -q -e .
+
+# System packages: installed when we are root with apt-get (CI, a fresh machine); elsewhere
+# the server tests skip with a reason unless CI=true.
+servers:
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  missing=""; for p in $(SERVER_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	  if [ -n "$$missing" ]; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  fi; \
+	else echo "not root or no apt-get: server tests will skip unless CI=true"; fi
+
+install-dev: servers
+	$(PIP) install -q -e '.[dev,fast-ldap]'
+
+lint:
+	ruff check src tests bench
+	ruff format --check src tests bench
+
+typecheck:
+	mypy
+
+test: install-dev lint typecheck
+	$(PYTHON) -m pytest

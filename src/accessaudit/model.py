@@ -1,0 +1,445 @@
+"""The normalised tables of a snapshot, as explicit schemas.
+
+Each table is a contract: its columns, their dtypes, which may be empty and which words are
+allowed. Connectors hand their rows to :meth:`TableSchema.conform`, which coerces the dtypes
+and reports every bad row (by source, file and line) in one :class:`~accessaudit.SourceError`
+whose ``failures`` DataFrame lists them all.
+
+>>> from accessaudit.model import TABLES
+>>> TABLES["accounts"].column_names[:3]
+('account_id', 'system', 'native_id')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from accessaudit.errors import SnapshotError, SourceError
+
+__all__ = [
+    "DERIVED_TABLES",
+    "RIGHTS",
+    "SCHEMA_VERSION",
+    "SENSITIVITIES",
+    "STORED_TABLES",
+    "TABLES",
+    "Column",
+    "TableSchema",
+]
+
+#: Bumped whenever a stored table changes shape; written into every snapshot manifest.
+SCHEMA_VERSION = 1
+
+#: Ordered from least to most; comparisons (``>= "confidential"``) work on these categoricals.
+SENSITIVITIES = ("public", "internal", "confidential", "restricted")
+RIGHTS = ("read", "write", "admin", "owner")
+
+Kind = Literal["str", "bool", "boolean", "datetime", "int", "category", "label"]
+
+_TRUE_WORDS = frozenset({"true", "yes", "y", "1", "t"})
+_FALSE_WORDS = frozenset({"false", "no", "n", "0", "f"})
+_MAX_FAILURES_IN_MESSAGE = 3
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: its name, kind of value, whether it may be empty, and allowed words."""
+
+    name: str
+    kind: Kind
+    required: bool = False
+    allowed: tuple[str, ...] | None = None
+    ordered: bool = False
+    default: object = None
+    description: str = ""
+
+    def dtype(self) -> Any:
+        """The pandas dtype a conformed column has."""
+        if self.kind == "str":
+            return pd.StringDtype(na_value=np.nan)
+        if self.kind == "bool":
+            return np.dtype(bool)
+        if self.kind == "boolean":
+            return pd.BooleanDtype()
+        if self.kind == "datetime":
+            return pd.DatetimeTZDtype("ns", "UTC")
+        if self.kind == "int":
+            return pd.Int64Dtype()
+        if self.kind == "label":
+            # Free-text values that repeat a lot (group paths): categorical keeps millions of
+            # rows cheap. Categories are whatever occurs, so dtype equality is by kind only.
+            return pd.CategoricalDtype()
+        return pd.CategoricalDtype(list(self.allowed or ()), ordered=self.ordered)
+
+
+@dataclass(frozen=True)
+class TableSchema:
+    """A snapshot table: columns, primary key and a line saying what one row is."""
+
+    name: str
+    row: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()
+    column_index: Mapping[str, Column] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "column_index", {c.name: c for c in self.columns})
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        """The columns in their stored order."""
+        return tuple(c.name for c in self.columns)
+
+    def empty(self) -> pd.DataFrame:
+        """A table with no rows and the right dtypes."""
+        return pd.DataFrame({c.name: pd.Series([], dtype=c.dtype()) for c in self.columns})
+
+    def conform(
+        self,
+        frame: pd.DataFrame,
+        *,
+        source: str | None = None,
+        origin: pd.Series | None = None,
+    ) -> pd.DataFrame:
+        """Return ``frame`` with exactly this table's columns, coerced to their dtypes.
+
+        Optional columns that are absent are added (empty, or their default); extra columns
+        are dropped. Every value that cannot be coerced, every empty required value, every word
+        outside a column's allowed set and every duplicate key is collected; if there is any,
+        one :class:`SourceError` names the first few and carries them all in ``failures``.
+
+        ``origin`` (same index as ``frame``) says where each row came from, e.g.
+        ``"hr.csv:14"``; without it rows are named by position.
+        """
+        if origin is None:
+            origin = pd.Series([f"row {i + 1}" for i in range(len(frame))], index=frame.index)
+        missing = [
+            c.name
+            for c in self.columns
+            if c.required and c.default is None and c.name not in frame.columns
+        ]
+        if missing:
+            raise SourceError(
+                f"{self.name}: missing required column(s) {', '.join(missing)}", source=source
+            )
+        out: dict[str, pd.Series] = {}
+        failures: list[pd.DataFrame] = []
+        for column in self.columns:
+            if column.name in frame.columns:
+                raw = frame[column.name]
+            else:
+                raw = pd.Series(column.default, index=frame.index, dtype=object)
+            coerced, bad = _coerce(raw, column)
+            if column.required:
+                bad = bad | (coerced.isna() & ~bad)
+            if bad.any():
+                failures.append(
+                    pd.DataFrame(
+                        {
+                            "location": origin[bad].astype(str).to_numpy(),
+                            "column": column.name,
+                            "value": raw[bad].astype(str).to_numpy(),
+                            "problem": np.where(
+                                raw[bad].isna().to_numpy(),
+                                "empty but required",
+                                _problem_text(column),
+                            ),
+                        }
+                    )
+                )
+            out[column.name] = coerced
+        result = pd.DataFrame(out, index=frame.index)
+        if self.key and len(result):
+            duplicated = result.duplicated(list(self.key), keep="first")
+            if duplicated.any():
+                failures.append(
+                    pd.DataFrame(
+                        {
+                            "location": origin[duplicated].astype(str).to_numpy(),
+                            "column": ",".join(self.key),
+                            "value": result.loc[duplicated, list(self.key)]
+                            .astype(str)
+                            .agg("/".join, axis=1)
+                            .to_numpy(),
+                            "problem": "duplicate key",
+                        }
+                    )
+                )
+        if failures:
+            table = pd.concat(failures, ignore_index=True)
+            shown = "; ".join(
+                f"{r.location}: {r.column} {r.problem} ({r.value!r})"
+                for r in table.head(_MAX_FAILURES_IN_MESSAGE).itertuples()
+            )
+            more = len(table) - _MAX_FAILURES_IN_MESSAGE
+            suffix = f"; and {more} more" if more > 0 else ""
+            raise SourceError(f"{self.name}: {shown}{suffix}", source=source, failures=table)
+        return result.reset_index(drop=True)
+
+    def restore(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Give categorical columns read back from Parquet their schema's categories again
+        (Parquet keeps the codes but not always the full, ordered category list)."""
+        restored = frame.copy(deep=False)
+        for column in self.columns:
+            if column.kind == "category" and column.name in restored.columns:
+                restored[column.name] = (
+                    restored[column.name].astype("string").astype(column.dtype())
+                )
+        return restored
+
+    def check(self, frame: pd.DataFrame) -> None:
+        """Raise :class:`SnapshotError` unless ``frame`` has exactly this table's columns and
+        dtypes (used on load, where data must already be conformed)."""
+        if tuple(frame.columns) != self.column_names:
+            raise SnapshotError(
+                f"table {self.name} has columns {list(frame.columns)}, "
+                f"expected {list(self.column_names)}"
+            )
+        for column in self.columns:
+            dtype = frame[column.name].dtype
+            if column.kind == "label" and isinstance(dtype, pd.CategoricalDtype):
+                continue
+            if dtype != column.dtype():
+                raise SnapshotError(
+                    f"table {self.name} column {column.name} has dtype "
+                    f"{frame[column.name].dtype}, expected {column.dtype()}"
+                )
+
+
+def _problem_text(column: Column) -> str:
+    if column.allowed is not None:
+        return f"is not one of {', '.join(column.allowed)}"
+    return {
+        "bool": "is not true/false",
+        "boolean": "is not true/false",
+        "datetime": "is not a date",
+        "int": "is not a whole number",
+    }.get(column.kind, "is not valid")
+
+
+def _coerce(raw: pd.Series, column: Column) -> tuple[pd.Series, pd.Series]:
+    """Coerce one column; return the coerced values and a mask of values that would not go."""
+    was_missing = raw.isna()
+    dtype = column.dtype()
+    if column.kind == "str":
+        coerced = raw.astype(dtype)
+        return coerced, pd.Series(False, index=raw.index)
+    if column.kind in ("bool", "boolean"):
+        if pd.api.types.is_bool_dtype(raw.dtype):
+            values = raw.astype("boolean")
+        else:
+            words = raw.astype("string").str.strip().str.lower()
+            values = pd.Series(pd.NA, index=raw.index, dtype="boolean")
+            values[words.isin(_TRUE_WORDS).fillna(False).astype(bool)] = True
+            values[words.isin(_FALSE_WORDS).fillna(False).astype(bool)] = False
+        bad = values.isna() & ~was_missing
+        if column.kind == "bool":
+            fill = bool(column.default) if column.default is not None else False
+            return values.fillna(fill).astype(bool), bad
+        return values, bad
+    if column.kind == "datetime":
+        if isinstance(raw.dtype, pd.DatetimeTZDtype):
+            coerced = raw.dt.tz_convert("UTC")
+        elif pd.api.types.is_datetime64_dtype(raw.dtype):
+            coerced = raw.dt.tz_localize("UTC")
+        else:
+            coerced = pd.to_datetime(raw, utc=True, errors="coerce", format="mixed")
+        coerced = coerced.astype(dtype)
+        return coerced, coerced.isna() & ~was_missing
+    if column.kind == "label":
+        coerced = raw if isinstance(raw.dtype, pd.CategoricalDtype) else raw.astype("category")
+        return coerced, pd.Series(False, index=raw.index)
+    if column.kind == "int":
+        numbers = pd.to_numeric(raw, errors="coerce")
+        bad = (numbers.isna() & ~was_missing) | (numbers.notna() & (numbers % 1 != 0))
+        return numbers.where(~bad).round().astype(dtype), bad
+    if raw.dtype == dtype:
+        return raw, pd.Series(False, index=raw.index)
+    words = raw.astype("string").str.strip().str.lower()
+    known = words.isin(column.allowed or ()).fillna(False).astype(bool)
+    coerced = pd.Series(pd.Categorical(words.where(known), dtype=dtype), index=raw.index)
+    return coerced, ~known & ~was_missing
+
+
+def _str(name: str, required: bool = False, description: str = "") -> Column:
+    return Column(name, "str", required=required, description=description)
+
+
+def _time(name: str, description: str = "") -> Column:
+    return Column(name, "datetime", description=description)
+
+
+def _enum(
+    name: str, allowed: tuple[str, ...], *, required: bool = True, ordered: bool = False
+) -> Column:
+    return Column(name, "category", required=required, allowed=allowed, ordered=ordered)
+
+
+PEOPLE = TableSchema(
+    "people",
+    "a person from HR",
+    (
+        _str("person_id", True, "employee id from HR"),
+        _str("name", True),
+        _str("email"),
+        _str("department"),
+        _str("title"),
+        _str("manager_id", description="person_id of the manager"),
+        _enum("status", ("active", "leave", "terminated")),
+        _enum("worker_type", ("employee", "contractor", "vendor")),
+        _time("start_date"),
+        _time("end_date"),
+        _str("system", True, "the HR source it came from"),
+    ),
+    key=("person_id",),
+)
+
+ACCOUNTS = TableSchema(
+    "accounts",
+    "an account in one system",
+    (
+        _str("account_id", True, "system:native-id, unique across the snapshot"),
+        _str("system", True, "the configured source name"),
+        _str("native_id", True, "the source's own identifier (objectSid, DN, object id)"),
+        _str("login", True, "sAMAccountName, uid or userPrincipalName as people type it"),
+        _str("display_name"),
+        _str("email"),
+        _str("upn"),
+        _str("employee_id", description="the employee id the source carries, if any"),
+        _str("department", description="the department the source carries, if any"),
+        _str("dn", description="distinguished name, for LDAP sources"),
+        _str("sid"),
+        _str("person_id", description="correlated HR person, empty when unmatched"),
+        _enum(
+            "correlated_by",
+            ("employee-id", "email", "upn", "owner-login", "manual", "unmatched"),
+            required=False,
+        ),
+        _enum("kind", ("user", "admin", "service", "guest", "shared")),
+        Column("enabled", "bool", required=True),
+        Column("locked", "boolean", description="locked out, where the source says"),
+        _time("expires", "account expiry date, empty for never"),
+        _time("created"),
+        _time("last_sign_in", "empty means never signed in (see last_sign_in_known)"),
+        Column(
+            "last_sign_in_known",
+            "bool",
+            default=True,
+            description="false where the source could not report sign-ins at all",
+        ),
+        _time("password_last_set"),
+        Column("password_never_expires", "bool", default=False),
+        Column("mfa", "boolean", description="MFA registered; empty where the source can't say"),
+    ),
+    key=("account_id",),
+)
+
+GROUPS = TableSchema(
+    "groups",
+    "a group or role",
+    (
+        _str("group_id", True, "system:native-id"),
+        _str("system", True),
+        _str("native_id", True),
+        _str("name", True),
+        _enum("kind", ("group", "directory-role", "app-role")),
+        Column("privileged", "bool", required=True, default=False),
+        _str("owner_id", description="account_id or person_id of the owner"),
+        _str("dn"),
+        _str("sid"),
+        _str("description"),
+    ),
+    key=("group_id",),
+)
+
+MEMBERSHIPS = TableSchema(
+    "memberships",
+    "a direct membership edge",
+    (
+        _str("group_id", True),
+        _str("member_id", True, "account_id or group_id; for unresolved members the raw value"),
+        _enum("member_type", ("account", "group", "unresolved")),
+        _enum("assignment", ("active", "eligible")),
+    ),
+    key=("group_id", "member_id", "assignment"),
+)
+
+RESOURCES = TableSchema(
+    "resources",
+    "a data store",
+    (
+        _str("resource_id", True, "system:name"),
+        _str("system", True),
+        _str("name", True),
+        _enum("type", ("share", "folder", "database", "site", "bucket", "app", "other")),
+        _str("path", description="UNC path, URL or connection string"),
+        _str("owner", description="the owner as the inventory wrote it"),
+        _str("owner_id", description="person_id of the owner"),
+        _enum("sensitivity", SENSITIVITIES, required=False, ordered=True),
+        _str("data_categories", description="';'-joined, sorted: pci;phi;pii"),
+        Column("retention_days", "int"),
+        _time("last_modified"),
+        _str("third_parties"),
+        Column("inventoried", "bool", required=True, default=True),
+    ),
+    key=("resource_id",),
+)
+
+GRANTS = TableSchema(
+    "grants",
+    "a permission on a resource",
+    (
+        _str("principal_id", True, "account_id or group_id; for unresolved, the raw identity"),
+        _enum("principal_type", ("account", "group", "unresolved")),
+        _str("resource_id", True),
+        _enum("right", RIGHTS, ordered=True),
+        Column("inherited", "bool", default=False),
+        Column("deny", "bool", default=False),
+        _str("path", description="the exact path or object the permission sits on"),
+        _str("system", True, "the source of the permission"),
+    ),
+)
+
+EFFECTIVE_MEMBERSHIPS = TableSchema(
+    "effective_memberships",
+    "an account in a group through any depth of nesting",
+    (
+        _str("account_id", True),
+        _str("group_id", True),
+        Column("depth", "int", required=True, description="1 = direct member"),
+        Column(
+            "path",
+            "label",
+            required=True,
+            description="group names from the account's direct group to this one",
+        ),
+        _enum("assignment", ("active", "eligible")),
+    ),
+    key=("account_id", "group_id"),
+)
+
+ACCESS = TableSchema(
+    "access",
+    "an account's effective right on a resource",
+    (
+        _str("account_id", True),
+        _str("resource_id", True),
+        _enum("right", RIGHTS, ordered=True),
+        Column("via", "label", required=True, description="'direct' or the granting group"),
+        Column("path", "label", required=True, description="how the right is held"),
+    ),
+    key=("account_id", "resource_id"),
+)
+
+#: Tables a snapshot stores, in the order connectors fill them.
+STORED_TABLES: Mapping[str, TableSchema] = {
+    t.name: t for t in (PEOPLE, ACCOUNTS, GROUPS, MEMBERSHIPS, RESOURCES, GRANTS)
+}
+#: Tables computed from the stored ones, never written by hand.
+DERIVED_TABLES: Mapping[str, TableSchema] = {t.name: t for t in (EFFECTIVE_MEMBERSHIPS, ACCESS)}
+TABLES: Mapping[str, TableSchema] = {**STORED_TABLES, **DERIVED_TABLES}

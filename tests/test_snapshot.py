@@ -1,0 +1,125 @@
+"""Snapshot save / load / verify: atomic, hashed, schema-checked."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from accessaudit import Snapshot, SnapshotError, SourceError, verify_snapshot
+from accessaudit.model import TABLES
+
+
+def _snapshot() -> Snapshot:
+    accounts = pd.DataFrame(
+        {
+            "account_id": ["corp:1", "corp:2"],
+            "system": "corp",
+            "native_id": ["1", "2"],
+            "login": ["alice", '=HYPERLINK("http://x")'],
+            "kind": "user",
+            "enabled": [True, False],
+            "last_sign_in": ["2026-10-01T08:00:00Z", None],
+            "mfa": [True, None],
+        }
+    )
+    people = pd.DataFrame(
+        {
+            "person_id": ["E1"],
+            "name": ["Zoë Ångström"],
+            "status": "active",
+            "worker_type": "employee",
+            "system": "hr",
+        }
+    )
+    return Snapshot.from_tables({"accounts": accounts, "people": people}, as_of="2026-11-21")
+
+
+def test_saved_snapshot_loads_back_identical(tmp_path: Path) -> None:
+    original = _snapshot()
+    original.save(tmp_path / "snap")
+    loaded = Snapshot.load(tmp_path / "snap")
+    for name in TABLES:
+        if name in original.tables:
+            pd.testing.assert_frame_equal(loaded.tables[name], original.tables[name])
+    assert loaded.as_of == original.as_of
+    assert loaded.snapshot_id is not None and len(loaded.snapshot_id) == 64
+
+
+def test_manifest_records_as_of_versions_rows_and_hashes(tmp_path: Path) -> None:
+    _snapshot().save(tmp_path / "snap")
+    manifest = json.loads((tmp_path / "snap" / "manifest.json").read_text())
+    assert manifest["as_of"].startswith("2026-11-21")
+    assert manifest["schema_version"] == 1
+    assert manifest["library_version"]
+    assert manifest["tables"]["accounts"]["rows"] == 2
+    assert len(manifest["tables"]["accounts"]["sha256"]) == 64
+
+
+@pytest.mark.parametrize("table", sorted(TABLES.keys() - {"effective_memberships", "access"}))
+def test_appending_a_byte_to_any_table_makes_verify_name_it(tmp_path: Path, table: str) -> None:
+    folder = _snapshot().save(tmp_path / "snap")
+    assert verify_snapshot(folder) == []
+    with (folder / f"{table}.parquet").open("ab") as stream:
+        stream.write(b"\0")
+    problems = verify_snapshot(folder)
+    assert len(problems) == 1 and problems[0].startswith(f"{table}.parquet:")
+    with pytest.raises(SnapshotError, match=f"{table}.parquet"):
+        Snapshot.load(folder)
+
+
+def test_a_stray_or_missing_file_is_reported(tmp_path: Path) -> None:
+    folder = _snapshot().save(tmp_path / "snap")
+    (folder / "notes.txt").write_text("hello")
+    (folder / "grants.parquet").unlink()
+    problems = verify_snapshot(folder)
+    assert any(p.startswith("grants.parquet: missing") for p in problems)
+    assert any(p.startswith("notes.txt: not listed") for p in problems)
+
+
+def test_save_replaces_an_old_snapshot_and_leaves_no_temporary_folders(tmp_path: Path) -> None:
+    _snapshot().save(tmp_path / "snap")
+    _snapshot().save(tmp_path / "snap")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["snap"]
+    assert verify_snapshot(tmp_path / "snap") == []
+
+
+def test_save_refuses_to_overwrite_a_folder_that_is_not_a_snapshot(tmp_path: Path) -> None:
+    (tmp_path / "report").mkdir()
+    (tmp_path / "report" / "important.xlsx").write_text("keep me")
+    with pytest.raises(SnapshotError, match="not a snapshot"):
+        _snapshot().save(tmp_path / "report")
+    assert (tmp_path / "report" / "important.xlsx").read_text() == "keep me"
+
+
+def test_a_failed_save_leaves_nothing_behind(tmp_path: Path) -> None:
+    snapshot = _snapshot()
+    snapshot._tables["accounts"] = snapshot.accounts.assign(bad=[object(), object()])
+    with pytest.raises(Exception, match=r".+"):
+        snapshot.save(tmp_path / "snap")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_from_tables_reports_every_bad_row_with_its_position() -> None:
+    bad = pd.DataFrame(
+        {
+            "person_id": ["E1", "E1", "E3"],
+            "name": ["a", "b", None],
+            "status": ["active", "gone", "leave"],
+            "worker_type": "employee",
+            "system": "hr",
+        }
+    )
+    with pytest.raises(SourceError) as caught:
+        Snapshot.from_tables({"people": bad}, as_of="2026-11-21")
+    failures = caught.value.failures
+    assert failures is not None
+    assert set(failures["problem"]) >= {"duplicate key", "empty but required"}
+    assert "row 2" in str(caught.value)
+
+
+def test_load_of_a_folder_without_manifest_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(SnapshotError, match="manifest.json is missing"):
+        Snapshot.load(tmp_path)
