@@ -29,11 +29,11 @@ install-dev: servers
 	$(PIP) install -q -e '.[dev,fast-ldap]'
 
 lint:
-	ruff check src tests bench
-	ruff format --check src tests bench
+	$(PYTHON) -m ruff check src tests $(wildcard bench)
+	$(PYTHON) -m ruff format --check src tests $(wildcard bench)
 
 typecheck:
-	mypy
+	$(PYTHON) -m mypy
 
 test: install-dev lint typecheck
 	$(PYTHON) -m pytest
