@@ -11,10 +11,12 @@ Nothing is written here: a failed source raises, and the caller has no snapshot 
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
+from tqdm import tqdm
 
 from accessaudit.config import AuditConfig
 from accessaudit.connectors import (
@@ -52,7 +54,9 @@ def collect(
         key=lambda s: protocol_phase(config.manifests[s.connector].protocol),
     )
     results: dict[str, SourceResult] = {}
-    for settings in ordered:
+    for settings in tqdm(
+        ordered, desc="sources", unit="source", disable=not progress, file=sys.stderr
+    ):
         manifest = config.manifests[settings.connector]
         logger.info("collecting %s (%s)", settings.name, settings.connector)
         context = CollectContext(
