@@ -1,0 +1,894 @@
+"""The ``ldap`` protocol: Active Directory and OpenLDAP, from an LDIF export or a live server.
+
+Both roads end in :func:`entries_to_result`, which turns directory entries into the
+``accounts``, ``groups`` and ``memberships`` tables. What each attribute means comes from the
+connector manifest (``connectors/active-directory.toml``, ``connectors/openldap.toml``), so a
+site whose employee id lives in ``extensionAttribute1`` edits a manifest, not this module.
+
+The transform streams: each entry appends to plain column lists, and every conversion that
+scales with the organisation (times, bit flags, DN matching, membership resolution) runs once,
+vectorised, at the end.
+
+>>> from pathlib import Path
+>>> import pandas as pd
+>>> from accessaudit.connectors import CollectContext, SourceSettings, find_manifests
+>>> settings = SourceSettings("corp", "active-directory", path=Path("tests/fixtures/ldif/ad.ldif"))
+>>> result = collect(settings, find_manifests()["active-directory"],
+...                  CollectContext(as_of=pd.Timestamp("2026-11-21", tz="UTC")))
+>>> sorted(result.tables)
+['accounts', 'groups', 'memberships']
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+import re
+import struct
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from accessaudit.connectors.base import CollectContext, Manifest, SourceResult, SourceSettings
+from accessaudit.connectors.ldif import read_ldif
+from accessaudit.errors import ConfigError, SourceError
+from accessaudit.model import TABLES
+
+__all__ = [
+    "DirectoryMapping",
+    "attributes_to_request",
+    "collect",
+    "entries_to_result",
+    "normalise_dn",
+    "sid_to_string",
+]
+
+logger = logging.getLogger("accessaudit.connectors.directory")
+
+DirectoryEntry = tuple[str, Mapping[str, list[bytes]], int]
+
+# Windows FILETIME: 100 ns ticks since 1601-01-01; 1970-01-01 is this many ticks later.
+_FILETIME_UNIX_EPOCH = 116_444_736_000_000_000
+_FILETIME_NEVER = 9_223_372_036_854_775_807
+# pandas stores nanoseconds in int64, so nothing after 2262-04-11 fits; an AD expiry that far
+# out (some tools write 30828-09-14) means "never" in every practical sense.
+_FILETIME_LAST = (int(pd.Timestamp.max.value) // 100) + _FILETIME_UNIX_EPOCH
+# ppolicy writes this impossible date when an administrator locks an account for good.
+_PERMANENT_LOCK = "000001010000Z"
+
+_UAC_ACCOUNTDISABLE = 0x2
+_UAC_LOCKOUT = 0x10
+_UAC_DONT_EXPIRE_PASSWORD = 0x10000
+_UAC_PASSWORD_EXPIRED = 0x800000
+
+_GENERALIZED_TIME = (
+    r"^(?P<y>\d{4})(?P<mo>\d{2})(?P<d>\d{2})(?P<h>\d{2})"
+    r"(?:(?P<mi>\d{2})(?:(?P<s>\d{2})(?:[.,](?P<f>\d{1,9}))?)?)?"
+    r"(?P<tz>Z|[+-]\d{2}(?:\d{2})?)?$"
+)
+_DOMAIN_SID = r"^(?P<domain>S-1-5-21-\d+-\d+-\d+)-(?P<rid>\d+)$"
+# Spaces around an unescaped comma are not part of any RDN value (RFC 4514 writers drop them).
+_DN_SEPARATOR = r"\s*(?<!\\),\s*"
+_SAMPLE = 10
+_TIME_FORMATS = ("filetime", "generalized")
+_FLAVOURS = ("active-directory", "openldap")
+_SINGLE_FIELDS = (
+    "login",
+    "upn",
+    "email",
+    "display_name",
+    "employee_id",
+    "department",
+    "user_account_control",
+    "account_control_computed",
+    "primary_group",
+    "locked_time",
+)
+_TIME_FIELDS = ("last_sign_in", "password_last_set", "expires", "created")
+_GROUP_FIELDS = ("group_name", "owner", "description", "admin_count")
+_KNOWN_FIELDS = frozenset(
+    (*_SINGLE_FIELDS, *_TIME_FIELDS, *_GROUP_FIELDS, "member", "member_of", "member_uid")
+)
+
+
+@dataclass(frozen=True)
+class DirectoryMapping:
+    """What a directory manifest says, checked and lower-cased once.
+
+    ``attributes`` maps a snapshot field (``login``, ``employee_id`` …) to the directory
+    attributes that feed it, lower-cased, in preference order.
+    """
+
+    file: Path
+    flavour: str
+    id_attribute: str
+    attributes: Mapping[str, tuple[str, ...]]
+    labels: Mapping[str, str]
+    formats: Mapping[str, str]
+    account_classes: frozenset[str]
+    service_classes: frozenset[str]
+    exclude_classes: frozenset[str]
+    group_classes: frozenset[str]
+    privileged_rids: frozenset[int]
+    privileged_sids: frozenset[str]
+    privileged_names: frozenset[str]
+    use_admin_count: bool
+    admin_patterns: tuple[str, ...]
+    admin_rids: frozenset[int]
+    service_patterns: tuple[str, ...]
+
+    @classmethod
+    def from_manifest(cls, manifest: Manifest) -> DirectoryMapping:
+        """Read and check a manifest of protocol ``ldap``; ConfigError naming the file if bad.
+
+        >>> from accessaudit.connectors import find_manifests
+        >>> DirectoryMapping.from_manifest(find_manifests()["openldap"]).attributes["login"]
+        ('uid',)
+        """
+        where = f"connector manifest {manifest.file}"
+        flavour = str(manifest.settings.get("flavour", ""))
+        if flavour not in _FLAVOURS:
+            raise ConfigError(f"{where}: flavour must be one of {', '.join(_FLAVOURS)}")
+        id_spelled = str(manifest.settings.get("id_attribute", ""))
+        id_attribute = id_spelled.lower()
+        if not id_attribute:
+            raise ConfigError(f"{where}: id_attribute is required (an SID attribute or 'dn')")
+        attributes: dict[str, tuple[str, ...]] = {}
+        labels: dict[str, str] = {}
+        for field, value in manifest.section("attributes").items():
+            if field not in _KNOWN_FIELDS:
+                known = ", ".join(sorted(_KNOWN_FIELDS))
+                raise ConfigError(f"{where}: [attributes] {field} is not one of {known}")
+            spelled = _names(value, f"{where}: [attributes] {field}", lower=False)
+            attributes[field] = tuple(name.lower() for name in spelled)
+            # Reports and messages name attributes as the manifest spells them.
+            labels.update({name.lower(): name for name in spelled})
+        if "login" not in attributes:
+            raise ConfigError(f"{where}: [attributes] login is required")
+        labels[id_attribute] = id_spelled
+        formats = {str(k): str(v) for k, v in manifest.section("formats").items()}
+        for field in (*_TIME_FIELDS, "locked_time"):
+            if field in attributes and formats.get(field) not in _TIME_FORMATS:
+                raise ConfigError(
+                    f"{where}: [formats] {field} must be one of {', '.join(_TIME_FORMATS)}"
+                )
+        objects = manifest.section("objects")
+        privileged = manifest.section("privileged")
+        kinds = manifest.section("kinds")
+        rids = _numbers(privileged.get("domain_rids", []), f"{where}: [privileged] domain_rids")
+        admin_rids = _numbers(kinds.get("admin_rids", []), f"{where}: [kinds] admin_rids")
+        return cls(
+            file=manifest.file,
+            flavour=flavour,
+            id_attribute=id_attribute,
+            attributes=attributes,
+            labels=labels,
+            formats=formats,
+            account_classes=_classes(objects, "accounts", where),
+            service_classes=_classes(objects, "service_accounts", where),
+            exclude_classes=_classes(objects, "exclude", where),
+            group_classes=_classes(objects, "groups", where),
+            privileged_rids=rids,
+            privileged_sids=frozenset(
+                s.upper() for s in _names(privileged.get("sids", []), f"{where}: sids", False)
+            ),
+            privileged_names=frozenset(_names(privileged.get("names", []), f"{where}: names")),
+            use_admin_count=bool(privileged.get("use_admin_count", False)),
+            admin_patterns=_names(kinds.get("admin_patterns", []), f"{where}: admin_patterns"),
+            admin_rids=admin_rids,
+            service_patterns=_names(
+                kinds.get("service_patterns", []), f"{where}: service_patterns"
+            ),
+        )
+
+    def names(self, field: str) -> tuple[str, ...]:
+        """The attributes feeding ``field``, empty when the manifest does not map it."""
+        return self.attributes.get(field, ())
+
+    def label(self, name: str) -> str:
+        """An attribute as the manifest spells it (``userAccountControl``)."""
+        return self.labels.get(name, name)
+
+
+def _names(value: object, where: str, lower: bool = True) -> tuple[str, ...]:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+        raise ConfigError(f"{where} must be a name or a list of names")
+    return tuple(i.lower() if lower else i for i in items if i)
+
+
+def _numbers(value: object, where: str) -> frozenset[int]:
+    if not isinstance(value, list) or not all(isinstance(i, int) for i in value):
+        raise ConfigError(f"{where} must be a list of whole numbers")
+    return frozenset(value)
+
+
+def _classes(objects: Mapping[str, Any], key: str, where: str) -> frozenset[str]:
+    return frozenset(_names(objects.get(key, []), f"{where}: [objects] {key}"))
+
+
+def attributes_to_request(manifest: Manifest) -> list[str]:
+    """The attributes a live search should ask for: ``[search] attributes`` when the manifest
+    lists them, otherwise every attribute it maps (plus ``objectClass`` and the id).
+
+    >>> from accessaudit.connectors import find_manifests
+    >>> "objectSid" in attributes_to_request(find_manifests()["active-directory"])
+    True
+    """
+    listed = manifest.section("search").get("attributes")
+    if listed:
+        return [str(a) for a in listed]
+    mapping = DirectoryMapping.from_manifest(manifest)
+    wanted = ["objectClass"]
+    if mapping.id_attribute != "dn":
+        wanted.append(mapping.id_attribute)
+    for names in mapping.attributes.values():
+        wanted.extend(names)
+    return list(dict.fromkeys(wanted))
+
+
+def sid_to_string(raw: bytes) -> str:
+    """A binary security identifier as its ``S-1-5-21-…`` text form.
+
+    Values that already are text (some tools export them so) pass through.
+
+    >>> sid_to_string(bytes.fromhex("01020000000000052000000020020000"))
+    'S-1-5-32-544'
+    """
+    if raw[:4] in (b"S-1-", b"s-1-"):
+        return raw.decode("ascii").upper()
+    if len(raw) < 8 or len(raw) != 8 + 4 * raw[1]:
+        raise ValueError(f"not a binary SID ({len(raw)} bytes)")
+    authority = int.from_bytes(raw[2:8], "big")
+    subauthorities = struct.unpack_from(f"<{raw[1]}I", raw, 8)
+    return "-".join(["S", str(raw[0]), str(authority), *map(str, subauthorities)])
+
+
+def normalise_dn(dns: pd.Series) -> pd.Series:
+    """DNs in the form used for matching and as OpenLDAP native ids: lower-case, no spaces
+    around the commas that separate RDNs (escaped commas inside a value are kept).
+
+    >>> normalise_dn(pd.Series(["CN=Alice, OU=Staff,DC=Example,DC=org"])).tolist()
+    ['cn=alice,ou=staff,dc=example,dc=org']
+    """
+    text = dns.astype(pd.StringDtype(na_value=np.nan)).str.strip().str.lower()
+    # The look-behind needs Python's re (slow, per value); most directories write no such
+    # spaces, so only the few DNs that have a space next to a comma pay for it.
+    spaced = (
+        (text.str.contains(", ", regex=False) | text.str.contains(" ,", regex=False))
+        .fillna(False)
+        .astype(bool)
+    )
+    if spaced.any():
+        text = text.copy()
+        text[spaced] = text[spaced].str.replace(_DN_SEPARATOR, ",", regex=True)
+    return text
+
+
+def collect(settings: SourceSettings, manifest: Manifest, context: CollectContext) -> SourceResult:
+    """Read one directory source: the LDIF export at ``settings.path``, or the live server.
+
+    The live road streams entries from :func:`accessaudit.connectors.ldap.read_entries`
+    through the same :func:`entries_to_result`, so both give identical tables; the live
+    connector's report (pages, retries …) is merged into the result's report.
+    """
+    if settings.path is not None:
+        path = settings.path
+        if not path.is_file():
+            raise SourceError("LDIF export not found", source=settings.name, location=str(path))
+        result = entries_to_result(
+            read_ldif(path, source=settings.name),
+            settings,
+            manifest,
+            context,
+            location=lambda line: f"{path}:{line}",
+        )
+        result.report["input"] = {"kind": "ldif", "file": str(path)}
+        return result
+    # Imported here so an LDIF-only audit never loads ldap3 or needs a server library.
+    from accessaudit.connectors.ldap import read_entries  # noqa: PLC0415
+
+    entries = read_entries(settings, manifest, context)
+    where = str(settings.option("url", settings.name))
+    result = entries_to_result(
+        entries, settings, manifest, context, location=lambda n: f"{where} entry {n}"
+    )
+    live_report: Mapping[str, Any] = getattr(entries, "report", {})
+    # Ours describes the tables and wins on a clash; the live report adds how they were read.
+    result.report = {**dict(live_report), **result.report}
+    result.report["input"] = {"kind": "live", "url": where}
+    return result
+
+
+def entries_to_result(
+    entries: Iterable[DirectoryEntry],
+    settings: SourceSettings,
+    manifest: Manifest,
+    context: CollectContext,
+    *,
+    location: Callable[[int], str],
+) -> SourceResult:
+    """Turn directory entries into conformed ``accounts``, ``groups`` and ``memberships``.
+
+    ``entries`` yields ``(dn, attributes, position)`` with attribute names lower-cased and
+    raw byte values (as :func:`~accessaudit.connectors.ldif.read_ldif` and the live connector
+    give them); ``location(position)`` names an entry in error messages (``corp.ldif:120``).
+    The report says what was read, skipped, unresolved and unreadable.
+    """
+    mapping = DirectoryMapping.from_manifest(manifest)
+    gather = _Gatherer(mapping, settings.name)
+    for dn, attributes, position in entries:
+        gather.add(dn, attributes, position, location)
+    return gather.finish(settings, manifest, location)
+
+
+class _Gatherer:
+    """Column lists filled while streaming; turned into tables once, at the end."""
+
+    def __init__(self, mapping: DirectoryMapping, source: str) -> None:
+        self.mapping = mapping
+        self.source = source
+        self.by_sid = mapping.id_attribute != "dn"
+        self.accounts: dict[str, list[Any]] = {"dn": [], "native_id": [], "position": []}
+        self.account_class: list[str] = []
+        for field in _SINGLE_FIELDS:
+            if field in mapping.attributes:
+                self.accounts[field] = []
+        for field in _TIME_FIELDS:
+            for name in mapping.names(field):
+                self.accounts[f"{field}:{name}"] = []
+        self.groups: dict[str, list[Any]] = {
+            "dn": [],
+            "native_id": [],
+            "position": [],
+            **{field: [] for field in _GROUP_FIELDS if field in mapping.attributes},
+        }
+        # Which column list each mapped attribute feeds, worked out once rather than per entry.
+        self.account_plan: list[tuple[list[Any], tuple[str, ...]]] = [
+            (self.accounts[field], mapping.attributes[field])
+            for field in _SINGLE_FIELDS
+            if field in mapping.attributes
+        ] + [
+            (self.accounts[f"{field}:{name}"], (name,))
+            for field in _TIME_FIELDS
+            for name in mapping.names(field)
+        ]
+        self.group_plan: list[tuple[list[Any], tuple[str, ...]]] = [
+            (self.groups[field], mapping.attributes[field])
+            for field in _GROUP_FIELDS
+            if field in mapping.attributes
+        ]
+        # Membership edges, by direction: (group DN, member DN), (member DN, group DN) and
+        # (group DN, uid); resolved against each other only when everything is read.
+        self.member_edges: tuple[list[str], list[str]] = ([], [])
+        self.member_of_edges: tuple[list[str], list[str]] = ([], [])
+        self.uid_edges: tuple[list[str], list[str]] = ([], [])
+        self.entries = 0
+        self.skipped: Counter[str] = Counter()
+
+    def add(
+        self,
+        dn: str,
+        attributes: Mapping[str, list[bytes]],
+        position: int,
+        location: Callable[[int], str],
+    ) -> None:
+        """Sort one entry into accounts, groups or skipped, and note its edges."""
+        self.entries += 1
+        mapping = self.mapping
+        classes = {v.decode("utf-8", "replace").lower() for v in attributes.get("objectclass", ())}
+        if not dn:
+            self.skipped["root DSE or empty DN"] += 1
+            return
+        if not classes:
+            self.skipped["no objectClass"] += 1
+            return
+        if classes & mapping.service_classes:
+            account_class = "service"
+        elif classes & mapping.exclude_classes:
+            self.skipped[f"objectClass {sorted(classes & mapping.exclude_classes)[0]}"] += 1
+            return
+        elif classes & mapping.account_classes:
+            account_class = ""
+        elif classes & mapping.group_classes:
+            account_class = "group"
+        else:
+            self.skipped["not an account or group"] += 1
+            return
+        native_id = None
+        if self.by_sid:
+            raw_id = attributes.get(mapping.id_attribute)
+            if not raw_id:
+                self.skipped[f"no {mapping.label(mapping.id_attribute)}"] += 1
+                return
+            try:
+                native_id = sid_to_string(raw_id[0])
+            except (ValueError, UnicodeDecodeError) as error:
+                raise SourceError(
+                    f"{mapping.label(mapping.id_attribute)} of {dn!r}: {error}",
+                    source=self.source,
+                    location=location(position),
+                ) from error
+        try:
+            if account_class == "group":
+                self._group(dn, native_id, attributes, position)
+            else:
+                if not _first(attributes, mapping.names("login")):
+                    self.skipped["no login attribute"] += 1
+                    return
+                self._account(dn, native_id, account_class, attributes, position)
+            for group_dn in _all(attributes, mapping.names("member_of")):
+                self.member_of_edges[0].append(dn)
+                self.member_of_edges[1].append(group_dn)
+        except UnicodeDecodeError as error:
+            raise SourceError(
+                f"an attribute of {dn!r} is not UTF-8 text: {error}",
+                source=self.source,
+                location=location(position),
+            ) from error
+
+    def _account(
+        self,
+        dn: str,
+        native_id: str | None,
+        account_class: str,
+        attributes: Mapping[str, list[bytes]],
+        position: int,
+    ) -> None:
+        columns = self.accounts
+        columns["dn"].append(dn)
+        columns["native_id"].append(native_id)
+        columns["position"].append(position)
+        self.account_class.append(account_class)
+        for column, names in self.account_plan:
+            column.append(_first(attributes, names))
+
+    def _group(
+        self,
+        dn: str,
+        native_id: str | None,
+        attributes: Mapping[str, list[bytes]],
+        position: int,
+    ) -> None:
+        columns = self.groups
+        columns["dn"].append(dn)
+        columns["native_id"].append(native_id)
+        columns["position"].append(position)
+        for column, names in self.group_plan:
+            column.append(_first(attributes, names))
+        members = _all(attributes, self.mapping.names("member"))
+        self.member_edges[0].extend([dn] * len(members))
+        self.member_edges[1].extend(members)
+        uids = _all(attributes, self.mapping.names("member_uid"))
+        self.uid_edges[0].extend([dn] * len(uids))
+        self.uid_edges[1].extend(uids)
+
+    def finish(
+        self, settings: SourceSettings, manifest: Manifest, location: Callable[[int], str]
+    ) -> SourceResult:
+        """Build, resolve and conform the three tables; write the report."""
+        report: dict[str, Any] = {
+            "connector": manifest.connector,
+            "flavour": self.mapping.flavour,
+            "entries": self.entries,
+            "mfa_known": False,
+        }
+        accounts = self._accounts_frame(report, location)
+        groups = self._groups_frame(accounts, report, location)
+        memberships = self._memberships_frame(accounts, groups, report)
+        report["skipped"] = dict(sorted(self.skipped.items()))
+        tables = {
+            "accounts": _conform("accounts", accounts, self.source),
+            "groups": _conform("groups", groups, self.source),
+            "memberships": TABLES["memberships"].conform(memberships, source=self.source),
+        }
+        logger.info(
+            "%s: %d accounts, %d groups, %d memberships",
+            self.source,
+            len(tables["accounts"]),
+            len(tables["groups"]),
+            len(tables["memberships"]),
+        )
+        return SourceResult(self.source, manifest.connector, tables, report)
+
+    def _accounts_frame(
+        self, report: dict[str, Any], location: Callable[[int], str]
+    ) -> pd.DataFrame:
+        mapping = self.mapping
+        raw = pd.DataFrame(self.accounts, dtype=object)
+        frame = pd.DataFrame(index=raw.index)
+        frame["position"] = raw["position"]
+        frame["dn"] = raw["dn"].astype(pd.StringDtype(na_value=np.nan))
+        frame["key"] = normalise_dn(frame["dn"])
+        native = frame["key"] if not self.by_sid else raw["native_id"].astype("string")
+        frame["native_id"] = native
+        frame["account_id"] = self.source + ":" + native
+        frame["system"] = self.source
+        if self.by_sid:
+            frame["sid"] = native
+        for field in ("login", "upn", "email", "display_name", "employee_id", "department"):
+            if field in raw:
+                frame[field] = raw[field]
+        for field in _TIME_FIELDS:
+            if mapping.names(field):
+                frame[field] = self._times(raw, field, location)
+        sign_in_values = sum(
+            int(raw[f"last_sign_in:{n}"].notna().sum()) for n in mapping.names("last_sign_in")
+        )
+        # A whole export without one sign-in value means the attributes were not exported or
+        # not kept (no lastbind overlay), not that nobody ever signed in: say "unknown" rather
+        # than let every account look unused.
+        known = sign_in_values > 0 or len(frame) == 0
+        frame["last_sign_in_known"] = known
+        report["last_sign_in_known"] = known
+        if not known:
+            names = "/".join(mapping.label(n) for n in mapping.names("last_sign_in"))
+            report.setdefault("warnings", []).append(
+                f"no account carries {names}: sign-ins are unknown, not 'never'"
+            )
+        frame["enabled"] = True
+        frame["locked"] = pd.Series(pd.NA, index=frame.index, dtype="boolean")
+        frame["password_never_expires"] = False
+        unreadable: dict[str, int] = {}
+        if "user_account_control" in raw:
+            self._account_control(raw, frame, report, unreadable, location)
+        if "locked_time" in raw:
+            locked_time = raw["locked_time"].astype(pd.StringDtype(na_value=np.nan)).str.strip()
+            permanent = (locked_time == _PERMANENT_LOCK).fillna(False).astype(bool)
+            present = locked_time.notna()
+            # ppolicy leaves no trace on an unlocked account, so absence means "not locked"
+            # only when the export carries operational attributes (createTimestamp) at all.
+            operational = (
+                frame["created"].notna()
+                if "created" in frame
+                else pd.Series(False, index=frame.index)
+            )
+            locked = frame["locked"].copy()
+            locked[operational] = False
+            locked[present] = True
+            frame["locked"] = locked
+            frame["enabled"] = frame["enabled"] & ~permanent
+            report["locked_permanently"] = int(permanent.sum())
+        report["unreadable_attributes"] = unreadable
+        frame["kind"] = self._kinds(frame, raw)
+        frame["origin"] = [location(p) for p in frame["position"]]
+        report["accounts"] = len(frame)
+        report["accounts_by_kind"] = {
+            str(k): int(v) for k, v in frame["kind"].value_counts().sort_index().items()
+        }
+        report["accounts_disabled"] = int((~frame["enabled"].astype(bool)).sum())
+        report["accounts_locked"] = int(frame["locked"].fillna(False).astype(bool).sum())
+        if "primary_group" in raw:
+            frame["primary_group"] = raw["primary_group"]
+        return frame
+
+    def _account_control(
+        self,
+        raw: pd.DataFrame,
+        frame: pd.DataFrame,
+        report: dict[str, Any],
+        unreadable: dict[str, int],
+        location: Callable[[int], str],
+    ) -> None:
+        """userAccountControl and its computed sibling → enabled, locked, never-expires."""
+        names = self.mapping.attributes
+        uac = self._integers(raw, "user_account_control", location)
+        # Absent or 0 means the bind account may not read it (no real account has UAC 0):
+        # keep the account, enabled as the conservative default, and say so in the report.
+        readable = uac.notna() & (uac != 0)
+        bits = uac.fillna(0).astype("int64")
+        unreadable_count = int((~readable).sum())
+        if unreadable_count:
+            unreadable[self.mapping.label(names["user_account_control"][0])] = unreadable_count
+        frame["enabled"] = ~readable | ((bits & _UAC_ACCOUNTDISABLE) == 0)
+        frame["password_never_expires"] = readable & ((bits & _UAC_DONT_EXPIRE_PASSWORD) != 0)
+        locked = frame["locked"].copy()
+        if "account_control_computed" in raw:
+            computed = self._integers(raw, "account_control_computed", location)
+            computed_bits = computed.fillna(0).astype("int64")
+            locked[computed.notna()] = False
+            locked[(computed_bits & _UAC_LOCKOUT) != 0] = True
+            report["password_expired"] = int(((computed_bits & _UAC_PASSWORD_EXPIRED) != 0).sum())
+        # AD hardly ever sets the LOCKOUT bit in the stored UAC, so its absence proves
+        # nothing; only a computed value (or the bit itself) makes "locked" known.
+        locked[(bits & _UAC_LOCKOUT) != 0] = True
+        frame["locked"] = locked
+
+    def _times(self, raw: pd.DataFrame, field: str, location: Callable[[int], str]) -> pd.Series:
+        """The latest of the attributes mapped to a time field, as UTC timestamps."""
+        parsed = []
+        for name in self.mapping.names(field):
+            values = raw[f"{field}:{name}"]
+            times = _convert_times(values, self.mapping.formats[field])
+            bad = values.notna() & times.isna() & ~_never(values, self.mapping.formats[field])
+            what = f"is not a {self.mapping.formats[field]} time"
+            self._refuse(bad, raw, values, f"{self.mapping.label(name)} {{!r}} {what}", location)
+            parsed.append(times)
+        return pd.concat(parsed, axis=1).max(axis=1).astype(pd.DatetimeTZDtype("ns", "UTC"))
+
+    def _integers(self, raw: pd.DataFrame, field: str, location: Callable[[int], str]) -> pd.Series:
+        values = raw[field]
+        numbers = pd.to_numeric(values, errors="coerce", dtype_backend="numpy_nullable")
+        label = self.mapping.label(self.mapping.attributes[field][0])
+        what = f"{label} {{!r}} is not a number"
+        self._refuse(values.notna() & numbers.isna(), raw, values, what, location)
+        return numbers.astype("Int64")
+
+    def _refuse(
+        self,
+        bad: pd.Series,
+        raw: pd.DataFrame,
+        values: pd.Series,
+        message: str,
+        location: Callable[[int], str],
+    ) -> None:
+        """Raise for the first bad value (``message`` formats it), naming its entry."""
+        flags = bad.to_numpy(dtype=bool)
+        if flags.any():
+            first = int(np.flatnonzero(flags)[0])
+            raise SourceError(
+                message.format(values.iloc[first]),
+                source=self.source,
+                location=location(int(raw["position"].iloc[first])),
+            )
+
+    def _kinds(self, frame: pd.DataFrame, raw: pd.DataFrame) -> pd.Series:
+        login = frame["login"].astype(pd.StringDtype(na_value=np.nan))
+        kind = pd.Series("user", index=frame.index, dtype=object)
+        admin = _glob_mask(login, self.mapping.admin_patterns)
+        if self.by_sid and self.mapping.admin_rids:
+            rid = frame["native_id"].str.upper().str.extract(_DOMAIN_SID)["rid"]
+            admin |= pd.to_numeric(rid, errors="coerce").isin(self.mapping.admin_rids)
+        service = _glob_mask(login, self.mapping.service_patterns)
+        service |= pd.Series(self.account_class, index=frame.index, dtype=object) == "service"
+        kind[admin] = "admin"
+        kind[service] = "service"
+        return kind
+
+    def _groups_frame(
+        self, accounts: pd.DataFrame, report: dict[str, Any], location: Callable[[int], str]
+    ) -> pd.DataFrame:
+        mapping = self.mapping
+        raw = pd.DataFrame(self.groups, dtype=object)
+        frame = pd.DataFrame(index=raw.index)
+        frame["position"] = raw["position"]
+        frame["dn"] = raw["dn"].astype(pd.StringDtype(na_value=np.nan))
+        frame["key"] = normalise_dn(frame["dn"])
+        native = frame["key"] if not self.by_sid else raw["native_id"].astype("string")
+        frame["native_id"] = native
+        frame["group_id"] = self.source + ":" + native
+        frame["system"] = self.source
+        frame["kind"] = "group"
+        if self.by_sid:
+            frame["sid"] = native
+        name = raw["group_name"] if "group_name" in raw else pd.Series(pd.NA, index=raw.index)
+        # A group without a readable name still needs one a person can read: its first RDN.
+        rdn = frame["dn"].str.extract(r"^[^=]+=((?:\\.|[^,\\])*)", expand=False)
+        frame["name"] = name.fillna(rdn)
+        if "description" in raw:
+            frame["description"] = raw["description"]
+        privileged = frame["name"].str.lower().isin(mapping.privileged_names).fillna(False)
+        if self.by_sid:
+            parts = frame["native_id"].str.upper().str.extract(_DOMAIN_SID)
+            rid = pd.to_numeric(parts["rid"], errors="coerce")
+            privileged |= rid.isin(mapping.privileged_rids) & parts["domain"].notna()
+            privileged |= frame["native_id"].str.upper().isin(mapping.privileged_sids)
+        if mapping.use_admin_count and "admin_count" in raw:
+            admin_count = pd.to_numeric(raw["admin_count"], errors="coerce")
+            privileged |= admin_count == 1
+        frame["privileged"] = privileged.fillna(False).astype(bool)
+        frame["owner_id"] = pd.Series(pd.NA, index=frame.index, dtype=object)
+        if "owner" in raw and len(frame):
+            owners = normalise_dn(raw["owner"])
+            index = _dn_index(accounts, frame)
+            resolved = owners.map(index["id"])
+            frame["owner_id"] = resolved
+            missing = owners.notna() & resolved.isna()
+            report["owners_unresolved"] = _sample(raw["owner"][missing])
+        frame["origin"] = [location(p) for p in frame["position"]]
+        report["groups"] = len(frame)
+        report["groups_privileged"] = int(frame["privileged"].sum())
+        return frame
+
+    def _memberships_frame(
+        self, accounts: pd.DataFrame, groups: pd.DataFrame, report: dict[str, Any]
+    ) -> pd.DataFrame:
+        index = _dn_index(accounts, groups)
+        group_ids = groups.set_index("key")["group_id"]
+        group_ids = group_ids[~group_ids.index.duplicated()]
+        by_dn = pd.concat(
+            [
+                pd.DataFrame({"group": self.member_edges[0], "member": self.member_edges[1]}),
+                pd.DataFrame({"group": self.member_of_edges[1], "member": self.member_of_edges[0]}),
+            ],
+            ignore_index=True,
+        ).astype(pd.StringDtype(na_value=np.nan))
+        by_dn["group_id"] = normalise_dn(by_dn["group"]).map(group_ids)
+        outside = by_dn["group_id"].isna()
+        # memberOf can name groups of other domains or outside the exported base: no group
+        # row to hang the edge on, so they are counted and shown, not kept.
+        report["groups_outside_export"] = _sample(by_dn.loc[outside, "group"])
+        by_dn = by_dn[~outside]
+        member_key = normalise_dn(by_dn["member"])
+        resolved = member_key.map(index["id"])
+        edges = pd.DataFrame(
+            {
+                "group_id": by_dn["group_id"],
+                "member_id": resolved.fillna(by_dn["member"]),
+                "member_type": member_key.map(index["type"]).fillna("unresolved"),
+                "match": resolved.fillna(member_key),
+            }
+        )
+        frames = [edges]
+        if self.uid_edges[0]:
+            frames.append(self._uid_edges(accounts, group_ids))
+        if "primary_group" in accounts:
+            frames.append(self._primary_group_edges(accounts, groups, report))
+        table = pd.concat(frames, ignore_index=True)
+        table = table.drop_duplicates(["group_id", "match"])
+        table = table.sort_values(["group_id", "member_id"], kind="stable", ignore_index=True)
+        table["assignment"] = "active"
+        unresolved = table["member_type"] == "unresolved"
+        report["memberships"] = len(table)
+        report["memberships_by_type"] = {
+            str(k): int(v) for k, v in table["member_type"].value_counts().sort_index().items()
+        }
+        report["unresolved_members"] = _sample(table.loc[unresolved, "member_id"])
+        report["foreign_security_principals"] = int(
+            table.loc[unresolved, "member_id"]
+            .str.contains(",CN=ForeignSecurityPrincipals,", case=False, regex=False)
+            .sum()
+        )
+        return table[["group_id", "member_id", "member_type", "assignment"]]
+
+    def _uid_edges(self, accounts: pd.DataFrame, group_ids: pd.Series) -> pd.DataFrame:
+        """posixGroup memberUid → the account with that login (ambiguous logins unresolved)."""
+        uids = pd.DataFrame({"group": self.uid_edges[0], "uid": self.uid_edges[1]}).astype(
+            pd.StringDtype(na_value=np.nan)
+        )
+        logins = accounts.drop_duplicates("login", keep=False).set_index("login")["account_id"]
+        group_id = normalise_dn(uids["group"]).map(group_ids)
+        resolved = uids["uid"].map(logins)
+        return pd.DataFrame(
+            {
+                "group_id": group_id,
+                "member_id": resolved.fillna("uid=" + uids["uid"]),
+                "member_type": np.where(resolved.notna(), "account", "unresolved"),
+                "match": resolved.fillna("uid=" + uids["uid"]),
+            }
+        )
+
+    def _primary_group_edges(
+        self, accounts: pd.DataFrame, groups: pd.DataFrame, report: dict[str, Any]
+    ) -> pd.DataFrame:
+        """primaryGroupID is a RID in the account's own domain; AD lists it nowhere else."""
+        rid = pd.to_numeric(accounts["primary_group"], errors="coerce").astype("Int64")
+        domain = accounts["native_id"].str.upper().str.extract(_DOMAIN_SID)["domain"]
+        group_id = self.source + ":" + domain + "-" + rid.astype("string")
+        has_rid = group_id.notna()
+        known = group_id.isin(groups["group_id"]).fillna(False).astype(bool)
+        report["primary_groups_outside_export"] = _sample(group_id[has_rid & ~known])
+        keep = has_rid & known
+        return pd.DataFrame(
+            {
+                "group_id": group_id[keep],
+                "member_id": accounts.loc[keep, "account_id"],
+                "member_type": "account",
+                "match": accounts.loc[keep, "account_id"],
+            }
+        )
+
+
+def _first(attributes: Mapping[str, list[bytes]], names: tuple[str, ...]) -> str | None:
+    for name in names:
+        values = attributes.get(name)
+        if values:
+            return values[0].decode("utf-8").strip()
+    return None
+
+
+def _all(attributes: Mapping[str, list[bytes]], names: tuple[str, ...]) -> list[str]:
+    if len(names) == 1:
+        return [v.decode("utf-8") for v in attributes.get(names[0], ())]
+    return [v.decode("utf-8") for name in names for v in attributes.get(name, ())]
+
+
+def _dn_index(accounts: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
+    """Normalised DN → (id, type) for every account and group in the export."""
+    index = pd.concat(
+        [
+            pd.DataFrame({"key": accounts["key"], "id": accounts["account_id"], "type": "account"}),
+            pd.DataFrame({"key": groups["key"], "id": groups["group_id"], "type": "group"}),
+        ],
+        ignore_index=True,
+    )
+    return index.drop_duplicates("key").set_index("key")
+
+
+def _never(values: pd.Series, form: str) -> pd.Series:
+    """Values that mean "never" rather than a bad time."""
+    if form == "filetime":
+        numbers = pd.to_numeric(values, errors="coerce")
+        return ((numbers == 0) | (numbers >= _FILETIME_LAST)).fillna(False).astype(bool)
+    return (values.astype("string").str.strip() == _PERMANENT_LOCK).fillna(False).astype(bool)
+
+
+def _convert_times(values: pd.Series, form: str) -> pd.Series:
+    """Raw directory times → UTC timestamps; never-values and bad values become NaT."""
+    text = values.astype(pd.StringDtype(na_value=np.nan)).str.strip()
+    if form == "filetime":
+        ticks = pd.to_numeric(text, errors="coerce", dtype_backend="numpy_nullable")
+        usable = ((ticks > 0) & (ticks < _FILETIME_LAST)).fillna(False).astype(bool)
+        micros = ((ticks - _FILETIME_UNIX_EPOCH) // 10).where(usable)
+        return pd.to_datetime(micros, unit="us", utc=True)
+    # Nearly every directory writes 20240131120000Z or 20240131120000.0Z: slice those with
+    # fast string kernels and leave only the rarer shapes to the general (slower) pattern.
+    common = text.str.fullmatch(r"\d{14}(?:\.\d{1,9})?Z").fillna(False).astype(bool)
+    iso = (
+        text.str.slice(0, 4)
+        + "-"
+        + text.str.slice(4, 6)
+        + "-"
+        + text.str.slice(6, 8)
+        + "T"
+        + text.str.slice(8, 10)
+        + ":"
+        + text.str.slice(10, 12)
+        + ":"
+        + text.str.slice(12, 14)
+        + text.str.slice(14, -1)
+        + "+00:00"
+    ).where(common)
+    rare = text.notna() & ~common
+    if rare.any():
+        iso[rare] = _generalized_iso(text[rare])
+    return pd.to_datetime(iso, utc=True, errors="coerce", format="ISO8601")
+
+
+def _generalized_iso(text: pd.Series) -> pd.Series:
+    """Any GeneralizedTime (optional minutes, seconds, fraction, offset) as ISO 8601 text."""
+    parts = text.str.extract(_GENERALIZED_TIME)
+    zone = parts["tz"].fillna("Z")
+    offset = zone.where(zone != "Z", "+00:00")
+    offset = offset.where(offset.str.len() != 3, offset + ":00")
+    offset = offset.where(offset.str.len() != 5, offset.str[:3] + ":" + offset.str[3:])
+    return (
+        parts["y"]
+        + "-"
+        + parts["mo"]
+        + "-"
+        + parts["d"]
+        + "T"
+        + parts["h"]
+        + ":"
+        + parts["mi"].fillna("00")
+        + ":"
+        + parts["s"].fillna("00")
+        + ("." + parts["f"]).fillna("")
+        + offset
+    )
+
+
+def _glob_mask(values: pd.Series, patterns: tuple[str, ...]) -> pd.Series:
+    if not patterns:
+        return pd.Series(False, index=values.index)
+    regex = "|".join(f"(?:{fnmatch.translate(p)})" for p in patterns)
+    return values.str.match(regex, flags=re.IGNORECASE).fillna(False).astype(bool)
+
+
+def _sample(values: pd.Series) -> dict[str, Any]:
+    """A count and the first few distinct values, sorted so reports do not depend on order."""
+    distinct = sorted(set(values.dropna().astype(str)))
+    return {"count": int(values.notna().sum()), "first": distinct[:_SAMPLE]}
+
+
+def _conform(table: str, frame: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Conform, then sort by key so a live read and an export of one directory are equal."""
+    schema = TABLES[table]
+    conformed = schema.conform(frame, source=source, origin=frame["origin"])
+    return conformed.sort_values(list(schema.key), kind="stable", ignore_index=True)

@@ -1,0 +1,169 @@
+"""The LDIF reader: what RFC 2849 exports contain, and every malformed input it must refuse."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import pytest
+
+from accessaudit.connectors.ldif import read_ldif
+from accessaudit.errors import SourceError
+
+FIXTURES = Path(__file__).parent / "fixtures" / "ldif"
+
+
+def _write(tmp_path: Path, text: str | bytes, name: str = "export.ldif") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode("utf-8") if isinstance(text, str) else text)
+    return path
+
+
+def test_ad_export_base64_dn_with_non_ascii_characters_is_decoded() -> None:
+    entries = {dn: (attributes, line) for dn, attributes, line in read_ldif(FIXTURES / "ad.ldif")}
+    dn = "CN=Jürgen Müller,OU=Staff,DC=corp,DC=example,DC=com"
+    assert dn in entries
+    attributes, _ = entries[dn]
+    assert attributes["displayname"] == ["Jürgen Müller".encode()]
+
+
+def test_folded_lines_are_joined_before_decoding() -> None:
+    entries = {dn: attributes for dn, attributes, _ in read_ldif(FIXTURES / "ad.ldif")}
+    jurgen = entries["CN=Jürgen Müller,OU=Staff,DC=corp,DC=example,DC=com"]
+    # objectSid is folded over two lines in the fixture; 28 bytes = a 5-subauthority SID.
+    assert len(jurgen["objectsid"][0]) == 28
+    helpdesk = entries["CN=Helpdesk,OU=Groups,DC=corp,DC=example,DC=com"]
+    assert (
+        b"CN=S-1-5-21-999-888-777-1105,CN=ForeignSecurityPrincipals,DC=corp,DC=example,DC=com"
+        in helpdesk["member"]
+    )
+
+
+def test_entries_report_the_line_they_start_on() -> None:
+    lines = {dn: line for dn, _, line in read_ldif(FIXTURES / "openldap.ldif")}
+    assert lines["dc=example,dc=org"] == 1
+    assert lines["uid=alice,ou=people,dc=example,dc=org"] == 12
+
+
+def test_attribute_names_are_lower_cased_and_options_stripped(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "dn: cn=big,dc=x\n"
+        "objectClass: group\n"
+        "member;range=0-1: cn=a,dc=x\n"
+        "member;range=0-1: cn=b,dc=x\n"
+        "member;range=2-*: cn=c,dc=x\n"
+        "userCertificate;binary:: AAEC\n",
+    )
+    [(_, attributes, _)] = list(read_ldif(path))
+    assert attributes["member"] == [b"cn=a,dc=x", b"cn=b,dc=x", b"cn=c,dc=x"]
+    assert attributes["usercertificate"] == [b"\x00\x01\x02"]
+    assert attributes["objectclass"] == [b"group"]
+
+
+def test_crlf_line_ends_and_utf8_bom_are_accepted(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        b"\xef\xbb\xbfversion: 1\r\n\r\ndn: cn=a,dc=x\r\ncn: a\r\n folded\r\n\r\n",
+    )
+    assert list(read_ldif(path)) == [("cn=a,dc=x", {"cn": [b"afolded"]}, 3)]
+
+
+def test_version_line_comments_and_folded_comments_are_skipped(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "version: 1\n"
+        "# a comment that is\n"
+        "  folded onto a second line: with a colon\n"
+        "dn: cn=a,dc=x\n"
+        "# inside an entry\n"
+        "cn: a\n",
+    )
+    assert list(read_ldif(path)) == [("cn=a,dc=x", {"cn": [b"a"]}, 4)]
+
+
+def test_ldifde_changetype_add_reads_as_an_entry(tmp_path: Path) -> None:
+    path = _write(tmp_path, "dn: cn=a,dc=x\nchangetype: add\nobjectClass: top\n")
+    assert list(read_ldif(path)) == [("cn=a,dc=x", {"objectclass": [b"top"]}, 1)]
+
+
+def test_ldapsearch_result_trailer_is_ignored(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "# extended LDIF\n#\n\ndn: cn=a,dc=x\ncn: a\n\n# search result\nsearch: 2\n"
+        "result: 0 Success\n\n# numResponses: 2\n",
+    )
+    assert [dn for dn, _, _ in read_ldif(path)] == ["cn=a,dc=x"]
+
+
+def test_plain_values_keep_inner_spaces_and_drop_the_separator_space(tmp_path: Path) -> None:
+    path = _write(tmp_path, "dn: cn=a,dc=x\ndescription:   two  words \ncn:a\n")
+    [(_, attributes, _)] = list(read_ldif(path))
+    assert attributes == {"description": [b"two  words "], "cn": [b"a"]}
+
+
+def test_reader_is_lazy_and_yields_entries_before_reading_the_rest(tmp_path: Path) -> None:
+    path = _write(tmp_path, "dn: cn=a,dc=x\ncn: a\n\nthis line is broken\n")
+    entries = read_ldif(path)
+    assert next(entries)[0] == "cn=a,dc=x"
+    with pytest.raises(SourceError, match=r"export\.ldif:4"):
+        next(entries)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "problem"),
+    [
+        pytest.param("dn: cn=a,dc=x\ncn a\n", 2, "no colon", id="line-without-colon"),
+        pytest.param("dn: cn=a,dc=x\ncn:: not*base64\n", 2, "bad base64", id="bad-base64"),
+        pytest.param(
+            "dn: cn=a,dc=x\nobjectSid:: AQUAAAAAAAUVAAAA3PTcO4M9\n K0aCi6Yo9A",
+            2,
+            "truncated",
+            id="truncated-inside-folded-base64",
+        ),
+        pytest.param(
+            "dn: cn=a,dc=x\nchangetype: modify\nreplace: cn\ncn: b\n-\n",
+            2,
+            "change record",
+            id="changetype-modify",
+        ),
+        pytest.param("dn: cn=a,dc=x\nchangetype: delete\n", 2, "change record", id="delete"),
+        pytest.param("dn: cn=a,dc=x\njpegPhoto:< file:///etc/passwd\n", 2, "URL", id="url-value"),
+        pytest.param(b"dn: cn=a,dc=x\ncn: caf\xe9\n", 2, "not UTF-8", id="non-utf8-plain-value"),
+        pytest.param(b"dn: cn=caf\xe9,dc=x\ncn: a\n", 1, "not UTF-8", id="non-utf8-dn"),
+        pytest.param("cn: a\ndn: cn=a,dc=x\n", 1, "must start with 'dn:'", id="no-dn"),
+        pytest.param("\n folded after blank\n", 2, "continuation", id="orphan-continuation"),
+        pytest.param("version: 2\n\ndn: cn=a\n", 1, "version", id="unsupported-version"),
+        pytest.param("dn: cn=a,dc=x\ncn: a\ndn: cn=b,dc=x\n", 3, "second 'dn:'", id="two-dns"),
+        pytest.param("dn: cn=a,dc=x\nc n: a\n", 2, "not an attribute name", id="bad-name"),
+    ],
+)
+def test_malformed_input_is_a_source_error_naming_file_and_line(
+    tmp_path: Path, text: str | bytes, line: int, problem: str
+) -> None:
+    path = _write(tmp_path, text, name="bad.ldif")
+    with pytest.raises(SourceError) as caught:
+        list(read_ldif(path, source="corp"))
+    message = str(caught.value)
+    assert f"bad.ldif:{line}" in message
+    assert problem in message
+    assert message.startswith("corp: ")
+    assert caught.value.location == f"{path}:{line}"
+
+
+def test_binary_base64_value_round_trips_exactly(tmp_path: Path) -> None:
+    raw = bytes(range(256))
+    encoded = base64.b64encode(raw).decode()
+    folded = "\n ".join(encoded[i : i + 60] for i in range(0, len(encoded), 60))
+    path = _write(tmp_path, f"dn: cn=a,dc=x\nblob:: {folded}\n")
+    [(_, attributes, _)] = list(read_ldif(path))
+    assert attributes["blob"] == [raw]
+
+
+def test_missing_file_is_a_source_error(tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match="cannot open"):
+        list(read_ldif(tmp_path / "absent.ldif"))
+
+
+def test_empty_file_yields_nothing(tmp_path: Path) -> None:
+    assert list(read_ldif(_write(tmp_path, ""))) == []
