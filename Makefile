@@ -3,13 +3,15 @@
 #   make test   lint, type-check and the full test suite, real LDAP servers included
 PYTHON ?= python3
 PIP := $(PYTHON) -m pip
-# Debian packages the integration tests start: OpenLDAP slapd and a Samba AD DC.
+# Debian packages the integration tests start: OpenLDAP slapd and a Samba AD DC. Their
+# system services are kept from starting: the tests start their own on 127.0.0.1, and Samba's
+# LDAP ports (389/636) must be free.
 SERVER_PACKAGES := slapd ldap-utils samba-ad-dc samba-ad-provision ldb-tools libldap2-dev libsasl2-dev
 
 .PHONY: demo test install install-dev servers lint typecheck
 
 demo: install
-	accessaudit demo --out accessaudit-demo
+	$(PYTHON) -m accessaudit demo --out accessaudit-demo
 
 install:
 	$(PIP) install -q -e .
@@ -21,8 +23,11 @@ servers:
 	  missing=""; for p in $(SERVER_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	  if [ -n "$$missing" ]; then \
 	    echo "installing:$$missing"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	    rm -f /usr/sbin/policy-rc.d; \
 	  fi; \
+	  for service in slapd samba-ad-dc; do service $$service stop >/dev/null 2>&1 || true; done; \
 	else echo "not root or no apt-get: server tests will skip unless CI=true"; fi
 
 install-dev: servers

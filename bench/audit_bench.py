@@ -1,0 +1,395 @@
+"""How fast, and in how much memory, the whole audit runs on a large organisation.
+
+Generates the sample organisation at benchmark size (``accessaudit.sample.generate_organisation``:
+200,000 people and their accounts, 20,000 groups nested up to 6 levels, 5,000,000 direct
+memberships), turns it into snapshot tables, saves it as a snapshot, then times each stage of
+an audit of the saved snapshot in one process:
+
+* ``load``          Snapshot.load (Parquet, hashes verified)
+* ``correlation``   identity.correlate_accounts (normally done once, at collection)
+* ``nesting``       effective memberships (any depth, cycles tolerated)
+* ``access``        effective access (account × resource)
+* one line per rule, then ``audit total`` (load + nesting + access + rules)
+* ``excel``         write_report of the whole result (not part of the target)
+
+Peak memory is the process's ru_maxrss after the audit (before Excel). Next to it, in a fresh
+subprocess of its own (so its peak memory is its own), a plain-pandas baseline on the same
+saved tables: string-key merges for nesting and for two rules (excess-privilege and
+peer-outlier), the way one would write them without integer codes.
+
+Finally, tracemalloc measures the peak Python allocation of a workbook whose Findings sheet
+has 100,000 rows (streamed, write-only) — memory, never timed in tests.
+
+    python bench/audit_bench.py                 # full size (target: audit < 20 s, < 6 GB)
+    python bench/audit_bench.py --scale 0.05    # a quick run
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+FULL = {"people": 200_000, "groups": 20_000, "memberships": 5_000_000, "nesting_depth": 6}
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory in MB.
+
+    VmHWM from /proc (Linux) belongs to this program image alone; ru_maxrss, the fallback,
+    survives exec and would show a child the parent's peak.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@contextmanager
+def stage(timings: dict[str, float], name: str) -> Iterator[None]:
+    started = time.perf_counter()
+    yield
+    timings[name] = time.perf_counter() - started
+    print(f"  {name:<28} {timings[name]:8.2f} s   (peak RSS {peak_rss_mb():,.0f} MB)", flush=True)
+
+
+# --- the organisation as snapshot tables --------------------------------------------------
+
+
+def _prefixed(values: pd.Series, prefix: str) -> pd.Series:
+    """``prefix + value`` computed on the categories only (millions of rows, few values)."""
+    cat = values.astype("category")
+    categories = prefix + cat.cat.categories.astype(str)
+    return pd.Series(pd.Categorical.from_codes(cat.cat.codes, categories=categories)).astype(str)
+
+
+def snapshot_tables(org: Any) -> dict[str, pd.DataFrame]:
+    """The generator's truth tables as stored snapshot tables (vectorised)."""
+    from accessaudit.model import TABLES
+
+    people = org.people.rename(columns={"employee_id": "person_id"}).assign(system="hr")
+    users = org.users
+    kind = users["kind"].replace({"builtin": "service", "gmsa": "service"})
+    accounts = pd.DataFrame(
+        {
+            "account_id": "corp:" + users["login"],
+            "system": "corp",
+            "native_id": users["sid"],
+            "login": users["login"],
+            "display_name": users["display_name"],
+            "email": users["email"],
+            "employee_id": users["employee_id"],
+            "department": users["department"],
+            "dn": users["dn"],
+            "sid": users["sid"],
+            "kind": kind,
+            "enabled": users["enabled"],
+            "created": users["created"],
+            "last_sign_in": users["last_logon"],
+            "password_last_set": users["pwd_last_set"],
+            "password_never_expires": users["password_never_expires"],
+        }
+    )
+    groups = pd.DataFrame(
+        {
+            "group_id": "corp:" + org.groups["name"],
+            "system": "corp",
+            "native_id": org.groups["sid"],
+            "name": org.groups["name"],
+            "kind": "group",
+            "privileged": org.groups["privileged"],
+            "dn": org.groups["dn"],
+            "sid": org.groups["sid"],
+        }
+    )
+    edges = org.memberships
+    member_type = edges["member_type"].map(
+        {"user": "account", "group": "group", "foreign": "unresolved"}
+    )
+    memberships = pd.DataFrame(
+        {
+            "group_id": _prefixed(edges["group"], "corp:"),
+            "member_id": _prefixed(edges["member"], "corp:"),
+            "member_type": member_type.astype(str),
+            "assignment": "active",
+        }
+    )
+    inventory = org.resources
+    resources = pd.DataFrame(
+        {
+            "resource_id": inventory["system"] + ":" + inventory["resource"],
+            "system": inventory["system"],
+            "name": inventory["resource"],
+            "type": inventory["type"],
+            "path": inventory["path"],
+            "owner": inventory["owner"],
+            "sensitivity": inventory["sensitivity"],
+            "data_categories": inventory["data_categories"],
+            "retention_days": inventory["retention_days"],
+            "last_modified": inventory["last_modified"],
+            "third_parties": inventory["third_parties"],
+        }
+    )
+    by_name = pd.Series(resources["resource_id"].to_numpy(), index=resources["name"])
+    grants = pd.DataFrame(
+        {
+            "principal_id": "corp:" + org.grants["principal"],
+            "principal_type": "group",
+            "resource_id": org.grants["resource"].map(by_name),
+            "right": org.grants["right"],
+            "system": "apps",
+        }
+    ).dropna(subset=["resource_id"])
+    frames = {
+        "people": people,
+        "accounts": accounts,
+        "groups": groups,
+        "memberships": memberships,
+        "resources": resources,
+        "grants": grants,
+    }
+    return {name: TABLES[name].conform(frame, source=name) for name, frame in frames.items()}
+
+
+# --- the plain-pandas baseline --------------------------------------------------------------
+
+
+def naive_nesting(groups: pd.DataFrame, memberships: pd.DataFrame, depth: int) -> pd.DataFrame:
+    """Account → group at any depth by repeated string merges, paths as Python strings."""
+    names = groups.set_index("group_id")["name"].astype(object)
+    direct = memberships[memberships["member_type"] == "account"][["member_id", "group_id"]]
+    direct = direct.rename(columns={"member_id": "account_id"}).astype(object)
+    direct["path"] = direct["group_id"].map(names)
+    nested = memberships[memberships["member_type"] == "group"][["member_id", "group_id"]]
+    nested = nested.rename(columns={"member_id": "child", "group_id": "parent"}).astype(object)
+    levels = [direct.assign(depth=1)]
+    frontier = direct
+    for level in range(2, depth + 2):
+        step = frontier.merge(nested, left_on="group_id", right_on="child")
+        if step.empty:
+            break
+        step = pd.DataFrame(
+            {
+                "account_id": step["account_id"],
+                "group_id": step["parent"],
+                "path": step["path"] + " > " + step["parent"].map(names),
+                "depth": level,
+            }
+        )
+        levels.append(step)
+        frontier = step
+    every = pd.concat(levels, ignore_index=True)
+    return every.sort_values("depth").drop_duplicates(["account_id", "group_id"])
+
+
+def naive_excess_privilege(
+    accounts: pd.DataFrame, groups: pd.DataFrame, effective: pd.DataFrame, approved: set[str]
+) -> pd.DataFrame:
+    joined = effective.merge(groups[["group_id", "name", "privileged"]], on="group_id").merge(
+        accounts[["account_id", "login", "enabled"]], on="account_id"
+    )
+    joined = joined[joined["privileged"] & joined["enabled"]]
+    key = joined["name"].astype(str) + "|" + joined["login"].astype(str)
+    return joined[~key.isin(approved)]
+
+
+def naive_peer_outlier(
+    people: pd.DataFrame, accounts: pd.DataFrame, effective: pd.DataFrame, share: float, size: int
+) -> pd.DataFrame:
+    held = (
+        effective.merge(accounts[["account_id", "person_id"]], on="account_id")
+        .merge(people[["person_id", "department"]], on="person_id")[
+            ["person_id", "department", "group_id"]
+        ]
+        .drop_duplicates()
+    )
+    department_size = people.groupby("department").size().rename("size")
+    holders = held.groupby(["department", "group_id"]).size().rename("holders")
+    held = held.join(holders, on=["department", "group_id"]).join(department_size, on="department")
+    held["share"] = (held["holders"] - 1) / (held["size"] - 1)
+    return held[(held["size"] >= size) & (held["share"] < share)]
+
+
+def run_baseline(folder: Path) -> dict[str, Any]:
+    """The baseline on a saved snapshot; run in its own process."""
+    from accessaudit.snapshot import Snapshot
+
+    timings: dict[str, float] = {}
+    snapshot = Snapshot.load(folder, verify=False)
+    tables = {n: f.astype(object) for n, f in snapshot.tables.items()}
+    with stage(timings, "baseline nesting (merge)"):
+        effective = naive_nesting(tables["groups"], tables["memberships"], 8)
+    with stage(timings, "baseline excess-privilege"):
+        naive_excess_privilege(tables["accounts"], tables["groups"], effective, set())
+    with stage(timings, "baseline peer-outlier"):
+        naive_peer_outlier(tables["people"], tables["accounts"], effective, 0.1, 5)
+    return {"timings": timings, "rows": len(effective), "peak_rss_mb": peak_rss_mb()}
+
+
+# --- the benchmark ------------------------------------------------------------------------
+
+
+def measure_streaming(result: Any, snapshot: Any, rows: int, folder: Path) -> dict[str, float]:
+    """Peak Python allocation (tracemalloc) writing a workbook with ``rows`` findings."""
+    from dataclasses import replace
+
+    from accessaudit.reports.excel import write_report
+
+    findings = result.findings
+    if len(findings) == 0:
+        return {}
+    repeat = -(-rows // len(findings))
+    big = pd.concat([findings] * repeat, ignore_index=True).head(rows)
+    big["finding_id"] = [f"{i:016x}" for i in range(len(big))]
+    big_result = replace(result, findings=big)
+    small = _small_snapshot(snapshot)
+    tracemalloc.start()
+    started = time.perf_counter()
+    write_report(folder / "streaming.xlsx", big_result, small)
+    seconds = time.perf_counter() - started
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    frame_mb = big.memory_usage(deep=True).sum() / 2**20
+    return {
+        "rows": rows,
+        "seconds": seconds,
+        "peak_mb": peak / 2**20,
+        "findings_frame_mb": frame_mb,
+    }
+
+
+def _small_snapshot(snapshot: Any) -> Any:
+    """A snapshot with the first 1,000 accounts, so the streaming test is about Findings."""
+    from accessaudit.snapshot import Snapshot
+
+    tables = dict(snapshot.tables)
+    tables["accounts"] = tables["accounts"].head(1000)
+    tables["memberships"] = tables["memberships"].head(0)
+    tables["grants"] = tables["grants"].head(0)
+    return Snapshot.from_tables(tables, as_of=snapshot.as_of)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0, help="fraction of the full size")
+    parser.add_argument("--no-excel", action="store_true", help="skip the Excel stages")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the pandas baseline")
+    parser.add_argument("--baseline-only", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--keep", type=Path, help="keep the snapshot and report in this folder")
+    args = parser.parse_args(argv)
+    if args.baseline_only:
+        print(json.dumps(run_baseline(args.baseline_only)))
+        return 0
+
+    from accessaudit.audit import run_audit
+    from accessaudit.identity import correlate_accounts
+    from accessaudit.policy import Policy
+    from accessaudit.rules import RULES
+    from accessaudit.rules._context import RuleContext
+    from accessaudit.sample import generate_organisation
+    from accessaudit.snapshot import Snapshot
+
+    size = {k: max(int(v * args.scale), 1) for k, v in FULL.items()}
+    size["nesting_depth"] = FULL["nesting_depth"]
+    size["people"] = max(size["people"], 300)
+    print(f"organisation: {size}", flush=True)
+    work = args.keep or Path(tempfile.mkdtemp(prefix="audit-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    setup: dict[str, float] = {}
+    with stage(setup, "generate (not audit)"):
+        org = generate_organisation(
+            size["people"],
+            groups=size["groups"],
+            memberships=size["memberships"],
+            nesting_depth=size["nesting_depth"],
+        )
+    with stage(setup, "conform tables (not audit)"):
+        tables = snapshot_tables(org)
+        policy = Policy.from_mapping(org.policy, origin="sample policy")
+    with stage(setup, "correlation"):
+        tables["accounts"], _ = correlate_accounts(
+            tables["accounts"], tables["people"],
+            service_patterns=policy.service_account_patterns,
+        )  # fmt: skip
+    with stage(setup, "save snapshot (not audit)"):
+        folder = Snapshot.from_tables(tables, as_of=org.as_of).save(work / "snapshot")
+    del tables, org
+
+    timings: dict[str, float] = {}
+    print("audit of the saved snapshot:", flush=True)
+    with stage(timings, "load"):
+        snapshot = Snapshot.load(folder)
+    counts = {name: len(frame) for name, frame in snapshot.tables.items()}
+    with stage(timings, "nesting"):
+        effective = snapshot.effective_memberships
+    with stage(timings, "access"):
+        access = snapshot.access
+    counts["effective_memberships"], counts["access"] = len(effective), len(access)
+    context = RuleContext(snapshot, policy, snapshot.as_of)
+    with stage(timings, "integer codes (shared)"):
+        _ = context.em_account, context.em_group, context.privileged_memberships
+    rule_times: dict[str, float] = {}
+    for rule_id, spec in RULES.items():
+        with stage(rule_times, f"rule {rule_id}"):
+            spec.function(context, policy, snapshot.as_of)
+    with stage(timings, "run_audit (all rules, fresh)"):
+        result = run_audit(snapshot, policy)
+    audit_total = (
+        timings["load"] + timings["nesting"] + timings["access"]
+        + timings["run_audit (all rules, fresh)"]
+    )  # fmt: skip
+    audit_peak = peak_rss_mb()
+    print(f"  {'audit total':<28} {audit_total:8.2f} s   (peak RSS {audit_peak:,.0f} MB)")
+    print(f"  findings: {len(result.findings):,}  tables: {counts}")
+
+    report: dict[str, Any] = {
+        "size": size,
+        "counts": counts,
+        "setup_seconds": setup,
+        "audit_seconds": timings,
+        "rule_seconds": rule_times,
+        "audit_total_seconds": audit_total,
+        "audit_peak_rss_mb": audit_peak,
+        "findings": len(result.findings),
+    }
+    if not args.no_excel:
+        excel: dict[str, float] = {}
+        with stage(excel, "excel (whole report)"):
+            from accessaudit.reports.excel import write_report
+
+            write_report(work / "report.xlsx", result, snapshot)
+        report["excel_seconds"] = excel["excel (whole report)"]
+        report["excel_streaming"] = measure_streaming(result, snapshot, 100_000, work)
+        print(f"  100,000-row Findings workbook: {report['excel_streaming']}")
+    if not args.no_baseline:
+        del snapshot, result, context, effective, access
+        print("plain-pandas baseline (own process):", flush=True)
+        child = subprocess.run(
+            [sys.executable, __file__, "--baseline-only", str(folder)],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        print(child.stdout.rsplit("\n", 2)[0])
+        report["baseline"] = json.loads(child.stdout.strip().splitlines()[-1])
+        ours = timings["nesting"]
+        theirs = report["baseline"]["timings"]["baseline nesting (merge)"]
+        print(f"  nesting: ours {ours:.2f} s vs merge baseline {theirs:.2f} s")
+    print(json.dumps(report, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,97 @@
+"""The ``accessaudit`` command: a thin layer over the Python API, made for cron.
+
+Exit status: 0 ran (and found nothing at or above ``--fail-on``), 1 findings at or above it
+(for ``verify``: a file whose hash does not match), 2 bad input or configuration — one clear
+line on stderr, nothing half-written. Logs and progress go to stderr; ``--format json`` puts
+only JSON on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Protocol, cast
+
+from accessaudit._version import __version__
+from accessaudit.errors import AccessAuditError
+
+__all__ = ["build_parser", "main"]
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_BAD_INPUT = 2
+
+#: Modules that each add one family of sub-commands (``register(subparsers)``).
+COMMAND_MODULES = (
+    "accessaudit.cli.core",
+    "accessaudit.cli.audit",
+    "accessaudit.cli.review",
+    "accessaudit.cli.diff",
+    "accessaudit.cli.scope",
+)
+
+
+class _CommandModule(Protocol):
+    def register(self, subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None: ...
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every sub-command."""
+    parser = argparse.ArgumentParser(
+        prog="accessaudit",
+        description="Access reviews and data-inventory audits: who can reach what, "
+        "who should not, and what is never used.",
+    )
+    parser.add_argument("--version", action="version", version=f"accessaudit {__version__}")
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more detail on stderr (-vv: debug)"
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        module = cast(_CommandModule, importlib.import_module(name))
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (the console script exits with it)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    with _command_logging(args.verbose):
+        try:
+            return int(args.handler(args))
+        except AccessAuditError as error:
+            print(f"accessaudit: error: {error}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        except BrokenPipeError:
+            # `accessaudit diff A B | head`: the reader left; that is not an error of ours.
+            sys.stderr.close()
+            return EXIT_OK
+        except KeyboardInterrupt:
+            print("accessaudit: interrupted; nothing was written", file=sys.stderr)
+            return 130
+
+
+@contextmanager
+def _command_logging(verbosity: int) -> Iterator[None]:
+    """The command line (an application) sends the library's log to stderr while a command
+    runs, and puts things back afterwards: ``main()`` is also called in-process by tests and
+    by tools that embed us, and must not leave handlers behind."""
+    level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logger = logging.getLogger("accessaudit")
+    saved = (list(logger.handlers), logger.level, logger.propagate)
+    logger.handlers[:] = [handler]
+    logger.setLevel(level)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.handlers[:] = saved[0]
+        logger.setLevel(saved[1])
+        logger.propagate = saved[2]

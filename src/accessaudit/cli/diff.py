@@ -1,0 +1,60 @@
+"""Sub-command ``diff OLD NEW``: what changed between two snapshots."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from tabulate import tabulate
+
+__all__ = ["register"]
+
+_SHOWN_ROWS = 20
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``accessaudit diff OLD NEW``."""
+    diff = subparsers.add_parser(
+        "diff",
+        help="accounts, memberships and access added, removed or changed between snapshots",
+    )
+    diff.add_argument("old", type=Path, metavar="OLD")
+    diff.add_argument("new", type=Path, metavar="NEW")
+    diff.add_argument("--format", choices=("table", "json"), default="table")
+    diff.add_argument("--excel", type=Path, metavar="FILE", help="also write a workbook")
+    diff.set_defaults(handler=_diff)
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from accessaudit.diff import diff_snapshots, write_diff_workbook
+    from accessaudit.snapshot import Snapshot
+
+    change = diff_snapshots(Snapshot.load(args.old), Snapshot.load(args.new))
+    if args.excel:
+        write_diff_workbook(change, args.excel)
+    if args.format == "json":
+        print(json.dumps(change.to_dict(), indent=2, default=str))
+        return 0
+    print(f"Changes from {change.old_as_of.date()} to {change.new_as_of.date()}")
+    summary = change.summary().astype(object)
+    print(
+        tabulate(
+            summary.where(summary.notna(), "").to_numpy().tolist(),
+            headers=[str(c) for c in summary.columns],
+        )
+    )
+    for name, table in change.tables().items():
+        if table.empty:
+            continue
+        print(f"\n{name} ({len(table)})")
+        shown = table.head(_SHOWN_ROWS).astype(object)
+        print(
+            tabulate(
+                shown.where(shown.notna(), "").to_numpy().tolist(),
+                headers=[str(c) for c in shown.columns],
+            )
+        )
+        if len(table) > _SHOWN_ROWS:
+            print(f"… and {len(table) - _SHOWN_ROWS} more (use --format json or --excel)")
+    return 0

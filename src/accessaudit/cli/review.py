@@ -1,0 +1,221 @@
+"""Sub-command ``review``: ``create``, ``collect``, ``status`` and ``remediate``.
+
+Exit status of ``review collect``: 0 every workbook read and every row valid; 1 problems were
+found (tampered, added or removed rows, unknown decision words, conflicts, missing comments,
+a workbook from another campaign) — each is printed with workbook, sheet and row, and every
+valid decision was still recorded; 2 no workbook could be read at all. ``review status
+--verify`` exits 1 when a revocation is still present in the new snapshot.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+from tabulate import tabulate
+
+from accessaudit.errors import ConfigError
+
+__all__ = ["register"]
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``accessaudit review create|collect|status|remediate``."""
+    review = subparsers.add_parser(
+        "review",
+        help="periodic access reviews: workbooks out, decisions in, remediation",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = review.add_subparsers(dest="review_command", metavar="STEP", required=True)
+
+    create = commands.add_parser("create", help="create a campaign: one workbook per reviewer")
+    create.add_argument("--config", type=Path, required=True, metavar="FILE")
+    create.add_argument(
+        "--snapshot", type=Path, metavar="DIR", help="a saved snapshot (default: collect now)"
+    )
+    create.add_argument("--by", choices=("manager", "owner"), required=True)
+    create.add_argument(
+        "--scope",
+        default="all",
+        metavar="privileged|sensitive|all|rule=ID",
+        help="which entitlements to review (default: all)",
+    )
+    create.add_argument("--deadline", metavar="DATE")
+    create.add_argument(
+        "--fallback-reviewer",
+        metavar="PERSON_ID|EMAIL",
+        help="reviews items with no manager/owner and items that would be self-reviewed",
+    )
+    create.add_argument("--out", type=Path, required=True, metavar="CAMPAIGN_DIR")
+    create.add_argument("--format", choices=("table", "json"), default="table")
+    create.set_defaults(handler=_create)
+
+    collect = commands.add_parser("collect", help="validate returned workbooks, log decisions")
+    collect.add_argument("campaign", type=Path, metavar="CAMPAIGN_DIR")
+    collect.add_argument(
+        "workbooks",
+        type=Path,
+        nargs="*",
+        metavar="WORKBOOK",
+        help="default: CAMPAIGN_DIR/returned/*.xlsx, else the sent workbooks",
+    )
+    collect.add_argument("--format", choices=("table", "json"), default="table")
+    collect.set_defaults(handler=_collect)
+
+    status = commands.add_parser("status", help="completion, overdue reviewers, rubber-stamps")
+    status.add_argument("campaign", type=Path, metavar="CAMPAIGN_DIR")
+    status.add_argument(
+        "--verify", type=Path, metavar="NEW_SNAPSHOT", help="check revocations were carried out"
+    )
+    status.add_argument("--as-of", metavar="DATE", help="judge deadlines on this date")
+    status.add_argument("--format", choices=("table", "json"), default="table")
+    status.set_defaults(handler=_status)
+
+    remediate = commands.add_parser(
+        "remediate", help="write LDIF / Graph / CSV removal plans (nothing is applied)"
+    )
+    remediate.add_argument("campaign", type=Path, metavar="CAMPAIGN_DIR")
+    remediate.add_argument("--out", type=Path, required=True, metavar="DIR")
+    remediate.set_defaults(handler=_remediate)
+
+
+def _date(option: str, value: str | None) -> pd.Timestamp | None:
+    if value is None:
+        return None
+    try:
+        stamp = pd.Timestamp(value)
+    except ValueError as error:
+        raise ConfigError(f"{option} {value!r} is not a date") from error
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def _create(args: argparse.Namespace) -> int:
+    from accessaudit.audit import run_audit
+    from accessaudit.collect import collect
+    from accessaudit.config import load_config
+    from accessaudit.review import create_campaign
+    from accessaudit.snapshot import Snapshot
+
+    config = load_config(args.config)
+    snapshot = Snapshot.load(args.snapshot) if args.snapshot else collect(config)
+    result = run_audit(snapshot, config.policy)
+    campaign = create_campaign(
+        snapshot,
+        config.policy,
+        result,
+        by=args.by,
+        scope=args.scope,
+        out=args.out,
+        deadline=_date("--deadline", args.deadline),
+        fallback_reviewer=args.fallback_reviewer,
+    )
+    if args.format == "json":
+        print(json.dumps({"folder": str(campaign.folder), **campaign.manifest}, indent=2))
+        return 0
+    manifest = campaign.manifest
+    print(
+        f"Campaign {campaign.id}: {manifest['items']} items "
+        f"({manifest['recommended_revoke']} recommended for revoke) "
+        f"for {len(manifest['reviewers'])} reviewers in {campaign.folder}"
+    )
+    print(
+        tabulate(
+            campaign.reviewers.to_numpy().tolist(),
+            headers=[str(c) for c in campaign.reviewers.columns],
+        )
+    )
+    if manifest.get("unassigned_items"):
+        print(
+            f"accessaudit: {manifest['unassigned_items']} item(s) have no manager/owner and "
+            "went to review-unassigned.xlsx; pass --fallback-reviewer to route them",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _collect(args: argparse.Namespace) -> int:
+    from accessaudit.review import collect_decisions, load_campaign
+
+    campaign = load_campaign(args.campaign)
+    result = collect_decisions(campaign, args.workbooks)
+    if args.format == "json":
+        print(
+            json.dumps(
+                {
+                    "campaign_id": campaign.id,
+                    "read": list(result.read),
+                    "unreadable": list(result.unreadable),
+                    "accepted": len(result.accepted),
+                    "logged": result.logged,
+                    "problems": result.problems.astype(object)
+                    .where(result.problems.notna(), None)
+                    .to_dict(orient="records"),
+                },
+                indent=2,
+                default=str,
+            )
+        )
+        return result.exit_status
+    print(
+        f"Campaign {campaign.id}: read {len(result.read)} workbook(s), accepted "
+        f"{len(result.accepted)} decision(s), {result.logged} new in {campaign.decisions_log.name}"
+    )
+    if len(result.problems):
+        table = result.problems.astype(object).where(result.problems.notna(), "")
+        print(f"{len(table)} problem(s):")
+        print(tabulate(table.to_numpy().tolist(), headers=[str(c) for c in table.columns]))
+    return result.exit_status
+
+
+def _status(args: argparse.Namespace) -> int:
+    from accessaudit.review import campaign_status, load_campaign
+    from accessaudit.snapshot import Snapshot
+
+    campaign = load_campaign(args.campaign)
+    verify = Snapshot.load(args.verify) if args.verify else None
+    status = campaign_status(campaign, as_of=_date("--as-of", args.as_of), verify=verify)
+    still = (
+        int((status.verification["status"] == "still present").sum())
+        if status.verification is not None
+        else 0
+    )
+    if args.format == "json":
+        print(json.dumps(status.to_dict(), indent=2, default=str))
+        return 1 if still else 0
+    deadline = status.deadline.date() if status.deadline is not None else "none"
+    print(
+        f"Campaign {status.campaign_id}: {status.decided} of {status.items} items decided "
+        f"({status.completion:.0%}); deadline {deadline}"
+    )
+    table = status.reviewers.drop(columns=["workbook"]).assign(
+        completion=lambda t: (t["completion"] * 100).round().astype(int).astype(str) + "%"
+    )
+    print(tabulate(table.to_numpy().tolist(), headers=[str(c) for c in table.columns]))
+    if status.verification is not None:
+        done = len(status.verification) - still
+        print(f"\nRevocations carried out: {done}; still present: {still}")
+        if len(status.verification):
+            print(
+                tabulate(
+                    status.verification.to_numpy().tolist(),
+                    headers=[str(c) for c in status.verification.columns],
+                )
+            )
+    return 1 if still else 0
+
+
+def _remediate(args: argparse.Namespace) -> int:
+    from accessaudit.review import load_campaign, write_remediation
+
+    plan = write_remediation(load_campaign(args.campaign), args.out)
+    print(
+        f"Remediation plan in {plan.folder} (nothing applied): {plan.ldif} LDAP removal(s) in "
+        f"{plan.files['ldif'].name}, {plan.graph} Graph request(s) in "
+        f"{plan.files['graph'].name}, {plan.manual} manual change(s) in "
+        f"{plan.files['manual'].name}"
+    )
+    return 0

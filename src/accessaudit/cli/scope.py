@@ -1,0 +1,63 @@
+"""Sub-command ``scope``: the blast radius of a compromised account or resource."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from tabulate import tabulate
+
+__all__ = ["register"]
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``accessaudit scope --account LOGIN | --resource NAME``."""
+    scope = subparsers.add_parser(
+        "scope",
+        help="what a compromised account reaches, or who reaches a resource; notification clocks",
+    )
+    scope.add_argument("--config", type=Path, required=True, metavar="FILE")
+    scope.add_argument(
+        "--snapshot", type=Path, metavar="DIR", help="a saved snapshot (default: collect now)"
+    )
+    subject = scope.add_mutually_exclusive_group(required=True)
+    subject.add_argument("--account", metavar="LOGIN")
+    subject.add_argument("--resource", metavar="NAME")
+    scope.add_argument("--format", choices=("table", "json"), default="table")
+    scope.set_defaults(handler=_scope)
+
+
+def _scope(args: argparse.Namespace) -> int:
+    from accessaudit.collect import collect
+    from accessaudit.config import load_config
+    from accessaudit.scope import breach_scope
+    from accessaudit.snapshot import Snapshot
+
+    snapshot = Snapshot.load(args.snapshot) if args.snapshot else collect(load_config(args.config))
+    result = breach_scope(snapshot, account=args.account, resource=args.resource)
+    if args.format == "json":
+        print(json.dumps(result.to_dict(), indent=2, default=str))
+        return 0
+    print(
+        f"Scope of {result.subject_type} {result.subject!r} as of {result.as_of.date()}: "
+        f"{len(result.accounts)} account(s), {result.resources['resource_id'].nunique()} "
+        f"resource(s), data categories: {', '.join(result.data_categories) or 'none'}"
+    )
+    columns = ["login", "resource", "right", "path", "sensitivity", "data_categories"]
+    reach = result.resources[columns].astype(object)
+    print(tabulate(reach.where(reach.notna(), "").to_numpy().tolist(), headers=columns))
+    if len(result.groups):
+        groups = result.groups[["name", "system", "privileged", "path"]].astype(object)
+        print("\nGroups:")
+        print(tabulate(groups.to_numpy().tolist(), headers=[str(c) for c in groups.columns]))
+    if len(result.notifications):
+        print("\nNotification clocks:")
+        clocks = result.notifications.astype(object)
+        print(
+            tabulate(
+                clocks.where(clocks.notna(), "").to_numpy().tolist(),
+                headers=[str(c) for c in clocks.columns],
+            )
+        )
+    return 0

@@ -1,0 +1,224 @@
+"""What changed between two snapshots: accounts, memberships, access.
+
+An auditor compares this quarter with the last: who got new privileged access, which accounts
+appeared or went away, whose right on a data store grew. :func:`diff_snapshots` answers with
+DataFrames, new privileged / sensitive access first.
+
+>>> change = diff_snapshots(Snapshot.load("q3"), Snapshot.load("q4"))  # doctest: +SKIP
+>>> change.memberships_added.head()                                      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+from openpyxl import Workbook
+
+from accessaudit.model import RIGHTS, SENSITIVITIES
+from accessaudit.reports._xlsx import atomic_save, write_frame
+
+if TYPE_CHECKING:
+    from accessaudit.snapshot import Snapshot
+
+__all__ = ["ACCOUNT_FIELDS_COMPARED", "SnapshotDiff", "diff_snapshots", "write_diff_workbook"]
+
+#: Account columns whose change is reported in ``accounts_changed``.
+ACCOUNT_FIELDS_COMPARED = ("enabled", "kind", "person_id", "login", "password_never_expires")
+
+_ACCOUNT_COLUMNS = ["account_id", "system", "login", "display_name", "kind", "enabled", "person_id"]
+
+
+@dataclass(frozen=True)
+class SnapshotDiff:
+    """The changes from ``old_as_of`` to ``new_as_of``, one DataFrame per kind of change.
+
+    ``accounts_changed`` has one row per changed field (``field``, ``old``, ``new``).
+    ``memberships_*`` come from the effective memberships (any nesting depth) and carry the
+    group's ``name`` and ``privileged``; ``access_*`` carry the resource name and sensitivity;
+    ``access_changed`` has ``old_right`` and ``new_right``. Added rows are sorted privileged /
+    most sensitive first.
+    """
+
+    old_as_of: pd.Timestamp
+    new_as_of: pd.Timestamp
+    accounts_added: pd.DataFrame
+    accounts_removed: pd.DataFrame
+    accounts_changed: pd.DataFrame
+    memberships_added: pd.DataFrame
+    memberships_removed: pd.DataFrame
+    access_added: pd.DataFrame
+    access_removed: pd.DataFrame
+    access_changed: pd.DataFrame
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every change table by name, in reading order."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if not f.name.endswith("as_of")}
+
+    def summary(self) -> pd.DataFrame:
+        """One row per change table with its row count (and privileged count where it applies)."""
+        rows = []
+        for name, table in self.tables().items():
+            privileged = int(table["privileged"].sum()) if "privileged" in table else None
+            rows.append({"change": name, "rows": len(table), "privileged": privileged})
+        summary = pd.DataFrame(rows)
+        summary["privileged"] = summary["privileged"].astype("Int64")
+        return summary
+
+    @property
+    def is_empty(self) -> bool:
+        """True when nothing changed."""
+        return all(table.empty for table in self.tables().values())
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict: dates as ISO text, empty values as null."""
+        out: dict[str, Any] = {
+            "old_as_of": self.old_as_of.isoformat(),
+            "new_as_of": self.new_as_of.isoformat(),
+        }
+        for name, table in self.tables().items():
+            out[name] = _records(table)
+        return out
+
+
+def diff_snapshots(old: Snapshot, new: Snapshot) -> SnapshotDiff:
+    """Compare two snapshots of the same organisation.
+
+    Accounts are matched on ``account_id``, memberships on (account, group), access on
+    (account, resource). Returns a :class:`SnapshotDiff`.
+
+    >>> diff_snapshots(q3, q4).summary()  # doctest: +SKIP
+    """
+    old_accounts = old.accounts[[*_ACCOUNT_COLUMNS, "password_never_expires"]]
+    new_accounts = new.accounts[[*_ACCOUNT_COLUMNS, "password_never_expires"]]
+    added = new_accounts[~new_accounts["account_id"].isin(old_accounts["account_id"])]
+    removed = old_accounts[~old_accounts["account_id"].isin(new_accounts["account_id"])]
+
+    both = old_accounts.merge(new_accounts, on="account_id", suffixes=("_old", "_new"))
+    changes = []
+    for column in ACCOUNT_FIELDS_COMPARED:
+        before = both[f"{column}_old"].astype(object)
+        after = both[f"{column}_new"].astype(object)
+        differs = ~((before == after) | (before.isna() & after.isna()))
+        part = both.loc[differs, ["account_id", "system_new", "login_new"]].rename(
+            columns={"system_new": "system", "login_new": "login"}
+        )
+        part = part.assign(field=column, old=before[differs], new=after[differs])
+        changes.append(part)
+    changed = pd.concat(changes, ignore_index=True).sort_values(["login", "field"])
+
+    m_added, m_removed = _set_difference(
+        _memberships(old), _memberships(new), ["account_id", "group_id"]
+    )
+    old_access, new_access = _access(old), _access(new)
+    a_added, a_removed = _set_difference(old_access, new_access, ["account_id", "resource_id"])
+    matched = old_access.merge(
+        new_access[["account_id", "resource_id", "right", "path"]],
+        on=["account_id", "resource_id"],
+        suffixes=("_old", "_new"),
+    )
+    a_changed = matched[matched["right_old"].astype(str) != matched["right_new"].astype(str)]
+    a_changed = a_changed.rename(columns={"right_old": "old_right", "right_new": "new_right"})
+    a_changed = a_changed.drop(columns=["path_old"]).rename(columns={"path_new": "path"})
+
+    return SnapshotDiff(
+        old_as_of=old.as_of,
+        new_as_of=new.as_of,
+        accounts_added=added.sort_values(["system", "login"]).reset_index(drop=True),
+        accounts_removed=removed.sort_values(["system", "login"]).reset_index(drop=True),
+        accounts_changed=changed.reset_index(drop=True),
+        memberships_added=_privileged_first(m_added, ["privileged"], ["login", "name"]),
+        memberships_removed=_privileged_first(m_removed, ["privileged"], ["login", "name"]),
+        access_added=_privileged_first(a_added, ["privileged", "sensitivity"], ["login"]),
+        access_removed=_privileged_first(a_removed, ["privileged", "sensitivity"], ["login"]),
+        access_changed=_privileged_first(a_changed, ["privileged", "sensitivity"], ["login"]),
+    )
+
+
+def _memberships(snapshot: Snapshot) -> pd.DataFrame:
+    table = snapshot.effective_memberships[["account_id", "group_id", "depth", "path"]]
+    table = table.merge(
+        snapshot.groups[["group_id", "name", "system", "privileged"]], on="group_id", how="left"
+    )
+    table = table.merge(snapshot.accounts[["account_id", "login"]], on="account_id", how="left")
+    table["privileged"] = table["privileged"].fillna(False).astype(bool)
+    return table[
+        ["account_id", "login", "group_id", "name", "system", "privileged", "depth", "path"]
+    ]
+
+
+def _access(snapshot: Snapshot) -> pd.DataFrame:
+    table = snapshot.access[["account_id", "resource_id", "right", "via", "path"]]
+    table = table.merge(
+        snapshot.resources[["resource_id", "name", "sensitivity", "data_categories"]].rename(
+            columns={"name": "resource"}
+        ),
+        on="resource_id",
+        how="left",
+    )
+    table = table.merge(snapshot.accounts[["account_id", "login"]], on="account_id", how="left")
+    # "Privileged" access to data: administering or owning it, or any right on a store
+    # classified confidential or above.
+    rights = pd.Categorical(table["right"].astype(str), categories=list(RIGHTS), ordered=True)
+    sensitivity = pd.Categorical(
+        table["sensitivity"].astype(object), categories=list(SENSITIVITIES), ordered=True
+    )
+    table["sensitivity"] = sensitivity
+    sensitive = pd.Series(sensitivity, index=table.index).fillna("public") >= "confidential"
+    table["privileged"] = (pd.Series(rights, index=table.index) >= "admin") | sensitive
+    return table[
+        [
+            "account_id",
+            "login",
+            "resource_id",
+            "resource",
+            "right",
+            "via",
+            "path",
+            "sensitivity",
+            "data_categories",
+            "privileged",
+        ]
+    ]
+
+
+def _set_difference(
+    old: pd.DataFrame, new: pd.DataFrame, key: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    old_keys = pd.MultiIndex.from_frame(old[key])
+    new_keys = pd.MultiIndex.from_frame(new[key])
+    return new[~new_keys.isin(old_keys)], old[~old_keys.isin(new_keys)]
+
+
+def _privileged_first(frame: pd.DataFrame, first: list[str], then: list[str]) -> pd.DataFrame:
+    order = [c for c in first + then if c in frame.columns]
+    ascending = [c not in first for c in order]
+    return frame.sort_values(order, ascending=ascending, na_position="last").reset_index(drop=True)
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    out = frame.copy()
+    for column in out.columns:
+        series = out[column]
+        if isinstance(series.dtype, pd.DatetimeTZDtype):
+            out[column] = series.map(lambda t: t.isoformat() if pd.notna(t) else None)
+        out[column] = out[column].astype(object).where(out[column].notna(), None)
+    return [{str(k): v for k, v in row.items()} for row in out.to_dict(orient="records")]
+
+
+def write_diff_workbook(change: SnapshotDiff, path: Path | str) -> Path:
+    """Write ``change`` as a workbook: a Summary sheet and one sheet per non-empty change
+    table (every source value as text, never a formula), saved atomically."""
+    book = Workbook(write_only=True)
+    summary = change.summary().assign(
+        old_as_of=change.old_as_of.isoformat(), new_as_of=change.new_as_of.isoformat()
+    )
+    write_frame(book.create_sheet("Summary"), summary)
+    for name, table in change.tables().items():
+        if len(table):
+            write_frame(book.create_sheet(name[:31]), table)
+    target = Path(path)
+    atomic_save(book, target)
+    return target

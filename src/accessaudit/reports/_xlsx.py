@@ -1,0 +1,295 @@
+"""Helpers for every workbook accessaudit writes (reports and review campaigns).
+
+Workbooks are written in openpyxl's write-only (streaming) mode so a 100,000-row sheet does not
+sit in memory as cell objects. Every value that came from a source is written as text Excel will
+not evaluate: a display name ``=HYPERLINK("http://…")`` stays visible text, never a formula.
+
+>>> from openpyxl import Workbook
+>>> book = Workbook(write_only=True)
+>>> sheet = book.create_sheet("Accounts")
+>>> start_sheet(sheet, [("login", 16), ("last sign-in", 18)])
+>>> sheet.append(header_row(sheet, ["login", "last sign-in"]))
+>>> sheet.append([text_cell(sheet, "=1+1"), date_cell(sheet, pd.Timestamp("2026-11-21"))])
+>>> finish_sheet(sheet, rows=1, columns=2)
+>>> atomic_save(book, Path(tempfile.mkdtemp()) / "accounts.xlsx")
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import math
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from accessaudit.errors import AccessAuditError
+
+__all__ = [
+    "DATE_FORMAT",
+    "SEVERITY_COLOURS",
+    "CellStyles",
+    "atomic_save",
+    "cell_value",
+    "date_cell",
+    "finish_sheet",
+    "header_row",
+    "rows_of",
+    "severity_cell",
+    "start_sheet",
+    "text_cell",
+    "write_frame",
+]
+
+DATE_FORMAT = "yyyy-mm-dd hh:mm"
+#: Fill colours (RGB hex) by severity; white text on the two darkest.
+SEVERITY_COLOURS: Mapping[str, str] = {
+    "critical": "C00000",
+    "high": "FF6600",
+    "medium": "FFC000",
+    "low": "FFF2CC",
+    "info": "DDEBF7",
+}
+_DARK = frozenset({"critical", "high"})
+_HEADER_FILL = PatternFill("solid", fgColor="1F3864")
+_HEADER_FONT = Font(bold=True, color="FFFFFF")
+# Values starting with these are formulas (or DDE) to some spreadsheet programs.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_MAX_CELL_TEXT = 32_767  # Excel's limit per cell
+
+
+def _clean(text: str) -> str:
+    """Drop control characters XML cannot hold and cut to Excel's cell limit."""
+    return str(ILLEGAL_CHARACTERS_RE.sub("", text))[:_MAX_CELL_TEXT]
+
+
+def text_cell(sheet: Any, value: object) -> WriteOnlyCell:
+    """A write-only cell that is always text (``data_type`` 's', written as an inline string).
+
+    Whatever ``value`` is — ``=HYPERLINK(...)``, ``+cmd``, ``@SUM`` — Excel shows it as typed
+    and never evaluates it.
+    """
+    cell = WriteOnlyCell(sheet)
+    # Set the value first (openpyxl would infer a formula from a leading '='), then force text.
+    cell.value = _clean(str(value))
+    cell.data_type = "s"
+    return cell
+
+
+def date_cell(sheet: Any, value: pd.Timestamp | dt.datetime | dt.date) -> WriteOnlyCell:
+    """A real Excel date (naive UTC; Excel has no time zones) shown as ``yyyy-mm-dd hh:mm``."""
+    cell = WriteOnlyCell(sheet, value=_excel_datetime(value))
+    cell.number_format = DATE_FORMAT
+    return cell
+
+
+def severity_cell(sheet: Any, severity: object) -> WriteOnlyCell:
+    """The severity word on its colour."""
+    word = str(severity)
+    cell = text_cell(sheet, word)
+    _severity_style(cell, word)
+    return cell
+
+
+class CellStyles:
+    """Fast styled cells for one workbook: dates and severity colours.
+
+    Setting a font, fill or number format on a cell makes openpyxl look the style up in the
+    workbook's tables (tens of microseconds a cell); here each style is looked up once, and
+    later cells copy the resulting style ids. Use one instance per workbook.
+    """
+
+    def __init__(self) -> None:
+        self._templates: dict[str, Any] = {}
+
+    def _apply(self, cell: WriteOnlyCell, key: str, setup: Callable[[WriteOnlyCell], None]) -> None:
+        template = self._templates.get(key)
+        if template is None:
+            setup(cell)
+            self._templates[key] = copy.copy(cell._style)
+        else:
+            cell._style = copy.copy(template)
+
+    def date(self, sheet: Any, value: object) -> WriteOnlyCell | None:
+        """Like :func:`date_cell`; empty values give an empty cell."""
+        if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+            return None
+        cell = WriteOnlyCell(sheet, value=_excel_datetime(value))
+        self._apply(cell, "date", _date_format)
+        return cell
+
+    def severity(self, sheet: Any, severity: object) -> WriteOnlyCell:
+        """Like :func:`severity_cell`."""
+        word = str(severity)
+        cell = text_cell(sheet, word)
+        self._apply(cell, f"severity:{word}", lambda c: _severity_style(c, word))
+        return cell
+
+    def value(self, sheet: Any, value: object) -> object:
+        """Like :func:`cell_value`, with fast date cells."""
+        if isinstance(value, pd.Timestamp | dt.datetime | dt.date):
+            return self.date(sheet, value)
+        return cell_value(sheet, value)
+
+
+def _date_format(cell: WriteOnlyCell) -> None:
+    cell.number_format = DATE_FORMAT
+
+
+def _severity_style(cell: WriteOnlyCell, word: str) -> None:
+    colour = SEVERITY_COLOURS.get(word)
+    if colour:
+        cell.fill = PatternFill("solid", fgColor=colour)
+        cell.font = Font(bold=True, color="FFFFFF" if word in _DARK else "000000")
+
+
+def _excel_datetime(value: object) -> dt.datetime:
+    """Naive UTC (Excel has no time zones)."""
+    stamp = pd.Timestamp(value)  # type: ignore[arg-type]
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert("UTC").tz_localize(None)
+    result: dt.datetime = stamp.to_pydatetime()
+    return result
+
+
+def header_row(sheet: Any, names: Sequence[str]) -> list[WriteOnlyCell]:
+    """Bold white-on-navy header cells."""
+    cells = []
+    for name in names:
+        cell = text_cell(sheet, name)
+        cell.font = _HEADER_FONT
+        cell.fill = _HEADER_FILL
+        cell.alignment = Alignment(vertical="center")
+        cells.append(cell)
+    return cells
+
+
+def cell_value(sheet: Any, value: object) -> object:
+    """Any value as something safe to append to a write-only sheet.
+
+    Empty values become blank cells; dates real dates; numbers and booleans stay numbers;
+    lists, tuples and dicts become readable text (JSON for dicts); every string that could be
+    read as a formula is forced to text. Plain strings pass through (openpyxl stores them as
+    strings), which keeps big sheets fast.
+    """
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, str):
+        if value.startswith(_FORMULA_STARTS):
+            return text_cell(sheet, value)
+        return _clean(value)
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, float | np.floating):
+        return None if math.isnan(value) else float(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, pd.Timestamp | dt.datetime | dt.date):
+        return date_cell(sheet, value)
+    if isinstance(value, Mapping):
+        return text_cell(sheet, json.dumps(value, default=_json_default, ensure_ascii=False))
+    if isinstance(value, list | tuple | set | frozenset | np.ndarray):
+        return text_cell(sheet, "; ".join(str(v) for v in value))
+    return text_cell(sheet, value)
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, pd.Timestamp | dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, set | frozenset | tuple | np.ndarray):
+        return list(value)
+    return str(value)
+
+
+def start_sheet(sheet: Any, columns: Sequence[tuple[str, float]]) -> None:
+    """Column widths and a frozen header row; call before the first row is appended
+    (write-only sheets write these ahead of the data)."""
+    for index, (_name, width) in enumerate(columns, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
+
+
+def finish_sheet(sheet: Any, *, rows: int, columns: int) -> None:
+    """An autofilter over the header and ``rows`` data rows."""
+    if columns:
+        sheet.auto_filter.ref = f"A1:{get_column_letter(columns)}{rows + 1}"
+
+
+def write_frame(
+    sheet: Any,
+    frame: pd.DataFrame,
+    widths: Mapping[str, float] | None = None,
+    special: Mapping[str, Callable[[Any, object], object]] | None = None,
+    styles: CellStyles | None = None,
+) -> None:
+    """Write ``frame`` as a sheet: header, widths, frozen header, autofilter.
+
+    ``special`` maps a column to a function ``(sheet, value) -> cell`` (e.g. severity colours);
+    other values go through :meth:`CellStyles.value`. Pass the workbook's ``styles`` to share
+    style look-ups between sheets.
+    """
+    widths = widths or {}
+    special = special or {}
+    styles = styles or CellStyles()
+    names = [str(c) for c in frame.columns]
+    start_sheet(
+        sheet,
+        [
+            (n, widths.get(n, _guess_width(frame[c])))
+            for n, c in zip(names, frame.columns, strict=True)
+        ],
+    )
+    sheet.append(header_row(sheet, names))
+    makers = [special.get(n, styles.value) for n in names]
+    for values in rows_of(frame):
+        sheet.append([make(sheet, v) for make, v in zip(makers, values, strict=True)])
+    finish_sheet(sheet, rows=len(frame), columns=len(names))
+
+
+def _guess_width(column: pd.Series) -> float:
+    """A width from the header and the first rows: wide enough to read, never huge."""
+    sample = column.head(200).astype(object).dropna().astype(str)
+    longest = int(sample.str.len().max()) if len(sample) else 0
+    return float(min(max(longest, len(str(column.name)), 8) + 2, 60))
+
+
+def atomic_save(book: Any, path: Path) -> None:
+    """Save ``book`` to a temporary file beside ``path`` and rename it into place, so ``path``
+    is either the old file or the complete new one — never half-written. A file-system error
+    is an :class:`AccessAuditError` naming the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    try:
+        book.save(temporary)
+        os.replace(temporary, path)
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        raise AccessAuditError(
+            f"cannot write workbook {path}: {error.strerror or error}"
+        ) from error
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def rows_of(frame: pd.DataFrame) -> Iterable[tuple[object, ...]]:
+    """The rows of ``frame`` as plain tuples (object values), column order kept."""
+    return zip(*(frame[c].astype(object).tolist() for c in frame.columns), strict=True)

@@ -1,0 +1,197 @@
+"""The Excel report: Summary, Findings, one sheet per rule that fired, Accounts and Access.
+
+Streamed (openpyxl write-only), so a 100,000-row Findings sheet stays small in memory, and
+saved atomically: the file at ``path`` is the old one or the complete new one. Every value from
+a source is written as text Excel will not evaluate; dates are real Excel dates (UTC).
+
+>>> write_report(Path("report.xlsx"), result, snapshot)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+
+from accessaudit.audit import AuditResult
+from accessaudit.reports._xlsx import (
+    CellStyles,
+    atomic_save,
+    cell_value,
+    text_cell,
+    write_frame,
+)
+from accessaudit.rules import RULES
+from accessaudit.snapshot import Snapshot
+
+__all__ = ["EXCEL_MAX_ROWS", "write_report"]
+
+#: Excel's sheet limit, less the header row.
+EXCEL_MAX_ROWS = 1_048_575
+
+_FINDING_WIDTHS = {
+    "finding_id": 18,
+    "severity": 10,
+    "rule": 22,
+    "subject_type": 12,
+    "subject_name": 22,
+    "subject_id": 26,
+    "system": 10,
+    "person_id": 12,
+    "entitlement": 24,
+    "message": 80,
+    "evidence": 60,
+    "controls": 40,
+}
+_FINDING_ORDER = list(_FINDING_WIDTHS)
+
+
+def write_report(path: Path, result: AuditResult, snapshot: Snapshot) -> None:
+    """Write the audit workbook to ``path`` (atomically; nothing half-written on error).
+
+    Sheets: Summary (counts, accepted risks, expired exceptions, notes), Findings, one per rule
+    that fired (evidence spread into columns), Accepted risks (when any), Accounts (every
+    account with its person and HR status) and Access (account × resource, right and path).
+    """
+    book = Workbook(write_only=True)
+    notes = list(result.notes)
+    accounts = _accounts_table(snapshot)
+    access = _access_table(snapshot)
+    if len(access) > EXCEL_MAX_ROWS:
+        notes.append(
+            f"The Access sheet holds the first {EXCEL_MAX_ROWS:,} of {len(access):,} rows "
+            "(Excel's limit); the snapshot has them all."
+        )
+        access = access.head(EXCEL_MAX_ROWS)
+    findings = result.findings.loc[:, _FINDING_ORDER]
+    styles = CellStyles()
+    special = {"severity": styles.severity}
+
+    _summary_sheet(book, result, notes, styles)
+    write_frame(
+        book.create_sheet("Findings"),
+        findings.head(EXCEL_MAX_ROWS),
+        _FINDING_WIDTHS,
+        special,
+        styles,
+    )
+    for rule_id in RULES:
+        part = findings[findings["rule"] == rule_id]
+        if len(part):
+            write_frame(
+                book.create_sheet(rule_id),
+                _spread_evidence(part).head(EXCEL_MAX_ROWS),
+                _FINDING_WIDTHS,
+                special,
+                styles,
+            )
+    if len(result.suppressed):
+        write_frame(
+            book.create_sheet("Accepted risks"),
+            result.suppressed.drop(columns=["evidence"]),
+            _FINDING_WIDTHS,
+            special,
+            styles,
+        )
+    write_frame(book.create_sheet("Accounts"), accounts, styles=styles)
+    write_frame(book.create_sheet("Access"), access, styles=styles)
+    atomic_save(book, Path(path))
+
+
+def _summary_sheet(
+    book: Workbook, result: AuditResult, notes: list[str], styles: CellStyles
+) -> None:
+    summary = result.summary().reset_index()
+    summary.insert(1, "title", summary["rule"].map(lambda r: RULES[r].title))
+    summary.insert(2, "rule severity", summary["rule"].map(lambda r: RULES[r].severity))
+    sheet = book.create_sheet("Summary")
+    write_frame(
+        sheet,
+        summary,
+        {"rule": 24, "title": 48, "rule severity": 14},
+        {"rule severity": styles.severity},
+        styles,
+    )
+    sheet.append([])
+    sheet.append([text_cell(sheet, "Audit date (UTC)"), cell_value(sheet, result.as_of)])
+    sheet.append([text_cell(sheet, "Findings shown"), len(result.findings)])
+    sheet.append([text_cell(sheet, "Hidden by accepted risks"), len(result.suppressed)])
+    for row in result.expired_exceptions.itertuples(index=False):
+        sheet.append(
+            [
+                text_cell(sheet, "Expired exception"),
+                text_cell(
+                    sheet,
+                    f"{row.rule} for {row.subject} (owner {row.owner}, reason: {row.reason}) "
+                    f"ended {row.expires}; {row.findings_shown_again} finding(s) shown again",
+                ),
+            ]
+        )
+    for note in notes:
+        sheet.append([text_cell(sheet, "Note"), text_cell(sheet, note)])
+
+
+def _spread_evidence(part: pd.DataFrame) -> pd.DataFrame:
+    """The rule's findings with each evidence key as its own column (dates stay dates)."""
+    evidence = pd.DataFrame(part["evidence"].tolist(), index=part.index)
+    evidence.columns = [f"evidence: {c}" for c in evidence.columns]
+    return pd.concat(
+        [part.drop(columns=["evidence", "controls"]), evidence, part[["controls"]]], axis=1
+    )
+
+
+def _accounts_table(snapshot: Snapshot) -> pd.DataFrame:
+    accounts = snapshot.accounts
+    people = snapshot.people
+    at = pd.Index(people["person_id"]).get_indexer(accounts["person_id"])
+    found = at >= 0
+
+    def person_column(name: str) -> np.ndarray:
+        values = np.full(len(accounts), None, dtype=object)
+        values[found] = people[name].astype(object).to_numpy()[at[found]]
+        return values
+
+    return pd.DataFrame(
+        {
+            "account_id": accounts["account_id"],
+            "system": accounts["system"],
+            "login": accounts["login"],
+            "display_name": accounts["display_name"],
+            "person_id": accounts["person_id"],
+            "person": person_column("name"),
+            "hr_status": person_column("status"),
+            "hr_end_date": person_column("end_date"),
+            "department": person_column("department"),
+            "worker_type": person_column("worker_type"),
+            "kind": accounts["kind"].astype(object),
+            "enabled": accounts["enabled"],
+            "last_sign_in": accounts["last_sign_in"],
+            "created": accounts["created"],
+            "password_never_expires": accounts["password_never_expires"],
+            "mfa": accounts["mfa"].astype(object),
+        }
+    )
+
+
+def _access_table(snapshot: Snapshot) -> pd.DataFrame:
+    access = snapshot.access
+    accounts, resources = snapshot.accounts, snapshot.resources
+    acc = pd.Index(accounts["account_id"]).get_indexer(access["account_id"])
+    res = pd.Index(resources["resource_id"]).get_indexer(access["resource_id"])
+    login = accounts["login"].astype(object).to_numpy()
+    names = resources["name"].astype(object).to_numpy()
+    levels = resources["sensitivity"].astype(object).to_numpy()
+    return pd.DataFrame(
+        {
+            "login": np.where(acc >= 0, login[acc] if len(login) else None, None),
+            "account_id": access["account_id"],
+            "resource": np.where(res >= 0, names[res] if len(names) else None, None),
+            "resource_id": access["resource_id"],
+            "sensitivity": np.where(res >= 0, levels[res] if len(levels) else None, None),
+            "right": access["right"].astype(object),
+            "via": access["via"].astype(object),
+            "path": access["path"].astype(object),
+        }
+    )

@@ -1,0 +1,55 @@
+"""Findings as JSON: an array of objects, evidence as a nested object, dates in ISO 8601.
+
+>>> findings_json(result)  # doctest: +SKIP
+'[{"finding_id": "3f1c…", "rule": "leaver-active", ...}]'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from accessaudit.audit import AuditResult
+from accessaudit.findings import FINDING_COLUMNS
+
+__all__ = ["findings_json", "to_plain"]
+
+
+def to_plain(value: object) -> object:
+    """``value`` as JSON-able Python: ISO 8601 dates, None for every kind of empty, lists for
+    tuples and arrays, plain numbers for numpy ones."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, str | bool):
+        return value
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, float | np.floating):
+        return None if math.isnan(value) else float(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, pd.Timestamp | dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, pd.Timedelta):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): to_plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset | np.ndarray):
+        return [to_plain(v) for v in value]
+    return str(value)
+
+
+def findings_json(result: AuditResult, *, indent: int | None = 2) -> str:
+    """The shown findings of ``result`` as a JSON array (columns as in DESIGN.md plus
+    ``entitlement``); accepted risks are not in it."""
+    frame = result.findings.loc[:, list(FINDING_COLUMNS)].astype(object)
+    records = [
+        {key: to_plain(value) for key, value in record.items()}
+        for record in frame.to_dict("records")
+    ]
+    return json.dumps(records, indent=indent, ensure_ascii=False, allow_nan=False)

@@ -1,0 +1,485 @@
+"""The review items of a campaign: who holds what, who reviews it, and what we recommend.
+
+One item is one entitlement of one account: an (account → group) effective membership or an
+(account → resource) access row. Everything here is vectorised: a campaign over a large
+organisation is a handful of merges, not a loop over people.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Literal, Protocol
+
+import numpy as np
+import pandas as pd
+
+from accessaudit.errors import ReviewError
+from accessaudit.model import RIGHTS, SENSITIVITIES
+from accessaudit.policy import Policy
+from accessaudit.snapshot import Snapshot
+
+__all__ = [
+    "ITEM_COLUMNS",
+    "UNASSIGNED",
+    "FindingsSource",
+    "ReviewBy",
+    "assign_reviewers",
+    "build_items",
+    "describe_items",
+    "finalise",
+    "select_scope",
+]
+
+#: Reviewer id of items with no manager / owner and no fallback reviewer.
+UNASSIGNED = "unassigned"
+
+ReviewBy = Literal["manager", "owner"]
+
+# Recommendations follow a revoke reason only for these rules; informational findings on an
+# entitlement (direct-grant, mfa-missing) are shown to the reviewer but do not decide for them.
+_REVOKE_RULES = (
+    "leaver-active",
+    "orphan-account",
+    "stale-account",
+    "stale-privilege",
+    "excess-privilege",
+    "peer-outlier",
+    "sod-conflict",
+    "disabled-privileged",
+)
+
+#: Columns of the items table, in order. The first block is what reviewers see.
+ITEM_COLUMNS = (
+    "item_id",
+    "reviewer_id",
+    "reviewer",
+    "reviewer_email",
+    "reviewer_is_fallback",
+    "person_id",
+    "person",
+    "department",
+    "hr_status",
+    "account_id",
+    "login",
+    "system",
+    "account_kind",
+    "entitlement_type",
+    "entitlement_id",
+    "entitlement",
+    "right",
+    "how_held",
+    "privileged",
+    "sensitivity",
+    "data_categories",
+    "last_sign_in",
+    "peer_share",
+    "findings",
+    "recommendation",
+    "reason",
+    # Used by remediation and verification, never shown.
+    "depth",
+    "assignment",
+    "account_dn",
+    "account_native_id",
+    "group_kind",
+    "direct_group_id",
+    "direct_group_name",
+    "direct_group_dn",
+    "direct_group_native_id",
+    "connector",
+)
+
+
+class FindingsSource(Protocol):
+    """Anything with a findings table (an ``AuditResult``)."""
+
+    @property
+    def findings(self) -> pd.DataFrame: ...
+
+
+def _text(series: pd.Series) -> pd.Series:
+    """Object column of plain str, '' for empty: what goes into a workbook cell and the hash."""
+    return series.astype(object).where(series.notna(), "").astype(str)
+
+
+def build_items(
+    snapshot: Snapshot,
+    policy: Policy,
+    findings: pd.DataFrame | None,
+    *,
+    by: ReviewBy,
+) -> pd.DataFrame:
+    """Every reviewable entitlement with its person, evidence and recommendation.
+
+    ``by="manager"`` gives group memberships and resource access of accounts that belong to a
+    person; ``by="owner"`` gives every access row on a resource (people or not). Reviewers are
+    not assigned here (see :func:`assign_reviewers`).
+    """
+    as_of = snapshot.as_of
+    accounts = snapshot.accounts
+    groups = snapshot.groups
+    resources = snapshot.resources
+
+    memberships = snapshot.effective_memberships.merge(
+        groups[["group_id", "name", "privileged", "kind", "system"]].rename(
+            columns={"kind": "group_kind", "system": "group_system"}
+        ),
+        on="group_id",
+        how="left",
+    )
+    group_items = pd.DataFrame(
+        {
+            "account_id": memberships["account_id"].astype(str),
+            "entitlement_type": "group",
+            "entitlement_id": memberships["group_id"].astype(str),
+            "entitlement": _text(memberships["name"]),
+            "right": "member" if len(memberships) else pd.Series(dtype=object),
+            "how_held": _text(memberships["path"]),
+            "privileged": memberships["privileged"].fillna(False).astype(bool),
+            "sensitivity": "",
+            "data_categories": "",
+            "depth": memberships["depth"].astype("Int64"),
+            "assignment": _text(memberships["assignment"]),
+            "group_kind": _text(memberships["group_kind"]),
+            "owner_id": pd.Series(np.nan, index=memberships.index, dtype=object),
+        }
+    )
+    access = snapshot.access.merge(
+        resources[["resource_id", "name", "sensitivity", "data_categories", "owner_id"]],
+        on="resource_id",
+        how="left",
+    )
+    sensitivity = pd.Categorical(
+        access["sensitivity"].astype(object), categories=list(SENSITIVITIES), ordered=True
+    )
+    rights = pd.Categorical(access["right"].astype(object), categories=list(RIGHTS), ordered=True)
+    resource_items = pd.DataFrame(
+        {
+            "account_id": access["account_id"].astype(str),
+            "entitlement_type": "resource",
+            "entitlement_id": access["resource_id"].astype(str),
+            "entitlement": _text(access["name"]),
+            "right": _text(access["right"]),
+            "how_held": _text(access["path"]),
+            "privileged": pd.Series(rights, index=access.index) >= "admin",
+            "sensitivity": _text(access["sensitivity"]),
+            "data_categories": _text(access["data_categories"]),
+            "depth": pd.Series(pd.NA, index=access.index, dtype="Int64"),
+            "assignment": "active" if len(access) else pd.Series(dtype=object),
+            "group_kind": "",
+            "owner_id": access["owner_id"].astype(object),
+            "via": _text(access["via"]),
+        }
+    )
+    resource_items["sensitive"] = (
+        pd.Series(sensitivity, index=access.index).fillna("public") >= "confidential"
+    ) | resource_items["data_categories"].ne("")
+    group_items["via"] = ""
+    # A group is sensitive when it opens a sensitive resource.
+    sensitive_groups = set(
+        snapshot.grants.loc[
+            snapshot.grants["resource_id"].isin(
+                resource_items.loc[resource_items["sensitive"], "entitlement_id"]
+            ),
+            "principal_id",
+        ].astype(str)
+    )
+    group_items["sensitive"] = group_items["entitlement_id"].isin(sensitive_groups)
+
+    items = pd.concat([group_items, resource_items], ignore_index=True)
+    people = snapshot.people
+    account_info = accounts[
+        [
+            "account_id",
+            "login",
+            "system",
+            "kind",
+            "enabled",
+            "person_id",
+            "dn",
+            "native_id",
+            "created",
+            "last_sign_in",
+            "last_sign_in_known",
+        ]
+    ].rename(columns={"kind": "account_kind", "dn": "account_dn", "native_id": "account_native_id"})
+    items = items.merge(account_info, on="account_id", how="left")
+    person_info = people[["person_id", "name", "department", "status", "end_date", "manager_id"]]
+    items = items.merge(
+        person_info.rename(columns={"name": "person", "status": "hr_status"}),
+        on="person_id",
+        how="left",
+    )
+    if by == "manager":
+        items = items[items["person_id"].notna() & items["person"].notna()]
+    else:
+        items = items[items["entitlement_type"] == "resource"]
+    items = items.reset_index(drop=True)
+
+    items = _add_direct_group(items, groups)
+    items = _add_peer_share(items, people)
+    items = _add_findings(items, findings)
+    items = _recommend(items, policy, as_of)
+    items["item_id"] = _item_ids(items)
+    connectors = {str(s.get("source")): str(s.get("connector", "")) for s in snapshot.sources}
+    items["connector"] = items["system"].map(connectors).fillna("")
+    items["hr_status"] = _text(items["hr_status"]).replace("", "no HR record")
+    for column in ("person_id", "person", "department", "login", "system", "account_kind"):
+        items[column] = _text(items[column])
+    for column in ("account_dn", "account_native_id"):
+        items[column] = _text(items[column])
+    return items
+
+
+def _add_direct_group(items: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
+    """The group an account is a direct member of on the path to the item's group: the one a
+    remediation removes it from (removing it from a parent group would not end the nesting)."""
+    first = items["how_held"].str.split(" > ", n=1).str[0]
+    lookup = groups[["group_id", "system", "name", "dn", "native_id"]].rename(
+        columns={
+            "group_id": "direct_group_id",
+            "name": "direct_group_name",
+            "dn": "direct_group_dn",
+            "native_id": "direct_group_native_id",
+        }
+    )
+    lookup = lookup.assign(direct_group_name=lookup["direct_group_name"].astype(str))
+    lookup = lookup.drop_duplicates(["system", "direct_group_name"])
+    keyed = items.assign(direct_group_name=first.where(items["entitlement_type"] == "group", ""))
+    merged = keyed.merge(lookup, on=["system", "direct_group_name"], how="left")
+    for column in (
+        "direct_group_id",
+        "direct_group_name",
+        "direct_group_dn",
+        "direct_group_native_id",
+    ):
+        merged[column] = _text(merged[column])
+    return merged
+
+
+def _add_peer_share(items: pd.DataFrame, people: pd.DataFrame) -> pd.DataFrame:
+    """Share of the person's department peers (other current staff) holding the same
+    entitlement, computed on every item before any scope is applied."""
+    current = people[people["status"] != "terminated"]
+    department_size = current.groupby("department").size()
+    held = items.loc[items["person_id"].notna(), ["person_id", "entitlement_id"]].drop_duplicates()
+    held = held.merge(current[["person_id", "department"]], on="person_id")
+    holders = held.groupby(["department", "entitlement_id"]).size().rename("holders")
+    out = items.join(holders, on=["department", "entitlement_id"])
+    is_current = out["person_id"].isin(current["person_id"]).astype(int)
+    peers = out["department"].map(department_size).fillna(0).astype(int) - is_current
+    holding = out["holders"].fillna(0).astype(int) - is_current
+    out["peers"] = peers.clip(lower=0)
+    out["peer_holders"] = holding.clip(lower=0)
+    known = out["department"].notna() & (out["peers"] > 0)
+    share = (out["peer_holders"] / out["peers"].where(out["peers"] > 0)).fillna(0)
+    out["peer_fraction"] = share.where(known)
+    text = (
+        out["peer_holders"].astype(str)
+        + " of "
+        + out["peers"].astype(str)
+        + " peers ("
+        + (share * 100).round().astype(int).astype(str)
+        + "%)"
+    )
+    out["peer_share"] = text.where(known, "no peers")
+    return out.drop(columns=["holders"])
+
+
+def _add_findings(items: pd.DataFrame, findings: pd.DataFrame | None) -> pd.DataFrame:
+    """The rule ids of findings on each item: on the account itself (entitlement empty), on
+    the account's hold of this entitlement, or on the person for this entitlement."""
+    if findings is None or findings.empty:
+        return items.assign(findings="")
+    f = findings[["rule", "subject_type", "subject_id", "person_id", "entitlement"]].astype(object)
+    f = f.where(f.notna(), "")
+    on_account = f[f["subject_type"] != "person"]
+    on_person = f[f["subject_type"] == "person"]
+    keys = items[["account_id", "person_id", "entitlement_id", "entitlement"]].astype(object)
+    keys = keys.where(keys.notna(), "").reset_index(names="row")
+    hits = [
+        keys.merge(on_account, left_on="account_id", right_on="subject_id"),
+        keys.merge(on_person, left_on="person_id", right_on="subject_id"),
+    ]
+    matched = pd.concat(hits, ignore_index=True)
+    matched = matched[
+        (matched["entitlement_y"] == "")
+        | (matched["entitlement_y"] == matched["entitlement_x"])
+        | (matched["entitlement_y"] == matched["entitlement_id"])
+    ]
+    rules = (
+        matched.drop_duplicates(["row", "rule"])
+        .sort_values("rule")
+        .groupby("row")["rule"]
+        .agg(", ".join)
+    )
+    return items.assign(findings=rules.reindex(items.index).fillna("").to_numpy())
+
+
+def _recommend(items: pd.DataFrame, policy: Policy, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Revoke with the first reason that applies, else keep; reasons a reviewer can check."""
+    last = items["last_sign_in"]
+    known = items["last_sign_in_known"].fillna(True).astype(bool)
+    idle_days = (as_of - last).dt.days
+    age_days = (as_of - items["created"]).dt.days
+    never = known & last.isna() & (age_days.isna() | (age_days > policy.new_account_grace_days))
+    stale = known & (idle_days > policy.stale_days)
+    left = items["hr_status"].astype(object).eq("terminated")
+    orphan = items["person_id"].isna() & items["account_kind"].astype(object).isin(
+        ["user", "admin"]
+    )
+    disabled = ~items["enabled"].fillna(True).astype(bool)
+    fraction = items["peer_fraction"]
+    outlier = (
+        fraction.notna()
+        & (items["peers"] >= policy.peer_min_size)
+        & (fraction < policy.peer_max_share)
+    )
+    ruled = pd.Series("", index=items.index, dtype=object)
+    for rule in reversed(_REVOKE_RULES):  # the first rule in the list wins
+        ruled = ruled.mask(_has_rule(items["findings"], rule), rule)
+
+    end = items["end_date"].dt.strftime("%Y-%m-%d").fillna("an unknown date")
+    conditions = [left, orphan, disabled, never, stale, outlier, ruled.ne("")]
+    reasons = [
+        "left on " + end,
+        pd.Series("no HR record for this account (orphan)", index=items.index),
+        pd.Series("account is disabled", index=items.index),
+        pd.Series("never signed in", index=items.index),
+        "no sign-in for " + idle_days.astype("Int64").astype(str) + " days",
+        "held by "
+        + items["peer_holders"].astype(str)
+        + " of "
+        + items["peers"].astype(str)
+        + " peers",
+        "finding: " + ruled,
+    ]
+    revoke_reason = pd.Series(
+        np.select(
+            [c.fillna(False).to_numpy(dtype=bool) for c in conditions],
+            [r.astype(str).to_numpy() for r in reasons],
+            default="",
+        ),
+        index=items.index,
+    )
+    signed = pd.Series(
+        np.where(
+            last.notna().to_numpy(),
+            "signed in " + idle_days.astype("Int64").astype(str) + " day(s) ago",
+            "sign-ins not reported",
+        ),
+        index=items.index,
+        dtype=str,
+    )
+    keep_reason = signed + "; " + items["peer_share"].astype(str)
+    out = items.assign(
+        recommendation=np.where(revoke_reason.ne(""), "revoke", "keep"),
+        reason=revoke_reason.where(revoke_reason.ne(""), keep_reason),
+    )
+    out["last_sign_in"] = np.where(
+        last.notna().to_numpy(),
+        last.dt.strftime("%Y-%m-%d").fillna("").to_numpy(),
+        np.where(known.to_numpy(), "never", "unknown"),
+    )
+    return out
+
+
+def _has_rule(findings: pd.Series, rule: str) -> pd.Series:
+    """Whether the ', '-joined rule ids in ``findings`` include ``rule``."""
+    return (", " + findings.astype(str) + ", ").str.contains(f", {rule}, ", regex=False)
+
+
+def _item_ids(items: pd.DataFrame) -> pd.Series:
+    """Stable id of an entitlement: the same account holding the same thing has the same id
+    in every campaign, so decisions can be compared quarter to quarter."""
+    keys = (
+        items["account_id"] + "\x1f" + items["entitlement_type"] + "\x1f" + items["entitlement_id"]
+    )
+    return keys.map(lambda key: hashlib.sha256(key.encode()).hexdigest()[:16])
+
+
+def select_scope(items: pd.DataFrame, scope: str) -> pd.DataFrame:
+    """Items in ``scope``: ``all``, ``privileged``, ``sensitive`` or ``rule=RULE_ID``."""
+    if scope == "all":
+        return items
+    if scope == "privileged":
+        return items[items["privileged"]]
+    if scope == "sensitive":
+        return items[items["sensitive"]]
+    if scope.startswith("rule="):
+        rule = scope.removeprefix("rule=").strip()
+        return items[_has_rule(items["findings"], rule)]
+    raise ReviewError(f"unknown review scope {scope!r}: use privileged, sensitive, all or rule=ID")
+
+
+def assign_reviewers(
+    items: pd.DataFrame,
+    people: pd.DataFrame,
+    *,
+    by: ReviewBy,
+    fallback: str | None,
+) -> pd.DataFrame:
+    """Give each item a reviewer: the person's manager or the resource's owner, else the
+    fallback reviewer. Nobody reviews their own access: such items go to the fallback, and
+    the fallback's own items go to the fallback's manager. Items left without anyone go to
+    the :data:`UNASSIGNED` reviewer."""
+    current = people[people["status"] != "terminated"]
+    reviewer = items["manager_id"] if by == "manager" else items["owner_id"]
+    reviewer = reviewer.astype(object).where(reviewer.notna(), None)
+    usable = reviewer.isin(current["person_id"]) & reviewer.ne(items["person_id"])
+    needs_fallback = ~usable
+    fallback_id: str | None = None
+    if fallback:
+        match = people[
+            people["person_id"].astype(object).eq(fallback)
+            | people["email"].astype("string").str.casefold().eq(fallback.casefold()).fillna(False)
+        ]
+        if match.empty:
+            raise ReviewError(f"fallback reviewer {fallback!r} is not a person in the snapshot")
+        fallback_id = str(match["person_id"].iloc[0])
+    # Without a fallback, items nobody can review go to an "unassigned" workbook that the
+    # audit team routes by hand, rather than failing a cron job or reaching the holder.
+    chosen = reviewer.where(usable, fallback_id or UNASSIGNED)
+    own = chosen.eq(items["person_id"])
+    if own.any():
+        managers = people.set_index("person_id")["manager_id"]
+        second = managers.get(fallback_id) if fallback_id else None
+        usable_second = (
+            second is not None and pd.notna(second) and second in set(current["person_id"])
+        )
+        chosen = chosen.where(~own, str(second) if usable_second else UNASSIGNED)
+    names = people.set_index("person_id")
+    out = items.assign(
+        reviewer_id=chosen.astype(str),
+        reviewer_is_fallback=needs_fallback | own,
+    )
+    out["reviewer"] = _text(out["reviewer_id"].map(names["name"])).where(
+        out["reviewer_id"].ne(UNASSIGNED), "Unassigned (no manager or owner: route by hand)"
+    )
+    out["reviewer_email"] = _text(out["reviewer_id"].map(names["email"]))
+    return out
+
+
+def finalise(items: pd.DataFrame) -> pd.DataFrame:
+    """The stored items table: exactly :data:`ITEM_COLUMNS`, text columns as str, sorted."""
+    out = items.copy()
+    out["privileged"] = out["privileged"].astype(bool)
+    out["reviewer_is_fallback"] = out["reviewer_is_fallback"].astype(bool)
+    out["depth"] = out["depth"].astype("Int64")
+    for column in ITEM_COLUMNS:
+        if column not in ("privileged", "reviewer_is_fallback", "depth"):
+            out[column] = _text(out[column])
+    out = out[list(ITEM_COLUMNS)].sort_values(
+        ["reviewer_id", "person", "login", "entitlement_type", "entitlement"]
+    )
+    return out.reset_index(drop=True)
+
+
+def describe_items(items: pd.DataFrame) -> dict[str, Any]:
+    """Counts for the campaign manifest."""
+    return {
+        "items": len(items),
+        "recommended_revoke": int((items["recommendation"] == "revoke").sum()),
+        "fallback_items": int(items["reviewer_is_fallback"].sum()),
+        "unassigned_items": int((items["reviewer_id"] == UNASSIGNED).sum()),
+    }

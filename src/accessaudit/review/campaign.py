@@ -1,0 +1,244 @@
+"""Creating and opening review campaigns.
+
+A campaign folder holds::
+
+    campaign.json        the manifest: id, created, snapshot hash, deadline, reviewers
+    items.parquet        every item under review, with recommendation and integrity hash
+    campaign.key         the HMAC key of the workbooks' integrity column (never in a workbook)
+    workbooks/           one workbook per reviewer, as sent
+    returned/            put returned workbooks here; ``review collect`` reads them
+    decisions.jsonl      append-only log of accepted decisions (written by collect)
+
+It is written into a temporary sibling folder and renamed into place, so a half-written
+campaign never exists.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from accessaudit.errors import ReviewError
+from accessaudit.policy import Policy
+from accessaudit.review._items import (
+    UNASSIGNED,
+    FindingsSource,
+    ReviewBy,
+    assign_reviewers,
+    build_items,
+    describe_items,
+    finalise,
+    select_scope,
+)
+from accessaudit.review._workbook import row_hashes, workbook_cells, write_workbook
+from accessaudit.snapshot import Snapshot
+
+__all__ = ["CAMPAIGN_FORMAT", "Campaign", "create_campaign", "load_campaign"]
+
+CAMPAIGN_FORMAT = "accessaudit-review-campaign"
+MANIFEST = "campaign.json"
+ITEMS = "items.parquet"
+KEY = "campaign.key"
+WORKBOOKS = "workbooks"
+RETURNED = "returned"
+DECISIONS_LOG = "decisions.jsonl"
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """An open review campaign: its folder, manifest and items.
+
+    ``reviewers`` is a table with ``reviewer_id``, ``reviewer``, ``email``, ``workbook``
+    (relative to the folder) and ``items``.
+    """
+
+    folder: Path
+    manifest: dict[str, Any]
+    items: pd.DataFrame
+
+    @property
+    def id(self) -> str:
+        """The campaign id written into every workbook."""
+        return str(self.manifest["id"])
+
+    @property
+    def created(self) -> pd.Timestamp:
+        """When the campaign was created (UTC)."""
+        return pd.Timestamp(self.manifest["created"])
+
+    @property
+    def deadline(self) -> pd.Timestamp | None:
+        """The review deadline (end of that day, UTC), or None."""
+        value = self.manifest.get("deadline")
+        return pd.Timestamp(value, tz="UTC") + pd.Timedelta(days=1) if value else None
+
+    @property
+    def reviewers(self) -> pd.DataFrame:
+        """One row per reviewer with their workbook and item count."""
+        rows = [{"reviewer_id": k, **v} for k, v in self.manifest["reviewers"].items()]
+        return pd.DataFrame(rows, columns=["reviewer_id", "reviewer", "email", "workbook", "items"])
+
+    def key(self) -> bytes:
+        """The campaign's HMAC key."""
+        try:
+            return bytes.fromhex((self.folder / KEY).read_text(encoding="ascii").strip())
+        except (OSError, ValueError) as error:
+            raise ReviewError(f"{self.folder / KEY}: campaign key unreadable ({error})") from error
+
+    @property
+    def decisions_log(self) -> Path:
+        """The append-only decisions log."""
+        return self.folder / DECISIONS_LOG
+
+
+def create_campaign(
+    snapshot: Snapshot,
+    policy: Policy,
+    audit_result: FindingsSource | None,
+    *,
+    by: ReviewBy,
+    out: Path | str,
+    scope: str = "all",
+    deadline: str | pd.Timestamp | None = None,
+    fallback_reviewer: str | None = None,
+    created: pd.Timestamp | None = None,
+) -> Campaign:
+    """Create a review campaign in ``out``: items, one workbook per reviewer, the key.
+
+    ``by`` is ``"manager"`` (each person's entitlements to their HR manager) or ``"owner"``
+    (each access row on a resource to its owner). ``scope`` is ``all``, ``privileged``,
+    ``sensitive`` or ``rule=RULE_ID``. ``fallback_reviewer`` (person id or email) takes items
+    with no usable manager / owner and items that would be self-reviewed. ``audit_result``
+    (what ``run_audit`` returns) supplies the findings shown on each item.
+
+    Raises :class:`ReviewError` when ``out`` is a non-empty folder, when the scope selects no
+    item, or when items have no reviewer and no fallback is given.
+
+    >>> campaign = create_campaign(snapshot, policy, result, by="manager",   # doctest: +SKIP
+    ...                            out="reviews/2026-Q4", fallback_reviewer="ciso@example.com")
+    """
+    if by not in ("manager", "owner"):
+        raise ReviewError(f"review by {by!r}: use manager or owner")
+    target = Path(out)
+    if target.exists() and any(target.iterdir()):
+        raise ReviewError(f"{target} exists and is not empty; choose a new campaign folder")
+    deadline_text = pd.Timestamp(deadline).strftime("%Y-%m-%d") if deadline is not None else None
+    findings = audit_result.findings if audit_result is not None else None
+    items = build_items(snapshot, policy, findings, by=by)
+    items = select_scope(items, scope)
+    if items.empty:
+        raise ReviewError(f"review scope {scope!r} by {by} selects no entitlement to review")
+    items = finalise(assign_reviewers(items, snapshot.people, by=by, fallback=fallback_reviewer))
+
+    created_at = (created or pd.Timestamp.now(tz="UTC")).tz_convert("UTC")
+    campaign_id = f"rc-{created_at:%Y%m%d}-{secrets.token_hex(4)}"
+    key = secrets.token_bytes(32)
+    cells = workbook_cells(items)
+    items["integrity"] = row_hashes(cells, campaign_id, items["reviewer_id"], key)
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        (staging / WORKBOOKS).mkdir()
+        (staging / RETURNED).mkdir()
+        key_file = staging / KEY
+        key_file.write_text(key.hex() + "\n", encoding="ascii")
+        key_file.chmod(0o600)
+        reviewers: dict[str, dict[str, Any]] = {}
+        used_names: set[str] = set()
+        for reviewer_id, part in items.groupby("reviewer_id", sort=True):
+            name = part["reviewer"].iloc[0] or str(reviewer_id)
+            file_name = (
+                "review-unassigned.xlsx"
+                if reviewer_id == UNASSIGNED
+                else _file_name(name, str(reviewer_id), used_names)
+            )
+            write_workbook(
+                staging / WORKBOOKS / file_name,
+                part,
+                campaign_id=campaign_id,
+                reviewer_id=str(reviewer_id),
+                reviewer=name,
+                deadline=deadline_text,
+                cells=cells.loc[part.index],
+            )
+            reviewers[str(reviewer_id)] = {
+                "reviewer": name,
+                "email": part["reviewer_email"].iloc[0],
+                "workbook": f"{WORKBOOKS}/{file_name}",
+                "items": len(part),
+            }
+        items.to_parquet(staging / ITEMS, index=False)
+        manifest = {
+            "format": CAMPAIGN_FORMAT,
+            "id": campaign_id,
+            "created": created_at.isoformat(),
+            "by": by,
+            "scope": scope,
+            "deadline": deadline_text,
+            "fallback_reviewer": fallback_reviewer,
+            "snapshot": {
+                "as_of": snapshot.as_of.isoformat(),
+                "manifest_sha256": snapshot.snapshot_id,
+            },
+            "policy": {
+                "stale_days": policy.stale_days,
+                "peer_min_size": policy.peer_min_size,
+                "peer_max_share": policy.peer_max_share,
+            },
+            **describe_items(items),
+            "reviewers": reviewers,
+        }
+        (staging / MANIFEST).write_text(
+            json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        )
+        # mkdtemp makes the folder private; the workbooks are meant to be shared (the key
+        # file keeps its own 0600).
+        staging.chmod(0o755)
+        if target.exists():
+            target.rmdir()
+        os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return Campaign(folder=target, manifest=manifest, items=items)
+
+
+def load_campaign(folder: Path | str) -> Campaign:
+    """Open a campaign folder; :class:`ReviewError` when it is not one or is incomplete."""
+    source = Path(folder)
+    manifest_file = source / MANIFEST
+    if not manifest_file.is_file():
+        raise ReviewError(f"{source} is not a review campaign: {MANIFEST} is missing")
+    try:
+        manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as error:
+        raise ReviewError(f"{manifest_file}: not a valid campaign manifest ({error})") from error
+    if not isinstance(manifest, dict) or manifest.get("format") != CAMPAIGN_FORMAT:
+        raise ReviewError(f"{manifest_file}: not an accessaudit review campaign")
+    try:
+        items = pd.read_parquet(source / ITEMS)
+    except (OSError, ValueError) as error:
+        raise ReviewError(f"{source / ITEMS}: campaign items unreadable ({error})") from error
+    return Campaign(folder=source, manifest=manifest, items=items)
+
+
+def _file_name(name: str, reviewer_id: str, used: set[str]) -> str:
+    """A safe, unique workbook file name for a reviewer."""
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", f"{name} {reviewer_id}").strip("-").lower() or "reviewer"
+    candidate = f"review-{slug}.xlsx"
+    counter = 2
+    while candidate in used:
+        candidate = f"review-{slug}-{counter}.xlsx"
+        counter += 1
+    used.add(candidate)
+    return candidate

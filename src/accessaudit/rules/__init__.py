@@ -1,0 +1,86 @@
+"""The rule catalogue: every rule id (a public contract) with its metadata and function.
+
+>>> from accessaudit.rules import RULES
+>>> RULES["leaver-active"].severity
+'critical'
+
+A rule is a vectorised function ``(snapshot, policy, as_of) -> findings DataFrame``; see
+:mod:`accessaudit.findings` for the columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+import pandas as pd
+
+from accessaudit.rules._spec import RuleFunction, RuleSpec, SnapshotView
+from accessaudit.rules.accounts import (
+    LEAVER_ACTIVE,
+    ORPHAN_ACCOUNT,
+    PASSWORD_NEVER_EXPIRES,
+    STALE_ACCOUNT,
+)
+from accessaudit.rules.data import (
+    DIRECT_GRANT,
+    RETENTION_OVERDUE,
+    THIRD_PARTY_SENSITIVE,
+    UNCLASSIFIED_RESOURCE,
+    UNOWNED_RESOURCE,
+)
+from accessaudit.rules.peers import PEER_OUTLIER
+from accessaudit.rules.privilege import (
+    DISABLED_PRIVILEGED,
+    EXCESS_PRIVILEGE,
+    MFA_MISSING,
+    SOD_CONFLICT,
+    STALE_PRIVILEGE,
+)
+
+__all__ = ["RULES", "RuleFunction", "RuleSpec", "SnapshotView", "catalogue"]
+
+#: Rule id → spec, in DESIGN.md order. Read-only.
+RULES: Mapping[str, RuleSpec] = MappingProxyType(
+    {
+        spec.id: spec
+        for spec in (
+            STALE_ACCOUNT,
+            LEAVER_ACTIVE,
+            ORPHAN_ACCOUNT,
+            EXCESS_PRIVILEGE,
+            STALE_PRIVILEGE,
+            PEER_OUTLIER,
+            SOD_CONFLICT,
+            THIRD_PARTY_SENSITIVE,
+            MFA_MISSING,
+            PASSWORD_NEVER_EXPIRES,
+            DIRECT_GRANT,
+            UNOWNED_RESOURCE,
+            UNCLASSIFIED_RESOURCE,
+            RETENTION_OVERDUE,
+            DISABLED_PRIVILEGED,
+        )
+    }
+)
+
+
+def catalogue() -> pd.DataFrame:
+    """The rules as a table: id, severity, title, rationale, remediation, controls.
+
+    >>> catalogue().loc[0, "id"]
+    'stale-account'
+    """
+    return pd.DataFrame(
+        [
+            {
+                "id": s.id,
+                "severity": s.severity,
+                "title": s.title,
+                "rationale": s.rationale,
+                "remediation": s.remediation,
+                "controls": s.controls,
+            }
+            for s in RULES.values()
+        ]
+    )

@@ -1,0 +1,239 @@
+"""Work shared by the rules of one audit run: integer-coded keys and derived masks.
+
+Big tables (effective memberships, access) are joined to accounts, groups and resources by
+integer positions (``Index.get_indexer`` on the categories, then a numpy gather) rather than by
+string merges; each code array is computed once per run and shared by every rule.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from accessaudit.model import SENSITIVITIES
+from accessaudit.policy import Policy
+from accessaudit.rules._spec import SnapshotView
+
+__all__ = ["RuleContext", "choose", "positions", "text"]
+
+SENSITIVE_CATEGORIES = ("pii", "phi", "pci")
+HUMAN_KINDS = ("user", "admin")
+
+
+def positions(values: pd.Series, index: pd.Index) -> np.ndarray:
+    """Position of each value in ``index`` (unique), -1 where absent, as an int64 array.
+
+    For a categorical column the lookup runs on the categories only, then a gather.
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        category_positions = index.get_indexer(values.cat.categories)
+        codes = values.cat.codes.to_numpy()
+        found = np.append(category_positions, -1)
+        return found[codes].astype(np.int64)
+    return np.asarray(index.get_indexer(pd.Index(values)), dtype=np.int64)
+
+
+def text(values: pd.Series) -> pd.Series:
+    """Any column (categorical, string, number) as plain strings, for building messages."""
+    out: pd.Series = values.astype(object).astype(str)
+    return out
+
+
+def choose(condition: Any, yes: Any, no: Any, index: pd.Index) -> pd.Series:
+    """``np.where`` as an object Series on ``index`` (for building messages)."""
+    values = np.where(condition, yes, no).astype(object)
+    return pd.Series(values, index=index)
+
+
+class RuleContext:
+    """A snapshot seen through one policy on one date, with the per-run derived arrays.
+
+    It is itself a :class:`SnapshotView`, so ``run_audit`` hands it to every rule; a rule
+    called on a plain snapshot builds its own with :meth:`of`.
+    """
+
+    def __init__(self, snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) -> None:
+        self.snapshot = snapshot
+        self.policy = policy
+        self.as_of = as_of
+
+    @classmethod
+    def of(cls, snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) -> RuleContext:
+        """Reuse ``snapshot`` when it already is a context for this policy and date."""
+        if isinstance(snapshot, RuleContext):
+            if snapshot.policy is policy and snapshot.as_of == as_of:
+                return snapshot
+            return cls(snapshot.snapshot, policy, as_of)
+        return cls(snapshot, policy, as_of)
+
+    # The SnapshotView tables, each with a fresh RangeIndex so positions are row numbers.
+    @cached_property
+    def people(self) -> pd.DataFrame:
+        return self.snapshot.people.reset_index(drop=True)
+
+    @cached_property
+    def accounts(self) -> pd.DataFrame:
+        return self.snapshot.accounts.reset_index(drop=True)
+
+    @cached_property
+    def groups(self) -> pd.DataFrame:
+        return self.snapshot.groups.reset_index(drop=True)
+
+    @cached_property
+    def memberships(self) -> pd.DataFrame:
+        return self.snapshot.memberships.reset_index(drop=True)
+
+    @cached_property
+    def resources(self) -> pd.DataFrame:
+        return self.snapshot.resources.reset_index(drop=True)
+
+    @cached_property
+    def grants(self) -> pd.DataFrame:
+        return self.snapshot.grants.reset_index(drop=True)
+
+    @cached_property
+    def effective_memberships(self) -> pd.DataFrame:
+        return self.snapshot.effective_memberships.reset_index(drop=True)
+
+    @cached_property
+    def access(self) -> pd.DataFrame:
+        return self.snapshot.access.reset_index(drop=True)
+
+    # Integer codes.
+    @cached_property
+    def account_index(self) -> pd.Index:
+        index: pd.Index = pd.Index(self.accounts["account_id"])
+        return index
+
+    @cached_property
+    def group_index(self) -> pd.Index:
+        index: pd.Index = pd.Index(self.groups["group_id"])
+        return index
+
+    @cached_property
+    def resource_index(self) -> pd.Index:
+        index: pd.Index = pd.Index(self.resources["resource_id"])
+        return index
+
+    @cached_property
+    def person_index(self) -> pd.Index:
+        index: pd.Index = pd.Index(self.people["person_id"])
+        return index
+
+    @cached_property
+    def account_person(self) -> np.ndarray:
+        """For each account, the row of its HR person, -1 when uncorrelated."""
+        return positions(self.accounts["person_id"], self.person_index)
+
+    @cached_property
+    def em_account(self) -> np.ndarray:
+        return positions(self.effective_memberships["account_id"], self.account_index)
+
+    @cached_property
+    def em_group(self) -> np.ndarray:
+        return positions(self.effective_memberships["group_id"], self.group_index)
+
+    @cached_property
+    def access_account(self) -> np.ndarray:
+        return positions(self.access["account_id"], self.account_index)
+
+    @cached_property
+    def access_resource(self) -> np.ndarray:
+        return positions(self.access["resource_id"], self.resource_index)
+
+    # Derived masks.
+    @cached_property
+    def group_privileged(self) -> np.ndarray:
+        """Privileged: flagged by the connector (built-ins) or named in the policy."""
+        groups = self.groups
+        named = {g.casefold() for g in self.policy.privileged_groups}
+        by_policy = (
+            groups["name"].str.casefold().isin(named)
+            | groups["group_id"].str.casefold().isin(named)
+        ).to_numpy(dtype=bool, na_value=False)
+        return groups["privileged"].to_numpy(dtype=bool) | by_policy
+
+    @cached_property
+    def privileged_memberships(self) -> pd.DataFrame:
+        """Effective memberships in privileged groups: ``acc``/``grp`` row positions + columns.
+
+        Columns: acc, grp, depth, path, assignment (RangeIndex).
+        """
+        em = self.effective_memberships
+        acc, grp = self.em_account, self.em_group
+        privileged = np.zeros(len(em), dtype=bool)
+        ok = (acc >= 0) & (grp >= 0)
+        privileged[ok] = self.group_privileged[grp[ok]]
+        picked = em.loc[privileged, ["depth", "path", "assignment"]].reset_index(drop=True)
+        picked.insert(0, "grp", grp[privileged])
+        picked.insert(0, "acc", acc[privileged])
+        return picked
+
+    @cached_property
+    def account_rank(self) -> np.ndarray:
+        """Which of a person's accounts names them in a person-level finding: lowest first.
+
+        Their everyday user account (matched by employee id) before admin, shared, guest and
+        service accounts, so a person reads as the login colleagues know.
+        """
+        accounts = self.accounts
+        order = {"user": 0, "admin": 1, "shared": 2, "guest": 3, "service": 4}
+        kind = accounts["kind"].astype(object).map(order).fillna(5).to_numpy(dtype=np.int64)
+        by_id = (accounts["correlated_by"].astype(object) == "employee-id").to_numpy(dtype=bool)
+        return kind * 2 + (~by_id).astype(np.int64)
+
+    @cached_property
+    def account_order(self) -> np.ndarray:
+        """Sort key for a person's accounts: :attr:`account_rank`, then login, then id —
+        values only, so the choice never depends on row order."""
+        accounts = self.accounts
+        login = accounts["login"].rank(method="dense").fillna(0).to_numpy(dtype=np.int64)
+        ident = accounts["account_id"].rank(method="dense").fillna(0).to_numpy(dtype=np.int64)
+        n = len(accounts) + 1
+        order: np.ndarray = (self.account_rank * n + login) * n + ident
+        return order
+
+    @cached_property
+    def account_privileged(self) -> np.ndarray:
+        """For each account, whether it holds any privileged membership."""
+        mask = np.zeros(len(self.accounts), dtype=bool)
+        mask[self.privileged_memberships["acc"].to_numpy()] = True
+        return mask
+
+    @cached_property
+    def resource_sensitive(self) -> np.ndarray:
+        """Confidential or above, or holding pii / phi / pci."""
+        resources = self.resources
+        level = resources["sensitivity"]
+        high = (
+            pd.Series(
+                pd.Categorical(level.astype(object), categories=list(SENSITIVITIES), ordered=True)
+            )
+            >= "confidential"
+        )
+        pattern = "|".join(rf"(?:^|;)\s*{c}\s*(?:;|$)" for c in SENSITIVE_CATEGORIES)
+        special = resources["data_categories"].fillna("").str.lower().str.contains(pattern)
+        return high.to_numpy(dtype=bool) | special.to_numpy(dtype=bool)
+
+    def days_since(self, times: pd.Series) -> pd.Series:
+        """Whole days from ``times`` to the audit date (Int64, NA where no time)."""
+        days: pd.Series = (self.as_of - times).dt.days.astype("Int64")
+        return days
+
+    def account_rows(self, at: np.ndarray) -> pd.DataFrame:
+        """Account columns gathered at row positions ``at`` (RangeIndex)."""
+        return self.accounts.iloc[at].reset_index(drop=True)
+
+    def person_rows(self, at: np.ndarray) -> pd.DataFrame:
+        """People columns at positions ``at``; rows with -1 are all empty."""
+        people = self.people
+        safe = np.where(at >= 0, at, 0)
+        if len(people) == 0:
+            return pd.DataFrame(index=pd.RangeIndex(len(at)), columns=people.columns).astype(
+                people.dtypes.to_dict()
+            )
+        rows = people.iloc[safe].reset_index(drop=True)
+        return rows.where(pd.Series(at >= 0)) if (at < 0).any() else rows

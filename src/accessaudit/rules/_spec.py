@@ -1,0 +1,84 @@
+"""Rule metadata and the view of a snapshot that rules read."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import pandas as pd
+
+from accessaudit.findings import make_findings
+from accessaudit.policy import Policy
+
+__all__ = ["RuleFunction", "RuleSpec", "SnapshotView"]
+
+
+class SnapshotView(Protocol):
+    """What a rule reads from a snapshot (``accessaudit.snapshot.Snapshot`` has all of it)."""
+
+    @property
+    def people(self) -> pd.DataFrame: ...
+    @property
+    def accounts(self) -> pd.DataFrame: ...
+    @property
+    def groups(self) -> pd.DataFrame: ...
+    @property
+    def memberships(self) -> pd.DataFrame: ...
+    @property
+    def resources(self) -> pd.DataFrame: ...
+    @property
+    def grants(self) -> pd.DataFrame: ...
+    @property
+    def effective_memberships(self) -> pd.DataFrame: ...
+    @property
+    def access(self) -> pd.DataFrame: ...
+
+
+RuleFunction = Callable[[SnapshotView, Policy, pd.Timestamp], pd.DataFrame]
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """A rule and what a reviewer needs to know about it.
+
+    ``controls`` are the control references a finding of this rule evidences (SOX ITGC,
+    ISO 27001:2022, SOC 2, NIST SP 800-53, GDPR, HIPAA).
+    """
+
+    id: str
+    title: str
+    severity: str
+    rationale: str
+    remediation: str
+    controls: tuple[str, ...]
+    function: RuleFunction
+
+    def findings(
+        self,
+        *,
+        subject_type: str,
+        subject_id: pd.Series,
+        subject_name: pd.Series,
+        system: pd.Series,
+        person_id: pd.Series,
+        message: pd.Series,
+        evidence: pd.DataFrame,
+        entitlement: pd.Series | None = None,
+        entitlement_key: pd.Series | None = None,
+    ) -> pd.DataFrame:
+        """This rule's findings table from aligned Series (see :func:`make_findings`)."""
+        return make_findings(
+            rule=self.id,
+            severity=self.severity,
+            controls=self.controls,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            subject_name=subject_name,
+            system=system,
+            person_id=person_id,
+            message=message,
+            evidence=evidence,
+            entitlement=entitlement,
+            entitlement_key=entitlement_key,
+        )

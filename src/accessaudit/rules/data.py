@@ -1,0 +1,343 @@
+"""Data stores: third parties on sensitive data, direct grants, owners, inventory, retention."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from accessaudit.model import SENSITIVITIES
+from accessaudit.policy import Policy
+from accessaudit.rules._context import RuleContext, choose, text
+from accessaudit.rules._spec import RuleSpec, SnapshotView
+
+__all__ = [
+    "DIRECT_GRANT",
+    "RETENTION_OVERDUE",
+    "THIRD_PARTY_SENSITIVE",
+    "UNCLASSIFIED_RESOURCE",
+    "UNOWNED_RESOURCE",
+]
+
+GDPR = "GDPR Art. 32"
+ISO_INVENTORY = "ISO 27001:2022 A.5.9"
+ISO_ACCESS = "ISO 27001:2022 A.5.15"
+
+
+def _labels(resources: pd.DataFrame) -> pd.Series:
+    """'restricted; pii;pci' — what makes a resource sensitive, as a person reads it."""
+    level = resources["sensitivity"].astype(object).fillna("unclassified").astype(str)
+    categories = resources["data_categories"].fillna("")
+    out: pd.Series = level + choose(categories != "", "; " + categories, "", level.index)
+    return out
+
+
+def _resource_findings(
+    spec: RuleSpec, rows: pd.DataFrame, message: pd.Series, evidence: pd.DataFrame
+) -> pd.DataFrame:
+    rows = rows.reset_index(drop=True)
+    return spec.findings(
+        subject_type="resource",
+        subject_id=rows["resource_id"],
+        subject_name=rows["name"],
+        system=rows["system"],
+        person_id=rows["owner_id"],
+        message=message.reset_index(drop=True),
+        evidence=evidence.reset_index(drop=True),
+    )
+
+
+def _resource_evidence(rows: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "type": rows["type"].astype(object),
+            "path": rows["path"],
+            "owner": rows["owner"],
+            "owner_id": rows["owner_id"],
+            "sensitivity": rows["sensitivity"].astype(object),
+            "data_categories": rows["data_categories"],
+            "third_parties": rows["third_parties"],
+        }
+    )
+
+
+def third_party_sensitive(
+    snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp
+) -> pd.DataFrame:
+    """Guests, contractors and vendors reaching confidential+ or pii / phi / pci resources.
+
+    Third party: an account of kind ``guest``, or one whose HR person's worker_type is
+    contractor or vendor. One finding per enabled account and resource.
+    """
+    ctx = RuleContext.of(snapshot, policy, as_of)
+    accounts, people = ctx.accounts, ctx.people
+    worker = np.full(len(accounts), "", dtype=object)
+    has_person = ctx.account_person >= 0
+    worker[has_person] = (
+        people["worker_type"].astype(object).to_numpy()[ctx.account_person[has_person]]
+    )
+    third = (accounts["kind"].astype(object) == "guest").to_numpy(dtype=bool) | np.isin(
+        worker, ["contractor", "vendor"]
+    )
+    third &= accounts["enabled"].to_numpy(dtype=bool)
+    acc, res = ctx.access_account, ctx.access_resource
+    ok = (acc >= 0) & (res >= 0)
+    ok[ok] = third[acc[ok]] & ctx.resource_sensitive[res[ok]]
+    hits = np.flatnonzero(ok)
+    a = ctx.account_rows(acc[hits])
+    r = ctx.resources.iloc[res[hits]].reset_index(drop=True)
+    grant = ctx.access.iloc[hits].reset_index(drop=True)
+    who = pd.Series(worker[acc[hits]]).replace("", np.nan)
+    who = who.where(who.isin(["contractor", "vendor"]), a["kind"].astype(object))
+    message = (
+        who
+        + " "
+        + a["login"]
+        + " can "
+        + grant["right"].astype(str)
+        + " "
+        + r["name"]
+        + " ("
+        + _labels(r)
+        + ") via "
+        + text(grant["via"])
+    )
+    evidence = _resource_evidence(r)
+    evidence.insert(0, "resource", r["name"])
+    evidence.insert(1, "right", grant["right"].astype(object))
+    evidence.insert(2, "via", text(grant["via"]))
+    evidence.insert(3, "access_path", text(grant["path"]))
+    evidence["third_party_type"] = who
+    evidence["display_name"] = a["display_name"]
+    evidence["last_sign_in"] = a["last_sign_in"]
+    return THIRD_PARTY_SENSITIVE.findings(
+        subject_type="account",
+        subject_id=a["account_id"],
+        subject_name=a["login"],
+        system=a["system"],
+        person_id=a["person_id"],
+        message=message,
+        evidence=evidence,
+        entitlement=r["name"],
+        entitlement_key=r["resource_id"],
+    )
+
+
+def direct_grant(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Permissions given to an account directly instead of through a group.
+
+    One finding per account and resource, with its highest right and every path it sits on.
+    Deny entries are not grants and are skipped.
+    """
+    ctx = RuleContext.of(snapshot, policy, as_of)
+    g = ctx.grants
+    direct = g[
+        (g["principal_type"].astype(object) == "account").to_numpy(dtype=bool)
+        & ~g["deny"].to_numpy(dtype=bool)
+    ]
+    per = (
+        direct.assign(right_code=direct["right"].cat.codes)
+        .groupby(["principal_id", "resource_id"], sort=True, observed=True)
+        .agg(
+            right_code=("right_code", "max"),
+            paths=("path", lambda s: sorted(set(s.dropna()))),
+            grants=("path", "size"),
+            inherited=("inherited", "all"),
+            system=("system", "first"),
+        )
+        .reset_index()
+    )
+    per["right"] = pd.Categorical.from_codes(
+        per["right_code"].to_numpy(), categories=direct["right"].cat.categories
+    ).astype(object)
+    a_at = ctx.account_index.get_indexer(per["principal_id"])
+    r_at = ctx.resource_index.get_indexer(per["resource_id"])
+    login = pd.Series(ctx.accounts["login"].to_numpy()[a_at], dtype=object).where(a_at >= 0)
+    login = login.fillna(per["principal_id"])
+    person = pd.Series(ctx.accounts["person_id"].to_numpy()[a_at], dtype=object).where(a_at >= 0)
+    resource = pd.Series(ctx.resources["name"].to_numpy()[r_at], dtype=object).where(r_at >= 0)
+    resource = resource.fillna(per["resource_id"])
+    message = (
+        login + " has " + per["right"] + " on " + resource + " granted directly, not via a group"
+    )
+    evidence = pd.DataFrame(
+        {
+            "resource": resource,
+            "right": per["right"],
+            "grant_paths": per["paths"],
+            "grant_count": per["grants"],
+            "inherited_only": per["inherited"],
+        }
+    )
+    return DIRECT_GRANT.findings(
+        subject_type="grant",
+        subject_id=per["principal_id"],
+        subject_name=login,
+        system=per["system"],
+        person_id=person,
+        message=message,
+        evidence=evidence,
+        entitlement=resource,
+        entitlement_key=per["resource_id"],
+    )
+
+
+def unowned_resource(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Confidential-or-above resources with no owner, or an owner HR marks terminated or
+    does not know."""
+    ctx = RuleContext.of(snapshot, policy, as_of)
+    r = ctx.resources
+    level = pd.Categorical(
+        r["sensitivity"].astype(object), categories=list(SENSITIVITIES), ordered=True
+    )
+    high = np.asarray(level >= "confidential", dtype=bool) & r["sensitivity"].notna().to_numpy()
+    owner_at = ctx.person_index.get_indexer(pd.Index(r["owner_id"]))
+    status = pd.Series(
+        ctx.people["status"].astype(object).to_numpy()[owner_at]
+        if len(ctx.people)
+        else np.full(len(r), None, dtype=object),
+        dtype=object,
+    ).where(owner_at >= 0)
+    no_owner = r["owner_id"].isna().to_numpy()
+    unknown = ~no_owner & (owner_at < 0)
+    left = (status == "terminated").to_numpy(dtype=bool)
+    mask = high & (no_owner | unknown | left)
+    rows = r[mask]
+    why = pd.Series(
+        np.select(
+            [no_owner[mask], unknown[mask]],
+            ["has no owner", "has an owner HR does not know (" + rows["owner_id"].fillna("") + ")"],
+            "is owned by " + rows["owner_id"].fillna("") + ", who has left",
+        ),
+        index=rows.index,
+    )
+    message = rows["name"] + " (" + _labels(rows) + ") " + why
+    evidence = _resource_evidence(rows)
+    evidence["owner_hr_status"] = status[mask].to_numpy()
+    names = ctx.people["name"].astype(object).reindex(owner_at[mask])
+    evidence["owner_name"] = names.set_axis(rows.index)
+    return _resource_findings(UNOWNED_RESOURCE, rows, message, evidence)
+
+
+def unclassified_resource(
+    snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp
+) -> pd.DataFrame:
+    """Resources that have grants but no entry in the data inventory (``inventoried`` false)."""
+    ctx = RuleContext.of(snapshot, policy, as_of)
+    r = ctx.resources
+    g = ctx.grants
+    stats = g.groupby("resource_id", observed=True).agg(
+        grants=("principal_id", "size"),
+        principals=("principal_id", "nunique"),
+        sample_paths=("path", lambda s: sorted(set(s.dropna()))[:5]),
+    )
+    mask = ~r["inventoried"].to_numpy(dtype=bool) & r["resource_id"].isin(stats.index).to_numpy()
+    rows = r[mask]
+    st = stats.reindex(rows["resource_id"]).set_axis(rows.index)
+    message = (
+        rows["name"]
+        + " has "
+        + st["grants"].astype(str)
+        + " permission(s) for "
+        + st["principals"].astype(str)
+        + " principal(s) but is not in the data inventory"
+    )
+    evidence = _resource_evidence(rows)
+    evidence["grant_count"] = st["grants"]
+    evidence["principal_count"] = st["principals"]
+    evidence["sample_paths"] = st["sample_paths"]
+    return _resource_findings(UNCLASSIFIED_RESOURCE, rows, message, evidence)
+
+
+def retention_overdue(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Resources kept past their retention period.
+
+    Semantics: the retention clock starts at ``last_modified`` (the newest data in the store),
+    so a store is overdue when ``last_modified + retention_days`` is before the audit date —
+    nothing in it has changed for longer than it may be kept. Resources without a retention
+    period or a last-modified time are not judged.
+    """
+    ctx = RuleContext.of(snapshot, policy, as_of)
+    r = ctx.resources
+    keep = pd.to_timedelta(r["retention_days"].astype("float64"), unit="D")
+    due = r["last_modified"] + keep
+    mask = (due < as_of).to_numpy(dtype=bool, na_value=False)
+    rows = r[mask]
+    due = due[mask]
+    overdue = ctx.days_since(due)
+    message = (
+        rows["name"]
+        + " was last modified "
+        + rows["last_modified"].dt.strftime("%Y-%m-%d")
+        + " and its retention of "
+        + rows["retention_days"].astype(str)
+        + " days ended "
+        + due.dt.strftime("%Y-%m-%d")
+        + " ("
+        + overdue.astype(str)
+        + " days overdue)"
+    )
+    evidence = _resource_evidence(rows)
+    evidence["retention_days"] = rows["retention_days"]
+    evidence["last_modified"] = rows["last_modified"]
+    evidence["retention_ended"] = due
+    evidence["days_overdue"] = overdue
+    return _resource_findings(RETENTION_OVERDUE, rows, message, evidence)
+
+
+THIRD_PARTY_SENSITIVE = RuleSpec(
+    id="third-party-sensitive",
+    title="Third party reaches sensitive data",
+    severity="high",
+    rationale="Guests, contractors and vendors on personal or confidential data need a contract, "
+    "a reason and an end date; after a breach they are the first question.",
+    remediation="Confirm the contract and need with the resource owner; remove or time-limit "
+    "the access.",
+    controls=(
+        "ISO 27001:2022 A.5.19",
+        ISO_ACCESS,
+        "SOC 2 CC6.1",
+        "NIST SP 800-53 AC-6",
+        GDPR,
+        "GDPR Art. 28",
+        "HIPAA §164.308(a)(4)(ii)(B)",
+    ),
+    function=third_party_sensitive,
+)
+DIRECT_GRANT = RuleSpec(
+    id="direct-grant",
+    title="Permission granted directly to an account",
+    severity="low",
+    rationale="Direct grants escape role-based reviews and stay behind when people move.",
+    remediation="Grant the right to a group the owner reviews, then remove the direct entry.",
+    controls=(ISO_ACCESS, "ISO 27001:2022 A.5.18", "SOC 2 CC6.3", "NIST SP 800-53 AC-6"),
+    function=direct_grant,
+)
+UNOWNED_RESOURCE = RuleSpec(
+    id="unowned-resource",
+    title="Sensitive resource without an owner",
+    severity="medium",
+    rationale="Nobody can approve or review access to data nobody owns.",
+    remediation="Name an owner in the data inventory (someone currently employed).",
+    controls=(ISO_INVENTORY, "ISO 27001:2022 A.5.12", "SOC 2 CC6.1", GDPR, "HIPAA §164.308(a)(4)"),
+    function=unowned_resource,
+)
+UNCLASSIFIED_RESOURCE = RuleSpec(
+    id="unclassified-resource",
+    title="Resource with permissions but not in the inventory",
+    severity="medium",
+    rationale="Data that is shared but not inventoried has no sensitivity, owner or retention; "
+    "after a breach nobody knows what was in it.",
+    remediation="Add the resource to the data inventory with owner, sensitivity and retention.",
+    controls=(ISO_INVENTORY, "ISO 27001:2022 A.5.12", "SOC 2 CC6.1", GDPR),
+    function=unclassified_resource,
+)
+RETENTION_OVERDUE = RuleSpec(
+    id="retention-overdue",
+    title="Data kept past its retention period",
+    severity="low",
+    rationale="Data kept longer than needed widens a breach and breaks storage limitation.",
+    remediation="Delete or archive the data per the retention schedule, or extend the period "
+    "with a documented reason.",
+    controls=("ISO 27001:2022 A.8.10", "GDPR Art. 5(1)(e)", GDPR, "SOC 2 CC6.5"),
+    function=retention_overdue,
+)

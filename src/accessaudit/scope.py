@@ -1,0 +1,243 @@
+"""Breach scope: after an account or a data store is compromised, what was reachable, by whom.
+
+Legal needs two answers fast: *whose data* could the attacker reach (resources, their
+sensitivity and data categories) and *which clocks are running* (GDPR Art. 33: 72 hours to the
+supervisory authority for personal data, HIPAA: 60 days for protected health information, …).
+The clocks are data, not code: :func:`notification_rules` returns the default table, which a
+user edits or replaces and passes back in.
+
+>>> result = breach_scope(snapshot, account="alice")            # doctest: +SKIP
+>>> result.resources[["resource", "right", "sensitivity", "data_categories"]]  # doctest: +SKIP
+>>> result.notifications                                         # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from accessaudit.errors import SnapshotError
+
+if TYPE_CHECKING:
+    from accessaudit.snapshot import Snapshot
+
+__all__ = ["NOTIFICATION_COLUMNS", "ScopeResult", "breach_scope", "notification_rules"]
+
+logger = logging.getLogger("accessaudit.scope")
+
+#: Columns of a notification-rules table.
+NOTIFICATION_COLUMNS = ("data_category", "regime", "notify", "deadline_hours", "reference")
+
+# A tuple of tuples, not a DataFrame: module-level data must not be mutable. Each call of
+# notification_rules() builds a fresh table the caller may edit.
+_DEFAULT_NOTIFICATION_RULES: tuple[tuple[str, str, str, int | None, str], ...] = (
+    (
+        "pii",
+        "GDPR",
+        "supervisory authority (and data subjects when the risk is high)",
+        72,
+        "GDPR Art. 33 / Art. 34",
+    ),
+    (
+        "phi",
+        "HIPAA",
+        "affected individuals and HHS (media too above 500 residents of a state)",
+        60 * 24,
+        "HIPAA Breach Notification Rule, 45 CFR §164.404–408",
+    ),
+    (
+        "pci",
+        "PCI DSS",
+        "acquiring bank and card brands, per the incident response plan",
+        None,
+        "PCI DSS v4.0 Req. 12.10.1 (brand rules set the clock, often 24–72 hours)",
+    ),
+)
+
+
+def notification_rules() -> pd.DataFrame:
+    """The default notification clocks, one row per data category and regime.
+
+    Columns: ``data_category``, ``regime``, ``notify`` (who must be told), ``deadline_hours``
+    (empty where the regime sets no fixed clock) and ``reference``. Edit the returned table
+    (add a state law, drop a regime that does not apply) and pass it to :func:`breach_scope`.
+
+    >>> notification_rules().loc[0, "deadline_hours"]
+    72
+    """
+    table = pd.DataFrame(list(_DEFAULT_NOTIFICATION_RULES), columns=list(NOTIFICATION_COLUMNS))
+    table["deadline_hours"] = table["deadline_hours"].astype("Int64")
+    return table
+
+
+@dataclass(frozen=True)
+class ScopeResult:
+    """The reach of a compromised account or the exposure of a compromised resource.
+
+    ``accounts``: the accounts in scope (the compromised one(s), or everyone who reaches the
+    resource). ``resources``: one row per (account, resource) with ``right``, ``path``,
+    ``sensitivity`` and ``data_categories``. ``groups``: the groups the compromised account is
+    in (empty for a resource). ``data_categories``: every category involved.
+    ``notifications``: the rows of the notification table for those categories.
+    """
+
+    subject_type: str
+    subject: str
+    as_of: pd.Timestamp
+    accounts: pd.DataFrame
+    resources: pd.DataFrame
+    groups: pd.DataFrame
+    data_categories: tuple[str, ...]
+    notifications: pd.DataFrame
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict (dates as ISO strings, empty values as null)."""
+        return {
+            "subject_type": self.subject_type,
+            "subject": self.subject,
+            "as_of": self.as_of.isoformat(),
+            "data_categories": list(self.data_categories),
+            "accounts": _records(self.accounts),
+            "resources": _records(self.resources),
+            "groups": _records(self.groups),
+            "notifications": _records(self.notifications),
+        }
+
+
+def breach_scope(
+    snapshot: Snapshot,
+    *,
+    account: str | None = None,
+    resource: str | None = None,
+    rules: pd.DataFrame | None = None,
+) -> ScopeResult:
+    """What a compromised ``account`` reaches, or who reaches a compromised ``resource``.
+
+    ``account`` matches an account's login, account_id, email or UPN (case-insensitive; the
+    same login in two systems gives both accounts). ``resource`` matches a resource's name,
+    resource_id or path. Exactly one of them. ``rules`` is a notification table as
+    :func:`notification_rules` returns it (the default when omitted).
+
+    Raises :class:`SnapshotError` when nothing in the snapshot matches.
+
+    >>> breach_scope(snapshot, resource="HR-Share").accounts.login.tolist()  # doctest: +SKIP
+    ['alice', 'bob']
+    """
+    if (account is None) == (resource is None):
+        raise SnapshotError("breach scope needs exactly one of an account or a resource")
+    rules = notification_rules() if rules is None else rules
+    missing = set(NOTIFICATION_COLUMNS[:2]) - set(rules.columns)
+    if missing:
+        raise SnapshotError(f"notification rules lack column(s) {', '.join(sorted(missing))}")
+    accounts = snapshot.accounts
+    access = _access_with_resources(snapshot)
+    if account is not None:
+        wanted = account.strip().casefold()
+        match = pd.Series(False, index=accounts.index)
+        for column in ("login", "account_id", "email", "upn"):
+            match |= accounts[column].astype("string").str.casefold().eq(wanted).fillna(False)
+        in_scope = accounts[match]
+        if in_scope.empty:
+            raise SnapshotError(
+                f"snapshot of {snapshot.as_of.date()} has no account with login, id or "
+                f"email {account!r}"
+            )
+        reach = access[access["account_id"].isin(in_scope["account_id"])]
+        groups = snapshot.effective_memberships.merge(
+            snapshot.groups[["group_id", "name", "system", "kind", "privileged"]],
+            on="group_id",
+            how="left",
+        )
+        groups = groups[groups["account_id"].isin(in_scope["account_id"])]
+        groups = groups[
+            ["account_id", "group_id", "name", "system", "kind", "privileged", "depth", "path"]
+        ].sort_values(["privileged", "name"], ascending=[False, True])
+        subject_type, subject = "account", account
+    else:
+        assert resource is not None
+        wanted = resource.strip().casefold()
+        resources = snapshot.resources
+        match = pd.Series(False, index=resources.index)
+        for column in ("name", "resource_id", "path"):
+            match |= resources[column].astype("string").str.casefold().eq(wanted).fillna(False)
+        if not match.any():
+            raise SnapshotError(
+                f"snapshot of {snapshot.as_of.date()} has no resource named {resource!r}"
+            )
+        reach = access[access["resource_id"].isin(resources.loc[match, "resource_id"])]
+        in_scope = accounts[accounts["account_id"].isin(reach["account_id"])]
+        groups = pd.DataFrame(
+            columns=["account_id", "group_id", "name", "system", "kind", "privileged"]
+        )
+        subject_type, subject = "resource", resource
+
+    reach = reach.merge(
+        accounts[["account_id", "login", "system", "kind", "enabled", "person_id"]].rename(
+            columns={"system": "account_system"}
+        ),
+        on="account_id",
+        how="left",
+    ).sort_values(["sensitivity", "resource", "login"], ascending=[False, True, True])
+    reach = reach.reset_index(drop=True)
+    categories = _categories(reach["data_categories"])
+    notifications = rules[rules["data_category"].isin(categories)].reset_index(drop=True)
+    account_columns = [
+        "account_id",
+        "system",
+        "login",
+        "display_name",
+        "kind",
+        "enabled",
+        "person_id",
+        "last_sign_in",
+    ]
+    return ScopeResult(
+        subject_type=subject_type,
+        subject=subject,
+        as_of=snapshot.as_of,
+        accounts=in_scope[account_columns].reset_index(drop=True),
+        resources=reach,
+        groups=groups.reset_index(drop=True),
+        data_categories=categories,
+        notifications=notifications,
+    )
+
+
+def _access_with_resources(snapshot: Snapshot) -> pd.DataFrame:
+    resources = snapshot.resources[
+        ["resource_id", "name", "type", "system", "sensitivity", "data_categories", "owner"]
+    ].rename(columns={"name": "resource", "system": "resource_system"})
+    return snapshot.access.merge(resources, on="resource_id", how="left")[
+        [
+            "account_id",
+            "resource_id",
+            "resource",
+            "type",
+            "resource_system",
+            "right",
+            "via",
+            "path",
+            "sensitivity",
+            "data_categories",
+            "owner",
+        ]
+    ]
+
+
+def _categories(column: pd.Series) -> tuple[str, ...]:
+    words = column.dropna().astype(str).str.split(";").explode().str.strip()
+    return tuple(sorted(w for w in words.unique() if w))
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as dicts a JSON encoder takes: timestamps as ISO text, NA as None."""
+    out = frame.copy()
+    for column in out.columns:
+        series = out[column]
+        if isinstance(series.dtype, pd.DatetimeTZDtype):
+            out[column] = series.map(lambda t: t.isoformat() if pd.notna(t) else None)
+        out[column] = out[column].astype(object).where(out[column].notna(), None)
+    return [{str(k): v for k, v in row.items()} for row in out.to_dict(orient="records")]

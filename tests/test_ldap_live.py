@@ -1,0 +1,409 @@
+"""The live LDAP connector against a real OpenLDAP slapd, on both backends.
+
+One slapd (LDAPS and StartTLS, memberof + lastbind + ppolicy overlays) is started for the
+module and filled over the wire; tests that kill a server start their own. Everything runs
+twice: with ldap3 and with python-ldap, which must give identical results.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from accessaudit.connectors import CollectContext, Manifest, SourceSettings, find_manifests
+from accessaudit.connectors.ldap import LdapOptions, read_entries
+from accessaudit.errors import ConfigError, SourceError
+
+try:
+    from servers import require_binaries, require_module
+    from servers.slapd import BASE_DN, MANAGER_DN, MANAGER_PASSWORD, Slapd, org_ldif
+except ImportError:  # tests/ is a package in this checkout
+    from tests.servers import require_binaries, require_module
+    from tests.servers.slapd import BASE_DN, MANAGER_DN, MANAGER_PASSWORD, Slapd, org_ldif
+
+pytestmark = pytest.mark.slapd
+
+PASSWORD_ENV = "ACCESSAUDIT_TEST_SLAPD_PASSWORD"
+USERS = 600
+GROUPS = 30
+BIG_GROUP = 2000  # capped at USERS members by the generator
+BACKENDS = ["ldap3", "python-ldap"]
+
+
+def _require_slapd() -> None:
+    require_binaries("slapd ldap-utils", "slapd", "slapadd", "ldapadd", "ldapsearch")
+
+
+@pytest.fixture(scope="module")
+def slapd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Slapd]:
+    """A running slapd holding the generated organisation, added over the wire."""
+    _require_slapd()
+    folder = tmp_path_factory.mktemp("slapd")
+    server = Slapd(folder / "server")
+    server.start()
+    try:
+        org = org_ldif(folder / "org.ldif", users=USERS, groups=GROUPS, big_group_size=BIG_GROUP)
+        server.ldapadd(org)
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Each test runs once per backend."""
+    if request.param == "python-ldap":
+        require_module("ldap", "python-ldap (pip install 'accessaudit[fast-ldap]')")
+    return str(request.param)
+
+
+@pytest.fixture
+def manifest() -> Manifest:
+    """The shipped OpenLDAP connector manifest."""
+    return find_manifests()["openldap"]
+
+
+@pytest.fixture
+def context() -> CollectContext:
+    """A collection context without progress bars."""
+    return CollectContext(as_of=pd.Timestamp("2026-11-21", tz="UTC"))
+
+
+@pytest.fixture(autouse=True)
+def _password(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(PASSWORD_ENV, MANAGER_PASSWORD)
+
+
+def ldap_settings(server: Slapd, backend: str, **options: Any) -> SourceSettings:
+    """An ``openldap`` source pointing at ``server`` over LDAPS, overridable per test."""
+    values: dict[str, Any] = {
+        "url": server.ldaps_url,
+        "base_dn": BASE_DN,
+        "bind_dn": MANAGER_DN,
+        "password_env": PASSWORD_ENV,
+        "ca_bundle": str(server.ca_cert),
+        "backend": backend,
+        "timeout": 10,
+    }
+    values.update(options)
+    return SourceSettings(name="ol", connector="openldap", options=values)
+
+
+def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.sort_values(list(frame.columns[:3])).reset_index(drop=True)
+
+
+# -- reading -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("transport", ["ldaps", "starttls"])
+def test_full_collection_reads_every_account_group_and_membership(
+    slapd: Slapd, backend: str, manifest: Manifest, context: CollectContext, transport: str
+) -> None:
+    from accessaudit.connectors.directory import collect
+
+    options = {"url": slapd.ldap_url, "start_tls": True} if transport == "starttls" else {}
+    result = collect(ldap_settings(slapd, backend, **options), manifest, context)
+
+    accounts, groups = result.tables["accounts"], result.tables["groups"]
+    memberships = result.tables["memberships"]
+    assert len(accounts) == USERS
+    # ops, admins, the teams, one big group, one posixGroup per 50 users
+    assert len(groups) == 2 + GROUPS + 1 + USERS // 50
+    assert accounts["login"].str.startswith("user").all()
+    assert set(accounts["employee_id"]) == {f"E{i:06d}" for i in range(USERS)}
+    big = groups.loc[groups["name"] == "everyone0", "group_id"].item()
+    assert (memberships["group_id"] == big).sum() == USERS
+    admins = groups.loc[groups["name"] == "admins", "group_id"].item()
+    nested = memberships[(memberships["group_id"] == admins)]
+    assert "group" in set(nested["member_type"])  # admins nests ops: a group -> group edge
+    assert result.report["backend"] == backend
+    assert result.report["retries"] == 0
+
+
+def test_live_and_ldapsearch_export_give_identical_tables(
+    slapd: Slapd, backend: str, manifest: Manifest, context: CollectContext, tmp_path: Path
+) -> None:
+    from accessaudit.connectors.directory import attributes_to_request, collect
+
+    export = tmp_path / "export.ldif"
+    slapd.ldapsearch_ldif(export, *attributes_to_request(manifest))
+    from_ldif = collect(
+        SourceSettings(name="ol", connector="openldap", path=export), manifest, context
+    )
+    live = collect(ldap_settings(slapd, backend), manifest, context)
+
+    assert set(live.tables) == set(from_ldif.tables)
+    for name, table in live.tables.items():
+        assert len(table) > 0, name
+        pd.testing.assert_frame_equal(_sorted(table), _sorted(from_ldif.tables[name]))
+
+
+def test_small_pages_stream_every_entry_exactly_once(
+    slapd: Slapd, backend: str, manifest: Manifest, context: CollectContext
+) -> None:
+    entries = read_entries(ldap_settings(slapd, backend, page_size=7), manifest, context)
+    seen = [(dn, position) for dn, _, position in entries]
+
+    dns = [dn for dn, _ in seen]
+    assert len(dns) == len(set(dns)) == USERS + 2 + GROUPS + 1 + USERS // 50
+    assert [position for _, position in seen] == list(range(1, len(seen) + 1))
+    assert entries.report["entries"] == len(seen)
+    # Accounts and groups are separate searches; each ends with a short page.
+    assert entries.report["pages"] >= len(seen) // 7
+    assert entries.report["backend"] == backend
+
+
+def test_attribute_names_are_lower_case_and_values_raw_bytes(
+    slapd: Slapd, backend: str, manifest: Manifest, context: CollectContext
+) -> None:
+    entries = read_entries(ldap_settings(slapd, backend), manifest, context)
+    first_user = next(attrs for dn, attrs, _ in entries if dn.startswith("uid=user000000,"))
+
+    assert first_user["employeenumber"] == [b"E000000"]
+    assert b"cn=ops,ou=groups,dc=example,dc=org" in first_user["memberof"]
+    assert all(name == name.lower() for name in first_user)
+    assert all(isinstance(v, bytes) for values in first_user.values() for v in values)
+
+
+def test_progress_bar_goes_to_stderr_when_asked(
+    slapd: Slapd, backend: str, manifest: Manifest, capsys: pytest.CaptureFixture[str]
+) -> None:
+    context = CollectContext(as_of=pd.Timestamp("2026-11-21", tz="UTC"), progress=True)
+    for _ in read_entries(ldap_settings(slapd, backend), manifest, context):
+        pass
+
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "entries" in captured.err
+
+
+def test_backends_yield_identical_entries(
+    slapd: Slapd, manifest: Manifest, context: CollectContext
+) -> None:
+    require_module("ldap", "python-ldap (pip install 'accessaudit[fast-ldap]')")
+    by_backend = {
+        backend: list(read_entries(ldap_settings(slapd, backend), manifest, context))
+        for backend in BACKENDS
+    }
+    assert by_backend["ldap3"] == by_backend["python-ldap"]
+
+
+# -- refusing and failing clearly ----------------------------------------------------------
+
+
+def test_wrong_password_is_invalid_credentials_without_the_password(
+    slapd: Slapd,
+    backend: str,
+    manifest: Manifest,
+    context: CollectContext,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(PASSWORD_ENV, "not-the-password-0xdeadbeef")
+    with pytest.raises(SourceError) as raised:
+        list(read_entries(ldap_settings(slapd, backend), manifest, context))
+
+    message = str(raised.value)
+    assert f"invalid credentials for {MANAGER_DN} at {slapd.ldaps_url}" in message
+    assert "0xdeadbeef" not in message
+    assert raised.value.__cause__ is None  # no chained server text either
+
+
+@pytest.mark.parametrize("transport", ["ldaps", "starttls"])
+def test_certificate_from_another_ca_is_refused_and_points_at_ca_bundle(
+    slapd: Slapd, backend: str, manifest: Manifest, context: CollectContext, transport: str
+) -> None:
+    assert slapd.pki is not None
+    options: dict[str, Any] = {"ca_bundle": str(slapd.pki.other_ca_cert)}
+    if transport == "starttls":
+        options.update(url=slapd.ldap_url, start_tls=True)
+    with pytest.raises(SourceError, match="certificate verification failed") as raised:
+        list(read_entries(ldap_settings(slapd, backend, **options), manifest, context))
+
+    assert "ca_bundle" in str(raised.value)
+
+
+def test_simple_bind_over_plaintext_is_refused_without_allow_plaintext(
+    slapd: Slapd, backend: str, manifest: Manifest, context: CollectContext
+) -> None:
+    settings = ldap_settings(slapd, backend, url=slapd.ldap_url)
+    with pytest.raises(ConfigError, match="allow_plaintext"):
+        read_entries(settings, manifest, context)
+
+
+def test_plaintext_allowed_explicitly_works_and_warns(
+    slapd: Slapd,
+    backend: str,
+    manifest: Manifest,
+    context: CollectContext,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings = ldap_settings(slapd, backend, url=slapd.ldap_url, allow_plaintext=True)
+    with caplog.at_level(logging.WARNING, logger="accessaudit"):
+        entries = list(read_entries(settings, manifest, context))
+
+    assert len(entries) > USERS
+    assert any("unencrypted" in record.getMessage() for record in caplog.records)
+    assert all(MANAGER_PASSWORD not in record.getMessage() for record in caplog.records)
+
+
+def test_missing_base_dn_is_named_in_the_error(
+    slapd: Slapd, backend: str, manifest: Manifest, context: CollectContext
+) -> None:
+    missing = f"ou=nowhere,{BASE_DN}"
+    with pytest.raises(SourceError, match=f"base DN '{missing}' does not exist"):
+        list(read_entries(ldap_settings(slapd, backend, base_dn=missing), manifest, context))
+
+
+def test_unknown_backend_and_bad_page_size_are_config_errors(
+    slapd: Slapd, manifest: Manifest
+) -> None:
+    with pytest.raises(ConfigError, match="backend"):
+        LdapOptions.from_settings(ldap_settings(slapd, "winldap"), manifest)
+    with pytest.raises(ConfigError, match="page_size"):
+        LdapOptions.from_settings(ldap_settings(slapd, "ldap3", page_size=0), manifest)
+
+
+# -- servers that go away -------------------------------------------------------------------
+
+
+@pytest.fixture
+def doomed_slapd(tmp_path: Path) -> Iterator[Slapd]:
+    """A slapd of its own (tests kill it), loaded offline with 2,000 users."""
+    _require_slapd()
+    server = Slapd(tmp_path / "server")
+    server.configure()
+    server.slapadd(org_ldif(tmp_path / "org.ldif", users=2000, groups=10, big_groups=0))
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_server_killed_mid_collection_is_a_source_error_naming_it(
+    doomed_slapd: Slapd, backend: str, manifest: Manifest, context: CollectContext
+) -> None:
+    from accessaudit.connectors.directory import collect
+
+    settings = ldap_settings(doomed_slapd, backend, page_size=100, retries=2)
+    entries = read_entries(settings, manifest, context)
+
+    def read_and_kill_after_250() -> None:
+        for _, _, position in entries:
+            if position == 250:
+                threading.Thread(target=doomed_slapd.kill).start()
+
+    with pytest.raises(SourceError, match="lost the connection to") as raised:
+        read_and_kill_after_250()
+
+    assert doomed_slapd.ldaps_url in str(raised.value)
+    assert "2 reconnect attempt(s)" in str(raised.value)
+    assert entries.report["retries"] >= 1
+    with pytest.raises(SourceError):  # and the collection layer sees the same error
+        collect(settings, manifest, context)
+
+
+def test_server_restarted_mid_collection_resumes_without_duplicates(
+    doomed_slapd: Slapd, backend: str, manifest: Manifest, context: CollectContext
+) -> None:
+    settings = ldap_settings(doomed_slapd, backend, page_size=100, retries=5)
+    entries = read_entries(settings, manifest, context)
+    dns: list[str] = []
+    for dn, _, _ in entries:
+        dns.append(dn)
+        if len(dns) == 250:
+            doomed_slapd.kill()
+            threading.Timer(0.3, doomed_slapd.start).start()
+
+    assert len(dns) == len(set(dns)) == 2000 + 2 + 10 + 2000 // 50  # users, ops+admins, teams, unix
+    assert entries.report["retries"] >= 1
+    # slapd ties paging cookies to the connection: the search had to start over.
+    assert entries.report["restarts"] == 1
+
+
+# -- the command line -----------------------------------------------------------------------
+
+
+def _audit_toml(folder: Path, server: Slapd, **options: Any) -> Path:
+    values: dict[str, Any] = {
+        "name": "ol",
+        "connector": "openldap",
+        "url": server.ldaps_url,
+        "base_dn": BASE_DN,
+        "bind_dn": MANAGER_DN,
+        "password_env": PASSWORD_ENV,
+        "ca_bundle": str(server.ca_cert),
+        "timeout": 5,
+        "retries": 1,
+    }
+    values.update(options)
+    lines = ["[[sources]]"] + [
+        f"{key} = {value!r}".replace("'", '"') if isinstance(value, str) else f"{key} = {value}"
+        for key, value in values.items()
+    ]
+    config = folder / "audit.toml"
+    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return config
+
+
+def _run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "accessaudit", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_cli_collect_from_slapd_writes_a_snapshot(slapd: Slapd, tmp_path: Path) -> None:
+    out = tmp_path / "snapshots" / "q4"
+    done = _run_cli("collect", "--config", str(_audit_toml(tmp_path, slapd)), "--out", str(out))
+
+    assert done.returncode == 0, done.stderr
+    assert (out / "manifest.json").is_file()
+
+
+@pytest.mark.parametrize("failure", ["wrong-password", "server-down"])
+def test_cli_failed_collection_exits_2_and_writes_no_snapshot(
+    doomed_slapd: Slapd, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: str
+) -> None:
+    if failure == "wrong-password":
+        monkeypatch.setenv(PASSWORD_ENV, "not-the-password-0xdeadbeef")
+    else:
+        doomed_slapd.kill()
+    out = tmp_path / "snapshots" / "q4"
+    config = _audit_toml(tmp_path, doomed_slapd)
+    done = _run_cli("collect", "--config", str(config), "--out", str(out))
+
+    assert done.returncode == 2, done.stderr
+    assert not out.exists()
+    assert not out.parent.exists() or not any(out.parent.iterdir())
+    assert doomed_slapd.ldaps_url in done.stderr
+    assert "0xdeadbeef" not in done.stderr
+
+
+def test_server_that_never_answers_times_out_with_a_source_error(
+    backend: str, manifest: Manifest, context: CollectContext
+) -> None:
+    import socket
+    import time
+
+    with socket.socket() as silent:  # accepts connections (backlog) but never speaks LDAP
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"ldap://127.0.0.1:{silent.getsockname()[1]}"
+        options = {"url": url, "base_dn": BASE_DN, "backend": backend, "timeout": 1, "retries": 0}
+        settings = SourceSettings(name="ol", connector="openldap", options=options)
+        started = time.monotonic()
+        with pytest.raises(SourceError, match=url):
+            list(read_entries(settings, manifest, context))
+
+    assert time.monotonic() - started < 15

@@ -1,0 +1,271 @@
+"""The live LDAP connector against a real Samba Active Directory domain controller.
+
+One DC is provisioned for the session (about 25 s: provisioning plus 1,600 users over LDAPS)
+and every test runs once per backend. Samba's LDAP ports are fixed (389/636 on 127.0.0.1), so
+the fixture skips when they are taken, or fails when ``CI=true``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from accessaudit.connectors import CollectContext, Manifest, SourceSettings, find_manifests
+from accessaudit.connectors.ldap import IN_CHAIN_ATTRIBUTE, read_entries
+from accessaudit.errors import SourceError
+
+try:
+    from servers import require_binaries, require_module
+    from servers.samba import ADMIN_PASSWORD, BASE_DN, Org, SambaDC, ports_busy
+except ImportError:  # tests/ is a package in this checkout
+    from tests.servers import require_binaries, require_module
+    from tests.servers.samba import ADMIN_PASSWORD, BASE_DN, Org, SambaDC, ports_busy
+
+pytestmark = [pytest.mark.samba, pytest.mark.slow]
+
+PASSWORD_ENV = "ACCESSAUDIT_TEST_SAMBA_PASSWORD"
+BACKENDS = ["ldap3", "python-ldap"]
+SID = re.compile(r"^S-1-5-21-\d+-\d+-\d+-\d+$")
+
+
+@pytest.fixture(scope="session")
+def samba_dc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SambaDC, Org]]:
+    """A provisioned, running and populated Samba AD DC for the whole session."""
+    require_binaries("samba-ad-dc samba-ad-provision", "samba", "samba-tool")
+    busy = ports_busy()
+    if busy:
+        reason = f"Samba AD needs 127.0.0.1 ports {busy} free (fixed in Samba)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true but {reason}", pytrace=False)
+        pytest.skip(reason)
+    dc = SambaDC(tmp_path_factory.mktemp("samba") / "dc")
+    dc.provision()
+    dc.start()
+    try:
+        org = dc.populate()
+        yield dc, org
+    finally:
+        dc.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Each test runs once per backend."""
+    if request.param == "python-ldap":
+        require_module("ldap", "python-ldap (pip install 'accessaudit[fast-ldap]')")
+    return str(request.param)
+
+
+@pytest.fixture
+def manifest() -> Manifest:
+    """The shipped Active Directory connector manifest."""
+    return find_manifests()["active-directory"]
+
+
+@pytest.fixture
+def context() -> CollectContext:
+    """A collection context without progress bars."""
+    return CollectContext(as_of=pd.Timestamp("2026-11-21", tz="UTC"))
+
+
+@pytest.fixture(autouse=True)
+def _password(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(PASSWORD_ENV, ADMIN_PASSWORD)
+
+
+def ad_settings(dc: SambaDC, backend: str, **options: Any) -> SourceSettings:
+    """An ``active-directory`` source named ``corp`` pointing at the DC over LDAPS."""
+    values: dict[str, Any] = {
+        "url": dc.ldaps_url,
+        "base_dn": BASE_DN,
+        "bind_dn": dc.admin_dn,
+        "password_env": PASSWORD_ENV,
+        "ca_bundle": str(dc.ca_cert),
+        "backend": backend,
+        "timeout": 30,
+    }
+    values.update(options)
+    return SourceSettings(name="corp", connector="active-directory", options=values)
+
+
+@pytest.fixture(scope="session")
+def collected(samba_dc: tuple[SambaDC, Org]) -> dict[str, Any]:
+    """One full collection per backend, shared by the read-only checks below."""
+    from accessaudit.connectors.directory import collect
+
+    dc, _ = samba_dc
+    context = CollectContext(as_of=pd.Timestamp("2026-11-21", tz="UTC"))
+    manifest = find_manifests()["active-directory"]
+    os.environ.setdefault(PASSWORD_ENV, ADMIN_PASSWORD)
+    return {backend: collect(ad_settings(dc, backend), manifest, context) for backend in BACKENDS}
+
+
+def _tables(collected: dict[str, Any], backend: str) -> dict[str, pd.DataFrame]:
+    return dict(collected[backend].tables)
+
+
+def _account(accounts: pd.DataFrame, login: str) -> pd.Series:
+    return accounts.loc[accounts["login"].str.lower() == login.lower()].iloc[0]
+
+
+def _group_id(groups: pd.DataFrame, name: str) -> str:
+    return str(groups.loc[groups["name"].str.lower() == name.lower(), "group_id"].item())
+
+
+def test_domain_collection_has_every_user_with_sid_ids(
+    samba_dc: tuple[SambaDC, Org], collected: dict[str, Any], backend: str
+) -> None:
+    _, org = samba_dc
+    accounts = _tables(collected, backend)["accounts"]
+
+    created = accounts[accounts["dn"].str.contains("ou=staff", case=False)]
+    assert len(created) == org.users
+    assert accounts["sid"].str.match(SID.pattern).all()
+    assert (accounts["account_id"] == "corp:" + accounts["sid"]).all()
+    assert {"administrator", "user00000", "adm.carol"} <= set(accounts["login"].str.lower())
+
+
+def test_domain_admin_through_nesting_is_a_group_to_group_edge(
+    collected: dict[str, Any], backend: str
+) -> None:
+    tables = _tables(collected, backend)
+    groups, memberships = tables["groups"], tables["memberships"]
+    domain_admins = _group_id(groups, "Domain Admins")
+    tier0 = _group_id(groups, "Tier0-Admins")
+    carol = _account(tables["accounts"], "adm.carol")["account_id"]
+
+    edges = set(map(tuple, memberships[["group_id", "member_id", "member_type"]].to_numpy()))
+    assert (domain_admins, tier0, "group") in edges
+    assert (tier0, carol, "account") in edges
+    assert groups.loc[groups["group_id"] == domain_admins, "privileged"].item()
+
+
+def test_primary_group_id_makes_users_members_of_domain_users(
+    collected: dict[str, Any], backend: str
+) -> None:
+    tables = _tables(collected, backend)
+    domain_users = _group_id(tables["groups"], "Domain Users")
+    user = _account(tables["accounts"], "user00000")["account_id"]
+    members = tables["memberships"]
+
+    # Domain Users' own `member` attribute is empty: the edge comes from primaryGroupID 513.
+    assert ((members["group_id"] == domain_users) & (members["member_id"] == user)).any()
+
+
+def test_disabled_and_password_never_expires_flags_come_from_user_account_control(
+    collected: dict[str, Any], backend: str
+) -> None:
+    accounts = _tables(collected, backend)["accounts"]
+
+    assert not _account(accounts, "old.dave")["enabled"]
+    assert _account(accounts, "user00001")["enabled"]
+    assert _account(accounts, "svc.backup")["password_never_expires"]
+    assert not _account(accounts, "user00001")["password_never_expires"]
+
+
+def test_big_group_has_all_members(
+    samba_dc: tuple[SambaDC, Org], collected: dict[str, Any], backend: str
+) -> None:
+    _, org = samba_dc
+    tables = _tables(collected, backend)
+    big = _group_id(tables["groups"], "All-Staff")
+
+    assert (tables["memberships"]["group_id"] == big).sum() == org.big_group_size
+
+
+def test_backends_collect_identical_tables(collected: dict[str, Any]) -> None:
+    first, second = (_tables(collected, backend) for backend in BACKENDS)
+    for name, table in first.items():
+        pd.testing.assert_frame_equal(table, second[name])
+
+
+def test_forced_range_window_retrieves_every_member_in_slices(
+    samba_dc: tuple[SambaDC, Org], backend: str, manifest: Manifest, context: CollectContext
+) -> None:
+    dc, org = samba_dc
+    settings = ad_settings(dc, backend, range_window=100, filter="(objectClass=group)")
+    entries = read_entries(settings, manifest, context)
+    members = {dn.lower(): attrs.get("member", []) for dn, attrs, _ in entries}
+
+    big = members[org.big_group.lower()]
+    assert len(big) == len(set(big)) == org.big_group_size
+    assert not any(";range=" in name for name in members)
+    # All-Staff needed 16 slices; every group with more than 100 members counts once.
+    assert entries.report["range_retrieved_groups"] >= 1
+    plain = read_entries(ad_settings(dc, backend, filter="(objectClass=group)"), manifest, context)
+    unsliced = {dn.lower(): attrs.get("member", []) for dn, attrs, _ in plain}
+    assert {k: sorted(v) for k, v in members.items()} == {k: sorted(v) for k, v in unsliced.items()}
+
+
+def test_in_chain_option_lists_members_at_any_depth(
+    samba_dc: tuple[SambaDC, Org], backend: str, manifest: Manifest, context: CollectContext
+) -> None:
+    dc, org = samba_dc
+    settings = ad_settings(
+        dc, backend, nested="in-chain", filter="(&(objectClass=group)(cn=Domain Admins))"
+    )
+    [(_, attrs, _)] = list(read_entries(settings, manifest, context))
+
+    in_chain = {value.decode().lower() for value in attrs[IN_CHAIN_ATTRIBUTE]}
+    assert org.nested_admin.lower() in in_chain  # two levels down, through Tier0-Admins
+    assert org.tier0_group.lower() in in_chain
+    assert org.nested_admin.encode() not in attrs["member"]
+
+
+def test_ldapsearch_export_of_the_domain_gives_identical_tables(
+    samba_dc: tuple[SambaDC, Org],
+    collected: dict[str, Any],
+    manifest: Manifest,
+    context: CollectContext,
+    tmp_path: Path,
+) -> None:
+    require_binaries("ldap-utils", "ldapsearch")
+    from accessaudit.connectors.directory import attributes_to_request, collect
+
+    dc, _ = samba_dc
+    export = tmp_path / "corp.ldif"
+    command = [
+        *("ldapsearch", "-LLL", "-x", "-o", "ldif-wrap=76", "-E", "pr=500/noprompt"),
+        *("-H", dc.ldaps_url, "-D", dc.admin_dn, "-w", ADMIN_PASSWORD, "-b", BASE_DN),
+        "(|(objectClass=user)(objectClass=group))",
+        *attributes_to_request(manifest),
+    ]
+    with export.open("wb") as handle:
+        subprocess.run(
+            command,
+            check=True,
+            stdout=handle,
+            env={**os.environ, "LDAPTLS_CACERT": str(dc.ca_cert)},
+        )
+    from_ldif = collect(
+        SourceSettings(name="corp", connector="active-directory", path=export), manifest, context
+    )
+    live = _tables(collected, "ldap3")
+    for name, table in live.items():
+        key = list(table.columns[:2])
+        pd.testing.assert_frame_equal(
+            table.sort_values(key).reset_index(drop=True),
+            from_ldif.tables[name].sort_values(key).reset_index(drop=True),
+        )
+
+
+def test_wrong_password_against_active_directory(
+    samba_dc: tuple[SambaDC, Org],
+    backend: str,
+    manifest: Manifest,
+    context: CollectContext,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    dc, _ = samba_dc
+    monkeypatch.setenv(PASSWORD_ENV, "Wr0ng-Password!")
+    with pytest.raises(SourceError, match="invalid credentials for CN=Administrator") as raised:
+        list(read_entries(ad_settings(dc, backend), manifest, context))
+
+    assert "Wr0ng" not in str(raised.value)

