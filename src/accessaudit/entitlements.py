@@ -82,60 +82,68 @@ def effective_memberships(groups: pd.DataFrame, memberships: pd.DataFrame) -> pd
     closure = group_closure(groups, memberships)
     group_ids: pd.Index = closure.attrs["group_ids"]
     direct = memberships[memberships["member_type"] == "account"]
-    group_code = group_ids.get_indexer(pd.Index(direct["group_id"].astype(str)))
+    group_code = _codes_in(direct["group_id"], group_ids)
     direct = direct[group_code >= 0]
     group_code = group_code[group_code >= 0]
     if not len(direct):
         return schema.empty()
+    account_code, accounts = pd.factorize(direct["member_id"], sort=True)
+    eligible_edge = (direct["assignment"] == "eligible").to_numpy(dtype=bool)
 
-    accounts, account_code = np.unique(
-        direct["member_id"].astype(str).to_numpy(), return_inverse=True
-    )
-    edges = pd.DataFrame(
-        {
-            "account_code": account_code,
-            "group_code": group_code,
-            "eligible": (direct["assignment"] == "eligible").to_numpy(),
-        }
-    )
     # Closure rows per group are contiguous once sorted, so the join is a repeat + gather.
     closure = closure.sort_values("group_code", kind="stable")
-    starts = np.searchsorted(closure["group_code"].to_numpy(), np.arange(len(group_ids)))
-    ends = np.searchsorted(
-        closure["group_code"].to_numpy(), np.arange(len(group_ids)), side="right"
-    )
-    per_edge = (ends - starts)[edges["group_code"].to_numpy()]
-    edge_index = np.repeat(np.arange(len(edges)), per_edge)
+    closure_group = closure["group_code"].to_numpy()
+    starts = np.searchsorted(closure_group, np.arange(len(group_ids)))
+    ends = np.searchsorted(closure_group, np.arange(len(group_ids)), side="right")
+    per_edge = (ends - starts)[group_code]
+    edge_index = np.repeat(np.arange(len(group_code)), per_edge)
     offsets = np.arange(len(edge_index)) - np.repeat(np.cumsum(per_edge) - per_edge, per_edge)
-    closure_index = starts[edges["group_code"].to_numpy()][edge_index] + offsets
+    closure_index = starts[group_code][edge_index] + offsets
 
     ancestor = closure["ancestor_code"].to_numpy()[closure_index]
     depth = closure["depth"].to_numpy()[closure_index] + 1
-    eligible = edges["eligible"].to_numpy()[edge_index]
-    member = edges["account_code"].to_numpy()[edge_index]
+    eligible = eligible_edge[edge_index]
+    member = account_code[edge_index]
+    # Best path first (active before eligible, then shallowest): a stable sort on a small
+    # integer priority, then the first row of each (account, group) by hashing, not sorting.
+    priority = eligible.astype(np.int64) * (int(depth.max()) + 1) + depth
+    order = np.argsort(priority, kind="stable")
     key = member.astype(np.int64) * len(group_ids) + ancestor
-    order = np.lexsort((depth, eligible, key))
-    keep = order[np.r_[True, key[order][1:] != key[order][:-1]]]
+    keep = np.sort(order[~pd.Series(key[order]).duplicated().to_numpy()])
 
-    paths = closure["path"].to_numpy()[closure_index[keep]]
-    path_values, path_codes = np.unique(paths.astype(str), return_inverse=True)
+    # Few distinct closure rows are used by many memberships: factorize those, not the
+    # millions of path strings.
+    closure_code, used = pd.factorize(closure_index[keep])
+    path_code_of_used, path_values = pd.factorize(closure["path"].to_numpy()[used])
+    path_codes = path_code_of_used[closure_code]
+    # Ids are dictionary-encoded: tens of millions of rows share 10^5 accounts and 10^4 groups.
     return pd.DataFrame(
         {
-            "account_id": pd.array(
-                accounts[member[keep]], dtype=schema.column_index["account_id"].dtype()
+            "account_id": pd.Categorical.from_codes(
+                member[keep].astype(np.int32), categories=pd.Index(accounts)
             ),
-            "group_id": pd.array(
-                group_ids.to_numpy()[ancestor[keep]].astype(str),
-                dtype=schema.column_index["group_id"].dtype(),
+            "group_id": pd.Categorical.from_codes(
+                ancestor[keep].astype(np.int32), categories=group_ids
             ),
             "depth": pd.array(depth[keep], dtype="Int64"),
-            "path": pd.Categorical.from_codes(path_codes, categories=pd.Index(path_values)),
-            "assignment": pd.Categorical(
-                np.where(eligible[keep], "eligible", "active"),
+            "path": pd.Categorical.from_codes(
+                path_codes, categories=pd.Index(np.asarray(path_values, dtype=object))
+            ),
+            "assignment": pd.Categorical.from_codes(
+                eligible[keep].astype(np.int8),
                 dtype=schema.column_index["assignment"].dtype(),
             ),
         }
     )
+
+
+def _codes_in(values: pd.Series, index: pd.Index) -> np.ndarray:
+    """Position of each value in ``index`` (-1 where absent); for a categorical column the
+    lookup runs once per category."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        found = np.append(index.get_indexer(values.cat.categories), -1)
+        return np.asarray(found[values.cat.codes.to_numpy()], dtype=np.int64)
+    return np.asarray(index.get_indexer(pd.Index(values)), dtype=np.int64)
 
 
 def effective_access(
@@ -171,8 +179,13 @@ def effective_access(
     group_names = pd.Series(
         groups["name"].astype(str).to_numpy(), index=groups["group_id"].astype(str)
     )
+    # Only memberships of groups that hold a grant matter; filtering the (categorical, large)
+    # membership table first keeps the join small.
+    holding = effective[effective["group_id"].isin(via_group["principal_id"].unique())]
     joined = via_group[["principal_id", "resource_id", "right_code", "deny"]].merge(
-        effective[["account_id", "group_id", "depth", "path"]],
+        holding[["account_id", "group_id", "depth", "path"]].astype(
+            {"account_id": str, "group_id": str, "path": str}
+        ),
         left_on="principal_id",
         right_on="group_id",
     )

@@ -409,8 +409,8 @@ EFFECTIVE_MEMBERSHIPS = TableSchema(
     "effective_memberships",
     "an account in a group through any depth of nesting",
     (
-        _str("account_id", True),
-        _str("group_id", True),
+        Column("account_id", "label", required=True),
+        Column("group_id", "label", required=True),
         Column("depth", "int", required=True, description="1 = direct member"),
         Column(
             "path",
