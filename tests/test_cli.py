@@ -4,6 +4,7 @@ half-written."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -116,3 +117,22 @@ def test_connectors_lists_every_manifest_as_json() -> None:
         "ntfs-acl",
         "grants-csv",
     }
+
+
+def test_truncated_ldif_export_exits_2_naming_file_and_line_with_no_snapshot(
+    tmp_path: Path,
+) -> None:
+    whole = (Path(__file__).parent / "fixtures" / "ldif" / "ad.ldif").read_text(encoding="utf-8")
+    # Cut inside a base64 value: what a copy that stopped half-way looks like.
+    cut = whole.index("objectSid:: ") + len("objectSid:: ") + 7
+    (tmp_path / "corp.ldif").write_text(whole[:cut], encoding="utf-8")
+    config = tmp_path / "audit.toml"
+    config.write_text(
+        '[[sources]]\nname = "corp"\nconnector = "active-directory"\npath = "corp.ldif"\n',
+        encoding="utf-8",
+    )
+    done = _run("collect", "--config", str(config), "--out", str(tmp_path / "snap"))
+    assert done.returncode == 2
+    (line,) = done.stderr.strip().splitlines()
+    assert re.search(r"corp\.ldif:\d+", line), line
+    assert not (tmp_path / "snap").exists()
