@@ -19,6 +19,7 @@ from openpyxl import Workbook
 
 from accessaudit.model import RIGHTS, SENSITIVITIES
 from accessaudit.reports._xlsx import atomic_save, write_frame
+from accessaudit.reports.json import frame_records
 
 if TYPE_CHECKING:
     from accessaudit.snapshot import Snapshot
@@ -79,7 +80,7 @@ class SnapshotDiff:
             "new_as_of": self.new_as_of.isoformat(),
         }
         for name, table in self.tables().items():
-            out[name] = _records(table)
+            out[name] = frame_records(table)
         return out
 
 
@@ -196,16 +197,6 @@ def _privileged_first(frame: pd.DataFrame, first: list[str], then: list[str]) ->
     order = [c for c in first + then if c in frame.columns]
     ascending = [c not in first for c in order]
     return frame.sort_values(order, ascending=ascending, na_position="last").reset_index(drop=True)
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    out = frame.copy()
-    for column in out.columns:
-        series = out[column]
-        if isinstance(series.dtype, pd.DatetimeTZDtype):
-            out[column] = series.map(lambda t: t.isoformat() if pd.notna(t) else None)
-        out[column] = out[column].astype(object).where(out[column].notna(), None)
-    return [{str(k): v for k, v in row.items()} for row in out.to_dict(orient="records")]
 
 
 def write_diff_workbook(change: SnapshotDiff, path: Path | str) -> Path:

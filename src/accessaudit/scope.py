@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from accessaudit.errors import SnapshotError
+from accessaudit.reports.json import frame_records
 
 if TYPE_CHECKING:
     from accessaudit.snapshot import Snapshot
@@ -100,10 +101,10 @@ class ScopeResult:
             "subject": self.subject,
             "as_of": self.as_of.isoformat(),
             "data_categories": list(self.data_categories),
-            "accounts": _records(self.accounts),
-            "resources": _records(self.resources),
-            "groups": _records(self.groups),
-            "notifications": _records(self.notifications),
+            "accounts": frame_records(self.accounts),
+            "resources": frame_records(self.resources),
+            "groups": frame_records(self.groups),
+            "notifications": frame_records(self.notifications),
         }
 
 
@@ -230,14 +231,3 @@ def _access_with_resources(snapshot: Snapshot) -> pd.DataFrame:
 def _categories(column: pd.Series) -> tuple[str, ...]:
     words = column.dropna().astype(str).str.split(";").explode().str.strip()
     return tuple(sorted(w for w in words.unique() if w))
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows as dicts a JSON encoder takes: timestamps as ISO text, NA as None."""
-    out = frame.copy()
-    for column in out.columns:
-        series = out[column]
-        if isinstance(series.dtype, pd.DatetimeTZDtype):
-            out[column] = series.map(lambda t: t.isoformat() if pd.notna(t) else None)
-        out[column] = out[column].astype(object).where(out[column].notna(), None)
-    return [{str(k): v for k, v in row.items()} for row in out.to_dict(orient="records")]

@@ -12,9 +12,9 @@ import json
 import sys
 from pathlib import Path
 
-import pandas as pd
 from tabulate import tabulate
 
+from accessaudit.cli._options import date_option
 from accessaudit.errors import ConfigError
 from accessaudit.findings import SEVERITIES
 
@@ -81,7 +81,7 @@ def run_audit_command(args: argparse.Namespace) -> int:
                 f"--rules: unknown rule id(s) {', '.join(unknown)} (see `accessaudit rules`)"
             )
     config = load_config(args.config)
-    as_of = _date(args.as_of) if args.as_of else config.as_of
+    as_of = date_option("--as-of", args.as_of) or config.as_of
     if args.snapshot is not None:
         snapshot = Snapshot.load(args.snapshot)
     else:
@@ -133,13 +133,3 @@ def list_rules_command(args: argparse.Namespace) -> int:
         + "\n"
     )
     return EXIT_OK
-
-
-def _date(value: str) -> pd.Timestamp:
-    try:
-        stamp = pd.Timestamp(value)
-    except ValueError:
-        raise ConfigError(f"--as-of: {value!r} is not a date (YYYY-MM-DD)") from None
-    if pd.isna(stamp):
-        raise ConfigError(f"--as-of: {value!r} is not a date (YYYY-MM-DD)")
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")

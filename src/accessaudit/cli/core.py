@@ -7,10 +7,9 @@ import json
 import sys
 from pathlib import Path
 
-import pandas as pd
 from tabulate import tabulate
 
-from accessaudit.errors import ConfigError
+from accessaudit.cli._options import date_option
 
 __all__ = ["register"]
 
@@ -79,23 +78,16 @@ def _progress(args: argparse.Namespace) -> bool:
     return bool(sys.stderr.isatty()) if args.progress is None else bool(args.progress)
 
 
-def _as_of(value: str | None) -> pd.Timestamp | None:
-    if value is None:
-        return None
-    try:
-        stamp = pd.Timestamp(value)
-    except ValueError as error:
-        raise ConfigError(f"--as-of {value!r} is not a date") from error
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-
-
 def _collect(args: argparse.Namespace) -> int:
     from accessaudit.collect import collect
     from accessaudit.config import load_config
 
     config = load_config(args.config)
     snapshot = collect(
-        config, progress=_progress(args), save_raw=args.save_raw, as_of=_as_of(args.as_of)
+        config,
+        progress=_progress(args),
+        save_raw=args.save_raw,
+        as_of=date_option("--as-of", args.as_of),
     )
     snapshot.save(args.out)
     if args.format == "json":

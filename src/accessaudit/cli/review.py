@@ -14,10 +14,9 @@ import json
 import sys
 from pathlib import Path
 
-import pandas as pd
 from tabulate import tabulate
 
-from accessaudit.errors import ConfigError
+from accessaudit.cli._options import date_option
 
 __all__ = ["register"]
 
@@ -83,16 +82,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     remediate.set_defaults(handler=_remediate)
 
 
-def _date(option: str, value: str | None) -> pd.Timestamp | None:
-    if value is None:
-        return None
-    try:
-        stamp = pd.Timestamp(value)
-    except ValueError as error:
-        raise ConfigError(f"{option} {value!r} is not a date") from error
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-
-
 def _create(args: argparse.Namespace) -> int:
     from accessaudit.audit import run_audit
     from accessaudit.collect import collect
@@ -110,7 +99,7 @@ def _create(args: argparse.Namespace) -> int:
         by=args.by,
         scope=args.scope,
         out=args.out,
-        deadline=_date("--deadline", args.deadline),
+        deadline=date_option("--deadline", args.deadline),
         fallback_reviewer=args.fallback_reviewer,
     )
     if args.format == "json":
@@ -177,7 +166,7 @@ def _status(args: argparse.Namespace) -> int:
 
     campaign = load_campaign(args.campaign)
     verify = Snapshot.load(args.verify) if args.verify else None
-    status = campaign_status(campaign, as_of=_date("--as-of", args.as_of), verify=verify)
+    status = campaign_status(campaign, as_of=date_option("--as-of", args.as_of), verify=verify)
     still = (
         int((status.verification["status"] == "still present").sum())
         if status.verification is not None

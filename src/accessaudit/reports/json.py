@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import math
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,7 +18,7 @@ import pandas as pd
 from accessaudit.audit import AuditResult
 from accessaudit.findings import FINDING_COLUMNS
 
-__all__ = ["findings_json", "to_plain"]
+__all__ = ["findings_json", "frame_records", "to_plain"]
 
 
 def to_plain(value: object) -> object:
@@ -44,12 +45,16 @@ def to_plain(value: object) -> object:
     return str(value)
 
 
+def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of ``frame`` as JSON-able dicts (see :func:`to_plain`)."""
+    return [
+        {str(key): to_plain(value) for key, value in record.items()}
+        for record in frame.astype(object).to_dict("records")
+    ]
+
+
 def findings_json(result: AuditResult, *, indent: int | None = 2) -> str:
     """The shown findings of ``result`` as a JSON array (columns as in DESIGN.md plus
     ``entitlement``); accepted risks are not in it."""
-    frame = result.findings.loc[:, list(FINDING_COLUMNS)].astype(object)
-    records = [
-        {key: to_plain(value) for key, value in record.items()}
-        for record in frame.to_dict("records")
-    ]
+    records = frame_records(result.findings.loc[:, list(FINDING_COLUMNS)])
     return json.dumps(records, indent=indent, ensure_ascii=False, allow_nan=False)
