@@ -24,10 +24,28 @@ from accessaudit.errors import ConfigError, SourceError
 
 try:
     from servers import require_binaries, require_module
-    from servers.slapd import BASE_DN, MANAGER_DN, MANAGER_PASSWORD, Slapd, org_ldif
+    from servers.slapd import (
+        BASE_DN,
+        HIDDEN_ATTRIBUTES,
+        MANAGER_DN,
+        MANAGER_PASSWORD,
+        RESTRICTED_DN,
+        RESTRICTED_PASSWORD,
+        Slapd,
+        org_ldif,
+    )
 except ImportError:  # tests/ is a package in this checkout
     from tests.servers import require_binaries, require_module
-    from tests.servers.slapd import BASE_DN, MANAGER_DN, MANAGER_PASSWORD, Slapd, org_ldif
+    from tests.servers.slapd import (
+        BASE_DN,
+        HIDDEN_ATTRIBUTES,
+        MANAGER_DN,
+        MANAGER_PASSWORD,
+        RESTRICTED_DN,
+        RESTRICTED_PASSWORD,
+        Slapd,
+        org_ldif,
+    )
 
 pytestmark = pytest.mark.slapd
 
@@ -195,6 +213,93 @@ def test_backends_yield_identical_entries(
         for backend in BACKENDS
     }
     assert by_backend["ldap3"] == by_backend["python-ldap"]
+
+
+# -- a bind account that may not read everything --------------------------------------------
+
+RESTRICTED_ENV = "ACCESSAUDIT_TEST_SLAPD_RESTRICTED_PASSWORD"
+SMALL_ORG = 40
+SIGNED_IN = "user000003"  # binds once, so the lastbind overlay gives it an authTimestamp
+LOCKED = "user000004"  # locked for good by the manager (ppolicy)
+
+
+@pytest.fixture(scope="module")
+def restricted_slapd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Slapd]:
+    """A slapd whose ACL hides employeeNumber, authTimestamp and pwdAccountLockedTime from
+    :data:`RESTRICTED_DN`, with one account that has signed in and one that is locked."""
+    _require_slapd()
+    require_binaries("ldap-utils", "ldapmodify", "ldapwhoami")
+    folder = tmp_path_factory.mktemp("restricted")
+    server = Slapd(folder / "server")
+    server.start()
+    try:
+        server.ldapadd(org_ldif(folder / "org.ldif", users=SMALL_ORG, groups=4, big_groups=0))
+        server.add_restricted_reader()
+        people = f"ou=people,{BASE_DN}"
+        server.ldapmodify(
+            f"dn: uid={SIGNED_IN},{people}\nchangetype: modify\n"
+            "replace: userPassword\nuserPassword: user-secret-42\n\n"
+            f"dn: uid={LOCKED},{people}\nchangetype: modify\n"
+            "replace: pwdAccountLockedTime\npwdAccountLockedTime: 000001010000Z\n"
+        )
+        server.bind_as(f"uid={SIGNED_IN},{people}", "user-secret-42")
+        yield server
+    finally:
+        server.stop()
+
+
+def test_manager_bind_reads_the_attributes_the_restricted_reader_cannot(
+    restricted_slapd: Slapd, backend: str, manifest: Manifest, context: CollectContext
+) -> None:
+    from accessaudit.connectors.directory import collect
+
+    result = collect(ldap_settings(restricted_slapd, backend), manifest, context)
+    accounts = result.tables["accounts"].set_index("login")
+
+    assert accounts["employee_id"].notna().all()
+    assert result.report["last_sign_in_known"] is True
+    assert accounts.loc[[SIGNED_IN], "last_sign_in"].notna().all()
+    assert not accounts.loc[LOCKED, "enabled"]  # locked for good: disabled
+    assert result.report["locked_permanently"] == 1
+    assert not set(HIDDEN_ATTRIBUTES) & set(result.report["attributes_not_returned"])
+
+
+def test_restricted_bind_collects_and_reports_the_attributes_it_could_not_read(
+    restricted_slapd: Slapd,
+    backend: str,
+    manifest: Manifest,
+    context: CollectContext,
+    *,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from accessaudit.connectors.directory import collect
+
+    monkeypatch.setenv(RESTRICTED_ENV, RESTRICTED_PASSWORD)
+    settings = ldap_settings(
+        restricted_slapd, backend, bind_dn=RESTRICTED_DN, password_env=RESTRICTED_ENV
+    )
+    with caplog.at_level(logging.WARNING, logger="accessaudit"):
+        result = collect(settings, manifest, context)
+    accounts = result.tables["accounts"]
+    report = result.report
+
+    # The collection succeeds with every account and group ...
+    assert len(accounts) == SMALL_ORG
+    assert len(result.tables["groups"]) > 0
+    # ... the hidden values are missing, not invented ...
+    assert accounts["employee_id"].isna().all()
+    assert accounts["last_sign_in"].isna().all()
+    # ... sign-ins are "unknown", not "never" (which would make every account look unused) ...
+    assert report["last_sign_in_known"] is False
+    assert not accounts["last_sign_in_known"].any()
+    assert any("unknown, not 'never'" in warning for warning in report["warnings"])
+    # ... and the report names exactly what the bind account could not see.
+    assert set(HIDDEN_ATTRIBUTES) <= set(report["attributes_not_returned"])
+    assert "mail" not in report["attributes_not_returned"]
+    warned = [r.getMessage() for r in caplog.records if "no entry carried" in r.getMessage()]
+    assert warned and "employeeNumber" in warned[0] and RESTRICTED_DN in warned[0]
+    assert all(RESTRICTED_PASSWORD not in record.getMessage() for record in caplog.records)
 
 
 # -- refusing and failing clearly ----------------------------------------------------------

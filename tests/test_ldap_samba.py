@@ -23,10 +23,17 @@ from accessaudit.errors import SourceError
 
 try:
     from servers import require_binaries, require_module
-    from servers.samba import ADMIN_PASSWORD, BASE_DN, Org, SambaDC, ports_busy
+    from servers.samba import ADMIN_PASSWORD, BASE_DN, USER_PASSWORD, Org, SambaDC, ports_busy
 except ImportError:  # tests/ is a package in this checkout
     from tests.servers import require_binaries, require_module
-    from tests.servers.samba import ADMIN_PASSWORD, BASE_DN, Org, SambaDC, ports_busy
+    from tests.servers.samba import (
+        ADMIN_PASSWORD,
+        BASE_DN,
+        USER_PASSWORD,
+        Org,
+        SambaDC,
+        ports_busy,
+    )
 
 pytestmark = [pytest.mark.samba, pytest.mark.slow]
 
@@ -178,6 +185,61 @@ def test_big_group_has_all_members(
     big = _group_id(tables["groups"], "All-Staff")
 
     assert (tables["memberships"]["group_id"] == big).sum() == org.big_group_size
+
+
+def test_group_managed_service_account_is_collected_as_a_service_account(
+    samba_dc: tuple[SambaDC, Org], collected: dict[str, Any], backend: str
+) -> None:
+    _, org = samba_dc
+    accounts = _tables(collected, backend)["accounts"]
+    gmsa = accounts.loc[accounts["dn"].str.lower() == org.gmsa.lower()]
+
+    assert len(gmsa) == 1
+    assert gmsa["kind"].item() == "service"
+    assert gmsa["login"].item() == "gmsa-web$"
+    assert SID.match(gmsa["sid"].item())
+    assert gmsa["enabled"].item()
+    # Only the gMSA is a service account by class; svc.backup is a plain user object.
+    assert collected[backend].report["accounts_by_kind"]["service"] == 1
+
+
+def test_user_account_control_unreadable_for_a_plain_user_is_counted_and_kept_enabled(
+    samba_dc: tuple[SambaDC, Org],
+    collected: dict[str, Any],
+    backend: str,
+    manifest: Manifest,
+    context: CollectContext,
+    *,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from accessaudit.connectors.directory import collect
+
+    dc, org = samba_dc
+    reader_env = "ACCESSAUDIT_TEST_SAMBA_READER_PASSWORD"
+    monkeypatch.setenv(reader_env, USER_PASSWORD)
+    settings = ad_settings(dc, backend, bind_dn=org.reader, password_env=reader_env)
+    result = collect(settings, manifest, context)
+    as_reader = result.tables["accounts"].set_index("dn")
+    as_admin = _tables(collected, backend)["accounts"].set_index("dn")
+    hidden = list(org.hidden_uac_users)
+
+    # A deny ACE on OU=Restricted hides userAccountControl of its two users from the reader:
+    # the collection still has every account and says how many flags it could not read.
+    assert set(as_reader.index) == set(as_admin.index)
+    assert result.report["unreadable_attributes"] == {"userAccountControl": len(hidden)}
+    assert collected[backend].report["unreadable_attributes"] == {}
+    # The administrator sees hidden.bob disabled; the reader cannot, so it keeps the
+    # conservative default (enabled: still in scope for review) instead of inventing a state.
+    assert not as_admin.loc[org.hidden_uac_disabled, "enabled"]
+    assert as_reader.loc[hidden, "enabled"].all()
+    assert not as_reader.loc[hidden, "password_never_expires"].any()
+    # Everyone else's flags are read as the administrator reads them.
+    others = as_admin.index.difference(hidden)
+    pd.testing.assert_series_equal(
+        as_reader.loc[others, "enabled"], as_admin.loc[others, "enabled"]
+    )
+    # Other entries carry userAccountControl, so it is not "never returned".
+    assert "userAccountControl" not in result.report["attributes_not_returned"]
 
 
 def test_backends_collect_identical_tables(collected: dict[str, Any]) -> None:

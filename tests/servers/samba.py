@@ -26,7 +26,16 @@ from typing import Any
 from . import which
 from .tls import TestPKI, make_pki
 
-__all__ = ["ADMIN_PASSWORD", "BASE_DN", "DOMAIN", "REALM", "Org", "SambaDC", "ports_busy"]
+__all__ = [
+    "ADMIN_PASSWORD",
+    "BASE_DN",
+    "DOMAIN",
+    "REALM",
+    "USER_PASSWORD",
+    "Org",
+    "SambaDC",
+    "ports_busy",
+]
 
 REALM = "CORP.EXAMPLE.TEST"
 DOMAIN = "CORP"
@@ -40,6 +49,9 @@ UAC_ACCOUNTDISABLE = 0x2
 UAC_PASSWD_NOTREQD = 0x20
 UAC_NORMAL_ACCOUNT = 0x200
 UAC_DONT_EXPIRE_PASSWORD = 0x10000
+UAC_WORKSTATION_TRUST_ACCOUNT = 0x1000
+#: schemaIDGUID of the userAccountControl attribute (MS-ADA3), for an object-specific ACE.
+USER_ACCOUNT_CONTROL_GUID = "bf967a68-0de6-11d0-a285-00aa003049e2"
 
 
 def ports_busy() -> list[int]:
@@ -64,6 +76,10 @@ class Org:
     never_expires_user: str
     nested_admin: str
     tier0_group: str
+    gmsa: str
+    reader: str
+    hidden_uac_users: tuple[str, ...]
+    hidden_uac_disabled: str
 
 
 @dataclass
@@ -250,6 +266,8 @@ class SambaDC:
         add_group("Ops-Leads", [ops, user_dns[2]])
         for team in range(10):
             add_group(f"Team{team:02d}", user_dns[team * 10 : team * 10 + 10])
+        gmsa = self._add_gmsa(conn)
+        reader, hidden, hidden_disabled = self._add_restricted(conn)
         conn.unbind()
         return Org(
             users=users + 3,
@@ -259,7 +277,81 @@ class SambaDC:
             never_expires_user=never,
             nested_admin=admin,
             tier0_group=tier0,
+            gmsa=gmsa,
+            reader=reader,
+            hidden_uac_users=hidden,
+            hidden_uac_disabled=hidden_disabled,
         )
+
+    def _add_gmsa(self, conn: Any) -> str:
+        """A group managed service account, added over LDAP: this Samba (4.17) has no
+        ``samba-tool service-account`` nor KDS root keys, but accepts the object itself."""
+        dn = f"CN=gmsa-web,CN=Managed Service Accounts,{BASE_DN}"
+        classes = ["top", "person", "organizationalPerson", "user", "computer"]
+        conn.add(
+            dn,
+            [*classes, "msDS-GroupManagedServiceAccount"],
+            {
+                "sAMAccountName": "gmsa-web$",
+                "dNSHostName": "gmsa-web.corp.example.test",
+                "msDS-ManagedPasswordInterval": "30",
+                "userAccountControl": str(UAC_WORKSTATION_TRUST_ACCOUNT),
+            },
+        )
+        return dn
+
+    def _add_restricted(self, conn: Any) -> tuple[str, tuple[str, ...], str]:
+        """A plain domain user (the reader) and ``OU=Restricted`` whose inheritable deny ACE
+        keeps the reader from reading userAccountControl of the two users created in it."""
+        import ldap3
+
+        from accessaudit.connectors.directory import sid_to_string
+
+        reader = f"CN=plain.reader,CN=Users,{BASE_DN}"
+        conn.add(
+            reader,
+            ["top", "person", "organizationalPerson", "user"],
+            {
+                "sAMAccountName": "plain.reader",
+                "userAccountControl": str(UAC_NORMAL_ACCOUNT),
+                "unicodePwd": f'"{USER_PASSWORD}"'.encode("utf-16-le"),
+            },
+        )
+        conn.search(reader, "(objectClass=*)", ldap3.BASE, attributes=["objectSid"])
+        sid = sid_to_string(conn.entries[0].objectSid.raw_values[0])
+        ou = f"OU=Restricted,{BASE_DN}"
+        conn.add(ou, "organizationalUnit")
+        # OD: object deny, CI: inherited by children, RP: read property.
+        subprocess.run(
+            [
+                which("samba-tool"),
+                "dsacl",
+                "set",
+                f"--configfile={self.conf}",
+                f"-H{self.ldap_url}",
+                f"-UAdministrator%{ADMIN_PASSWORD}",
+                f"--objectdn={ou}",
+                f"--sddl=(OD;CI;RP;{USER_ACCOUNT_CONTROL_GUID};;{sid})",
+            ],
+            check=True,
+            capture_output=True,
+        )
+        enabled = UAC_NORMAL_ACCOUNT | UAC_PASSWD_NOTREQD
+        hidden = []
+        for login, uac in (("hidden.alice", enabled), ("hidden.bob", enabled | UAC_ACCOUNTDISABLE)):
+            dn = f"CN={login},{ou}"
+            conn.add(
+                dn,
+                ["top", "person", "organizationalPerson", "user"],
+                {"sAMAccountName": login, "userAccountControl": str(uac)},
+            )
+            hidden.append(dn)
+        # Bind once now: the first logon sets lastLogonTimestamp, which would otherwise change
+        # between collections made before and after the tests that bind as the reader.
+        tls = ldap3.Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=str(self.ca_cert))
+        server = ldap3.Server("127.0.0.1", port=LDAPS_PORT, use_ssl=True, tls=tls)
+        ldap3.Connection(server, reader, USER_PASSWORD, auto_bind=True).unbind()
+        return reader, tuple(hidden), hidden[1]
 
     def __enter__(self) -> SambaDC:
         self.start()

@@ -23,11 +23,26 @@ from typing import TextIO
 from . import which
 from .tls import TestPKI, make_pki
 
-__all__ = ["BASE_DN", "MANAGER_DN", "MANAGER_PASSWORD", "Slapd", "free_port", "org_ldif"]
+__all__ = [
+    "BASE_DN",
+    "HIDDEN_ATTRIBUTES",
+    "MANAGER_DN",
+    "MANAGER_PASSWORD",
+    "RESTRICTED_DN",
+    "RESTRICTED_PASSWORD",
+    "Slapd",
+    "free_port",
+    "org_ldif",
+]
 
 BASE_DN = "dc=example,dc=org"
 MANAGER_DN = f"cn=admin,{BASE_DN}"
 MANAGER_PASSWORD = "manager-secret-42"
+#: A low-privilege bind account (added by :meth:`Slapd.add_restricted_reader`) that the ACL
+#: below keeps from reading :data:`HIDDEN_ATTRIBUTES`, like a help-desk account would be.
+RESTRICTED_DN = f"cn=restricted-reader,{BASE_DN}"
+RESTRICTED_PASSWORD = "restricted-secret-42"
+HIDDEN_ATTRIBUTES = ("employeeNumber", "authTimestamp", "pwdAccountLockedTime")
 _SCHEMA = Path("/etc/ldap/schema")
 _MODULES = Path("/usr/lib/ldap")
 
@@ -113,6 +128,17 @@ dbnosync
 index objectClass eq
 index member,memberUid eq
 limits dn.exact="{MANAGER_DN}" size=unlimited time=unlimited
+# Everyone may read everything (slapd's default without access lines), except that the
+# restricted reader may not see the hidden attributes; binding needs auth on userPassword.
+access to attrs={",".join(HIDDEN_ATTRIBUTES)}
+    by dn.exact="{RESTRICTED_DN}" none
+    by * read
+access to attrs=userPassword
+    by self read
+    by anonymous auth
+    by * none
+access to *
+    by * read
 overlay memberof
 memberof-refint TRUE
 overlay lastbind
@@ -191,6 +217,40 @@ lastbind-precision 0
                 "-f",
                 str(ldif),
             ],
+            check=True,
+            capture_output=True,
+        )
+
+    def ldapmodify(self, ldif: str) -> None:
+        """Apply LDIF change records (``changetype: ...``) over the wire as the manager."""
+        subprocess.run(
+            [
+                which("ldapmodify"),
+                "-x",
+                "-H",
+                self.ldap_url,
+                "-D",
+                MANAGER_DN,
+                "-w",
+                MANAGER_PASSWORD,
+            ],
+            input=ldif.encode("utf-8"),
+            check=True,
+            capture_output=True,
+        )
+
+    def add_restricted_reader(self) -> None:
+        """Add :data:`RESTRICTED_DN` (not an account: no inetOrgPerson) with its password."""
+        self.ldapmodify(
+            f"dn: {RESTRICTED_DN}\nchangetype: add\nobjectClass: organizationalRole\n"
+            f"objectClass: simpleSecurityObject\ncn: restricted-reader\n"
+            f"userPassword: {RESTRICTED_PASSWORD}\n"
+        )
+
+    def bind_as(self, dn: str, password: str) -> None:
+        """Bind once as ``dn`` (``ldapwhoami``): the lastbind overlay records authTimestamp."""
+        subprocess.run(
+            [which("ldapwhoami"), "-x", "-H", self.ldap_url, "-D", dn, "-w", password],
             check=True,
             capture_output=True,
         )

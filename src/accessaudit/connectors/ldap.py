@@ -19,6 +19,9 @@ What it takes care of, so the transform never has to:
 * **Dropped connections.** A bounded number of reconnects (``retries``, default 3); the search
   resumes from its paging cookie when the server still accepts it, else restarts and skips
   the entries already yielded. Then a :class:`SourceError` naming the server.
+* **Unreadable attributes.** A server omits what the bind account may not read without an
+  error; the report lists every requested attribute that no entry carried
+  (``attributes_not_returned``) and a warning is logged, so a low-privilege bind is visible.
 * **Safety.** TLS certificates are verified (``ca_bundle`` or the system store); a simple bind
   over an unencrypted connection is refused unless ``allow_plaintext = true``; the password
   comes from ``password_env`` or a prompt and never reaches a log or a message.
@@ -562,7 +565,9 @@ class LiveEntries:
     """The entries of one live LDAP source, read lazily, one page at a time.
 
     Iterate to run the search; each iteration runs it anew. ``report`` is complete once the
-    iteration ends: entries, pages, retries, restarts, range-retrieved groups, backend, server.
+    iteration ends: entries, pages, retries, restarts, range-retrieved groups, backend, server,
+    and ``attributes_not_returned``: the requested attributes no entry carried (unreadable for
+    the bind account, or empty everywhere; the server does not say which).
     """
 
     def __init__(self, options: LdapOptions, password: str | None, *, progress: bool) -> None:
@@ -601,6 +606,9 @@ class LiveEntries:
         # Hashes of the DNs yielded so far (~70 bytes each in a set; not the entries): after a
         # restart the server forces by rejecting our cookie, they let us skip what was yielded.
         yielded: set[int] = set()
+        # Lower-case names of the attributes any entry carried: a requested attribute no entry
+        # carries is reported, since a server silently omits what the bind DN may not read.
+        returned: set[str] = set()
         position = 0
         try:
             connection = self._connect(connection, attempt=0)
@@ -645,6 +653,7 @@ class LiveEntries:
                         if key in yielded:
                             continue
                         yielded.add(key)
+                        returned.update(attrs)
                         position += 1
                         bar.update(1)
                         yield dn, attrs, position
@@ -656,6 +665,7 @@ class LiveEntries:
             bar.close()
             if connection is not None:
                 connection.close()
+        self._report_not_returned(returned, position)
         logger.info(
             "%s: read %d entries in %d pages (%s)",
             options.url,
@@ -663,6 +673,37 @@ class LiveEntries:
             self.report["pages"],
             options.backend,
         )
+
+    def _report_not_returned(self, returned: set[str], entries: int) -> None:
+        """Name the requested attributes that no entry carried, and say why it matters.
+
+        LDAP servers leave out, without an error, every attribute the bind account may not
+        read (OpenLDAP ACLs, AD deny ACEs), exactly as they leave out an attribute nobody has
+        a value for. Only the auditor can tell the two apart, so both are listed: an
+        ``employeeNumber`` missing here breaks HR correlation, a missing sign-in or lock
+        attribute makes activity or lock state unknown.
+        """
+        options = self.options
+        if not entries:
+            self.report["attributes_not_returned"] = []
+            return
+        special = {"*", "+", "1.1"}
+        missing = sorted(
+            {
+                name
+                for name in options.attributes
+                if name not in special and name.lower() not in returned
+            },
+            key=str.lower,
+        )
+        self.report["attributes_not_returned"] = missing
+        if missing:
+            logger.warning(
+                "%s: no entry carried %s: either no entry has a value, or %s may not read it",
+                options.url,
+                ", ".join(missing),
+                options.bind_dn or "the anonymous bind",
+            )
 
     # -- connecting ---------------------------------------------------------------------------
 
