@@ -300,6 +300,8 @@ def test_restricted_bind_collects_and_reports_the_attributes_it_could_not_read(
     warned = [r.getMessage() for r in caplog.records if "no entry carried" in r.getMessage()]
     assert warned and "employeeNumber" in warned[0] and RESTRICTED_DN in warned[0]
     assert all(RESTRICTED_PASSWORD not in record.getMessage() for record in caplog.records)
+    # The fixture locked one user for good, which this bind cannot see: the report says so.
+    assert any("lock state is unverified" in warning for warning in report["warnings"])
 
 
 # -- refusing and failing clearly ----------------------------------------------------------

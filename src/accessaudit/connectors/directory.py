@@ -302,7 +302,28 @@ def collect(settings: SourceSettings, manifest: Manifest, context: CollectContex
     # Ours describes the tables and wins on a clash; the live report adds how they were read.
     result.report = {**dict(live_report), **result.report}
     result.report["input"] = {"kind": "live", "url": where}
+    _unverified_lock_state(result, manifest, live_report)
     return result
+
+
+def _unverified_lock_state(
+    result: SourceResult, manifest: Manifest, live_report: Mapping[str, Any]
+) -> None:
+    """Warn when the lock attribute came back on no entry. A bind account that may not read it
+    sees every account unlocked, exactly as a directory where nobody is locked looks; LDAP
+    cannot tell the two apart, so the tables keep what the server said (as an export of the
+    same directory would) and the report says the lock state is unverified."""
+    lock_attributes = set(
+        DirectoryMapping.from_manifest(manifest).attributes.get("locked_time", ())
+    )
+    absent = {str(name).lower() for name in live_report.get("attributes_not_returned", ())}
+    missing = sorted(lock_attributes & absent)
+    if missing:
+        result.report.setdefault("warnings", []).append(
+            f"{', '.join(missing)} came back on no entry: either nobody is locked or the bind "
+            "account may not read it; lock state is unverified (a permanently locked account "
+            "would show as enabled)"
+        )
 
 
 def entries_to_result(
