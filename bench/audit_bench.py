@@ -12,7 +12,7 @@ an audit of the saved snapshot in one process:
 * one line per rule, then ``audit total`` (load + nesting + access + rules)
 * ``excel``         write_report of the whole result (not part of the target)
 
-Peak memory is the process's ru_maxrss after the audit (before Excel). Next to it, in a fresh
+Peak memory is the process's VmHWM after the audit (before Excel). Next to it, in a fresh
 subprocess of its own (so its peak memory is its own), a plain-pandas baseline on the same
 saved tables: string-key merges for nesting and for two rules (excess-privilege and
 peer-outlier), the way one would write them without integer codes.

@@ -32,7 +32,8 @@ def positions(values: pd.Series, index: pd.Index) -> np.ndarray:
         category_positions = index.get_indexer(values.cat.categories)
         codes = values.cat.codes.to_numpy()
         found = np.append(category_positions, -1)
-        return found[codes].astype(np.int64)
+        # intp is int64 on 64-bit platforms: no second copy of a million-row array there.
+        return found[codes].astype(np.int64, copy=False)
     return np.asarray(index.get_indexer(pd.Index(values)), dtype=np.int64)
 
 

@@ -30,50 +30,74 @@ def peer_outlier(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) ->
     department_code, departments = pd.factorize(people["department"].where(counted))
     sizes = np.bincount(department_code[department_code >= 0], minlength=len(departments))
 
-    # (person, group) pairs through enabled accounts, integer-coded: person * n_groups + group.
-    acc, grp = ctx.em_account, ctx.em_group
-    ok = (acc >= 0) & (grp >= 0)
-    person = np.full(len(acc), -1, dtype=np.int64)
-    person[ok] = ctx.account_person[acc[ok]]
-    ok &= person >= 0
+    # Per account: the person it counts for (enabled account of a counted person), else -1.
     enabled = ctx.accounts["enabled"].to_numpy(dtype=bool)
-    ok[ok] = enabled[acc[ok]]
-    ok[ok] = counted[person[ok]]
+    account_person = ctx.account_person
+    judged = enabled & (account_person >= 0)
+    judged[judged] = counted[account_person[judged]]
+    holder = np.where(judged, account_person, -1)
+    holder_department = np.where(judged, department_code[np.maximum(account_person, 0)], -1)
+
+    # Holders are counted per (department, group) cell: departments × groups is small (tens
+    # of departments × tens of thousands of groups) while the effective memberships run to
+    # millions, so a bincount over the cells replaces sorting the memberships. Every step on
+    # the memberships is one gather or one comparison.
+    acc, grp = ctx.em_account, ctx.em_group
     n_groups = max(len(ctx.groups), 1)
-    # Sort and drop repeats: for int64 keys this is several times faster than np.unique,
-    # which hashes.
-    pairs = np.sort(person[ok] * n_groups + grp[ok], kind="stable")
-    pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]] if len(pairs) else pairs
-    pair_person, pair_group = pairs // n_groups, pairs % n_groups
-    pair_department = department_code[pair_person]
+    n_cells = len(departments) * n_groups
+    row_department = np.append(holder_department, -1)[acc]  # acc -1 (unknown) → -1
+    ok = (row_department >= 0) & (grp >= 0)
+    cell = np.where(ok, row_department.astype(np.int64) * n_groups + grp, n_cells)
+    del row_department
+    # A person holds a group once however many of their accounts are in it: only people with
+    # more than one counted account (admins, a handful) need their (person, group) pairs
+    # deduplicated.
+    accounts_per_person = np.bincount(holder[holder >= 0], minlength=len(people))
+    several = (holder >= 0) & (accounts_per_person[np.maximum(holder, 0)] > 1)
+    multi = ok & np.append(several, False)[acc]
+    cell[multi] = n_cells
+    holders = np.bincount(cell, minlength=n_cells + 1)[:n_cells]
+    if multi.any():
+        rows = np.flatnonzero(multi)
+        row_holder = holder[acc[rows]].astype(np.int64)
+        pairs = np.unique(row_holder * n_groups + grp[rows])
+        pair_cell = department_code[pairs // n_groups].astype(np.int64) * n_groups
+        holders += np.bincount(pair_cell + pairs % n_groups, minlength=n_cells)
+        cell[rows] = department_code[row_holder].astype(np.int64) * n_groups + grp[rows]
+    del multi
 
-    # How many people in each (department, group) hold it.
-    dept_group = pair_department.astype(np.int64) * n_groups + pair_group
-    unique_dg, inverse, holders = np.unique(dept_group, return_inverse=True, return_counts=True)
-    del unique_dg
-    department_size = sizes[pair_department]
-    peers = department_size - 1
-    peers_holding = holders[inverse] - 1
-    share = np.divide(peers_holding, peers, out=np.zeros(len(peers), dtype=float), where=peers > 0)
-    flag = (department_size >= policy.peer_min_size) & (share < policy.peer_max_share)
+    cell_size = np.repeat(sizes, n_groups)
+    cell_peers = cell_size - 1
+    cell_holding = holders - 1
+    cell_share = np.divide(
+        cell_holding,
+        cell_peers,
+        out=np.zeros(n_cells, dtype=float),
+        where=cell_peers > 0,
+    )
+    cell_flag = (holders > 0) & (cell_size >= policy.peer_min_size)
+    cell_flag &= cell_share < policy.peer_max_share
 
-    flagged = pairs[flag]  # sorted, like pairs
-    fp, fg = pair_person[flag], pair_group[flag]
+    # The flagged memberships (few), then their (person, group) pairs in key order.
+    rows = np.flatnonzero(np.append(cell_flag, False)[cell])
+    del cell
+    held_pair = holder[acc[rows]].astype(np.int64) * n_groups + grp[rows]
+    flagged = np.unique(held_pair)
+    fp, fg = flagged // n_groups, flagged % n_groups
+    flagged_cell = department_code[fp].astype(np.int64) * n_groups + fg
+    peers = cell_peers[flagged_cell]
+    peers_holding = cell_holding[flagged_cell]
+    share = cell_share[flagged_cell]
     who = people[["person_id", "name"]].iloc[fp].reset_index(drop=True)
     group = ctx.groups[["group_id", "name", "system"]].iloc[fg].reset_index(drop=True)
-    n_peers = pd.Series(peers[flag])
-    n_holding = pd.Series(peers_holding[flag])
-    pct = pd.Series(np.round(share[flag] * 100, 1))
+    n_peers = pd.Series(peers)
+    n_holding = pd.Series(peers_holding)
+    pct = pd.Series(np.round(share * 100, 1))
     department = pd.Series(pd.Categorical.from_codes(department_code[fp], departments))
 
     # How each flagged (person, group) is held: which accounts, through which path. Most
     # people hold a group through one account; everything stays columnar until the end.
-    rows = np.flatnonzero(ok)
-    held_pair = person[rows] * n_groups + grp[rows]
     at = np.searchsorted(flagged, held_pair)
-    member = at < len(flagged)
-    member[member] = flagged[at[member]] == held_pair[member]
-    rows, at = rows[member], at[member]
     held_acc = acc[rows]
     order = np.lexsort((ctx.account_order[held_acc], at))
     rows, at, held_acc = rows[order], at[order], held_acc[order]
@@ -106,7 +130,7 @@ def peer_outlier(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) ->
             "department": department,
             "peers": n_peers,
             "peers_holding": n_holding,
-            "peer_share": np.round(share[flag], 4),
+            "peer_share": np.round(share, 4),
             "group_privileged": ctx.group_privileged[fg],
             "held_through": held_through,
         }

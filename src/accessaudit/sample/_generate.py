@@ -500,13 +500,49 @@ def _groups(
                 "group_type": cast.GLOBAL_SECURITY,
                 "protected": False,
                 "managed_by": pd.Series(pd.NA, index=names.index, dtype="str"),
-                "tier": np.arange(extra) % depth,
+                "tier": depth - _project_levels(extra, depth),
+                "department": _project_departments(people, extra),
             }
         )
         table = pd.concat([table, project], ignore_index=True)
     privileged_names = {"IT-Tier0", "DL-FS-Payments-FullControl"}
     table["privileged"] = table["protected"] | table["name"].isin(privileged_names)
     return table, next_rid
+
+
+#: Low-discrepancy steps (golden ratio, plastic number): spread project groups evenly over
+#: departments and levels without drawing from the generator's random stream.
+_DEPARTMENT_STEP = 0.6180339887498949
+_LEVEL_STEP = 0.7548776662466927
+#: Each nesting level holds this fraction of the groups of the level above it.
+_LEVEL_DECAY = 0.55
+
+
+def _project_levels(count: int, depth: int) -> np.ndarray:
+    """Nesting level of each project group, 1 (top, no parent) to ``depth`` (deepest).
+
+    Level ``L`` holds ``_LEVEL_DECAY ** (L - 1)`` as many groups as level 1; for depth 6
+    that is about 46 % / 25 % / 14 % / 8 % / 4 % / 2 %. The first ``depth`` groups take the
+    levels ``depth``, ``depth - 1``, …, 1, so every level exists however few groups there are.
+    """
+    weights = _LEVEL_DECAY ** np.arange(depth)
+    bounds = np.cumsum(weights / weights.sum())
+    bounds[-1] = 1.0
+    spread = (np.arange(count) * _LEVEL_STEP) % 1.0
+    levels = np.searchsorted(bounds, spread, side="right") + 1
+    first = min(count, depth)
+    levels[:first] = np.arange(depth, depth - first, -1)
+    return np.minimum(levels, depth).astype(np.int64)
+
+
+def _project_departments(people: pd.DataFrame, count: int) -> np.ndarray:
+    """The HR department each project group belongs to, in proportion to headcount."""
+    headcount = people["department"].value_counts().sort_index()
+    bounds = np.cumsum(headcount.to_numpy(dtype=float)) / float(headcount.sum())
+    bounds[-1] = 1.0
+    spread = (np.arange(count) * _DEPARTMENT_STEP) % 1.0
+    at = np.minimum(np.searchsorted(bounds, spread, side="right"), len(bounds) - 1)
+    return headcount.index.to_numpy(dtype=object)[at]
 
 
 def _memberships(
@@ -569,6 +605,15 @@ def _memberships(
     ).drop_duplicates(ignore_index=True)
 
 
+#: Popular project groups are held by this share of their department (uniform draw, then
+#: scaled to the membership budget).
+_POPULAR_SHARE = (0.15, 0.45)
+#: Mean number of direct members of a niche project group (Poisson).
+_NICHE_MEMBERS = 0.2
+#: Share of project memberships that go to a popular group of *another* department.
+_OUTSIDE_SHARE = 0.001
+
+
 def _scale_memberships(
     rng: np.random.Generator,
     codes: pd.DataFrame,
@@ -578,29 +623,77 @@ def _scale_memberships(
     target: int,
     depth: int,
 ) -> pd.DataFrame:
-    """Nest project groups tier by tier, add random account memberships up to ``target``, and
-    turn the codes into categorical names."""
+    """Nest the project groups, add account memberships up to ``target`` direct edges, and turn
+    the codes into categorical names.
+
+    The shape follows a real directory rather than uniform noise, so that the audit's rules
+    see what they would see in one:
+
+    * **Nesting.** A project group at level ``L`` > 1 (see :func:`_project_levels`: about
+      46 % of groups are top level, 25 % one level down, … 2 % six levels down) is a member of
+      one random group of its own department one level up, so its chain of ancestors is
+      exactly ``L - 1`` long.
+    * **Popular groups.** In each department, enough project groups to carry the membership
+      budget (about 74 per department at 25 direct memberships per account) are held by
+      15–45 % of the department's people accounts. They take almost all memberships; each is
+      a window of a per-department shuffle of the accounts, so people's groups overlap the way
+      teams do.
+    * **Niche groups.** Every other project group has Poisson(0.2) direct members from its
+      department: most are empty (as in any directory that has lived a few years) or
+      containers of deeper groups.
+    * **Outsiders.** 0.1 % of project memberships put an account into a popular group of
+      another department.
+
+    Peer-outlier findings therefore come from niche-group members and outsiders, with their
+    ancestors: about 0.3 % of the direct memberships (about 14,000 at 5,000,000), where
+    uniformly random memberships made nearly every one of them an outlier. A group is
+    unremarkable only when 10 % of a department holds it, and with the sample's nine
+    departments that leaves room for a few hundred well-held groups per department, which
+    is why most project groups are small.
+    """
     n_users = len(users)
     tier = groups["tier"].to_numpy()
     parts = [codes]
-    if (tier >= 0).any():
-        for level in range(depth - 1):
-            children = np.flatnonzero(tier == level)
-            parents = np.flatnonzero(tier == level + 1)
-            if len(children) and len(parents):
-                chosen = parents[rng.integers(0, len(parents), size=len(children))]
-                parts.append(pd.DataFrame({"group": chosen, "member": n_users + children}))
+    project = np.flatnonzero(tier >= 0)
+    if len(project):
+        level = (depth - tier[project]).astype(np.int64)
+        names, dept = np.unique(groups["department"].iloc[project].astype(str), return_inverse=True)
+
+        # Nesting: a parent one level up in the same department (any department when the
+        # group's own has none at that level).
+        key = dept * (depth + 1) + level
+        by_key = np.argsort(key, kind="stable")
+        sorted_key = key[by_key]
+        child = np.flatnonzero(level > 1)
+        want = key[child] - 1
+        lo = np.searchsorted(sorted_key, want)
+        count = np.searchsorted(sorted_key, want, side="right") - lo
+        by_level = np.argsort(level, kind="stable")
+        sorted_level = level[by_level]
+        any_lo = np.searchsorted(sorted_level, level[child] - 1)
+        any_count = np.searchsorted(sorted_level, level[child] - 1, side="right") - any_lo
+        pick = rng.random(len(child))
+        own = count > 0
+        parent = np.where(
+            own,
+            by_key[np.minimum(lo + (pick * count).astype(np.int64), len(key) - 1)],
+            by_level[np.minimum(any_lo + (pick * any_count).astype(np.int64), len(key) - 1)],
+        )
+        has_parent = own | (any_count > 0)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "group": project[parent[has_parent]],
+                    "member": n_users + project[child[has_parent]],
+                }
+            )
+        )
         need = target - sum(len(p) for p in parts)
-        bottom = np.flatnonzero(tier == 0)
-        members = users.index[users["kind"] == "user"].to_numpy()
-        if need > 0 and len(bottom):
-            draw = int(need * 1.05) + 16
-            group = bottom[rng.integers(0, len(bottom), size=draw)].astype(np.int64)
-            member = members[rng.integers(0, len(members), size=draw)].astype(np.int64)
-            key = group * (n_users + 1) + member
-            _, first = np.unique(key, return_index=True)
-            keep = np.sort(first)[:need]
-            parts.append(pd.DataFrame({"group": group[keep], "member": member[keep]}))
+        if need > 0:
+            parts += _project_members(
+                rng, users, groups, project=project, dept=dept, names=names, need=need
+            )
+    codes = pd.concat(parts, ignore_index=True)
     codes = pd.concat(parts, ignore_index=True)
     member_names = pd.concat(
         [users["login"], groups["name"], pd.Series([cast.FOREIGN_MEMBER])], ignore_index=True
@@ -623,6 +716,88 @@ def _scale_memberships(
             ),
         }
     )
+
+
+def _project_members(
+    rng: np.random.Generator,
+    users: pd.DataFrame,
+    groups: pd.DataFrame,
+    *,
+    project: np.ndarray,
+    dept: np.ndarray,
+    names: np.ndarray,
+    need: int,
+) -> list[pd.DataFrame]:
+    """``need`` distinct account → project group edges (fewer only when the departments are
+    too small to hold them): niche members, outsiders, then popular groups' windows."""
+    people_accounts = (users["kind"] == "user").to_numpy() & users["department"].notna().to_numpy()
+    account_dept = pd.Index(names).get_indexer(users["department"].astype(object))
+    people_accounts &= account_dept >= 0
+    members = np.flatnonzero(people_accounts)
+    if not len(members):
+        return []
+    # Per-department shuffles of the accounts, concatenated: department d is the slice
+    # offset[d]:offset[d] + size[d].
+    shuffled = members[rng.permutation(len(members))]
+    shuffled = shuffled[np.argsort(account_dept[shuffled], kind="stable")]
+    size = np.bincount(account_dept[members], minlength=len(names))
+    offset = np.r_[0, np.cumsum(size)[:-1]]
+    n_groups = len(groups)
+
+    # Popular groups: the same number in every department (their sizes follow headcount).
+    per_person = need / len(members)
+    wanted = int(np.ceil(per_person / float(np.mean(_POPULAR_SHARE))))
+    available = np.bincount(dept, minlength=len(names))
+    popular_count = np.minimum(np.maximum(wanted, 1), available) * (size > 0)
+    rank = np.empty(len(project), dtype=np.int64)
+    order = np.lexsort((rng.random(len(project)), dept))
+    first_of_dept = np.searchsorted(dept[order], dept[order])
+    rank[order] = np.arange(len(project)) - first_of_dept
+    popular = rank < popular_count[dept]
+
+    # Niche members: in-department, a handful per group at most.
+    niche = np.flatnonzero(~popular & (size[dept] > 0))
+    niche_size = rng.poisson(_NICHE_MEMBERS, size=len(niche))
+    niche_group = np.repeat(niche, niche_size)
+    d = dept[niche_group]
+    niche_member = shuffled[offset[d] + (rng.random(len(d)) * size[d]).astype(np.int64)]
+
+    # Outsiders: a popular group of another department.
+    popular_groups = np.flatnonzero(popular)
+    outside = round(need * _OUTSIDE_SHARE) if len(popular_groups) else 0
+    out_group = popular_groups[rng.integers(0, max(len(popular_groups), 1), size=outside)]
+    out_member = members[rng.integers(0, len(members), size=outside)]
+    other = account_dept[out_member] != dept[out_group]
+    out_group, out_member = out_group[other], out_member[other]
+
+    extra_group = np.concatenate([niche_group, out_group])
+    extra_member = np.concatenate([niche_member, out_member])
+    key = extra_member.astype(np.int64) * n_groups + project[extra_group]
+    _, first = np.unique(key, return_index=True)
+    first = np.sort(first)
+    extra_group, extra_member = extra_group[first], extra_member[first]
+
+    # Popular groups take the rest, split by drawn share x headcount (largest remainder), each
+    # a window of its department's shuffle, so no account appears twice in one group.
+    budget = max(need - len(extra_group), 0)
+    pd_ = dept[popular_groups]
+    weight = rng.uniform(*_POPULAR_SHARE, size=len(popular_groups)) * size[pd_]
+    exact = budget * weight / weight.sum() if weight.sum() > 0 else weight
+    counts = np.minimum(np.floor(exact).astype(np.int64), size[pd_])
+    short = budget - int(counts.sum())
+    if short > 0:
+        room = np.flatnonzero(counts < size[pd_])
+        by_remainder = room[np.argsort(-(exact - np.floor(exact))[room], kind="stable")]
+        counts[by_remainder[:short]] += 1
+    start = (rng.random(len(popular_groups)) * size[pd_]).astype(np.int64)
+    group_at = np.repeat(np.arange(len(popular_groups)), counts)
+    step = np.arange(len(group_at)) - np.repeat(np.cumsum(counts) - counts, counts)
+    d = pd_[group_at]
+    window = offset[d] + (start[group_at] + step) % size[d]
+    return [
+        pd.DataFrame({"group": project[popular_groups[group_at]], "member": shuffled[window]}),
+        pd.DataFrame({"group": project[extra_group], "member": extra_member}),
+    ]
 
 
 # --- data inventory, permissions, policy, planted problems ----------------------------------
