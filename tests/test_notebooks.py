@@ -47,6 +47,15 @@ def test_notebook_runs_top_to_bottom_without_errors(name: str, tmp_path: Path) -
     ]
     assert not errors
     assert any(cell.get("outputs") for cell in book.cells if cell.cell_type == "code")
+    # Plots are there to be looked at: every notebook shows at least one, inline.
+    plots = [
+        output
+        for cell in book.cells
+        if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+        if "image/png" in output.get("data", {})
+    ]
+    assert plots, f"{name} displayed no plot"
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -60,6 +60,7 @@ from accessaudit.errors import ConfigError, SourceError
 from accessaudit.model import RIGHTS, SENSITIVITIES, TABLES
 
 __all__ = [
+    "HR_COLUMNS",
     "collect_grants",
     "collect_hr",
     "collect_inventory",
@@ -79,7 +80,8 @@ _EXAMPLES = 5
 _MAX_IN_MESSAGE = 3
 _MAX_IDENTITIES_IN_REPORT = 100
 
-_HR_COLUMNS = (
+#: The HR export's default columns (DESIGN.md); ``columns`` in the config renames them.
+HR_COLUMNS = (
     "employee_id",
     "name",
     "email",
@@ -636,7 +638,7 @@ def collect_hr(
     >>> # [[sources]] name = "hr"  connector = "hr-csv"  path = "hr.csv"
     >>> # status_map = { "Withdrawn" = "terminated", "LOA" = "leave" }
     """
-    rows = _read(settings, manifest, {c: c for c in _HR_COLUMNS}, ("employee_id", "name", "status"))
+    rows = _read(settings, manifest, {c: c for c in HR_COLUMNS}, ("employee_id", "name", "status"))
     frame = rows.frame
     failures = _required_blank(rows, ("employee_id", "name", "status"))
 

@@ -34,10 +34,10 @@ from typing import Any
 
 import pandas as pd
 
+from accessaudit.connectors.files import HR_COLUMNS
 from accessaudit.sample._cast import ENTRA_CLINICAL_GROUP, ENTRA_GUEST_SITE_GROUP
 from accessaudit.sample._generate import (
     DEFAULT_AS_OF,
-    HR_COLUMNS,
     Organisation,
     generate_organisation,
 )

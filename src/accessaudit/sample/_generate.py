@@ -26,18 +26,6 @@ __all__ = ["DEFAULT_AS_OF", "MIN_SIZE", "Organisation", "generate_organisation"]
 #: The demo's "today".
 DEFAULT_AS_OF = pd.Timestamp("2026-11-21", tz="UTC")
 MIN_SIZE = 200
-HR_COLUMNS = (
-    "employee_id",
-    "name",
-    "email",
-    "department",
-    "title",
-    "manager_id",
-    "status",
-    "worker_type",
-    "start_date",
-    "end_date",
-)
 _DAY = pd.Timedelta(days=1)
 _USERS_OU = "OU=Users,OU=Corp"
 _DISABLED_OU = "OU=Disabled Users,OU=Corp"
