@@ -224,6 +224,24 @@ class RuleContext:
         days: pd.Series = (self.as_of - times).dt.days.astype("Int64")
         return days
 
+    def idle(self, rows: pd.DataFrame, idle_days: int) -> np.ndarray:
+        """Which of ``rows`` (account columns) are enabled and unused: no sign-in for
+        ``idle_days``, or never signed in and older than the new-account grace period (or of
+        unknown age). Accounts whose source cannot report sign-ins are never idle."""
+        last, created = rows["last_sign_in"], rows["created"]
+        idle_before = self.as_of - pd.Timedelta(days=idle_days)
+        grace_before = self.as_of - pd.Timedelta(days=self.policy.new_account_grace_days)
+        old = (last < idle_before).to_numpy(dtype=bool, na_value=False)
+        never = last.isna().to_numpy() & (created.isna() | (created < grace_before)).to_numpy(
+            dtype=bool, na_value=False
+        )
+        idle: np.ndarray = (
+            rows["enabled"].to_numpy(dtype=bool)
+            & rows["last_sign_in_known"].to_numpy(dtype=bool)
+            & (old | never)
+        )
+        return idle
+
     def account_rows(self, at: np.ndarray) -> pd.DataFrame:
         """Account columns gathered at row positions ``at`` (RangeIndex)."""
         return self.accounts.iloc[at].reset_index(drop=True)

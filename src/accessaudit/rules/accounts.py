@@ -65,18 +65,7 @@ def stale_account(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) -
     """
     ctx = RuleContext.of(snapshot, policy, as_of)
     a = ctx.accounts
-    last, created = a["last_sign_in"], a["created"]
-    stale_before = as_of - pd.Timedelta(days=policy.stale_days)
-    grace_before = as_of - pd.Timedelta(days=policy.new_account_grace_days)
-    old_sign_in = (last < stale_before).to_numpy(dtype=bool, na_value=False)
-    never = last.isna().to_numpy() & (created.isna() | (created < grace_before)).to_numpy(
-        dtype=bool, na_value=False
-    )
-    mask = (
-        a["enabled"].to_numpy(dtype=bool)
-        & a["last_sign_in_known"].to_numpy(dtype=bool)
-        & (old_sign_in | never)
-    )
+    mask = ctx.idle(a, policy.stale_days)
     rows = a[mask]
     days = ctx.days_since(rows["last_sign_in"]).astype(str)
     age = ctx.days_since(rows["created"]).astype(str)

@@ -156,18 +156,7 @@ def stale_privilege(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp)
     """
     ctx = RuleContext.of(snapshot, policy, as_of)
     rows = _privileged_rows(ctx)
-    stale_before = as_of - pd.Timedelta(days=policy.privileged_stale_days)
-    grace_before = as_of - pd.Timedelta(days=policy.new_account_grace_days)
-    last, created = rows["last_sign_in"], rows["created"]
-    old = (last < stale_before).to_numpy(dtype=bool, na_value=False)
-    never = last.isna().to_numpy() & (created.isna() | (created < grace_before)).to_numpy(
-        dtype=bool, na_value=False
-    )
-    keep = (
-        rows["enabled"].to_numpy(dtype=bool)
-        & rows["last_sign_in_known"].to_numpy(dtype=bool)
-        & (old | never)
-    )
+    keep = ctx.idle(rows, policy.privileged_stale_days)
     rows = rows[keep]
     days = ctx.days_since(rows["last_sign_in"]).astype(str)
     message = (
