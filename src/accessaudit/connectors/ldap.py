@@ -32,12 +32,14 @@ when importable) and ``ldap3`` (pure Python, always installed); ``backend`` forc
 
 from __future__ import annotations
 
+import gc
 import logging
 import socket
 import ssl
 import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 from urllib.parse import unquote, urlsplit
@@ -276,7 +278,11 @@ class _Connection(Protocol):
         page_size: int | None,
         cookie: bytes,
     ) -> tuple[Page, bytes]:
-        """One page (or a whole non-paged result) and the cookie for the next page."""
+        """One page (or a whole non-paged result) and the cookie for the next page.
+
+        Attribute names are as the server spelled them (any case, with options such as
+        ``;range=0-1499``); the reader normalises them.
+        """
         ...
 
     def close(self) -> None:
@@ -491,10 +497,9 @@ class _PythonLdapConnection:
             _, data, _, response_controls = self._conn.result3(msgid, all=1, timeout=self._timeout)
         except ldap.LDAPError as error:
             raise self._translate(error) from error
+        # Names stay as the server spelled them: the reader lower-cases them once per shape.
         page: Page = [
-            (dn, {name.lower(): values for name, values in attrs.items()})
-            for dn, attrs in data or ()
-            if dn is not None and isinstance(attrs, dict)
+            (dn, attrs) for dn, attrs in data or () if dn is not None and isinstance(attrs, dict)
         ]
         next_cookie = b""
         for control in response_controls or ():
@@ -509,6 +514,28 @@ class _PythonLdapConnection:
             self._conn.unbind_s()
         except Exception:  # closing a broken socket may fail; there is nothing to keep
             logger.debug("python-ldap unbind failed", exc_info=True)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Keep Python's cyclic garbage collector out of fetching and normalising one page.
+
+    A page of 1,000 entries becomes ~10,000 container objects (dicts, lists, tuples); every
+    few hundred allocations trigger a collection that walks the young objects and, every few
+    pages, the whole heap (pandas included). With python-ldap that walking took a third of
+    the reading time and found nothing: reference counting frees a page. Paused for one page
+    (tens of milliseconds; never across a ``yield``, so the caller's code runs with the
+    collector on), then restored, so a program that disabled it keeps it disabled. The pause
+    is process-wide: another thread's cyclic garbage waits those milliseconds too.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _tls_problem(options: LdapOptions) -> str | None:
@@ -609,6 +636,10 @@ class LiveEntries:
         # Lower-case names of the attributes any entry carried: a requested attribute no entry
         # carries is reported, since a server silently omits what the bind DN may not read.
         returned: set[str] = set()
+        # Attribute names as the server sent them -> lower-case names and whether entries of
+        # that shape need :meth:`_complete`; a directory has a handful of shapes, so names
+        # are lower-cased and checked once per shape, not once per entry.
+        shapes: dict[tuple[str, ...], tuple[tuple[str, ...] | None, bool]] = {}
         position = 0
         try:
             connection = self._connect(connection, attempt=0)
@@ -618,15 +649,16 @@ class LiveEntries:
                 attempt = 0
                 while True:
                     try:
-                        page, next_cookie = connection.search(
-                            options.base_dn,
-                            subtree=True,
-                            search_filter=search_filter,
-                            attributes=self._request_attributes(),
-                            page_size=options.page_size,
-                            cookie=cookie,
-                        )
-                        entries = [self._complete(connection, dn, attrs) for dn, attrs in page]
+                        with _collector_paused():
+                            page, next_cookie = connection.search(
+                                options.base_dn,
+                                subtree=True,
+                                search_filter=search_filter,
+                                attributes=self._request_attributes(),
+                                page_size=options.page_size,
+                                cookie=cookie,
+                            )
+                            entries = self._normalise(connection, page, shapes, returned)
                     except _ConnectionLost as error:
                         attempt += 1
                         connection = self._reconnect(connection, attempt, error, position)
@@ -648,15 +680,21 @@ class LiveEntries:
                         raise self._source_error(error, search_filter) from error
                     attempt = 0
                     self.report["pages"] += 1
+                    keys = [hash(dn.lower()) for dn, _ in entries]
+                    if yielded.isdisjoint(keys):
+                        yielded.update(keys)
+                    else:
+                        # Only after a restart (or a DN matched by two filters): skip those.
+                        fresh: Page = []
+                        for entry, key in zip(entries, keys, strict=True):
+                            if key not in yielded:
+                                yielded.add(key)
+                                fresh.append(entry)
+                        entries = fresh
                     for dn, attrs in entries:
-                        key = hash(dn.lower())
-                        if key in yielded:
-                            continue
-                        yielded.add(key)
-                        returned.update(attrs)
                         position += 1
-                        bar.update(1)
                         yield dn, attrs, position
+                    bar.update(len(entries))
                     self.report["entries"] = position
                     if not next_cookie:
                         break
@@ -794,6 +832,46 @@ class LiveEntries:
             wanted += [f"{n};range=0-{options.range_window - 1}" for n in options.range_attributes]
         return wanted
 
+    def _normalise(
+        self,
+        connection: _Connection,
+        page: Page,
+        shapes: dict[tuple[str, ...], tuple[tuple[str, ...] | None, bool]],
+        returned: set[str],
+    ) -> Page:
+        """Lower-case the attribute names of one page and complete the entries that need it.
+
+        Entries of one object class come with the same names in the same order, so the work
+        is done per distinct name tuple (``shapes``, kept across pages); an entry whose names
+        are already lower-case and plain is passed on as it is. ``returned`` collects the
+        lower-case names seen.
+        """
+        in_chain = self.options.nested == "in-chain"
+        out: Page = []
+        for dn, raw in page:
+            names = tuple(raw)
+            shape = shapes.get(names)
+            if shape is None:
+                lowered = tuple(name.lower() for name in names)
+                special = any(";" in name for name in lowered) or (in_chain and "member" in lowered)
+                if not special:
+                    returned.update(lowered)
+                shape = shapes[names] = (None if lowered == names else lowered, special)
+            lowered_names, special = shape
+            attrs = (
+                raw
+                if lowered_names is None
+                else dict(zip(lowered_names, raw.values(), strict=True))
+            )
+            if special:
+                # Ranged or optioned names fold into their base name: count them after that.
+                entry = self._complete(connection, dn, attrs)
+                returned.update(entry[1])
+                out.append(entry)
+            else:
+                out.append((dn, attrs))
+        return out
+
     def _complete(
         self, connection: _Connection, dn: str, attrs: Attributes
     ) -> tuple[str, Attributes]:
@@ -833,7 +911,7 @@ class LiveEntries:
         )
         for _, attrs in page:
             for name, values in attrs.items():
-                parsed = _range_of(name)
+                parsed = _range_of(name.lower())
                 if parsed is not None and parsed[0] == attribute.lower():
                     return values, parsed[2]
         # The attribute shrank under us (members removed since the first page): done.
