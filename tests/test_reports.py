@@ -70,6 +70,12 @@ def test_excel_report_has_the_sheets_and_layout(tmp_path: Path, result: AuditRes
     assert book.sheetnames == ["Summary", "Findings", *fired, "Accounts", "Access"]
     findings = book["Findings"]
     assert findings.freeze_panes == "A2"
+    # Printed evidence: landscape, header on every page; the narrow Summary fits one page
+    # width, the wide Findings sheet prints across pages rather than shrinking unreadably.
+    assert findings.page_setup.orientation == "landscape"
+    assert findings.print_title_rows == "$1:$1"
+    assert not findings.sheet_properties.pageSetUpPr.fitToPage
+    assert book["Summary"].sheet_properties.pageSetUpPr.fitToPage
     assert findings.auto_filter.ref == f"A1:L{len(result.findings) + 1}"
     assert findings.column_dimensions["J"].width == 80  # message
     header = [c.value for c in findings[1]]

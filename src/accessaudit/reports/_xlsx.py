@@ -217,12 +217,25 @@ def _json_default(value: object) -> object:
     return str(value)
 
 
+#: Total column width (in characters) that still reads well when a landscape page is fitted to
+#: it; wider sheets print across pages instead of shrinking to an unreadable size.
+_PRINTABLE_WIDTH = 200
+
+
 def start_sheet(sheet: Any, columns: Sequence[tuple[str, float]]) -> None:
-    """Column widths and a frozen header row; call before the first row is appended
-    (write-only sheets write these ahead of the data)."""
+    """Column widths, a frozen header row, and a print layout (landscape, the header repeated
+    on every page: auditors file printed evidence; a sheet narrow enough to stay readable is
+    fitted to one page width); call before the first row is appended (write-only sheets
+    write these ahead of the data)."""
     for index, (_name, width) in enumerate(columns, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"
+    sheet.page_setup.orientation = "landscape"
+    sheet.print_title_rows = "1:1"
+    if sum(width for _name, width in columns) <= _PRINTABLE_WIDTH:
+        sheet.page_setup.fitToWidth = 1
+        sheet.page_setup.fitToHeight = 0
+        sheet.sheet_properties.pageSetUpPr.fitToPage = True
 
 
 def finish_sheet(sheet: Any, *, rows: int, columns: int) -> None:
