@@ -136,3 +136,20 @@ def test_truncated_ldif_export_exits_2_naming_file_and_line_with_no_snapshot(
     (line,) = done.stderr.strip().splitlines()
     assert re.search(r"corp\.ldif:\d+", line), line
     assert not (tmp_path / "snap").exists()
+
+
+def test_demo_writes_a_verified_snapshot_report_and_workbooks_and_can_run_again(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "demo"
+    first = _run("demo", "--out", str(out), "--size", "300")
+    assert first.returncode == 0, first.stderr
+    assert "findings" in first.stdout
+    assert _run("verify", str(out / "snapshot")).returncode == 0
+    assert (out / "report.xlsx").stat().st_size > 0
+    workbooks = sorted((out / "review" / "workbooks").glob("*.xlsx"))
+    assert workbooks
+    again = _run("demo", "--out", str(out), "--size", "300")
+    assert again.returncode == 0, again.stderr
+    assert _run("verify", str(out / "snapshot")).returncode == 0
+    assert sorted((out / "review" / "workbooks").glob("*.xlsx")) == workbooks

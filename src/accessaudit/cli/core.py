@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -187,6 +188,11 @@ def _demo(args: argparse.Namespace) -> int:
     result = run_audit(snapshot, config.policy)
     write_report(out / "report.xlsx", result, snapshot)
     say(f"Excel report written to {out / 'report.xlsx'}")
+    review_folder = out / "review"
+    if (review_folder / "campaign.json").is_file():
+        # The demo owns its output folder: a re-run replaces the campaign it made last time
+        # (create_campaign itself never overwrites one).
+        shutil.rmtree(review_folder)
     # In the sample, access of people without a manager (and self-reviews) goes to the CIO,
     # as an IT-risk owner would in a real campaign.
     cio = snapshot.people.loc[snapshot.people["title"] == "Chief Information Officer", "person_id"]
@@ -196,7 +202,7 @@ def _demo(args: argparse.Namespace) -> int:
         result,
         by="manager",
         scope="privileged",
-        out=out / "review",
+        out=review_folder,
         fallback_reviewer=str(cio.iloc[0]) if len(cio) else None,
     )
     say(
