@@ -280,6 +280,8 @@ def test_workbook_has_dropdown_locked_data_hidden_hash_and_instructions(
     assert not sheet.cell(2, decision + 1).protection.locked
     assert sheet.cell(2, 1).protection.locked
     assert sheet.column_dimensions["U"].hidden  # Integrity
+    assert sheet.page_setup.orientation == "landscape"  # a reviewer may print and sign it
+    assert sheet.print_title_rows == "$1:$1"
     validations = sheet.data_validations.dataValidation
     assert any(v.formula1 == '"keep,revoke,modify"' and "S2" in str(v.sqref) for v in validations)
     assert "Comment is required" in " ".join(

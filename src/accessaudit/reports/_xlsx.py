@@ -44,6 +44,7 @@ __all__ = [
     "date_cell",
     "finish_sheet",
     "header_row",
+    "print_layout",
     "rows_of",
     "severity_cell",
     "start_sheet",
@@ -223,16 +224,21 @@ _PRINTABLE_WIDTH = 200
 
 
 def start_sheet(sheet: Any, columns: Sequence[tuple[str, float]]) -> None:
-    """Column widths, a frozen header row, and a print layout (landscape, the header repeated
-    on every page: auditors file printed evidence; a sheet narrow enough to stay readable is
-    fitted to one page width); call before the first row is appended (write-only sheets
+    """Column widths, a frozen header row, and the :func:`print_layout` (auditors file printed
+    evidence); call before the first row is appended (write-only sheets
     write these ahead of the data)."""
     for index, (_name, width) in enumerate(columns, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"
+    print_layout(sheet, sum(width for _name, width in columns))
+
+
+def print_layout(sheet: Any, total_width: float) -> None:
+    """Landscape with the header row on every printed page; a sheet whose columns add up to
+    at most :data:`_PRINTABLE_WIDTH` characters is fitted to one page width."""
     sheet.page_setup.orientation = "landscape"
     sheet.print_title_rows = "1:1"
-    if sum(width for _name, width in columns) <= _PRINTABLE_WIDTH:
+    if total_width <= _PRINTABLE_WIDTH:
         sheet.page_setup.fitToWidth = 1
         sheet.page_setup.fitToHeight = 0
         sheet.sheet_properties.pageSetUpPr.fitToPage = True

@@ -26,7 +26,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from accessaudit.errors import ReviewError
-from accessaudit.reports._xlsx import atomic_save
+from accessaudit.reports._xlsx import atomic_save, print_layout
 
 __all__ = [
     "DATA_COLUMNS",
@@ -191,6 +191,7 @@ def write_workbook(
     sheet.add_data_validation(validation)
     sheet.column_dimensions[get_column_letter(_HASH_COL)].hidden = True
     sheet.freeze_panes = "B2"
+    print_layout(sheet, sum(_WIDTHS.get(title, 14) for title in HEADER[:_COMMENT_COL]))
     sheet.auto_filter.ref = f"A1:{get_column_letter(_COMMENT_COL)}{max(last, 2)}"
     sheet.protection.sheet = True
     sheet.protection.autoFilter = False
