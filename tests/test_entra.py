@@ -10,19 +10,26 @@ from __future__ import annotations
 
 import json
 import logging
+import shlex
 import stat
+import sys
+import time
+import webbrowser
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pandas as pd
 import pytest
+import requests
 
 from accessaudit.connectors import CollectContext, Manifest, SourceSettings, find_manifests
 from accessaudit.connectors.graph import GraphSettings, RawPages, collect, tables_from_pages
-from accessaudit.errors import SourceError
+from accessaudit.errors import ConfigError, SourceError
 from accessaudit.model import TABLES
 from accessaudit.sample_entra import GUEST_SITE_GROUP, build_tenant, write_tenant
 from graph_server import Faults, GraphServer, PkiFiles, documented_tenant, make_people, make_pki
+from graph_server import browser as headless_browser
 
 AS_OF = pd.Timestamp("2026-11-21T12:00:00", tz="UTC")
 CLIENT_ID = "6731de76-14a6-49ae-97bc-6eba6914391e"
@@ -243,6 +250,190 @@ def test_raw_pages_saved_and_reread_give_identical_tables(
     _assert_same_tables(live.tables, reread.tables)
     assert reread.report["mode"] == "saved pages"
     assert reread.report["objects"] == live.report["objects"]
+
+
+def _use_headless_browser(
+    monkeypatch: pytest.MonkeyPatch, pki: PkiFiles, log: Path, tamper: str | None = None
+) -> None:
+    """Make ``$BROWSER`` the headless browser script, as a user would name their browser."""
+    command = [sys.executable, headless_browser.__file__, "--ca", str(pki.ca_file)]
+    command += ["--log", str(log), *(["--tamper", tamper] if tamper else []), "%s"]
+    monkeypatch.setenv("BROWSER", shlex.join(command))
+    # webbrowser reads $BROWSER once, when it first lists the browsers; make it list them again
+    # (monkeypatch puts the module's own registry back afterwards).
+    monkeypatch.setattr(webbrowser, "_tryorder", None)
+    monkeypatch.setattr(webbrowser, "_browsers", {})
+
+
+def _browser_steps(log: Path) -> list[list[dict[str, Any]]]:
+    # The browser runs detached; its log line may land a moment after msal has moved on.
+    for _ in range(100):
+        if log.is_file() and log.read_text(encoding="utf-8").endswith("\n"):
+            break
+        time.sleep(0.05)
+    return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+
+
+def test_interactive_sign_in_goes_through_the_browser_with_pkce_and_then_stays_silent(
+    *,
+    small_tenant: dict[str, Any],
+    small_baseline: dict[str, pd.DataFrame],
+    pki: PkiFiles,
+    manifest: Manifest,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "browser.jsonl"
+    _use_headless_browser(monkeypatch, pki, log)
+    cache = tmp_path / "entra-token-cache.json"
+    options = {"auth": "interactive", "client_secret_env": None, "token_cache": str(cache)}
+    with _serve(small_tenant, pki) as server:
+        first = collect(_settings(server, pki, **options), manifest, _context())
+        authorize = list(server.counters.authorize_requests)
+        grants = [request["grant_type"] for request in server.counters.token_requests]
+        second = collect(_settings(server, pki, **options), manifest, _context())
+        counters = server.counters
+    _assert_same_tables(first.tables, small_baseline)
+    _assert_same_tables(second.tables, small_baseline)
+
+    # one visit to /authorize: a public client, PKCE S256, a loopback redirect, form_post
+    assert len(authorize) == 1
+    request = authorize[0]
+    assert request["client_id"] == CLIENT_ID
+    assert request["response_type"] == "code"
+    assert request["code_challenge_method"] == "S256"
+    assert request["response_mode"] == "form_post"
+    assert request["redirect_uri"].startswith("http://localhost:")
+    assert f"{server.base_url}/User.Read.All" in request["scope"].split()
+    assert grants == ["authorization_code"]
+    assert counters.token_requests[0]["auth"] == "public"
+
+    # the browser was given the authorize URL and msal's listener took the posted answer
+    (steps,) = _browser_steps(log)
+    assert steps[0]["url"].startswith(
+        f"{server.base_url}/{server.tenant_id}/oauth2/v2.0/authorize?"
+    )
+    assert steps[1]["post"] is True and steps[1]["url"] == request["redirect_uri"]
+    assert steps[1]["status"] == 200 and "Authentication complete" in steps[1]["body"]
+
+    # the second run signs in silently from the cache file: no browser, no new token
+    assert cache.is_file()
+    assert stat.S_IMODE(cache.stat().st_mode) == 0o600
+    assert "RefreshToken" in cache.read_text(encoding="utf-8")
+    assert len(counters.authorize_requests) == 1
+    assert len(counters.token_requests) == 1
+    assert counters.tokens_issued == 1
+    assert len(_browser_steps(log)) == 1
+
+
+def test_interactive_sign_in_with_a_substituted_pkce_challenge_is_refused(
+    small_tenant: dict[str, Any],
+    pki: PkiFiles,
+    manifest: Manifest,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "browser.jsonl"
+    _use_headless_browser(monkeypatch, pki, log, tamper="challenge")
+    options = {"auth": "interactive", "client_secret_env": None}
+    with (
+        _serve(small_tenant, pki) as server,
+        pytest.raises(SourceError, match="sign-in failed: invalid_grant: AADSTS501481") as caught,
+    ):
+        collect(_settings(server, pki, **options), manifest, _context())
+    assert "Code_Verifier does not match" in str(caught.value)
+    assert caught.value.source == "entra"
+    assert [r["grant_type"] for r in server.counters.token_requests] == ["authorization_code"]
+    assert server.counters.tokens_issued == 0
+    assert server.counters.graph_requests == 0
+
+
+def test_interactive_sign_in_answer_with_a_forged_state_is_refused_and_times_out(
+    small_tenant: dict[str, Any],
+    pki: PkiFiles,
+    manifest: Manifest,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "browser.jsonl"
+    _use_headless_browser(monkeypatch, pki, log, tamper="state")
+    # Long enough for the browser process to start and post under load, short for a test.
+    options = {"auth": "interactive", "client_secret_env": None, "sign_in_timeout": 3}
+    with (
+        _serve(small_tenant, pki) as server,
+        pytest.raises(SourceError, match=r"interactive sign-in got no valid answer within 3 s"),
+    ):
+        collect(_settings(server, pki, **options), manifest, _context())
+    (steps,) = _browser_steps(log)
+    assert steps[1]["status"] == 400 and "State mismatch" in steps[1]["body"]
+    assert server.counters.token_requests == []  # the forged code never reached /token
+    assert server.counters.graph_requests == 0
+
+
+def test_authorize_endpoint_checks_client_redirect_and_pkce_before_answering(
+    small_tenant: dict[str, Any], pki: PkiFiles
+) -> None:
+    verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"  # RFC 7636, appendix B
+    good = {
+        "client_id": CLIENT_ID,
+        "response_type": "code",
+        "redirect_uri": "http://localhost:8400",
+        "scope": "User.Read.All openid",
+        "state": "xyz",
+        "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        "code_challenge_method": "S256",
+    }
+    bad = {
+        "AADSTS700016": {"client_id": "someone-else"},
+        "AADSTS50011": {"redirect_uri": "http://evil.example:8400"},
+        "AADSTS700054": {"response_type": "token"},
+        "AADSTS9002325": {"code_challenge_method": "plain"},
+        "AADSTS90014": {"state": ""},
+    }
+    with _serve(small_tenant, pki) as server, requests.Session() as session:
+        session.trust_env = False  # REQUESTS_CA_BUNDLE would override `verify`
+        session.verify = str(pki.ca_file)
+        url = f"{server.base_url}/{server.tenant_id}/oauth2/v2.0/authorize"
+        for code, change in bad.items():
+            refused = session.get(url, params=good | change, allow_redirects=False)
+            assert refused.status_code == 400 and code in refused.text, code
+        answer = session.get(url, params=good, allow_redirects=False)
+        assert answer.status_code == 302
+        location = urlsplit(answer.headers["Location"])
+        assert f"{location.scheme}://{location.netloc}" == good["redirect_uri"]
+        returned = dict(parse_qsl(location.query))
+        assert returned["state"] == "xyz"
+        token_url = f"{server.base_url}/{server.tenant_id}/oauth2/v2.0/token"
+        form = {
+            "grant_type": "authorization_code",
+            "client_id": CLIENT_ID,
+            "redirect_uri": good["redirect_uri"],
+            "code": returned["code"],
+            "code_verifier": verifier,
+        }
+        redeemed = session.post(token_url, data=form)
+        assert redeemed.status_code == 200 and redeemed.json()["access_token"]
+        again = session.post(token_url, data=form)  # a code is good once
+        assert again.status_code == 400 and "AADSTS70008" in again.text
+
+
+@pytest.mark.parametrize("timeout", ["soon", 0, -5, True])
+def test_interactive_sign_in_timeout_must_be_positive_seconds(
+    timeout: Any, pki: PkiFiles, manifest: Manifest
+) -> None:
+    settings = SourceSettings(
+        "entra",
+        "entra-id",
+        options={
+            "tenant_id": "contoso",
+            "client_id": CLIENT_ID,
+            "auth": "interactive",
+            "sign_in_timeout": timeout,
+            "ca_bundle": str(pki.ca_file),
+        },
+    )
+    with pytest.raises(ConfigError, match=r"source 'entra': sign_in_timeout must be a number"):
+        collect(settings, manifest, _context())
 
 
 # ---- what goes wrong ------------------------------------------------------------------------

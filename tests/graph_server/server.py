@@ -2,7 +2,10 @@
 
 Login: ``/{tenant}/v2.0/.well-known/openid-configuration`` and the v2.0 token endpoint for the
 client-credentials grant, with a client secret or a client assertion (a JWT signed with the app's
-certificate, verified here against that certificate's public key and SHA-256 thumbprint).
+certificate, verified here against that certificate's public key and SHA-256 thumbprint); the
+device-code grant; and the authorization-code grant with PKCE behind ``/authorize`` (a public
+client, loopback ``http://localhost:<port>`` redirect, S256 challenge checked against the
+verifier, ``form_post`` or ``query`` response mode, codes single-use).
 
 Graph v1.0: the collections the connector reads, in Microsoft's documented shapes, with ``$top``
 paging and absolute ``@odata.nextLink`` URLs carrying an opaque ``$skiptoken``, ``$select``
@@ -15,7 +18,10 @@ licence 403 for ``signInActivity``, a 403 on the MFA report, a malformed page.
 from __future__ import annotations
 
 import base64
+import hashlib
+import html
 import json
+import re
 import secrets
 import socket
 import ssl
@@ -38,6 +44,10 @@ DEVICE_MESSAGE = (
     "To sign in, use a web browser to open the page https://microsoft.com/devicelogin "
     f"and enter the code {USER_CODE} to authenticate."
 )
+
+_LOOPBACK = re.compile(r"http://localhost:[1-9][0-9]{0,4}")
+_CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")  # base64url SHA-256, no padding (RFC 7636)
+_VERIFIER = re.compile(r"[A-Za-z0-9._~-]{43,128}")
 
 _COLLECTIONS = {
     "/users": "users",
@@ -96,6 +106,7 @@ class Counters:
     tokens_issued: int = 0
     batches: int = 0
     token_requests: list[dict[str, str]] = field(default_factory=list)
+    authorize_requests: list[dict[str, str]] = field(default_factory=list)
     users_pages: list[dict[str, Any]] = field(default_factory=list)
     batch_sizes: list[int] = field(default_factory=list)
 
@@ -147,6 +158,7 @@ class GraphServer:
         self._device_code = secrets.token_urlsafe(24)
         self._device_polls = 0
         self._refresh_tokens: set[str] = set()
+        self._auth_codes: dict[str, dict[str, str]] = {}
         cert = pki.client_cert
         self._client_key = cert.public_key()
         self._client_thumbprint = _b64url(cert.fingerprint(hashes.SHA256()))
@@ -221,6 +233,9 @@ class GraphServer:
         if method == "GET" and path == f"{tenant_prefix}/v2.0/.well-known/openid-configuration":
             self._send(handler, 200, self._openid_configuration())
             return
+        if method == "GET" and path == f"{tenant_prefix}/oauth2/v2.0/authorize":
+            self._authorize(handler)
+            return
         if method == "POST" and path == f"{tenant_prefix}/oauth2/v2.0/devicecode":
             self._send(handler, 200, self._device_code_flow())
             return
@@ -269,6 +284,85 @@ class GraphServer:
             "message": DEVICE_MESSAGE,
         }
 
+    def _authorize(self, handler: BaseHTTPRequestHandler) -> None:
+        """The user "signs in" at once; the answer goes back to the loopback redirect URI."""
+        query = {k: v[0] for k, v in parse_qs(urlsplit(handler.path).query).items()}
+        with self._lock:
+            self.counters.authorize_requests.append(dict(query))
+        redirect_uri = query.get("redirect_uri", "")
+        problem = ""
+        if query.get("client_id") != self.client_id:
+            problem = "AADSTS700016: Application not found in the directory."
+        elif not _LOOPBACK.fullmatch(redirect_uri):
+            problem = "AADSTS50011: The redirect URI does not match the loopback URI registered."
+        elif query.get("response_type") != "code":
+            problem = "AADSTS700054: response_type must be 'code' for this application."
+        elif query.get("code_challenge_method") != "S256" or not _CHALLENGE.fullmatch(
+            query.get("code_challenge", "")
+        ):
+            problem = "AADSTS9002325: Proof Key for Code Exchange (S256) is required."
+        elif not query.get("state"):
+            problem = "AADSTS90014: The request must contain a state."
+        elif query.get("response_mode", "query") not in ("query", "form_post"):
+            problem = "AADSTS900144: response_mode must be query or form_post."
+        if problem:
+            # Like Entra: an untrusted client or redirect URI gets an error page, no redirect.
+            page = f"<html><body>Sign-in error: {html.escape(problem)}</body></html>"
+            self._send(handler, 400, None, raw=page.encode(), content_type="text/html")
+            return
+        code = secrets.token_urlsafe(32)
+        with self._lock:
+            self._auth_codes[code] = {
+                "client_id": self.client_id,
+                "redirect_uri": redirect_uri,
+                "code_challenge": query["code_challenge"],
+            }
+        answer = {"code": code, "state": query["state"], "session_state": secrets.token_hex(8)}
+        if query.get("response_mode") == "form_post":
+            fields = "".join(
+                f'<input type="hidden" name="{name}" value="{html.escape(value)}"/>'
+                for name, value in answer.items()
+            )
+            page = (
+                '<html><body onload="document.forms[0].submit()">'
+                f'<form method="POST" action="{html.escape(redirect_uri)}">{fields}</form>'
+                "</body></html>"
+            )
+            self._send(handler, 200, None, raw=page.encode(), content_type="text/html")
+            return
+        location = f"{redirect_uri}?{urlencode(answer)}"
+        self._send(handler, 302, None, {"Location": location}, raw=b"")
+
+    def _redeem_code(self, form: Mapping[str, str]) -> tuple[int, dict[str, Any]]:
+        with self._lock:
+            # A code is good for one redemption, whatever the outcome.
+            grant = self._auth_codes.pop(form.get("code", ""), None)
+        if grant is None:
+            return 400, {
+                "error": "invalid_grant",
+                "error_description": "AADSTS70008: The provided authorization code or refresh "
+                "token has expired or was already redeemed.",
+            }
+        if form.get("client_id") != grant["client_id"]:
+            return 400, {"error": "invalid_grant", "error_description": "AADSTS70000: client"}
+        if form.get("redirect_uri") != grant["redirect_uri"]:
+            return 400, {
+                "error": "invalid_grant",
+                "error_description": "AADSTS500117: The reply uri specified in the request "
+                "does not match the reply uri used in the authorization request.",
+            }
+        verifier = form.get("code_verifier", "")
+        challenge = _b64url(hashlib.sha256(verifier.encode("ascii", "replace")).digest())
+        if not _VERIFIER.fullmatch(verifier) or not secrets.compare_digest(
+            challenge, grant["code_challenge"]
+        ):
+            return 400, {
+                "error": "invalid_grant",
+                "error_description": "AADSTS501481: The Code_Verifier does not match the "
+                "code_challenge supplied in the authorization request.",
+            }
+        return 200, self._issue(user=True, scope=form.get("scope"))
+
     def _token(self, payload: bytes) -> tuple[int, dict[str, Any]]:
         form = {k: v[0] for k, v in parse_qs(payload.decode("utf-8")).items()}
         grant = form.get("grant_type", "")
@@ -295,13 +389,15 @@ class GraphServer:
                     "error_description": "AADSTS70016: OAuth 2.0 device flow error. "
                     "Authorization is pending. Continue polling.",
                 }
-            return 200, self._issue(user=True)
+            return 200, self._issue(user=True, scope=form.get("scope"))
+        if grant == "authorization_code":
+            return self._redeem_code(form)
         if grant == "refresh_token":
             with self._lock:
                 known = form.get("refresh_token") in self._refresh_tokens
             if not known:
                 return 400, {"error": "invalid_grant", "error_description": "AADSTS9002313"}
-            return 200, self._issue(user=True)
+            return 200, self._issue(user=True, scope=form.get("scope"))
         if grant != "client_credentials":
             return 400, {"error": "unsupported_grant_type", "error_description": "AADSTS70003"}
         if form.get("client_id") != self.client_id:
@@ -334,7 +430,7 @@ class GraphServer:
             }
         return 200, self._issue(user=False)
 
-    def _issue(self, *, user: bool) -> dict[str, Any]:
+    def _issue(self, *, user: bool, scope: str | None = None) -> dict[str, Any]:
         token = secrets.token_urlsafe(32)
         answer: dict[str, Any] = {
             "token_type": "Bearer",
@@ -349,7 +445,9 @@ class GraphServer:
                 refresh = secrets.token_urlsafe(32)
                 self._refresh_tokens.add(refresh)
                 answer["refresh_token"] = refresh
-                answer["scope"] = "User.Read.All Group.Read.All Directory.Read.All"
+                # The scopes granted, as requested: msal files the token under them, and
+                # answers later requests for them from its cache.
+                answer["scope"] = scope or "User.Read.All Group.Read.All Directory.Read.All"
                 # client_info lets msal keep an account for silent refresh.
                 info = {"uid": "a9f7b3c1-auditor", "utid": self.tenant_id}
                 answer["client_info"] = _b64url(json.dumps(info).encode())

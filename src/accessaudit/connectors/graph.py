@@ -33,6 +33,7 @@ import msal
 import numpy as np
 import pandas as pd
 import requests
+from msal.oauth2cli.oauth2 import BrowserInteractionTimeoutError
 from tqdm import tqdm
 
 from accessaudit.connectors.base import CollectContext, Manifest, SourceResult, SourceSettings
@@ -308,6 +309,15 @@ class _Token:
                 f"source {settings.name!r}: auth must be client-secret, certificate, "
                 f"device-code or interactive, not {self._auth!r}"
             )
+        # msal waits forever for the browser's answer by default (a forged or lost answer, no
+        # browser at all); an audit run must end, with a SourceError.
+        timeout = settings.option("sign_in_timeout", 600)
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+            raise ConfigError(
+                f"source {settings.name!r}: sign_in_timeout must be a number of seconds above "
+                f"0, not {timeout!r}"
+            )
+        self._sign_in_timeout = float(timeout)
         self._cache_file = settings.file_option("token_cache")
         self._cache = msal.SerializableTokenCache()
         if self._cache_file is not None and self._cache_file.is_file():
@@ -422,7 +432,17 @@ class _Token:
             sys.stderr.write(str(flow["message"]) + "\n")
             sys.stderr.flush()
             return self._app.acquire_token_by_device_flow(flow)
-        return self._app.acquire_token_interactive(scopes=self._scopes)
+        try:
+            return self._app.acquire_token_interactive(
+                scopes=self._scopes, timeout=self._sign_in_timeout
+            )
+        except BrowserInteractionTimeoutError as error:
+            raise SourceError(
+                f"interactive sign-in got no valid answer within {self._sign_in_timeout:g} s "
+                "(browser not opened, sign-in abandoned, or an answer with the wrong state)",
+                source=self._source,
+                location=self._authority,
+            ) from error
 
 
 def _certificate(settings: SourceSettings) -> dict[str, Any]:
