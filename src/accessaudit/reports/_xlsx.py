@@ -3,6 +3,8 @@
 Workbooks are written in openpyxl's write-only (streaming) mode so a 100,000-row sheet does not
 sit in memory as cell objects. Every value that came from a source is written as text Excel will
 not evaluate: a display name ``=HYPERLINK("http://…")`` stays visible text, never a formula.
+:func:`write_frame` converts a frame column by column, a chunk of rows at a time, straight to
+the sheet's XML (the same XML openpyxl would write cell by cell, at a fraction of the cost).
 
 >>> from openpyxl import Workbook
 >>> book = Workbook(write_only=True)
@@ -22,16 +24,19 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.compat import safe_string
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.datetime import to_excel
+from openpyxl.xml.functions import fromstring
 
 from accessaudit.errors import AccessAuditError
 
@@ -261,7 +266,7 @@ def write_frame(
 
     ``special`` maps a column to a function ``(sheet, value) -> cell`` (e.g. severity colours);
     other values go through :meth:`CellStyles.value`. Pass the workbook's ``styles`` to share
-    style look-ups between sheets.
+    style look-ups between sheets. Rows may still be appended to ``sheet`` afterwards.
     """
     widths = widths or {}
     special = special or {}
@@ -274,11 +279,213 @@ def write_frame(
             for n, c in zip(names, frame.columns, strict=True)
         ],
     )
-    sheet.append(header_row(sheet, names))
-    makers = [special.get(n, styles.value) for n in names]
-    for values in rows_of(frame):
-        sheet.append([make(sheet, v) for make, v in zip(makers, values, strict=True)])
+    stream = _RowStream.open(sheet) if names else None
+    if stream is None:  # not a fresh write-only sheet (or no columns): openpyxl's own path
+        sheet.append(header_row(sheet, names))
+        makers = [special.get(n, styles.value) for n in names]
+        for values in rows_of(frame):
+            sheet.append([make(sheet, v) for make, v in zip(makers, values, strict=True)])
+    else:
+        letters = [get_column_letter(i) for i in range(1, len(names) + 1)]
+        stream.write([[_cell_xml(c)] for c in header_row(sheet, names)], letters)
+        # Each column of a chunk becomes its cells' XML at once (the ``<c>`` element after
+        # its ``r``), so a row is only a join: no cell object, style look-up or type test per
+        # cell; chunks keep memory flat however long the sheet.
+        for start in range(0, len(frame), _CHUNK_ROWS):
+            part = frame.iloc[start : start + _CHUNK_ROWS]
+            columns = [
+                _column_xml(sheet, part.iloc[:, i], special.get(n), styles)
+                for i, n in enumerate(names)
+            ]
+            stream.write(columns, letters)
     finish_sheet(sheet, rows=len(frame), columns=len(names))
+
+
+#: Rows converted and handed to lxml at a time: enough that the per-column work is vectorised
+#: and parsing is one C call, few enough that a chunk's XML stays a few MB.
+_CHUNK_ROWS = 5_000
+_XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+
+
+class _RowStream:
+    """The ``<sheetData>`` of a write-only sheet, taking rows as ready-made cell XML.
+
+    openpyxl builds a cell object and several XML elements per cell (most of a big report's
+    time). This stream parses a few thousand rows of our own XML at once with lxml and hands
+    the ``<row>`` elements to the sheet's own XML writer, so what lands in the file is what
+    openpyxl would write. It replaces the sheet's row generator: ``sheet.append`` keeps
+    working after it, and closing the sheet closes the ``<sheetData>`` element as before.
+    """
+
+    def __init__(self, sheet: Any) -> None:
+        self._sheet = sheet
+        self._xf: Any = None
+        self.row = 1
+
+    @classmethod
+    def open(cls, sheet: Any) -> _RowStream | None:
+        """The stream for ``sheet``, or None when openpyxl's own rows have already started."""
+        if getattr(sheet, "_rows", False) is not None or not hasattr(sheet, "_get_writer"):
+            return None
+        stream = cls(sheet)
+        sheet._get_writer()
+        sheet._rows = stream._generator()
+        next(sheet._rows)
+        return stream
+
+    def _generator(self) -> Generator[None, object, None]:
+        sheet = self._sheet
+        self._xf = sheet._writer.xf.send(True)
+        with self._xf.element("sheetData"):
+            try:
+                while True:
+                    values = yield  # a row appended with sheet.append
+                    cells = sheet._values_to_row(values, self.row)
+                    sheet._writer.write_row(self._xf, cells, self.row)
+                    self.row += 1
+            except GeneratorExit:
+                pass
+        sheet._writer.xf.send(None)
+
+    def write(self, columns: Sequence[Sequence[str | None]], letters: Sequence[str]) -> None:
+        """Write rows given column by column as cell XML (from :func:`_cell_xml`; None or ""
+        for no cell), all columns the same length."""
+        count = len(columns[0])
+        numbers = range(self.row, self.row + count)
+        # A grid of strings read out row by row: no tuple or generator per row, which would
+        # keep the garbage collector busy scanning the big column lists.
+        grid = np.empty((count, len(columns) + 2), dtype=object)
+        grid[:, 0] = [f'<row r="{number}">' for number in numbers]
+        for index, (letter, cells) in enumerate(zip(letters, columns, strict=True), start=1):
+            grid[:, index] = [
+                f'<c r="{letter}{number}"{cell}' if cell else ""
+                for number, cell in zip(numbers, cells, strict=True)
+            ]
+        grid[:, -1] = "</row>"
+        for element in fromstring("".join(["<d>", *grid.ravel().tolist(), "</d>"])):
+            self._xf.write(element)
+        self.row += count
+
+
+def _text_xml(value: str, style: str = "") -> str:
+    """A cell's XML after its ``r`` attribute: inline text (as openpyxl writes it)."""
+    text = _clean(value)
+    if not text:
+        return f'{style} t="inlineStr"/>'
+    space = ' xml:space="preserve"' if text != text.strip() else ""
+    return f'{style} t="inlineStr"><is><t{space}>{text.translate(_XML_ESCAPES)}</t></is></c>'
+
+
+def _cell_xml(made: object) -> str | None:
+    """The XML (after ``r``) of what a cell maker returned: a cell, a plain value or None.
+
+    Text is always an inline string, whatever openpyxl inferred (a formula for ``=…``, an
+    error for ``#N/A``): values from sources are never evaluated.
+    """
+    if isinstance(made, Cell):
+        style = f' s="{made.style_id}"' if made.has_style else ""
+        kind, value = made.data_type, made._value
+        if value is None or value == "":
+            if not style:
+                return None if value is None else ' t="inlineStr"/>'
+            return f"{style}/>" if value is None else f'{style} t="inlineStr"/>'
+        if kind in ("s", "f", "e"):
+            return _text_xml(str(value), style)
+        if kind == "d":
+            return f'{style} t="n"><v>{safe_string(to_excel(value))}</v></c>'
+        return f'{style} t="{kind}"><v>{safe_string(value)}</v></c>'
+    if made is None:
+        return None
+    if isinstance(made, str):
+        return _text_xml(made)
+    if isinstance(made, bool):
+        return f' t="b"><v>{int(made)}</v></c>'
+    return f' t="n"><v>{safe_string(made)}</v></c>'
+
+
+def _column_xml(
+    sheet: Any,
+    column: pd.Series,
+    special: Callable[[Any, object], object] | None,
+    styles: CellStyles,
+) -> list[str | None]:
+    """Every cell of ``column`` as XML ("" for no cell), the writer chosen once for the
+    column."""
+    if special is None and isinstance(column.dtype, pd.StringDtype) and len(column) > 1_000:
+        # Vectorised text pays a fixed cost per column: worth it only on long columns.
+        return _text_column_xml(column)
+    if special is None and isinstance(column.dtype, np.dtype | pd.DatetimeTZDtype):
+        if column.dtype.kind == "M":
+            return _date_column_xml(sheet, column, styles)
+        if column.dtype.kind == "b":
+            return [f' t="b"><v>{int(v)}</v></c>' for v in column.tolist()]
+    memo: dict[object, str | None] = {}
+    result: list[str | None] = []
+    append = result.append
+    for value in column.tolist():
+        if type(value) is str:  # most cells; the same words recur (systems, rights, kinds)
+            xml = memo.get(value)
+            if xml is None:
+                made = special(sheet, value) if special else value
+                xml = memo[value] = _cell_xml(made)
+            append(xml)
+        elif special is None and (
+            value is None or value is pd.NA or (type(value) is float and math.isnan(value))
+        ):
+            append(None)  # missing text (NaN in a text column): no cell
+        else:
+            append(_cell_xml(special(sheet, value) if special else styles.value(sheet, value)))
+    return result
+
+
+#: What ``str.strip`` removes (Python's whitespace; ``str.isspace``), as a regex class.
+_WHITESPACE = "[\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+_ILLEGAL = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"  # openpyxl's ILLEGAL_CHARACTERS_RE
+
+
+def _text_column_xml(column: pd.Series) -> list[str | None]:
+    """A text column as inline-string cells, built with vectorised string operations
+    (exactly :func:`_text_xml` per value; missing values give no cell)."""
+    present = column.notna().to_numpy()
+    text = column.str.replace(_ILLEGAL, "", regex=True)
+    long = (text.str.len() > _MAX_CELL_TEXT).fillna(False).to_numpy()
+    preserve = text.str.contains(f"^{_WHITESPACE}|{_WHITESPACE}$", regex=True)
+    for plain, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;")):
+        text = text.str.replace(plain, escaped, regex=False)
+    start = preserve.map({True: ' t="inlineStr"><is><t xml:space="preserve">'}).fillna(
+        ' t="inlineStr"><is><t>'
+    )
+    xml = (start + text + "</t></is></c>").where(text != "", ' t="inlineStr"/>')
+    cells: np.ndarray = xml.astype(object).to_numpy(copy=True)
+    cells[~present] = ""
+    for at in np.flatnonzero(long & present):  # cut to Excel's limit, rare
+        cells[at] = _text_xml(column.iloc[at])
+    result: list[str | None] = cells.tolist()
+    return result
+
+
+def _date_column_xml(sheet: Any, column: pd.Series, styles: CellStyles) -> list[str | None]:
+    """A datetime column as Excel date cells, converted in one go (naive UTC serials)."""
+    if isinstance(column.dtype, pd.DatetimeTZDtype):
+        column = column.dt.tz_convert("UTC").dt.tz_localize(None)
+    missing = column.isna().to_numpy()
+    micros = column.to_numpy().astype("datetime64[us]").astype(np.int64) - _EPOCH_US
+    # The arithmetic of openpyxl.utils.datetime.to_excel, in the same order, so the serials
+    # are bit-for-bit what a cell-by-cell write gives.
+    days = micros // _DAY_US
+    rest = micros - days * _DAY_US
+    days = np.where((days > 0) & (days <= 60), days - 1, days)
+    serials = days + ((rest // 1_000_000) + (rest % 1_000_000) / 1e6) / 86_400
+    template = styles.date(sheet, dt.datetime(2000, 1, 1))
+    style = f' s="{template.style_id}"' if template is not None else ""
+    return [
+        "" if gone else f'{style} t="n"><v>{serial:.16g}</v></c>'
+        for gone, serial in zip(missing.tolist(), serials.tolist(), strict=True)
+    ]
+
+
+_EPOCH_US = int(np.datetime64("1899-12-30", "us").astype(np.int64))
+_DAY_US = 86_400_000_000
 
 
 def _guess_width(column: pd.Series) -> float:
