@@ -517,21 +517,27 @@ class _Gatherer:
         )
         return SourceResult(self.source, manifest.connector, tables, report)
 
-    def _accounts_frame(
-        self, report: dict[str, Any], location: Callable[[int], str]
-    ) -> pd.DataFrame:
-        mapping = self.mapping
-        raw = pd.DataFrame(self.accounts, dtype=object)
+    def _identity(self, raw: pd.DataFrame, id_column: str) -> pd.DataFrame:
+        """The columns every directory object has: where it was read, its DN, the DN key
+        members are resolved by, its native id (objectSid or the DN) and ``system:native``."""
         frame = pd.DataFrame(index=raw.index)
         frame["position"] = raw["position"]
         frame["dn"] = raw["dn"].astype(pd.StringDtype(na_value=np.nan))
         frame["key"] = normalise_dn(frame["dn"])
         native = frame["key"] if not self.by_sid else raw["native_id"].astype("string")
         frame["native_id"] = native
-        frame["account_id"] = self.source + ":" + native
+        frame[id_column] = self.source + ":" + native
         frame["system"] = self.source
         if self.by_sid:
             frame["sid"] = native
+        return frame
+
+    def _accounts_frame(
+        self, report: dict[str, Any], location: Callable[[int], str]
+    ) -> pd.DataFrame:
+        mapping = self.mapping
+        raw = pd.DataFrame(self.accounts, dtype=object)
+        frame = self._identity(raw, "account_id")
         for field in ("login", "upn", "email", "display_name", "employee_id", "department"):
             if field in raw:
                 frame[field] = raw[field]
@@ -676,17 +682,8 @@ class _Gatherer:
     ) -> pd.DataFrame:
         mapping = self.mapping
         raw = pd.DataFrame(self.groups, dtype=object)
-        frame = pd.DataFrame(index=raw.index)
-        frame["position"] = raw["position"]
-        frame["dn"] = raw["dn"].astype(pd.StringDtype(na_value=np.nan))
-        frame["key"] = normalise_dn(frame["dn"])
-        native = frame["key"] if not self.by_sid else raw["native_id"].astype("string")
-        frame["native_id"] = native
-        frame["group_id"] = self.source + ":" + native
-        frame["system"] = self.source
+        frame = self._identity(raw, "group_id")
         frame["kind"] = "group"
-        if self.by_sid:
-            frame["sid"] = native
         name = raw["group_name"] if "group_name" in raw else pd.Series(pd.NA, index=raw.index)
         # A group without a readable name still needs one a person can read: its first RDN.
         rdn = frame["dn"].str.extract(r"^[^=]+=((?:\\.|[^,\\])*)", expand=False)
