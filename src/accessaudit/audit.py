@@ -17,6 +17,7 @@ import pandas as pd
 
 from accessaudit.errors import ConfigError
 from accessaudit.findings import SEVERITIES, apply_exceptions, empty_findings
+from accessaudit.model import utc_timestamp
 from accessaudit.policy import Policy
 from accessaudit.rules import RULES
 from accessaudit.rules._context import RuleContext
@@ -95,7 +96,7 @@ def run_audit(
     ``as_of`` (default: the snapshot's date) is the day the rules judge against. Unknown rule
     ids raise :class:`ConfigError`.
     """
-    when = _utc(as_of if as_of is not None else snapshot.as_of)
+    when = utc_timestamp(as_of if as_of is not None else snapshot.as_of)
     chosen = tuple(RULES) if rules is None else tuple(dict.fromkeys(rules))
     unknown = [r for r in chosen if r not in RULES]
     if unknown:
@@ -153,8 +154,3 @@ def _notes(context: RuleContext, chosen: tuple[str, ...]) -> tuple[str, ...]:
                 "the source does not report MFA registration"
             )
     return tuple(notes)
-
-
-def _utc(value: pd.Timestamp | str) -> pd.Timestamp:
-    stamp = pd.Timestamp(value)
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")

@@ -32,6 +32,7 @@ import pandas as pd
 
 from accessaudit.connectors import Manifest, SourceSettings, find_manifests
 from accessaudit.errors import ConfigError
+from accessaudit.model import utc_timestamp
 from accessaudit.policy import Policy
 
 __all__ = ["AUDIT_KEYS", "AuditConfig", "load_config", "parse_config"]
@@ -167,11 +168,7 @@ def _resolve(base_dir: Path, value: str) -> Path:
 
 
 def _date(value: Any, origin: str) -> pd.Timestamp:
-    if isinstance(value, dt.datetime | dt.date):
-        stamp = pd.Timestamp(value)
-    else:
-        try:
-            stamp = pd.Timestamp(str(value))
-        except ValueError as error:
-            raise ConfigError(f"{origin}: [audit] as_of {value!r} is not a date") from error
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    try:
+        return utc_timestamp(value if isinstance(value, dt.datetime | dt.date) else str(value))
+    except ValueError as error:
+        raise ConfigError(f"{origin}: [audit] as_of {value!r} is not a date") from error

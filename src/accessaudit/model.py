@@ -30,6 +30,7 @@ __all__ = [
     "TABLES",
     "Column",
     "TableSchema",
+    "utc_timestamp",
 ]
 
 #: Bumped whenever a stored table changes shape; written into every snapshot manifest.
@@ -209,6 +210,13 @@ class TableSchema:
                     f"table {self.name} column {column.name} has dtype "
                     f"{frame[column.name].dtype}, expected {column.dtype()}"
                 )
+
+
+def utc_timestamp(value: pd.Timestamp | str | object) -> pd.Timestamp:
+    """``value`` as a UTC timestamp: every time in a snapshot is UTC, and a date without a
+    zone (``"2026-11-21"``) is taken as UTC midnight."""
+    stamp = pd.Timestamp(value)  # type: ignore[arg-type]
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
 def _problem_text(column: Column) -> str:

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from accessaudit.connectors.graph import DEFAULT_GRAPH, GraphSettings, RawPage, RawPages
+from accessaudit.model import utc_timestamp
 
 __all__ = [
     "ALL_STAFF_GROUP",
@@ -157,8 +158,7 @@ def build_tenant(
     """
     rng = np.random.default_rng(seed)
     ids = _Ids(seed)
-    now = pd.Timestamp(as_of)
-    now = now.tz_localize("UTC") if now.tzinfo is None else now.tz_convert("UTC")
+    now = utc_timestamp(as_of)
     tenant_id = ids("tenant")
     hr = people.reset_index(drop=True)
     count = len(hr)

@@ -26,7 +26,7 @@ import pandas as pd
 from accessaudit._version import __version__
 from accessaudit.entitlements import effective_access, effective_memberships
 from accessaudit.errors import SnapshotError
-from accessaudit.model import SCHEMA_VERSION, STORED_TABLES
+from accessaudit.model import SCHEMA_VERSION, STORED_TABLES, utc_timestamp
 
 __all__ = ["MANIFEST_NAME", "Snapshot", "verify_snapshot"]
 
@@ -86,7 +86,7 @@ class Snapshot:
                 conformed[name] = frame
             except SnapshotError:
                 conformed[name] = schema.conform(frame, source=name)
-        return cls(conformed, as_of=_utc(as_of), sources=sources, correlation=correlation)
+        return cls(conformed, as_of=utc_timestamp(as_of), sources=sources, correlation=correlation)
 
     # The tables, by name, as properties so a notebook user can tab-complete them.
     @property
@@ -223,7 +223,7 @@ class Snapshot:
             tables[name] = frame
         return cls(
             tables,
-            as_of=_utc(manifest["as_of"]),
+            as_of=utc_timestamp(manifest["as_of"]),
             sources=manifest.get("sources", []),
             correlation=manifest.get("correlation", {}),
             manifest={**manifest, "manifest_sha256": _sha256(source / MANIFEST_NAME)},
@@ -292,8 +292,3 @@ def _umask() -> int:
     current = os.umask(0)
     os.umask(current)
     return current
-
-
-def _utc(value: pd.Timestamp | str) -> pd.Timestamp:
-    stamp = pd.Timestamp(value)
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from accessaudit.errors import ConfigError
+from accessaudit.model import utc_timestamp
 
 __all__ = ["date_option"]
 
@@ -21,4 +22,4 @@ def date_option(option: str, value: str | None) -> pd.Timestamp | None:
         raise problem from None
     if pd.isna(stamp):
         raise problem
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return utc_timestamp(stamp)

@@ -57,7 +57,7 @@ from openpyxl import load_workbook
 
 from accessaudit.connectors.base import CollectContext, Manifest, SourceResult, SourceSettings
 from accessaudit.errors import ConfigError, SourceError
-from accessaudit.model import RIGHTS, SENSITIVITIES, TABLES
+from accessaudit.model import RIGHTS, SENSITIVITIES, TABLES, utc_timestamp
 
 __all__ = [
     "HR_COLUMNS",
@@ -589,8 +589,7 @@ def _truth(rows: _Rows, column: str, default: bool) -> tuple[pd.Series, pd.DataF
 
 
 def _as_of(context: CollectContext) -> pd.Timestamp:
-    as_of = pd.Timestamp(context.as_of)
-    return as_of.tz_localize("UTC") if as_of.tzinfo is None else as_of.tz_convert("UTC")
+    return utc_timestamp(context.as_of)
 
 
 def _counts(values: pd.Series) -> dict[str, int]:

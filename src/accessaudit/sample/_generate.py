@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from accessaudit.errors import ConfigError
+from accessaudit.model import utc_timestamp
 from accessaudit.sample import _cast as cast
 from accessaudit.sample._names import FIRST_NAMES, LAST_NAMES, TRANSLITERATION
 
@@ -85,7 +86,7 @@ def generate_organisation(
         raise ConfigError(f"the sample organisation needs at least {MIN_SIZE} people, not {size}")
     if nesting_depth < 1:
         raise ConfigError(f"nesting_depth must be at least 1, not {nesting_depth}")
-    as_of = _utc(as_of if as_of is not None else DEFAULT_AS_OF)
+    as_of = utc_timestamp(as_of if as_of is not None else DEFAULT_AS_OF)
     rng = np.random.default_rng(seed)
     people, people_logins, previous_groups = _people(rng, size, as_of)
     users = _users(rng, people, people_logins, as_of)
@@ -119,11 +120,6 @@ def generate_organisation(
 
 
 # --- people ---------------------------------------------------------------------------------
-
-
-def _utc(value: pd.Timestamp | str) -> pd.Timestamp:
-    stamp = pd.Timestamp(value)
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
 def ascii_word(text: str) -> str:
