@@ -8,7 +8,7 @@ import pytest
 from accessaudit.audit import run_audit
 from accessaudit.errors import ConfigError
 from accessaudit.findings import FINDING_COLUMNS
-from accessaudit.policy import RULE_IDS
+from accessaudit.model import RULE_IDS
 from accessaudit.rules import RULES, catalogue
 from accessaudit.snapshot import Snapshot
 from test_rules_support import AS_OF, account, group, member, org, person, policy
@@ -121,3 +121,15 @@ def test_empty_snapshot_audits_to_no_findings() -> None:
     assert len(result.findings) == 0
     assert tuple(result.findings.columns) == FINDING_COLUMNS
     assert int(result.summary()["total"].sum()) == 0
+
+
+def test_rule_spec_with_an_unknown_id_or_severity_fails_when_defined() -> None:
+    from dataclasses import replace
+
+    spec = RULES["stale-account"]
+    with pytest.raises(ValueError, match="not in accessaudit.model.RULE_IDS"):
+        replace(spec, id="stale-acount")
+    with pytest.raises(ValueError, match="severity 'urgent'"):
+        replace(spec, severity="urgent")
+    with pytest.raises(ValueError, match="needs title"):
+        replace(spec, rationale="")

@@ -324,7 +324,7 @@ def test_entra_site_group_is_the_one_the_entra_tenant_holds() -> None:
 
 
 def test_planted_problems_cover_all_fifteen_rules() -> None:
-    from accessaudit.policy import RULE_IDS
+    from accessaudit.model import RULE_IDS
 
     table = planted_problems(generate_organisation(300))
     assert len(RULE_IDS) == 15

@@ -13,10 +13,10 @@ Nothing here prints, writes or connects unless you call it. The library logs to 
 """
 
 from accessaudit._version import __version__
+from accessaudit.analysis import ScopeResult, SnapshotDiff, breach_scope, diff_snapshots
 from accessaudit.audit import AuditResult, run_audit
 from accessaudit.collect import build_snapshot, collect
 from accessaudit.config import AuditConfig, load_config
-from accessaudit.diff import SnapshotDiff, diff_snapshots
 from accessaudit.errors import (
     AccessAuditError,
     ConfigError,
@@ -28,7 +28,6 @@ from accessaudit.model import TABLES
 from accessaudit.policy import Policy
 from accessaudit.review import Campaign, create_campaign
 from accessaudit.sample import write_sample_organisation
-from accessaudit.scope import ScopeResult, breach_scope
 from accessaudit.snapshot import Snapshot, verify_snapshot
 
 __all__ = [

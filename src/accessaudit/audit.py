@@ -17,7 +17,7 @@ import pandas as pd
 
 from accessaudit.errors import ConfigError
 from accessaudit.findings import SEVERITIES, apply_exceptions, empty_findings
-from accessaudit.model import utc_timestamp
+from accessaudit.model import choose_as_of
 from accessaudit.policy import Policy
 from accessaudit.rules import RULES
 from accessaudit.rules._context import RuleContext
@@ -93,10 +93,11 @@ def run_audit(
 ) -> AuditResult:
     """Run ``rules`` (default: all, in catalogue order) on ``snapshot`` under ``policy``.
 
-    ``as_of`` (default: the snapshot's date) is the day the rules judge against. Unknown rule
+    ``as_of`` (default: the snapshot's date; see :func:`~accessaudit.model.choose_as_of`) is
+    the day the rules judge against. Unknown rule
     ids raise :class:`ConfigError`.
     """
-    when = utc_timestamp(as_of if as_of is not None else snapshot.as_of)
+    when = choose_as_of(explicit=as_of, snapshot=snapshot.as_of)
     chosen = tuple(RULES) if rules is None else tuple(dict.fromkeys(rules))
     unknown = [r for r in chosen if r not in RULES]
     if unknown:

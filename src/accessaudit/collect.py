@@ -27,7 +27,7 @@ from accessaudit.connectors import (
 )
 from accessaudit.errors import SnapshotError, SourceError
 from accessaudit.identity import correlate_accounts, read_identity_map
-from accessaudit.model import STORED_TABLES, TableSchema
+from accessaudit.model import STORED_TABLES, TableSchema, choose_as_of
 from accessaudit.snapshot import Snapshot
 
 __all__ = ["build_snapshot", "collect"]
@@ -48,7 +48,7 @@ def collect(
     folder, so they can be re-read later with ``path = …``. ``as_of`` overrides the config's
     date.
     """
-    when = as_of if as_of is not None else config.audit_date()
+    when = choose_as_of(explicit=as_of, configured=config.as_of)
     ordered = sorted(
         config.sources,
         key=lambda s: protocol_phase(config.manifests[s.connector].protocol),

@@ -32,7 +32,7 @@ import pandas as pd
 
 from accessaudit.connectors import Manifest, SourceSettings, find_manifests
 from accessaudit.errors import ConfigError
-from accessaudit.model import utc_timestamp
+from accessaudit.model import choose_as_of, utc_timestamp
 from accessaudit.policy import Policy
 
 __all__ = ["AUDIT_KEYS", "AuditConfig", "load_config", "parse_config"]
@@ -56,8 +56,8 @@ class AuditConfig:
     manifests: Mapping[str, Manifest] = field(default_factory=dict, repr=False)
 
     def audit_date(self) -> pd.Timestamp:
-        """``as_of`` from the config, or now (UTC)."""
-        return self.as_of if self.as_of is not None else pd.Timestamp.now(tz="UTC")
+        """``as_of`` from the config, or now (UTC); see :func:`~accessaudit.model.choose_as_of`."""
+        return choose_as_of(configured=self.as_of)
 
 
 def load_config(path: Path | str) -> AuditConfig:

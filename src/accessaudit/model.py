@@ -24,12 +24,14 @@ from accessaudit.errors import SnapshotError, SourceError
 __all__ = [
     "DERIVED_TABLES",
     "RIGHTS",
+    "RULE_IDS",
     "SCHEMA_VERSION",
     "SENSITIVITIES",
     "STORED_TABLES",
     "TABLES",
     "Column",
     "TableSchema",
+    "choose_as_of",
     "utc_timestamp",
 ]
 
@@ -39,6 +41,26 @@ SCHEMA_VERSION = 1
 #: Ordered from least to most; comparisons (``>= "confidential"``) work on these categoricals.
 SENSITIVITIES = ("public", "internal", "confidential", "restricted")
 RIGHTS = ("read", "write", "admin", "owner")
+
+#: The rule ids, a public contract (DESIGN.md), in catalogue order. The one list: the policy
+#: checks exception rules against it, and the rule catalogue is ordered and checked by it.
+RULE_IDS: tuple[str, ...] = (
+    "stale-account",
+    "leaver-active",
+    "orphan-account",
+    "excess-privilege",
+    "stale-privilege",
+    "peer-outlier",
+    "sod-conflict",
+    "third-party-sensitive",
+    "mfa-missing",
+    "password-never-expires",
+    "direct-grant",
+    "unowned-resource",
+    "unclassified-resource",
+    "retention-overdue",
+    "disabled-privileged",
+)
 
 Kind = Literal["str", "bool", "boolean", "datetime", "int", "category", "label"]
 
@@ -217,6 +239,28 @@ def utc_timestamp(value: pd.Timestamp | str | object) -> pd.Timestamp:
     zone (``"2026-11-21"``) is taken as UTC midnight."""
     stamp = pd.Timestamp(value)  # type: ignore[arg-type]
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def choose_as_of(
+    *,
+    explicit: object = None,
+    snapshot: object = None,
+    configured: object = None,
+) -> pd.Timestamp:
+    """The one rule for the date an audit judges against (UTC), first given wins:
+
+    1. ``explicit`` — ``--as-of`` on the command line, or ``as_of=`` passed to the API;
+    2. ``snapshot`` — the date of a saved snapshot being audited (the day its data was read);
+    3. ``configured`` — ``[audit] as_of`` in the config (for a collection, and so its snapshot);
+    4. now.
+
+    >>> choose_as_of(snapshot="2026-09-30", configured="2026-11-21").date().isoformat()
+    '2026-09-30'
+    """
+    for value in (explicit, snapshot, configured):
+        if value is not None:
+            return utc_timestamp(value)
+    return pd.Timestamp.now(tz="UTC")
 
 
 def _problem_text(column: Column) -> str:

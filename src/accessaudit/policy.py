@@ -18,28 +18,9 @@ from typing import Any
 import pandas as pd
 
 from accessaudit.errors import ConfigError
+from accessaudit.model import RULE_IDS
 
-__all__ = ["RULE_IDS", "Policy", "RiskException", "SodRule"]
-
-#: The rule ids, a public contract (DESIGN.md). Kept here so the policy can check exception
-#: rules without importing the rule code (the policy comes before the rules in the data flow).
-RULE_IDS: tuple[str, ...] = (
-    "stale-account",
-    "leaver-active",
-    "orphan-account",
-    "excess-privilege",
-    "stale-privilege",
-    "peer-outlier",
-    "sod-conflict",
-    "third-party-sensitive",
-    "mfa-missing",
-    "password-never-expires",
-    "direct-grant",
-    "unowned-resource",
-    "unclassified-resource",
-    "retention-overdue",
-    "disabled-privileged",
-)
+__all__ = ["Policy", "RiskException", "SodRule"]
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 from collections.abc import Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
@@ -23,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 
+from accessaudit._atomic import atomic_folder
 from accessaudit._version import __version__
 from accessaudit.entitlements import effective_access, effective_memberships
 from accessaudit.errors import SnapshotError
@@ -169,10 +167,7 @@ class Snapshot:
         target = Path(folder)
         if target.exists() and not (target / MANIFEST_NAME).exists() and any(target.iterdir()):
             raise SnapshotError(f"{target} exists and is not a snapshot; refusing to overwrite")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-        try:
-            staging.chmod(0o777 & ~_umask())
+        with atomic_folder(target) as staging:
             files: dict[str, Any] = {}
             for name, frame in self._tables.items():
                 file = staging / f"{name}.parquet"
@@ -189,10 +184,6 @@ class Snapshot:
             }
             manifest_text = json.dumps(manifest, indent=2, sort_keys=True, default=str)
             (staging / MANIFEST_NAME).write_text(manifest_text + "\n", encoding="utf-8")
-            _replace_folder(staging, target)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
         self.manifest = {**manifest, "manifest_sha256": _sha256(target / MANIFEST_NAME)}
         return target
 
@@ -271,24 +262,3 @@ def _sha256(file: Path) -> str:
         while chunk := stream.read(_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def _replace_folder(staging: Path, target: Path) -> None:
-    """Move ``staging`` to ``target``; an old ``target`` goes only after the move succeeded."""
-    if not target.exists():
-        os.replace(staging, target)
-        return
-    retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
-    os.replace(target, retired / target.name)
-    try:
-        os.replace(staging, target)
-    except OSError:
-        os.replace(retired / target.name, target)
-        raise
-    shutil.rmtree(retired, ignore_errors=True)
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current

@@ -56,14 +56,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="progress bars on stderr while collecting (default: when stderr is a terminal)",
     )
     audit.add_argument("--no-progress", dest="progress", action="store_false")
-    audit.set_defaults(handler=run_audit_command)
+    audit.set_defaults(handler=_run_audit_command)
 
     rules = subparsers.add_parser("rules", help="the rule catalogue")
     rules.add_argument("--format", choices=("table", "json"), default="table")
-    rules.set_defaults(handler=list_rules_command)
+    rules.set_defaults(handler=_list_rules_command)
 
 
-def run_audit_command(args: argparse.Namespace) -> int:
+def _run_audit_command(args: argparse.Namespace) -> int:
     """``accessaudit audit``: returns the exit status."""
     # Imported here so `accessaudit rules` and `--help` stay fast (pandas-heavy modules).
     from accessaudit.audit import run_audit
@@ -81,12 +81,13 @@ def run_audit_command(args: argparse.Namespace) -> int:
                 f"--rules: unknown rule id(s) {', '.join(unknown)} (see `accessaudit rules`)"
             )
     config = load_config(args.config)
-    as_of = date_option("--as-of", args.as_of) or config.as_of
+    as_of = date_option("--as-of", args.as_of)
     if args.snapshot is not None:
         snapshot = Snapshot.load(args.snapshot)
     else:
         progress = bool(sys.stderr.isatty()) if args.progress is None else bool(args.progress)
         snapshot = collect(config, progress=progress, as_of=as_of)
+    # The audit date follows accessaudit.model.choose_as_of: --as-of, else the snapshot's.
     result = run_audit(snapshot, config.policy, rules=chosen, as_of=as_of)
     if args.excel is not None:
         from accessaudit.reports.excel import write_report
@@ -107,7 +108,7 @@ def run_audit_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def list_rules_command(args: argparse.Namespace) -> int:
+def _list_rules_command(args: argparse.Namespace) -> int:
     """``accessaudit rules``: the catalogue as a table or JSON."""
     from accessaudit.rules import RULES
 

@@ -1,4 +1,6 @@
-"""Findings as JSON: an array of objects, evidence as a nested object, dates in ISO 8601.
+"""JSON for machines: findings, the diff of two snapshots, a breach scope.
+
+Dates in ISO 8601, every kind of empty as null, evidence as a nested object.
 
 >>> findings_json(result)  # doctest: +SKIP
 '[{"finding_id": "3f1c…", "rule": "leaver-active", ...}]'
@@ -15,10 +17,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from accessaudit.analysis import ScopeResult, SnapshotDiff
 from accessaudit.audit import AuditResult
 from accessaudit.findings import FINDING_COLUMNS
 
-__all__ = ["findings_json", "frame_records", "to_plain"]
+__all__ = ["diff_document", "findings_json", "frame_records", "scope_document", "to_plain"]
 
 
 def to_plain(value: object) -> object:
@@ -58,3 +61,28 @@ def findings_json(result: AuditResult, *, indent: int | None = 2) -> str:
     ``entitlement``); accepted risks are not in it."""
     records = frame_records(result.findings.loc[:, list(FINDING_COLUMNS)])
     return json.dumps(records, indent=indent, ensure_ascii=False, allow_nan=False)
+
+
+def diff_document(change: SnapshotDiff) -> dict[str, Any]:
+    """``change`` as a JSON-able dict: both dates, then every change table as records."""
+    document: dict[str, Any] = {
+        "old_as_of": change.old_as_of.isoformat(),
+        "new_as_of": change.new_as_of.isoformat(),
+    }
+    for name, table in change.tables().items():
+        document[name] = frame_records(table)
+    return document
+
+
+def scope_document(result: ScopeResult) -> dict[str, Any]:
+    """``result`` as a JSON-able dict: the subject, the date, categories and every table."""
+    return {
+        "subject_type": result.subject_type,
+        "subject": result.subject,
+        "as_of": result.as_of.isoformat(),
+        "data_categories": list(result.data_categories),
+        "accounts": frame_records(result.accounts),
+        "resources": frame_records(result.resources),
+        "groups": frame_records(result.groups),
+        "notifications": frame_records(result.notifications),
+    }

@@ -13,8 +13,8 @@ from typing import Any, Literal, Protocol
 import numpy as np
 import pandas as pd
 
+from accessaudit.classify import privileged_rights, with_classification
 from accessaudit.errors import ReviewError
-from accessaudit.model import RIGHTS, SENSITIVITIES
 from accessaudit.policy import Policy
 from accessaudit.snapshot import Snapshot
 
@@ -117,8 +117,8 @@ def build_items(
     """
     as_of = snapshot.as_of
     accounts = snapshot.accounts
-    groups = snapshot.groups
-    resources = snapshot.resources
+    # Privileged and sensitive as the rules see them: connector flags plus the policy.
+    groups, resources = with_classification(snapshot.groups, snapshot.resources, policy)
 
     memberships = snapshot.effective_memberships.merge(
         groups[["group_id", "name", "privileged", "kind", "system"]].rename(
@@ -145,14 +145,12 @@ def build_items(
         }
     )
     access = snapshot.access.merge(
-        resources[["resource_id", "name", "sensitivity", "data_categories", "owner_id"]],
+        resources[
+            ["resource_id", "name", "sensitivity", "sensitive", "data_categories", "owner_id"]
+        ],
         on="resource_id",
         how="left",
     )
-    sensitivity = pd.Categorical(
-        access["sensitivity"].astype(object), categories=list(SENSITIVITIES), ordered=True
-    )
-    rights = pd.Categorical(access["right"].astype(object), categories=list(RIGHTS), ordered=True)
     resource_items = pd.DataFrame(
         {
             "account_id": access["account_id"].astype(str),
@@ -161,7 +159,7 @@ def build_items(
             "entitlement": _text(access["name"]),
             "right": _text(access["right"]),
             "how_held": _text(access["path"]),
-            "privileged": pd.Series(rights, index=access.index) >= "admin",
+            "privileged": privileged_rights(access["right"]),
             "sensitivity": _text(access["sensitivity"]),
             "data_categories": _text(access["data_categories"]),
             "depth": pd.Series(pd.NA, index=access.index, dtype="Int64"),
@@ -171,9 +169,7 @@ def build_items(
             "via": _text(access["via"]),
         }
     )
-    resource_items["sensitive"] = (
-        pd.Series(sensitivity, index=access.index).fillna("public") >= "confidential"
-    ) | resource_items["data_categories"].ne("")
+    resource_items["sensitive"] = access["sensitive"].astype("boolean").fillna(False).astype(bool)
     group_items["via"] = ""
     # A group is sensitive when it opens a sensitive resource.
     sensitive_groups = set(
@@ -222,7 +218,7 @@ def build_items(
     items = _recommend(items, policy, as_of)
     items["item_id"] = _item_ids(items)
     connectors = {str(s.get("source")): str(s.get("connector", "")) for s in snapshot.sources}
-    items["connector"] = items["system"].map(connectors).fillna("")
+    items["connector"] = items["system"].map(connectors).astype(object).fillna("")
     items["hr_status"] = _text(items["hr_status"]).replace("", "no HR record")
     for column in ("person_id", "person", "department", "login", "system", "account_kind"):
         items[column] = _text(items[column])

@@ -16,17 +16,15 @@ campaign never exists.
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from accessaudit._atomic import atomic_folder
 from accessaudit.errors import ReviewError
 from accessaudit.policy import Policy
 from accessaudit.review._items import (
@@ -145,9 +143,7 @@ def create_campaign(
     cells = workbook_cells(items)
     items["integrity"] = row_hashes(cells, campaign_id, items["reviewer_id"], key)
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
+    with atomic_folder(target) as staging:
         (staging / WORKBOOKS).mkdir()
         (staging / RETURNED).mkdir()
         key_file = staging / KEY
@@ -201,15 +197,6 @@ def create_campaign(
         (staging / MANIFEST).write_text(
             json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
         )
-        # mkdtemp makes the folder private; the workbooks are meant to be shared (the key
-        # file keeps its own 0600).
-        staging.chmod(0o755)
-        if target.exists():
-            target.rmdir()
-        os.replace(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return Campaign(folder=target, manifest=manifest, items=items)
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from accessaudit.model import utc_timestamp
+from accessaudit.model import choose_as_of
 from accessaudit.review.campaign import Campaign
 from accessaudit.review.collect import current_decisions
 from accessaudit.snapshot import Snapshot
@@ -94,7 +94,7 @@ def campaign_status(
 
     >>> campaign_status(load_campaign("reviews/2026-Q4")).reviewers  # doctest: +SKIP
     """
-    now = utc_timestamp(as_of) if as_of is not None else pd.Timestamp.now(tz="UTC")
+    now = choose_as_of(explicit=as_of)
     items = campaign.items
     decisions = current_decisions(campaign)
     decided = items[["item_id", "reviewer_id", "recommendation"]].merge(

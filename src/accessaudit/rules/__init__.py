@@ -15,6 +15,7 @@ from types import MappingProxyType
 
 import pandas as pd
 
+from accessaudit.model import RULE_IDS
 from accessaudit.rules._spec import RuleFunction, RuleSpec, SnapshotView
 from accessaudit.rules.accounts import (
     LEAVER_ACTIVE,
@@ -40,29 +41,30 @@ from accessaudit.rules.privilege import (
 
 __all__ = ["RULES", "RuleFunction", "RuleSpec", "SnapshotView", "catalogue"]
 
-#: Rule id → spec, in DESIGN.md order. Read-only.
-RULES: Mapping[str, RuleSpec] = MappingProxyType(
-    {
-        spec.id: spec
-        for spec in (
-            STALE_ACCOUNT,
-            LEAVER_ACTIVE,
-            ORPHAN_ACCOUNT,
-            EXCESS_PRIVILEGE,
-            STALE_PRIVILEGE,
-            PEER_OUTLIER,
-            SOD_CONFLICT,
-            THIRD_PARTY_SENSITIVE,
-            MFA_MISSING,
-            PASSWORD_NEVER_EXPIRES,
-            DIRECT_GRANT,
-            UNOWNED_RESOURCE,
-            UNCLASSIFIED_RESOURCE,
-            RETENTION_OVERDUE,
-            DISABLED_PRIVILEGED,
-        )
-    }
-)
+_SPECS = {
+    spec.id: spec
+    for spec in (
+        STALE_ACCOUNT,
+        LEAVER_ACTIVE,
+        ORPHAN_ACCOUNT,
+        EXCESS_PRIVILEGE,
+        STALE_PRIVILEGE,
+        PEER_OUTLIER,
+        SOD_CONFLICT,
+        THIRD_PARTY_SENSITIVE,
+        MFA_MISSING,
+        PASSWORD_NEVER_EXPIRES,
+        DIRECT_GRANT,
+        UNOWNED_RESOURCE,
+        UNCLASSIFIED_RESOURCE,
+        RETENTION_OVERDUE,
+        DISABLED_PRIVILEGED,
+    )
+}
+
+#: Rule id → spec, in the order of :data:`accessaudit.model.RULE_IDS`. Read-only. Every id
+#: of that list has exactly one spec (RuleSpec checks each id when it is defined).
+RULES: Mapping[str, RuleSpec] = MappingProxyType({rule: _SPECS[rule] for rule in RULE_IDS})
 
 
 def catalogue() -> pd.DataFrame:

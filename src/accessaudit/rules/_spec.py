@@ -8,7 +8,8 @@ from typing import Protocol
 
 import pandas as pd
 
-from accessaudit.findings import make_findings
+from accessaudit.findings import SEVERITIES, make_findings
+from accessaudit.model import RULE_IDS
 from accessaudit.policy import Policy
 
 __all__ = ["RuleFunction", "RuleSpec", "SnapshotView"]
@@ -53,6 +54,17 @@ class RuleSpec:
     remediation: str
     controls: tuple[str, ...]
     function: RuleFunction
+
+    def __post_init__(self) -> None:
+        # A typo in a rule's metadata must fail when the catalogue loads, not in a report.
+        if self.id not in RULE_IDS:
+            raise ValueError(f"rule id {self.id!r} is not in accessaudit.model.RULE_IDS")
+        if self.severity not in SEVERITIES:
+            raise ValueError(
+                f"rule {self.id}: severity {self.severity!r} is not one of {SEVERITIES}"
+            )
+        if not (self.title and self.rationale and self.remediation and self.controls):
+            raise ValueError(f"rule {self.id}: needs title, rationale, remediation and controls")
 
     def findings(
         self,

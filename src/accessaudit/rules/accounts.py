@@ -14,6 +14,10 @@ __all__ = [
     "ORPHAN_ACCOUNT",
     "PASSWORD_NEVER_EXPIRES",
     "STALE_ACCOUNT",
+    "leaver_active",
+    "orphan_account",
+    "password_never_expires",
+    "stale_account",
 ]
 
 ISO_ACCESS_RIGHTS = "ISO 27001:2022 A.5.18"

@@ -16,6 +16,11 @@ __all__ = [
     "THIRD_PARTY_SENSITIVE",
     "UNCLASSIFIED_RESOURCE",
     "UNOWNED_RESOURCE",
+    "direct_grant",
+    "retention_overdue",
+    "third_party_sensitive",
+    "unclassified_resource",
+    "unowned_resource",
 ]
 
 GDPR = "GDPR Art. 32"

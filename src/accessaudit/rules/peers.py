@@ -9,7 +9,7 @@ from accessaudit.policy import Policy
 from accessaudit.rules._context import RuleContext
 from accessaudit.rules._spec import RuleSpec, SnapshotView
 
-__all__ = ["PEER_OUTLIER"]
+__all__ = ["PEER_OUTLIER", "peer_outlier"]
 
 
 def peer_outlier(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) -> pd.DataFrame:

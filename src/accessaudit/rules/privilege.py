@@ -22,6 +22,11 @@ __all__ = [
     "MFA_MISSING",
     "SOD_CONFLICT",
     "STALE_PRIVILEGE",
+    "disabled_privileged",
+    "excess_privilege",
+    "mfa_missing",
+    "sod_conflict",
+    "stale_privilege",
 ]
 
 ISO_PRIVILEGED = "ISO 27001:2022 A.8.2"
