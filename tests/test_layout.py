@@ -66,10 +66,29 @@ def _is_private(module: str) -> bool:
 def test_top_level_public_names_equal_all() -> None:
     public = {
         name
-        for name, value in vars(accessaudit).items()
-        if not name.startswith("_") and not inspect.ismodule(value)
+        for name in dir(accessaudit)
+        if not name.startswith("_") and not inspect.ismodule(getattr(accessaudit, name))
     }
     assert public == set(accessaudit.__all__) - {"__version__"}
+
+
+def test_importing_the_package_loads_nothing_heavy() -> None:
+    """``import accessaudit`` (and the names it hands on lazily) must not pull in pandas,
+    the Excel libraries or the directory / cloud clients until a name needs them."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, accessaudit\n"
+        "heavy = {'pandas', 'numpy', 'pyarrow', 'openpyxl', 'xlsxwriter', 'ldap3', 'ldap', "
+        "'msal', 'requests', 'matplotlib'}\n"
+        "loaded = sorted(heavy & {m.split('.')[0] for m in sys.modules})\n"
+        "assert not loaded, loaded\n"
+        "accessaudit.Policy\n"
+        "loaded = sorted({'openpyxl', 'ldap3', 'msal'} & {m.split('.')[0] for m in sys.modules})\n"
+        "assert not loaded, loaded\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 @pytest.mark.parametrize("module", [m for m in _modules() if not _is_private(m)])
@@ -99,7 +118,7 @@ LAYERS_ABOVE_CONNECTORS = (
     "accessaudit.audit",
     "accessaudit.findings",
     "accessaudit.cli",
-    "accessaudit.collect",
+    "accessaudit.collection",
     "accessaudit.identity",
     "accessaudit.classify",
     "accessaudit.snapshot",
@@ -150,7 +169,7 @@ def test_snapshot_imports_nothing_above_it() -> None:
         "accessaudit.review",
         "accessaudit.analysis",
         "accessaudit.audit",
-        "accessaudit.collect",
+        "accessaudit.collection",
         "accessaudit.connectors",
         "accessaudit.cli",
         "accessaudit.classify",

@@ -653,7 +653,7 @@ def apply_ldif_to_export(changes: str, export: Path) -> int:
 def test_sample_organisation_cycle_revocations_are_verified_in_the_next_snapshot(
     tmp_path: Path,
 ) -> None:
-    from accessaudit.collect import collect
+    from accessaudit.collection import collect
     from accessaudit.config import load_config
     from accessaudit.sample import write_sample_organisation
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from accessaudit.audit import AuditResult, run_audit
-from accessaudit.collect import collect
+from accessaudit.collection import collect
 from accessaudit.config import load_config
 from accessaudit.sample import generate_organisation, planted_problems, write_sample_organisation
 

@@ -353,7 +353,7 @@ def test_planted_subjects_exist_in_the_organisation() -> None:
 def test_every_planted_problem_fires_and_near_misses_stay_quiet(sample: Path) -> None:
     """End to end with the real connectors, snapshot and rules."""
     from accessaudit.audit import run_audit
-    from accessaudit.collect import collect
+    from accessaudit.collection import collect
     from accessaudit.config import load_config
 
     config = load_config(sample)

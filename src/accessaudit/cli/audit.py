@@ -67,7 +67,7 @@ def _run_audit_command(args: argparse.Namespace) -> int:
     """``accessaudit audit``: returns the exit status."""
     # Imported here so `accessaudit rules` and `--help` stay fast (pandas-heavy modules).
     from accessaudit.audit import run_audit
-    from accessaudit.collect import collect
+    from accessaudit.collection import collect
     from accessaudit.config import load_config
     from accessaudit.rules import RULES
     from accessaudit.snapshot import Snapshot

@@ -80,7 +80,7 @@ def _progress(args: argparse.Namespace) -> bool:
 
 
 def _collect(args: argparse.Namespace) -> int:
-    from accessaudit.collect import collect
+    from accessaudit.collection import collect
     from accessaudit.config import load_config
 
     config = load_config(args.config)
@@ -169,7 +169,7 @@ def _connectors(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     from accessaudit.audit import run_audit
-    from accessaudit.collect import collect
+    from accessaudit.collection import collect
     from accessaudit.config import load_config
     from accessaudit.reports.console import summary_table
     from accessaudit.reports.excel import write_report

@@ -84,7 +84,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _create(args: argparse.Namespace) -> int:
     from accessaudit.audit import run_audit
-    from accessaudit.collect import collect
+    from accessaudit.collection import collect
     from accessaudit.config import load_config
     from accessaudit.review import create_campaign
     from accessaudit.snapshot import Snapshot

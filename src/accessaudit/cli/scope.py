@@ -30,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _scope(args: argparse.Namespace) -> int:
     from accessaudit.analysis import breach_scope
-    from accessaudit.collect import collect
+    from accessaudit.collection import collect
     from accessaudit.config import load_config
     from accessaudit.reports.json import scope_document
     from accessaudit.snapshot import Snapshot

@@ -32,7 +32,7 @@ from accessaudit.snapshot import Snapshot
 
 __all__ = ["build_snapshot", "collect"]
 
-logger = logging.getLogger("accessaudit.collect")
+logger = logging.getLogger("accessaudit.collection")
 
 
 def collect(
