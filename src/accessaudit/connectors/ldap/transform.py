@@ -1,22 +1,14 @@
-"""The ``ldap`` protocol: Active Directory and OpenLDAP, from an LDIF export or a live server.
+"""Directory entries → the ``accounts``, ``groups`` and ``memberships`` tables.
 
-Both roads end in :func:`entries_to_result`, which turns directory entries into the
-``accounts``, ``groups`` and ``memberships`` tables. What each attribute means comes from the
-connector manifest (``connectors/active-directory.toml``, ``connectors/openldap.toml``), so a
-site whose employee id lives in ``extensionAttribute1`` edits a manifest, not this module.
+:func:`entries_to_result` is the *transform* step of the ``ldap`` protocol: the LDIF reader and
+the live reader both yield ``(dn, attributes, position)``, and both end here, so a live read
+and an export of one directory give the same snapshot. What each attribute means comes from the
+connector manifest (:mod:`accessaudit.connectors.ldap.mapping`), so a site whose employee id
+lives in ``extensionAttribute1`` edits a manifest, not this module.
 
 The transform streams: each entry appends to plain column lists, and every conversion that
 scales with the organisation (times, bit flags, DN matching, membership resolution) runs once,
 vectorised, at the end.
-
->>> from pathlib import Path
->>> import pandas as pd
->>> from accessaudit.connectors import CollectContext, SourceSettings, find_manifests
->>> settings = SourceSettings("corp", "active-directory", path=Path("tests/fixtures/ldif/ad.ldif"))
->>> result = collect(settings, find_manifests()["active-directory"],
-...                  CollectContext(as_of=pd.Timestamp("2026-11-21", tz="UTC")))
->>> sorted(result.tables)
-['accounts', 'groups', 'memberships']
 """
 
 from __future__ import annotations
@@ -24,306 +16,44 @@ from __future__ import annotations
 import fnmatch
 import logging
 import re
-import struct
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from accessaudit.connectors.base import CollectContext, Manifest, SourceResult, SourceSettings
-from accessaudit.connectors.ldif import read_ldif
-from accessaudit.errors import ConfigError, SourceError
+from accessaudit.connectors.ldap.mapping import (
+    ACCOUNT_FIELDS,
+    GROUP_FIELDS,
+    TIME_FIELDS,
+    DirectoryMapping,
+)
+from accessaudit.connectors.ldap.syntax import (
+    DOMAIN_SID,
+    PERMANENT_LOCK,
+    convert_times,
+    never_times,
+    normalise_dn,
+    sid_to_string,
+)
+from accessaudit.errors import SourceError
 from accessaudit.model import TABLES
 
-__all__ = [
-    "DirectoryMapping",
-    "attributes_to_request",
-    "collect",
-    "entries_to_result",
-    "normalise_dn",
-    "sid_to_string",
-]
+__all__ = ["DirectoryEntry", "entries_to_result"]
 
-logger = logging.getLogger("accessaudit.connectors.directory")
+logger = logging.getLogger("accessaudit.connectors.ldap")
 
+#: What both readers yield: the DN, attributes by lower-case name with raw values, and the
+#: entry's position (a line number in an export, a running number on a live server).
 DirectoryEntry = tuple[str, Mapping[str, list[bytes]], int]
-
-# Windows FILETIME: 100 ns ticks since 1601-01-01; 1970-01-01 is this many ticks later.
-_FILETIME_UNIX_EPOCH = 116_444_736_000_000_000
-_FILETIME_NEVER = 9_223_372_036_854_775_807
-# pandas stores nanoseconds in int64, so nothing after 2262-04-11 fits; an AD expiry that far
-# out (some tools write 30828-09-14) means "never" in every practical sense.
-_FILETIME_LAST = (int(pd.Timestamp.max.value) // 100) + _FILETIME_UNIX_EPOCH
-# ppolicy writes this impossible date when an administrator locks an account for good.
-_PERMANENT_LOCK = "000001010000Z"
 
 _UAC_ACCOUNTDISABLE = 0x2
 _UAC_LOCKOUT = 0x10
 _UAC_DONT_EXPIRE_PASSWORD = 0x10000
 _UAC_PASSWORD_EXPIRED = 0x800000
-
-_GENERALIZED_TIME = (
-    r"^(?P<y>\d{4})(?P<mo>\d{2})(?P<d>\d{2})(?P<h>\d{2})"
-    r"(?:(?P<mi>\d{2})(?:(?P<s>\d{2})(?:[.,](?P<f>\d{1,9}))?)?)?"
-    r"(?P<tz>Z|[+-]\d{2}(?:\d{2})?)?$"
-)
-_DOMAIN_SID = r"^(?P<domain>S-1-5-21-\d+-\d+-\d+)-(?P<rid>\d+)$"
-# Spaces around an unescaped comma are not part of any RDN value (RFC 4514 writers drop them).
-_DN_SEPARATOR = r"\s*(?<!\\),\s*"
 _SAMPLE = 10
-_TIME_FORMATS = ("filetime", "generalized")
-_FLAVOURS = ("active-directory", "openldap")
-_SINGLE_FIELDS = (
-    "login",
-    "upn",
-    "email",
-    "display_name",
-    "employee_id",
-    "department",
-    "user_account_control",
-    "account_control_computed",
-    "primary_group",
-    "locked_time",
-)
-_TIME_FIELDS = ("last_sign_in", "password_last_set", "expires", "created")
-_GROUP_FIELDS = ("group_name", "owner", "description", "admin_count")
-_KNOWN_FIELDS = frozenset(
-    (*_SINGLE_FIELDS, *_TIME_FIELDS, *_GROUP_FIELDS, "member", "member_of", "member_uid")
-)
-
-
-@dataclass(frozen=True)
-class DirectoryMapping:
-    """What a directory manifest says, checked and lower-cased once.
-
-    ``attributes`` maps a snapshot field (``login``, ``employee_id`` …) to the directory
-    attributes that feed it, lower-cased, in preference order.
-    """
-
-    file: Path
-    flavour: str
-    id_attribute: str
-    attributes: Mapping[str, tuple[str, ...]]
-    labels: Mapping[str, str]
-    formats: Mapping[str, str]
-    account_classes: frozenset[str]
-    service_classes: frozenset[str]
-    exclude_classes: frozenset[str]
-    group_classes: frozenset[str]
-    privileged_rids: frozenset[int]
-    privileged_sids: frozenset[str]
-    privileged_names: frozenset[str]
-    use_admin_count: bool
-    admin_patterns: tuple[str, ...]
-    admin_rids: frozenset[int]
-    service_patterns: tuple[str, ...]
-
-    @classmethod
-    def from_manifest(cls, manifest: Manifest) -> DirectoryMapping:
-        """Read and check a manifest of protocol ``ldap``; ConfigError naming the file if bad.
-
-        >>> from accessaudit.connectors import find_manifests
-        >>> DirectoryMapping.from_manifest(find_manifests()["openldap"]).attributes["login"]
-        ('uid',)
-        """
-        where = f"connector manifest {manifest.file}"
-        flavour = str(manifest.settings.get("flavour", ""))
-        if flavour not in _FLAVOURS:
-            raise ConfigError(f"{where}: flavour must be one of {', '.join(_FLAVOURS)}")
-        id_spelled = str(manifest.settings.get("id_attribute", ""))
-        id_attribute = id_spelled.lower()
-        if not id_attribute:
-            raise ConfigError(f"{where}: id_attribute is required (an SID attribute or 'dn')")
-        attributes: dict[str, tuple[str, ...]] = {}
-        labels: dict[str, str] = {}
-        for field, value in manifest.section("attributes").items():
-            if field not in _KNOWN_FIELDS:
-                known = ", ".join(sorted(_KNOWN_FIELDS))
-                raise ConfigError(f"{where}: [attributes] {field} is not one of {known}")
-            spelled = _names(value, f"{where}: [attributes] {field}", lower=False)
-            attributes[field] = tuple(name.lower() for name in spelled)
-            # Reports and messages name attributes as the manifest spells them.
-            labels.update({name.lower(): name for name in spelled})
-        if "login" not in attributes:
-            raise ConfigError(f"{where}: [attributes] login is required")
-        labels[id_attribute] = id_spelled
-        formats = {str(k): str(v) for k, v in manifest.section("formats").items()}
-        for field in (*_TIME_FIELDS, "locked_time"):
-            if field in attributes and formats.get(field) not in _TIME_FORMATS:
-                raise ConfigError(
-                    f"{where}: [formats] {field} must be one of {', '.join(_TIME_FORMATS)}"
-                )
-        objects = manifest.section("objects")
-        privileged = manifest.section("privileged")
-        kinds = manifest.section("kinds")
-        rids = _numbers(privileged.get("domain_rids", []), f"{where}: [privileged] domain_rids")
-        admin_rids = _numbers(kinds.get("admin_rids", []), f"{where}: [kinds] admin_rids")
-        return cls(
-            file=manifest.file,
-            flavour=flavour,
-            id_attribute=id_attribute,
-            attributes=attributes,
-            labels=labels,
-            formats=formats,
-            account_classes=_classes(objects, "accounts", where),
-            service_classes=_classes(objects, "service_accounts", where),
-            exclude_classes=_classes(objects, "exclude", where),
-            group_classes=_classes(objects, "groups", where),
-            privileged_rids=rids,
-            privileged_sids=frozenset(
-                s.upper() for s in _names(privileged.get("sids", []), f"{where}: sids", False)
-            ),
-            privileged_names=frozenset(_names(privileged.get("names", []), f"{where}: names")),
-            use_admin_count=bool(privileged.get("use_admin_count", False)),
-            admin_patterns=_names(kinds.get("admin_patterns", []), f"{where}: admin_patterns"),
-            admin_rids=admin_rids,
-            service_patterns=_names(
-                kinds.get("service_patterns", []), f"{where}: service_patterns"
-            ),
-        )
-
-    def names(self, field: str) -> tuple[str, ...]:
-        """The attributes feeding ``field``, empty when the manifest does not map it."""
-        return self.attributes.get(field, ())
-
-    def label(self, name: str) -> str:
-        """An attribute as the manifest spells it (``userAccountControl``)."""
-        return self.labels.get(name, name)
-
-
-def _names(value: object, where: str, lower: bool = True) -> tuple[str, ...]:
-    items = [value] if isinstance(value, str) else value
-    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
-        raise ConfigError(f"{where} must be a name or a list of names")
-    return tuple(i.lower() if lower else i for i in items if i)
-
-
-def _numbers(value: object, where: str) -> frozenset[int]:
-    if not isinstance(value, list) or not all(isinstance(i, int) for i in value):
-        raise ConfigError(f"{where} must be a list of whole numbers")
-    return frozenset(value)
-
-
-def _classes(objects: Mapping[str, Any], key: str, where: str) -> frozenset[str]:
-    return frozenset(_names(objects.get(key, []), f"{where}: [objects] {key}"))
-
-
-def attributes_to_request(manifest: Manifest) -> list[str]:
-    """The attributes a live search should ask for: ``[search] attributes`` when the manifest
-    lists them, otherwise every attribute it maps (plus ``objectClass`` and the id).
-
-    >>> from accessaudit.connectors import find_manifests
-    >>> "objectSid" in attributes_to_request(find_manifests()["active-directory"])
-    True
-    """
-    listed = manifest.section("search").get("attributes")
-    if listed:
-        return [str(a) for a in listed]
-    mapping = DirectoryMapping.from_manifest(manifest)
-    wanted = ["objectClass"]
-    if mapping.id_attribute != "dn":
-        wanted.append(mapping.id_attribute)
-    for names in mapping.attributes.values():
-        wanted.extend(names)
-    return list(dict.fromkeys(wanted))
-
-
-def sid_to_string(raw: bytes) -> str:
-    """A binary security identifier as its ``S-1-5-21-…`` text form.
-
-    Values that already are text (some tools export them so) pass through.
-
-    >>> sid_to_string(bytes.fromhex("01020000000000052000000020020000"))
-    'S-1-5-32-544'
-    """
-    if raw[:4] in (b"S-1-", b"s-1-"):
-        return raw.decode("ascii").upper()
-    if len(raw) < 8 or len(raw) != 8 + 4 * raw[1]:
-        raise ValueError(f"not a binary SID ({len(raw)} bytes)")
-    authority = int.from_bytes(raw[2:8], "big")
-    subauthorities = struct.unpack_from(f"<{raw[1]}I", raw, 8)
-    return "-".join(["S", str(raw[0]), str(authority), *map(str, subauthorities)])
-
-
-def normalise_dn(dns: pd.Series) -> pd.Series:
-    """DNs in the form used for matching and as OpenLDAP native ids: lower-case, no spaces
-    around the commas that separate RDNs (escaped commas inside a value are kept).
-
-    >>> normalise_dn(pd.Series(["CN=Alice, OU=Staff,DC=Example,DC=org"])).tolist()
-    ['cn=alice,ou=staff,dc=example,dc=org']
-    """
-    text = dns.astype(pd.StringDtype(na_value=np.nan)).str.strip().str.lower()
-    # The look-behind needs Python's re (slow, per value); most directories write no such
-    # spaces, so only the few DNs that have a space next to a comma pay for it.
-    spaced = (
-        (text.str.contains(", ", regex=False) | text.str.contains(" ,", regex=False))
-        .fillna(False)
-        .astype(bool)
-    )
-    if spaced.any():
-        text = text.copy()
-        text[spaced] = text[spaced].str.replace(_DN_SEPARATOR, ",", regex=True)
-    return text
-
-
-def collect(settings: SourceSettings, manifest: Manifest, context: CollectContext) -> SourceResult:
-    """Read one directory source: the LDIF export at ``settings.path``, or the live server.
-
-    The live road streams entries from :func:`accessaudit.connectors.ldap.read_entries`
-    through the same :func:`entries_to_result`, so both give identical tables; the live
-    connector's report (pages, retries …) is merged into the result's report.
-    """
-    if settings.path is not None:
-        path = settings.path
-        if not path.is_file():
-            raise SourceError("LDIF export not found", source=settings.name, location=str(path))
-        result = entries_to_result(
-            read_ldif(path, source=settings.name),
-            settings,
-            manifest,
-            context,
-            location=lambda line: f"{path}:{line}",
-        )
-        result.report["input"] = {"kind": "ldif", "file": str(path)}
-        return result
-    # Imported here so an LDIF-only audit never loads ldap3 or needs a server library.
-    from accessaudit.connectors.ldap import read_entries  # noqa: PLC0415
-
-    entries = read_entries(settings, manifest, context)
-    where = str(settings.option("url", settings.name))
-    result = entries_to_result(
-        entries, settings, manifest, context, location=lambda n: f"{where} entry {n}"
-    )
-    live_report: Mapping[str, Any] = getattr(entries, "report", {})
-    # Ours describes the tables and wins on a clash; the live report adds how they were read.
-    result.report = {**dict(live_report), **result.report}
-    result.report["input"] = {"kind": "live", "url": where}
-    _unverified_lock_state(result, manifest, live_report)
-    return result
-
-
-def _unverified_lock_state(
-    result: SourceResult, manifest: Manifest, live_report: Mapping[str, Any]
-) -> None:
-    """Warn when the lock attribute came back on no entry. A bind account that may not read it
-    sees every account unlocked, exactly as a directory where nobody is locked looks; LDAP
-    cannot tell the two apart, so the tables keep what the server said (as an export of the
-    same directory would) and the report says the lock state is unverified."""
-    lock_attributes = set(
-        DirectoryMapping.from_manifest(manifest).attributes.get("locked_time", ())
-    )
-    absent = {str(name).lower() for name in live_report.get("attributes_not_returned", ())}
-    missing = sorted(lock_attributes & absent)
-    if missing:
-        result.report.setdefault("warnings", []).append(
-            f"{', '.join(missing)} came back on no entry: either nobody is locked or the bind "
-            "account may not read it; lock state is unverified (a permanently locked account "
-            "would show as enabled)"
-        )
 
 
 def entries_to_result(
@@ -357,31 +87,31 @@ class _Gatherer:
         self.by_sid = mapping.id_attribute != "dn"
         self.accounts: dict[str, list[Any]] = {"dn": [], "native_id": [], "position": []}
         self.account_class: list[str] = []
-        for field in _SINGLE_FIELDS:
+        for field in ACCOUNT_FIELDS:
             if field in mapping.attributes:
                 self.accounts[field] = []
-        for field in _TIME_FIELDS:
+        for field in TIME_FIELDS:
             for name in mapping.names(field):
                 self.accounts[f"{field}:{name}"] = []
         self.groups: dict[str, list[Any]] = {
             "dn": [],
             "native_id": [],
             "position": [],
-            **{field: [] for field in _GROUP_FIELDS if field in mapping.attributes},
+            **{field: [] for field in GROUP_FIELDS if field in mapping.attributes},
         }
         # Which column list each mapped attribute feeds, worked out once rather than per entry.
         self.account_plan: list[tuple[list[Any], tuple[str, ...]]] = [
             (self.accounts[field], mapping.attributes[field])
-            for field in _SINGLE_FIELDS
+            for field in ACCOUNT_FIELDS
             if field in mapping.attributes
         ] + [
             (self.accounts[f"{field}:{name}"], (name,))
-            for field in _TIME_FIELDS
+            for field in TIME_FIELDS
             for name in mapping.names(field)
         ]
         self.group_plan: list[tuple[list[Any], tuple[str, ...]]] = [
             (self.groups[field], mapping.attributes[field])
-            for field in _GROUP_FIELDS
+            for field in GROUP_FIELDS
             if field in mapping.attributes
         ]
         # Membership edges, by direction: (group DN, member DN), (member DN, group DN) and
@@ -541,7 +271,7 @@ class _Gatherer:
         for field in ("login", "upn", "email", "display_name", "employee_id", "department"):
             if field in raw:
                 frame[field] = raw[field]
-        for field in _TIME_FIELDS:
+        for field in TIME_FIELDS:
             if mapping.names(field):
                 frame[field] = self._times(raw, field, location)
         sign_in_values = sum(
@@ -566,7 +296,7 @@ class _Gatherer:
             self._account_control(raw, frame, report, unreadable, location)
         if "locked_time" in raw:
             locked_time = raw["locked_time"].astype(pd.StringDtype(na_value=np.nan)).str.strip()
-            permanent = (locked_time == _PERMANENT_LOCK).fillna(False).astype(bool)
+            permanent = (locked_time == PERMANENT_LOCK).fillna(False).astype(bool)
             present = locked_time.notna()
             # ppolicy leaves no trace on an unlocked account, so absence means "not locked"
             # only when the export carries operational attributes (createTimestamp) at all.
@@ -631,8 +361,8 @@ class _Gatherer:
         parsed = []
         for name in self.mapping.names(field):
             values = raw[f"{field}:{name}"]
-            times = _convert_times(values, self.mapping.formats[field])
-            bad = values.notna() & times.isna() & ~_never(values, self.mapping.formats[field])
+            times = convert_times(values, self.mapping.formats[field])
+            bad = values.notna() & times.isna() & ~never_times(values, self.mapping.formats[field])
             what = f"is not a {self.mapping.formats[field]} time"
             self._refuse(bad, raw, values, f"{self.mapping.label(name)} {{!r}} {what}", location)
             parsed.append(times)
@@ -669,7 +399,7 @@ class _Gatherer:
         kind = pd.Series("user", index=frame.index, dtype=object)
         admin = _glob_mask(login, self.mapping.admin_patterns)
         if self.by_sid and self.mapping.admin_rids:
-            rid = frame["native_id"].str.upper().str.extract(_DOMAIN_SID)["rid"]
+            rid = frame["native_id"].str.upper().str.extract(DOMAIN_SID)["rid"]
             admin |= pd.to_numeric(rid, errors="coerce").isin(self.mapping.admin_rids)
         service = _glob_mask(login, self.mapping.service_patterns)
         service |= pd.Series(self.account_class, index=frame.index, dtype=object) == "service"
@@ -692,7 +422,7 @@ class _Gatherer:
             frame["description"] = raw["description"]
         privileged = frame["name"].str.lower().isin(mapping.privileged_names).fillna(False)
         if self.by_sid:
-            parts = frame["native_id"].str.upper().str.extract(_DOMAIN_SID)
+            parts = frame["native_id"].str.upper().str.extract(DOMAIN_SID)
             rid = pd.to_numeric(parts["rid"], errors="coerce")
             privileged |= rid.isin(mapping.privileged_rids) & parts["domain"].notna()
             privileged |= frame["native_id"].str.upper().isin(mapping.privileged_sids)
@@ -786,7 +516,7 @@ class _Gatherer:
     ) -> pd.DataFrame:
         """primaryGroupID is a RID in the account's own domain; AD lists it nowhere else."""
         rid = pd.to_numeric(accounts["primary_group"], errors="coerce").astype("Int64")
-        domain = accounts["native_id"].str.upper().str.extract(_DOMAIN_SID)["domain"]
+        domain = accounts["native_id"].str.upper().str.extract(DOMAIN_SID)["domain"]
         group_id = self.source + ":" + domain + "-" + rid.astype("string")
         has_rid = group_id.notna()
         known = group_id.isin(groups["group_id"]).fillna(False).astype(bool)
@@ -826,70 +556,6 @@ def _dn_index(accounts: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
         ignore_index=True,
     )
     return index.drop_duplicates("key").set_index("key")
-
-
-def _never(values: pd.Series, form: str) -> pd.Series:
-    """Values that mean "never" rather than a bad time."""
-    if form == "filetime":
-        numbers = pd.to_numeric(values, errors="coerce")
-        return ((numbers == 0) | (numbers >= _FILETIME_LAST)).fillna(False).astype(bool)
-    return (values.astype("string").str.strip() == _PERMANENT_LOCK).fillna(False).astype(bool)
-
-
-def _convert_times(values: pd.Series, form: str) -> pd.Series:
-    """Raw directory times → UTC timestamps; never-values and bad values become NaT."""
-    text = values.astype(pd.StringDtype(na_value=np.nan)).str.strip()
-    if form == "filetime":
-        ticks = pd.to_numeric(text, errors="coerce", dtype_backend="numpy_nullable")
-        usable = ((ticks > 0) & (ticks < _FILETIME_LAST)).fillna(False).astype(bool)
-        micros = ((ticks - _FILETIME_UNIX_EPOCH) // 10).where(usable)
-        return pd.to_datetime(micros, unit="us", utc=True)
-    # Nearly every directory writes 20240131120000Z or 20240131120000.0Z: slice those with
-    # fast string kernels and leave only the rarer shapes to the general (slower) pattern.
-    common = text.str.fullmatch(r"\d{14}(?:\.\d{1,9})?Z").fillna(False).astype(bool)
-    iso = (
-        text.str.slice(0, 4)
-        + "-"
-        + text.str.slice(4, 6)
-        + "-"
-        + text.str.slice(6, 8)
-        + "T"
-        + text.str.slice(8, 10)
-        + ":"
-        + text.str.slice(10, 12)
-        + ":"
-        + text.str.slice(12, 14)
-        + text.str.slice(14, -1)
-        + "+00:00"
-    ).where(common)
-    rare = text.notna() & ~common
-    if rare.any():
-        iso[rare] = _generalized_iso(text[rare])
-    return pd.to_datetime(iso, utc=True, errors="coerce", format="ISO8601")
-
-
-def _generalized_iso(text: pd.Series) -> pd.Series:
-    """Any GeneralizedTime (optional minutes, seconds, fraction, offset) as ISO 8601 text."""
-    parts = text.str.extract(_GENERALIZED_TIME)
-    zone = parts["tz"].fillna("Z")
-    offset = zone.where(zone != "Z", "+00:00")
-    offset = offset.where(offset.str.len() != 3, offset + ":00")
-    offset = offset.where(offset.str.len() != 5, offset.str[:3] + ":" + offset.str[3:])
-    return (
-        parts["y"]
-        + "-"
-        + parts["mo"]
-        + "-"
-        + parts["d"]
-        + "T"
-        + parts["h"]
-        + ":"
-        + parts["mi"].fillna("00")
-        + ":"
-        + parts["s"].fillna("00")
-        + ("." + parts["f"]).fillna("")
-        + offset
-    )
 
 
 def _glob_mask(values: pd.Series, patterns: tuple[str, ...]) -> pd.Series:
