@@ -3,7 +3,7 @@
 :func:`read_entries` is the *get* step of the ``ldap`` protocol: it binds, runs a paged search
 (RFC 2696) and yields ``(dn, attributes, position)`` one entry at a time, with lower-case
 attribute names and raw byte values, exactly what the LDIF reader yields for an export. The
-shared transform in :mod:`accessaudit.connectors.directory` turns either into tables, so a
+shared transform in :mod:`accessaudit.connectors.ldap.transform` turns either into tables, so a
 live collection and an ``ldapsearch -LLL`` export of the same directory give the same snapshot.
 
 What it takes care of, so the transform never has to:

@@ -30,6 +30,12 @@ from accessaudit.connectors.ldap.mapping import (
     TIME_FIELDS,
     DirectoryMapping,
 )
+from accessaudit.connectors.ldap.memberships import (
+    MembershipEdges,
+    dn_index,
+    membership_table,
+    sample,
+)
 from accessaudit.connectors.ldap.syntax import (
     DOMAIN_SID,
     PERMANENT_LOCK,
@@ -53,7 +59,6 @@ _UAC_ACCOUNTDISABLE = 0x2
 _UAC_LOCKOUT = 0x10
 _UAC_DONT_EXPIRE_PASSWORD = 0x10000
 _UAC_PASSWORD_EXPIRED = 0x800000
-_SAMPLE = 10
 
 
 def entries_to_result(
@@ -67,7 +72,7 @@ def entries_to_result(
     """Turn directory entries into conformed ``accounts``, ``groups`` and ``memberships``.
 
     ``entries`` yields ``(dn, attributes, position)`` with attribute names lower-cased and
-    raw byte values (as :func:`~accessaudit.connectors.ldif.read_ldif` and the live connector
+    raw byte values (as :func:`~accessaudit.connectors.ldap.ldif.read_ldif` and the live connector
     give them); ``location(position)`` names an entry in error messages (``corp.ldif:120``).
     The report says what was read, skipped, unresolved and unreadable.
     """
@@ -114,11 +119,7 @@ class _Gatherer:
             for field in GROUP_FIELDS
             if field in mapping.attributes
         ]
-        # Membership edges, by direction: (group DN, member DN), (member DN, group DN) and
-        # (group DN, uid); resolved against each other only when everything is read.
-        self.member_edges: tuple[list[str], list[str]] = ([], [])
-        self.member_of_edges: tuple[list[str], list[str]] = ([], [])
-        self.uid_edges: tuple[list[str], list[str]] = ([], [])
+        self.edges = MembershipEdges()
         self.entries = 0
         self.skipped: Counter[str] = Counter()
 
@@ -173,9 +174,7 @@ class _Gatherer:
                     self.skipped["no login attribute"] += 1
                     return
                 self._account(dn, native_id, account_class, attributes, position)
-            for group_dn in _all(attributes, mapping.names("member_of")):
-                self.member_of_edges[0].append(dn)
-                self.member_of_edges[1].append(group_dn)
+            self.edges.add_member_of(dn, _all(attributes, mapping.names("member_of")))
         except UnicodeDecodeError as error:
             raise SourceError(
                 f"an attribute of {dn!r} is not UTF-8 text: {error}",
@@ -212,12 +211,8 @@ class _Gatherer:
         columns["position"].append(position)
         for column, names in self.group_plan:
             column.append(_first(attributes, names))
-        members = _all(attributes, self.mapping.names("member"))
-        self.member_edges[0].extend([dn] * len(members))
-        self.member_edges[1].extend(members)
-        uids = _all(attributes, self.mapping.names("member_uid"))
-        self.uid_edges[0].extend([dn] * len(uids))
-        self.uid_edges[1].extend(uids)
+        self.edges.add_members(dn, _all(attributes, self.mapping.names("member")))
+        self.edges.add_member_uids(dn, _all(attributes, self.mapping.names("member_uid")))
 
     def finish(
         self, settings: SourceSettings, manifest: Manifest, location: Callable[[int], str]
@@ -231,7 +226,7 @@ class _Gatherer:
         }
         accounts = self._accounts_frame(report, location)
         groups = self._groups_frame(accounts, report, location)
-        memberships = self._memberships_frame(accounts, groups, report)
+        memberships = membership_table(self.edges, accounts, groups, self.source, report)
         report["skipped"] = dict(sorted(self.skipped.items()))
         tables = {
             "accounts": _conform("accounts", accounts, self.source),
@@ -433,103 +428,15 @@ class _Gatherer:
         frame["owner_id"] = pd.Series(pd.NA, index=frame.index, dtype=object)
         if "owner" in raw and len(frame):
             owners = normalise_dn(raw["owner"])
-            index = _dn_index(accounts, frame)
+            index = dn_index(accounts, frame)
             resolved = owners.map(index["id"])
             frame["owner_id"] = resolved
             missing = owners.notna() & resolved.isna()
-            report["owners_unresolved"] = _sample(raw["owner"][missing])
+            report["owners_unresolved"] = sample(raw["owner"][missing])
         frame["origin"] = [location(p) for p in frame["position"]]
         report["groups"] = len(frame)
         report["groups_privileged"] = int(frame["privileged"].sum())
         return frame
-
-    def _memberships_frame(
-        self, accounts: pd.DataFrame, groups: pd.DataFrame, report: dict[str, Any]
-    ) -> pd.DataFrame:
-        index = _dn_index(accounts, groups)
-        group_ids = groups.set_index("key")["group_id"]
-        group_ids = group_ids[~group_ids.index.duplicated()]
-        by_dn = pd.concat(
-            [
-                pd.DataFrame({"group": self.member_edges[0], "member": self.member_edges[1]}),
-                pd.DataFrame({"group": self.member_of_edges[1], "member": self.member_of_edges[0]}),
-            ],
-            ignore_index=True,
-        ).astype(pd.StringDtype(na_value=np.nan))
-        by_dn["group_id"] = normalise_dn(by_dn["group"]).map(group_ids)
-        outside = by_dn["group_id"].isna()
-        # memberOf can name groups of other domains or outside the exported base: no group
-        # row to hang the edge on, so they are counted and shown, not kept.
-        report["groups_outside_export"] = _sample(by_dn.loc[outside, "group"])
-        by_dn = by_dn[~outside]
-        member_key = normalise_dn(by_dn["member"])
-        resolved = member_key.map(index["id"])
-        edges = pd.DataFrame(
-            {
-                "group_id": by_dn["group_id"],
-                "member_id": resolved.fillna(by_dn["member"]),
-                "member_type": member_key.map(index["type"]).fillna("unresolved"),
-                "match": resolved.fillna(member_key),
-            }
-        )
-        frames = [edges]
-        if self.uid_edges[0]:
-            frames.append(self._uid_edges(accounts, group_ids))
-        if "primary_group" in accounts:
-            frames.append(self._primary_group_edges(accounts, groups, report))
-        table = pd.concat(frames, ignore_index=True)
-        table = table.drop_duplicates(["group_id", "match"])
-        table = table.sort_values(["group_id", "member_id"], kind="stable", ignore_index=True)
-        table["assignment"] = "active"
-        unresolved = table["member_type"] == "unresolved"
-        report["memberships"] = len(table)
-        report["memberships_by_type"] = {
-            str(k): int(v) for k, v in table["member_type"].value_counts().sort_index().items()
-        }
-        report["unresolved_members"] = _sample(table.loc[unresolved, "member_id"])
-        report["foreign_security_principals"] = int(
-            table.loc[unresolved, "member_id"]
-            .str.contains(",CN=ForeignSecurityPrincipals,", case=False, regex=False)
-            .sum()
-        )
-        return table[["group_id", "member_id", "member_type", "assignment"]]
-
-    def _uid_edges(self, accounts: pd.DataFrame, group_ids: pd.Series) -> pd.DataFrame:
-        """posixGroup memberUid → the account with that login (ambiguous logins unresolved)."""
-        uids = pd.DataFrame({"group": self.uid_edges[0], "uid": self.uid_edges[1]}).astype(
-            pd.StringDtype(na_value=np.nan)
-        )
-        logins = accounts.drop_duplicates("login", keep=False).set_index("login")["account_id"]
-        group_id = normalise_dn(uids["group"]).map(group_ids)
-        resolved = uids["uid"].map(logins)
-        return pd.DataFrame(
-            {
-                "group_id": group_id,
-                "member_id": resolved.fillna("uid=" + uids["uid"]),
-                "member_type": np.where(resolved.notna(), "account", "unresolved"),
-                "match": resolved.fillna("uid=" + uids["uid"]),
-            }
-        )
-
-    def _primary_group_edges(
-        self, accounts: pd.DataFrame, groups: pd.DataFrame, report: dict[str, Any]
-    ) -> pd.DataFrame:
-        """primaryGroupID is a RID in the account's own domain; AD lists it nowhere else."""
-        rid = pd.to_numeric(accounts["primary_group"], errors="coerce").astype("Int64")
-        domain = accounts["native_id"].str.upper().str.extract(DOMAIN_SID)["domain"]
-        group_id = self.source + ":" + domain + "-" + rid.astype("string")
-        has_rid = group_id.notna()
-        known = group_id.isin(groups["group_id"]).fillna(False).astype(bool)
-        report["primary_groups_outside_export"] = _sample(group_id[has_rid & ~known])
-        keep = has_rid & known
-        return pd.DataFrame(
-            {
-                "group_id": group_id[keep],
-                "member_id": accounts.loc[keep, "account_id"],
-                "member_type": "account",
-                "match": accounts.loc[keep, "account_id"],
-            }
-        )
 
 
 def _first(attributes: Mapping[str, list[bytes]], names: tuple[str, ...]) -> str | None:
@@ -546,29 +453,11 @@ def _all(attributes: Mapping[str, list[bytes]], names: tuple[str, ...]) -> list[
     return [v.decode("utf-8") for name in names for v in attributes.get(name, ())]
 
 
-def _dn_index(accounts: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
-    """Normalised DN → (id, type) for every account and group in the export."""
-    index = pd.concat(
-        [
-            pd.DataFrame({"key": accounts["key"], "id": accounts["account_id"], "type": "account"}),
-            pd.DataFrame({"key": groups["key"], "id": groups["group_id"], "type": "group"}),
-        ],
-        ignore_index=True,
-    )
-    return index.drop_duplicates("key").set_index("key")
-
-
 def _glob_mask(values: pd.Series, patterns: tuple[str, ...]) -> pd.Series:
     if not patterns:
         return pd.Series(False, index=values.index)
     regex = "|".join(f"(?:{fnmatch.translate(p)})" for p in patterns)
     return values.str.match(regex, flags=re.IGNORECASE).fillna(False).astype(bool)
-
-
-def _sample(values: pd.Series) -> dict[str, Any]:
-    """A count and the first few distinct values, sorted so reports do not depend on order."""
-    distinct = sorted(set(values.dropna().astype(str)))
-    return {"count": int(values.notna().sum()), "first": distinct[:_SAMPLE]}
 
 
 def _conform(table: str, frame: pd.DataFrame, source: str) -> pd.DataFrame:
