@@ -18,14 +18,11 @@ from accessaudit.connectors import (
     SourceSettings,
     find_manifests,
 )
-from accessaudit.connectors.directory import (
-    attributes_to_request,
-    collect,
-    entries_to_result,
-    normalise_dn,
-    sid_to_string,
-)
-from accessaudit.connectors.ldif import read_ldif
+from accessaudit.connectors.ldap import collect
+from accessaudit.connectors.ldap.ldif import read_ldif
+from accessaudit.connectors.ldap.mapping import attributes_to_request
+from accessaudit.connectors.ldap.syntax import normalise_dn, sid_to_string
+from accessaudit.connectors.ldap.transform import entries_to_result
 from accessaudit.errors import ConfigError, SourceError
 from accessaudit.model import TABLES
 

@@ -19,7 +19,8 @@ import pandas as pd
 import pytest
 
 from accessaudit.connectors import CollectContext, Manifest, SourceSettings, find_manifests
-from accessaudit.connectors.ldap import LdapOptions, read_entries
+from accessaudit.connectors.ldap.live import read_entries
+from accessaudit.connectors.ldap.options import LdapOptions
 from accessaudit.errors import ConfigError, SourceError
 
 try:
@@ -126,7 +127,7 @@ def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
 def test_full_collection_reads_every_account_group_and_membership(
     slapd: Slapd, backend: str, manifest: Manifest, context: CollectContext, transport: str
 ) -> None:
-    from accessaudit.connectors.directory import collect
+    from accessaudit.connectors.ldap import collect
 
     options = {"url": slapd.ldap_url, "start_tls": True} if transport == "starttls" else {}
     result = collect(ldap_settings(slapd, backend, **options), manifest, context)
@@ -150,7 +151,8 @@ def test_full_collection_reads_every_account_group_and_membership(
 def test_live_and_ldapsearch_export_give_identical_tables(
     slapd: Slapd, backend: str, manifest: Manifest, context: CollectContext, tmp_path: Path
 ) -> None:
-    from accessaudit.connectors.directory import attributes_to_request, collect
+    from accessaudit.connectors.ldap import collect
+    from accessaudit.connectors.ldap.mapping import attributes_to_request
 
     export = tmp_path / "export.ldif"
     slapd.ldapsearch_ldif(export, *attributes_to_request(manifest))
@@ -251,7 +253,7 @@ def restricted_slapd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Slapd
 def test_manager_bind_reads_the_attributes_the_restricted_reader_cannot(
     restricted_slapd: Slapd, backend: str, manifest: Manifest, context: CollectContext
 ) -> None:
-    from accessaudit.connectors.directory import collect
+    from accessaudit.connectors.ldap import collect
 
     result = collect(ldap_settings(restricted_slapd, backend), manifest, context)
     accounts = result.tables["accounts"].set_index("login")
@@ -273,7 +275,7 @@ def test_restricted_bind_collects_and_reports_the_attributes_it_could_not_read(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from accessaudit.connectors.directory import collect
+    from accessaudit.connectors.ldap import collect
 
     monkeypatch.setenv(RESTRICTED_ENV, RESTRICTED_PASSWORD)
     settings = ldap_settings(
@@ -397,7 +399,7 @@ def doomed_slapd(tmp_path: Path) -> Iterator[Slapd]:
 def test_server_killed_mid_collection_is_a_source_error_naming_it(
     doomed_slapd: Slapd, backend: str, manifest: Manifest, context: CollectContext
 ) -> None:
-    from accessaudit.connectors.directory import collect
+    from accessaudit.connectors.ldap import collect
 
     settings = ldap_settings(doomed_slapd, backend, page_size=100, retries=2)
     entries = read_entries(settings, manifest, context)

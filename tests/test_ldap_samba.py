@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from accessaudit.connectors import CollectContext, Manifest, SourceSettings, find_manifests
-from accessaudit.connectors.ldap import IN_CHAIN_ATTRIBUTE, read_entries
+from accessaudit.connectors.ldap.live import read_entries
 from accessaudit.errors import SourceError
 
 try:
@@ -105,7 +105,7 @@ def ad_settings(dc: SambaDC, backend: str, **options: Any) -> SourceSettings:
 @pytest.fixture(scope="session")
 def collected(samba_dc: tuple[SambaDC, Org]) -> dict[str, Any]:
     """One full collection per backend, shared by the read-only checks below."""
-    from accessaudit.connectors.directory import collect
+    from accessaudit.connectors.ldap import collect
 
     dc, _ = samba_dc
     context = CollectContext(as_of=pd.Timestamp("2026-11-21", tz="UTC"))
@@ -212,7 +212,7 @@ def test_user_account_control_unreadable_for_a_plain_user_is_counted_and_kept_en
     *,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from accessaudit.connectors.directory import collect
+    from accessaudit.connectors.ldap import collect
 
     dc, org = samba_dc
     reader_env = "ACCESSAUDIT_TEST_SAMBA_READER_PASSWORD"
@@ -266,21 +266,6 @@ def test_forced_range_window_retrieves_every_member_in_slices(
     assert {k: sorted(v) for k, v in members.items()} == {k: sorted(v) for k, v in unsliced.items()}
 
 
-def test_in_chain_option_lists_members_at_any_depth(
-    samba_dc: tuple[SambaDC, Org], backend: str, manifest: Manifest, context: CollectContext
-) -> None:
-    dc, org = samba_dc
-    settings = ad_settings(
-        dc, backend, nested="in-chain", filter="(&(objectClass=group)(cn=Domain Admins))"
-    )
-    [(_, attrs, _)] = list(read_entries(settings, manifest, context))
-
-    in_chain = {value.decode().lower() for value in attrs[IN_CHAIN_ATTRIBUTE]}
-    assert org.nested_admin.lower() in in_chain  # two levels down, through Tier0-Admins
-    assert org.tier0_group.lower() in in_chain
-    assert org.nested_admin.encode() not in attrs["member"]
-
-
 def test_ldapsearch_export_of_the_domain_gives_identical_tables(
     samba_dc: tuple[SambaDC, Org],
     collected: dict[str, Any],
@@ -289,7 +274,8 @@ def test_ldapsearch_export_of_the_domain_gives_identical_tables(
     tmp_path: Path,
 ) -> None:
     require_binaries("ldap-utils", "ldapsearch")
-    from accessaudit.connectors.directory import attributes_to_request, collect
+    from accessaudit.connectors.ldap import collect
+    from accessaudit.connectors.ldap.mapping import attributes_to_request
 
     dc, _ = samba_dc
     export = tmp_path / "corp.ldif"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from accessaudit.connectors.ldif import read_ldif
+from accessaudit.connectors.ldap.ldif import read_ldif
 from accessaudit.errors import SourceError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ldif"

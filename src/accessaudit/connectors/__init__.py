@@ -40,7 +40,7 @@ __all__ = [
 #: permission export (phase 3) can resolve identities against directories (phase 0) and map
 #: paths onto the inventory (phase 2). Modules are imported only when a source uses them.
 PROTOCOLS: Mapping[str, tuple[str, str, int]] = {
-    "ldap": ("accessaudit.connectors.directory", "collect", 0),
+    "ldap": ("accessaudit.connectors.ldap", "collect", 0),
     "graph": ("accessaudit.connectors.graph", "collect", 0),
     "hr-csv": ("accessaudit.connectors.files", "collect_hr", 1),
     "data-inventory": ("accessaudit.connectors.files", "collect_inventory", 2),

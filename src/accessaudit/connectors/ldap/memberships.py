@@ -1,0 +1,168 @@
+"""Membership edges: gathered while entries stream by, resolved into the ``memberships``
+table once every account and group is known.
+
+A directory states membership in several ways, and all of them count: a group's ``member``
+(and ``uniqueMember``) DNs, an object's ``memberOf`` back-links, a posixGroup's ``memberUid``
+logins, and a primary group that is listed on the account only (AD's ``primaryGroupID``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from accessaudit.connectors.ldap.syntax import DOMAIN_SID, normalise_dn
+
+__all__ = ["MembershipEdges", "dn_index", "membership_table", "sample"]
+
+_SAMPLE = 10
+
+
+@dataclass
+class MembershipEdges:
+    """Edges by direction, as plain lists while streaming: (group DN, member DN), (member DN,
+    group DN) and (group DN, member uid)."""
+
+    member: tuple[list[str], list[str]] = field(default_factory=lambda: ([], []))
+    member_of: tuple[list[str], list[str]] = field(default_factory=lambda: ([], []))
+    member_uid: tuple[list[str], list[str]] = field(default_factory=lambda: ([], []))
+
+    def add_members(self, group_dn: str, members: list[str]) -> None:
+        """A group's member DNs."""
+        self.member[0].extend([group_dn] * len(members))
+        self.member[1].extend(members)
+
+    def add_member_of(self, member_dn: str, groups: list[str]) -> None:
+        """An object's memberOf group DNs."""
+        self.member_of[0].extend([member_dn] * len(groups))
+        self.member_of[1].extend(groups)
+
+    def add_member_uids(self, group_dn: str, uids: list[str]) -> None:
+        """A posixGroup's memberUid logins."""
+        self.member_uid[0].extend([group_dn] * len(uids))
+        self.member_uid[1].extend(uids)
+
+
+def membership_table(
+    edges: MembershipEdges,
+    accounts: pd.DataFrame,
+    groups: pd.DataFrame,
+    source: str,
+    report: dict[str, Any],
+) -> pd.DataFrame:
+    """The ``memberships`` rows (before conforming) from the edges gathered while streaming.
+
+    ``accounts`` and ``groups`` are the frames built from the same entries (with their ``key``
+    column: the normalised DN). Edges to DNs outside the export are kept as ``unresolved``
+    members or, for groups outside the export, counted in ``report`` and dropped; the report
+    says how many of each and shows the first few.
+    """
+    index = dn_index(accounts, groups)
+    group_ids = groups.set_index("key")["group_id"]
+    group_ids = group_ids[~group_ids.index.duplicated()]
+    by_dn = pd.concat(
+        [
+            pd.DataFrame({"group": edges.member[0], "member": edges.member[1]}),
+            pd.DataFrame({"group": edges.member_of[1], "member": edges.member_of[0]}),
+        ],
+        ignore_index=True,
+    ).astype(pd.StringDtype(na_value=np.nan))
+    by_dn["group_id"] = normalise_dn(by_dn["group"]).map(group_ids)
+    outside = by_dn["group_id"].isna()
+    # memberOf can name groups of other domains or outside the exported base: no group
+    # row to hang the edge on, so they are counted and shown, not kept.
+    report["groups_outside_export"] = sample(by_dn.loc[outside, "group"])
+    by_dn = by_dn[~outside]
+    member_key = normalise_dn(by_dn["member"])
+    resolved = member_key.map(index["id"])
+    by_dn_edges = pd.DataFrame(
+        {
+            "group_id": by_dn["group_id"],
+            "member_id": resolved.fillna(by_dn["member"]),
+            "member_type": member_key.map(index["type"]).fillna("unresolved"),
+            "match": resolved.fillna(member_key),
+        }
+    )
+    frames = [by_dn_edges]
+    if edges.member_uid[0]:
+        frames.append(_uid_edges(edges, accounts, group_ids))
+    if "primary_group" in accounts:
+        frames.append(_primary_group_edges(accounts, groups, source, report))
+    table = pd.concat(frames, ignore_index=True)
+    table = table.drop_duplicates(["group_id", "match"])
+    table = table.sort_values(["group_id", "member_id"], kind="stable", ignore_index=True)
+    table["assignment"] = "active"
+    unresolved = table["member_type"] == "unresolved"
+    report["memberships"] = len(table)
+    report["memberships_by_type"] = {
+        str(k): int(v) for k, v in table["member_type"].value_counts().sort_index().items()
+    }
+    report["unresolved_members"] = sample(table.loc[unresolved, "member_id"])
+    report["foreign_security_principals"] = int(
+        table.loc[unresolved, "member_id"]
+        .str.contains(",CN=ForeignSecurityPrincipals,", case=False, regex=False)
+        .sum()
+    )
+    return table[["group_id", "member_id", "member_type", "assignment"]]
+
+
+def _uid_edges(
+    edges: MembershipEdges, accounts: pd.DataFrame, group_ids: pd.Series
+) -> pd.DataFrame:
+    """posixGroup memberUid → the account with that login (ambiguous logins unresolved)."""
+    uids = pd.DataFrame({"group": edges.member_uid[0], "uid": edges.member_uid[1]}).astype(
+        pd.StringDtype(na_value=np.nan)
+    )
+    logins = accounts.drop_duplicates("login", keep=False).set_index("login")["account_id"]
+    group_id = normalise_dn(uids["group"]).map(group_ids)
+    resolved = uids["uid"].map(logins)
+    return pd.DataFrame(
+        {
+            "group_id": group_id,
+            "member_id": resolved.fillna("uid=" + uids["uid"]),
+            "member_type": np.where(resolved.notna(), "account", "unresolved"),
+            "match": resolved.fillna("uid=" + uids["uid"]),
+        }
+    )
+
+
+def _primary_group_edges(
+    accounts: pd.DataFrame, groups: pd.DataFrame, source: str, report: dict[str, Any]
+) -> pd.DataFrame:
+    """primaryGroupID is a RID in the account's own domain; AD lists it nowhere else."""
+    rid = pd.to_numeric(accounts["primary_group"], errors="coerce").astype("Int64")
+    domain = accounts["native_id"].str.upper().str.extract(DOMAIN_SID)["domain"]
+    group_id = source + ":" + domain + "-" + rid.astype("string")
+    has_rid = group_id.notna()
+    known = group_id.isin(groups["group_id"]).fillna(False).astype(bool)
+    report["primary_groups_outside_export"] = sample(group_id[has_rid & ~known])
+    keep = has_rid & known
+    return pd.DataFrame(
+        {
+            "group_id": group_id[keep],
+            "member_id": accounts.loc[keep, "account_id"],
+            "member_type": "account",
+            "match": accounts.loc[keep, "account_id"],
+        }
+    )
+
+
+def dn_index(accounts: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
+    """Normalised DN → (id, type) for every account and group in the export."""
+    index = pd.concat(
+        [
+            pd.DataFrame({"key": accounts["key"], "id": accounts["account_id"], "type": "account"}),
+            pd.DataFrame({"key": groups["key"], "id": groups["group_id"], "type": "group"}),
+        ],
+        ignore_index=True,
+    )
+    return index.drop_duplicates("key").set_index("key")
+
+
+def sample(values: pd.Series) -> dict[str, Any]:
+    """A count and the first few distinct values, sorted so reports do not depend on order."""
+    distinct = sorted(set(values.dropna().astype(str)))
+    return {"count": int(values.notna().sum()), "first": distinct[:_SAMPLE]}
