@@ -2,7 +2,7 @@
 
 msal and the connector run for real: OpenID discovery, the token endpoint (client secret and
 certificate assertion), Graph paging, $batch, throttling, token expiry, licence and permission
-gaps, malformed pages. The sample tenant (``accessaudit.sample_entra``) feeds the server, and its
+gaps, malformed pages. The sample tenant (``accessaudit.sample._entra``) feeds the server, and its
 saved pages are the baseline the live collections must reproduce exactly.
 """
 
@@ -24,10 +24,13 @@ import pytest
 import requests
 
 from accessaudit.connectors import CollectContext, Manifest, SourceSettings, find_manifests
-from accessaudit.connectors.graph import GraphSettings, RawPages, collect, tables_from_pages
+from accessaudit.connectors.entra import collect
+from accessaudit.connectors.entra.pages import RawPages
+from accessaudit.connectors.entra.settings import GraphSettings
+from accessaudit.connectors.entra.transform import tables_from_pages
 from accessaudit.errors import ConfigError, SourceError
 from accessaudit.model import TABLES
-from accessaudit.sample_entra import GUEST_SITE_GROUP, build_tenant, write_tenant
+from accessaudit.sample._entra import GUEST_SITE_GROUP, build_tenant, write_tenant
 from graph_server import Faults, GraphServer, PkiFiles, documented_tenant, make_people, make_pki
 from graph_server import browser as headless_browser
 

@@ -130,7 +130,7 @@ def _b64url(data: bytes) -> str:
 
 
 class GraphServer:
-    """Serves ``tenant`` (as :func:`accessaudit.sample_entra.build_tenant` makes it) over HTTPS.
+    """Serves ``tenant`` (as :func:`accessaudit.sample._entra.build_tenant` makes it) over HTTPS.
 
     Use as a context manager; ``base_url`` is ``https://127.0.0.1:<port>`` and serves both the
     login authority and Graph.

@@ -33,7 +33,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from accessaudit.connectors.graph import DEFAULT_GRAPH, GraphSettings, RawPage, RawPages
+from accessaudit.connectors.entra.pages import RawPage, RawPages
+from accessaudit.connectors.entra.settings import DEFAULT_GRAPH, GraphSettings
 from accessaudit.model import utc_timestamp
 
 __all__ = [
