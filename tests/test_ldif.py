@@ -104,7 +104,7 @@ def test_plain_values_keep_inner_spaces_and_drop_the_separator_space(tmp_path: P
 
 def test_reader_is_lazy_and_yields_entries_before_reading_the_rest(tmp_path: Path) -> None:
     path = _write(tmp_path, "dn: cn=a,dc=x\ncn: a\n\nthis line is broken\n")
-    entries = read_ldif(path)
+    entries = iter(read_ldif(path))
     assert next(entries)[0] == "cn=a,dc=x"
     with pytest.raises(SourceError, match=r"export\.ldif:4"):
         next(entries)
@@ -165,5 +165,8 @@ def test_missing_file_is_a_source_error(tmp_path: Path) -> None:
         list(read_ldif(tmp_path / "absent.ldif"))
 
 
-def test_empty_file_yields_nothing(tmp_path: Path) -> None:
-    assert list(read_ldif(_write(tmp_path, ""))) == []
+def test_empty_file_is_a_source_error_not_an_empty_directory(tmp_path: Path) -> None:
+    # Issue 11: a 0-byte export (a failed or interrupted ldapsearch -LLL) must not read as a
+    # directory without accounts.
+    with pytest.raises(SourceError, match=r"export\.ldif:1: .*empty \(0 bytes\)"):
+        list(read_ldif(_write(tmp_path, "")))

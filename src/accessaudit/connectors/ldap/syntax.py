@@ -7,6 +7,7 @@ LDAP GeneralizedTime (RFC 4517 §3.3.13), converted vectorised, a column at a ti
 
 from __future__ import annotations
 
+import re
 import struct
 
 import numpy as np
@@ -18,6 +19,7 @@ __all__ = [
     "convert_times",
     "never_times",
     "normalise_dn",
+    "redact_url",
     "sid_to_string",
 ]
 
@@ -35,6 +37,8 @@ _GENERALIZED_TIME = (
 )
 #: A SID of a domain account or group: the domain part and the relative id.
 DOMAIN_SID = r"^(?P<domain>S-1-5-21-\d+-\d+-\d+)-(?P<rid>\d+)$"
+# scheme://userinfo@ — the userinfo part of any URL, whatever follows it.
+_URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/?#\s]*@")
 # Spaces around an unescaped comma are not part of any RDN value (RFC 4514 writers drop them).
 _DN_SEPARATOR = r"\s*(?<!\\),\s*"
 
@@ -139,3 +143,13 @@ def _generalized_iso(text: pd.Series) -> pd.Series:
         + ("." + parts["f"]).fillna("")
         + offset
     )
+
+
+def redact_url(text: str) -> str:
+    """``text`` with the userinfo of every URL in it replaced, so no message or report shows a
+    user name or password given inside a URL.
+
+    >>> redact_url("ldaps://admin:s3cret@dc1.example.com/dc=example")
+    'ldaps://***@dc1.example.com/dc=example'
+    """
+    return _URL_USERINFO.sub(r"\g<scheme>***@", text)
