@@ -27,6 +27,7 @@ try:
     from servers import require_binaries, require_module
     from servers.slapd import (
         BASE_DN,
+        DEFAULT_POLICY_DN,
         HIDDEN_ATTRIBUTES,
         MANAGER_DN,
         MANAGER_PASSWORD,
@@ -39,6 +40,7 @@ except ImportError:  # tests/ is a package in this checkout
     from tests.servers import require_binaries, require_module
     from tests.servers.slapd import (
         BASE_DN,
+        DEFAULT_POLICY_DN,
         HIDDEN_ATTRIBUTES,
         MANAGER_DN,
         MANAGER_PASSWORD,
@@ -242,7 +244,12 @@ def restricted_slapd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Slapd
             f"dn: uid={SIGNED_IN},{people}\nchangetype: modify\n"
             "replace: userPassword\nuserPassword: user-secret-42\n\n"
             f"dn: uid={LOCKED},{people}\nchangetype: modify\n"
-            "replace: pwdAccountLockedTime\npwdAccountLockedTime: 000001010000Z\n"
+            "replace: pwdAccountLockedTime\npwdAccountLockedTime: 000001010000Z\n\n"
+            # The overlay's default policy, with lockout on: the lock takes effect.
+            f"dn: {DEFAULT_POLICY_DN.partition(',')[2]}\nchangetype: add\n"
+            "objectClass: organizationalUnit\nou: policies\n\n"
+            f"dn: {DEFAULT_POLICY_DN}\nchangetype: add\nobjectClass: organizationalRole\n"
+            "objectClass: pwdPolicy\ncn: default\npwdAttribute: userPassword\npwdLockout: TRUE\n"
         )
         server.bind_as(f"uid={SIGNED_IN},{people}", "user-secret-42")
         yield server
@@ -255,15 +262,14 @@ def test_manager_bind_reads_the_attributes_the_restricted_reader_cannot(
 ) -> None:
     from accessaudit.connectors.ldap import collect
 
-    result = collect(ldap_settings(restricted_slapd, backend), manifest, context)
+    settings = ldap_settings(restricted_slapd, backend, ppolicy_default=DEFAULT_POLICY_DN)
+    result = collect(settings, manifest, context)
     accounts = result.tables["accounts"].set_index("login")
 
     assert accounts["employee_id"].notna().all()
     assert result.report["last_sign_in_known"] is True
     assert accounts.loc[[SIGNED_IN], "last_sign_in"].notna().all()
-    # The lock time was read; no password policy is readable in this directory, so the lock
-    # is reported unverified rather than taken as a disabled account (slapo-ppolicy(5)).
-    assert LOCKED in result.report["lock_unverified"]["first"]
+    assert not accounts.loc[LOCKED, "enabled"]  # locked for good: disabled
     assert result.report["locked_permanently"] == 1
     assert not set(HIDDEN_ATTRIBUTES) & set(result.report["attributes_not_returned"])
 
