@@ -28,6 +28,7 @@ from accessaudit.connectors.ldap.syntax import (
     convert_times,
     never_times,
     normalise_dn,
+    outside_range,
 )
 from accessaudit.errors import SourceError
 
@@ -107,9 +108,17 @@ class Tables:
         for field in ("login", "upn", "email", "display_name", "employee_id", "department"):
             if field in raw:
                 frame[field] = raw[field]
+        outside: dict[str, int] = {}
         for field in TIME_FIELDS:
             if mapping.names(field):
-                frame[field] = self._times(raw, field, location)
+                frame[field] = self._times(raw, field, location, outside)
+        report["times_outside_range"] = outside
+        if outside:
+            counts = ", ".join(f"{name}: {count}" for name, count in outside.items())
+            report.setdefault("warnings", []).append(
+                f"time values before 1678 or after 2261 are stored as no date ({counts}): "
+                "such values mean 'never' or 'no end' (lastLogonTimestamp 1, 9999-12-31)"
+            )
         sign_in_values = sum(
             int(raw[f"last_sign_in:{n}"].notna().sum()) for n in mapping.names("last_sign_in")
         )
@@ -141,6 +150,16 @@ class Tables:
                 label=mapping.label(mapping.names("user_account_control")[0]),
             )
         if "locked_time" in raw:
+            locked_time = raw["locked_time"]
+            form = mapping.formats["locked_time"]
+            bad = (
+                locked_time.notna()
+                & convert_times(locked_time, form).isna()
+                & ~never_times(locked_time, form)
+                & ~outside_range(locked_time, form)
+            )
+            what = f"{mapping.label(mapping.names('locked_time')[0])} {{!r}} is not a {form} time"
+            self._refuse(bad, raw, locked_time, what, location)
             apply_password_policy(
                 frame,
                 locked_time=raw["locked_time"],
@@ -166,14 +185,25 @@ class Tables:
                 frame[field] = raw[field]
         return frame
 
-    def _times(self, raw: pd.DataFrame, field: str, location: Callable[[int], str]) -> pd.Series:
-        """The latest of the attributes mapped to a time field, as UTC timestamps."""
+    def _times(
+        self,
+        raw: pd.DataFrame,
+        field: str,
+        location: Callable[[int], str],
+        outside: dict[str, int],
+    ) -> pd.Series:
+        """The latest of the attributes mapped to a time field, as UTC timestamps; counts of
+        values outside what pandas holds go into ``outside`` by attribute."""
         parsed = []
+        form = self.mapping.formats[field]
         for name in self.mapping.names(field):
             values = raw[f"{field}:{name}"]
-            times = convert_times(values, self.mapping.formats[field])
-            bad = values.notna() & times.isna() & ~never_times(values, self.mapping.formats[field])
-            what = f"is not a {self.mapping.formats[field]} time"
+            times = convert_times(values, form)
+            beyond = outside_range(values, form)
+            if beyond.any():
+                outside[self.mapping.label(name)] = int(beyond.sum())
+            bad = values.notna() & times.isna() & ~never_times(values, form) & ~beyond
+            what = f"is not a {form} time"
             self._refuse(bad, raw, values, f"{self.mapping.label(name)} {{!r}} {what}", location)
             parsed.append(times)
         return pd.concat(parsed, axis=1).max(axis=1).astype(pd.DatetimeTZDtype("ns", "UTC"))
