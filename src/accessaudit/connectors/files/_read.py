@@ -10,11 +10,6 @@ the protocols hand rows and their origins to :meth:`accessaudit.model.TableSchem
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import io
-import re
-import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,24 +18,23 @@ from types import MappingProxyType
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from openpyxl import load_workbook
 
 from accessaudit.connectors.base import Manifest, SourceSettings
-from accessaudit.errors import ConfigError, SourceError
+from accessaudit.connectors.files._csv import file_error, read_csv
+from accessaudit.connectors.files._xlsx import read_xlsx
+from accessaudit.errors import ConfigError
 
 __all__ = [
     "Rows",
     "constant",
     "counts",
     "examples",
-    "file_error",
     "read_rows",
     "translate",
     "word_map",
 ]
 
 _EXAMPLES = 5
-_TOKENIZE_LINE = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 
 
 @dataclass(frozen=True)
@@ -56,14 +50,6 @@ class Rows:
     def origin(self) -> pd.Series:
         """``"file:line"`` for every row, indexed like the frame."""
         return f"{self.label}:" + pd.Series(self.lines, index=self.frame.index).astype(str)
-
-
-def file_error(source: str, location: str, problem: str) -> SourceError:
-    """A problem with the file as a whole (not one row), in the layout of row failures."""
-    table = pd.DataFrame(
-        {"location": [location], "column": [""], "value": [""], "problem": [problem]}
-    )
-    return SourceError(problem, source=source, location=location, failures=table)
 
 
 def _source_path(settings: SourceSettings) -> Path:
@@ -113,14 +99,28 @@ def read_rows(
         problem = "is a folder, not a file" if path.is_dir() else "file not found"
         raise file_error(settings.name, str(path), problem)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        raw, lines, label, header_line = _read_xlsx(path, settings)
+        raw, names, lines, label, header_line = read_xlsx(path, settings)
     else:
-        raw, lines, label, header_line = _read_csv(path, settings)
-    headers = {str(h).strip().lower(): h for h in raw.columns}
-    missing = [ours for ours in required if mapping[ours].lower() not in headers]
+        raw, names, lines, label, header_line = read_csv(path, settings)
+    positions: dict[str, list[int]] = {}
+    for position, name in enumerate(names):
+        positions.setdefault(str(name).strip().lower(), []).append(position)
+    repeated = [
+        " and ".join(repr(str(names[p]).strip()) for p in positions[theirs.lower()])
+        for theirs in mapping.values()
+        if len(positions.get(theirs.lower(), ())) > 1
+    ]
+    if repeated:
+        raise file_error(
+            settings.name,
+            f"{label}:{header_line}",
+            f"the header repeats column {'; '.join(repeated)} (names compare without case); "
+            "rename one so it is clear which to read",
+        )
+    missing = [ours for ours in required if mapping[ours].lower() not in positions]
     if missing:
         wanted = ", ".join(f"{mapping[m]!r} (for {m})" for m in missing)
-        found = ", ".join(repr(str(h).strip()) for h in raw.columns)
+        found = ", ".join(repr(str(h).strip()) for h in names)
         raise file_error(
             settings.name,
             f"{label}:{header_line}",
@@ -130,8 +130,8 @@ def read_rows(
     frame = pd.DataFrame(index=raw.index)
     for ours, theirs in mapping.items():
         key = theirs.lower()
-        if key in headers:
-            values = raw[headers[key]].astype("str").str.strip()
+        if key in positions:
+            values = raw[positions[key][0]].astype("str").str.strip()
             frame[ours] = values.mask(values == "")
         else:
             frame[ours] = pd.Series(pd.NA, index=raw.index, dtype="str")
@@ -141,158 +141,6 @@ def read_rows(
     if frame.empty:
         raise file_error(settings.name, f"{label}:{header_line}", "has a header but no data rows")
     return Rows(frame=frame, lines=lines, label=label, headers=mapping)
-
-
-def _decode(data: bytes, encoding: str | None, label: str, source: str) -> str:
-    if encoding is None:
-        # PowerShell's Out-File and Excel's "Unicode text" write UTF-16 with a BOM.
-        utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff"))
-        encoding = "utf-16" if utf16 else "utf-8-sig"
-    try:
-        return data.decode(encoding)
-    except LookupError as error:
-        raise ConfigError(f"source {source!r}: unknown encoding {encoding!r}") from error
-    except UnicodeDecodeError as error:
-        bad_lines = []
-        for number, line in enumerate(data.split(b"\n"), start=1):
-            try:
-                line.decode(encoding)
-            except UnicodeDecodeError as line_error:
-                byte = line[line_error.start]
-                bad_lines.append((f"{label}:{number}", f"0x{byte:02x}"))
-        if not bad_lines:  # a multi-byte sequence split by a newline
-            line_no = data.count(b"\n", 0, error.start) + 1
-            bad_lines = [(f"{label}:{line_no}", f"0x{data[error.start]:02x}")]
-        problem = (
-            f"is not valid {encoding.removesuffix('-sig').upper()} (byte {bad_lines[0][1]}); "
-            'save the file as UTF-8, or set encoding = "cp1252" (or the file\'s real '
-            "encoding) for this source"
-        )
-        table = pd.DataFrame(
-            {
-                "location": [b[0] for b in bad_lines],
-                "column": "",
-                "value": [b[1] for b in bad_lines],
-                "problem": f"is not valid {encoding.removesuffix('-sig').upper()}",
-            }
-        )
-        raise SourceError(
-            f"line {problem}", source=source, location=bad_lines[0][0], failures=table
-        ) from error
-
-
-def _read_csv(
-    path: Path, settings: SourceSettings
-) -> tuple[pd.DataFrame, npt.NDArray[np.int64], str, int]:
-    label = path.name
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise file_error(settings.name, str(path), f"cannot be read: {error}") from error
-    encoding = settings.option("encoding")
-    text = _decode(data, str(encoding) if encoding else None, label, settings.name)
-    text = text.removeprefix("\ufeff")
-    header_line = 1
-    if text.startswith("#TYPE"):
-        # Export-Csv without -NoTypeInformation writes the .NET type name first.
-        text = text.partition("\n")[2]
-        header_line = 2
-    if not text or text.isspace():  # unlike strip(), stops at the first visible character
-        raise file_error(settings.name, f"{label}:{header_line}", "the file is empty")
-    try:
-        raw = pd.read_csv(
-            io.StringIO(text),
-            dtype=str,
-            keep_default_na=False,
-            skip_blank_lines=False,
-        )
-    except pd.errors.ParserError as error:
-        # pandas counts lines from the header; ours count from the top of the file
-        found = _TOKENIZE_LINE.search(str(error))
-        if found is None:
-            raise file_error(
-                settings.name, label, f"is not a well-formed CSV file: {error}"
-            ) from error
-        expected, line, seen = (int(g) for g in found.groups())
-        raise file_error(
-            settings.name,
-            f"{label}:{line + header_line - 1}",
-            f"has {seen} fields where the header has {expected} (an unquoted comma?)",
-        ) from error
-    except pd.errors.EmptyDataError as error:
-        raise file_error(settings.name, f"{label}:{header_line}", "the file is empty") from error
-    first_data = header_line + 1
-    lines = np.arange(first_data, first_data + len(raw), dtype=np.int64)
-    physical = text.count("\n") + (0 if text.endswith("\n") else 1)
-    if physical - 1 != len(raw):
-        # Quoted values spanning lines: ask the csv module where each record starts.
-        lines = _record_lines(text, first_data, len(raw), lines)
-    return raw, lines, label, header_line
-
-
-def _record_lines(
-    text: str, first_data: int, rows: int, fallback: npt.NDArray[np.int64]
-) -> npt.NDArray[np.int64]:
-    reader = csv.reader(io.StringIO(text))
-    next(reader, None)
-    starts: list[int] = []
-    previous = reader.line_num
-    for _ in reader:
-        starts.append(first_data + previous - 1)
-        previous = reader.line_num
-    if len(starts) != rows:
-        return fallback
-    return np.asarray(starts, dtype=np.int64)
-
-
-def _cell_text(value: object) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        # Excel stores employee ids typed as numbers as floats: 1001.0 means "1001".
-        return str(int(value))
-    return str(value)
-
-
-def _read_xlsx(
-    path: Path, settings: SourceSettings
-) -> tuple[pd.DataFrame, npt.NDArray[np.int64], str, int]:
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as error:
-        raise file_error(
-            settings.name, str(path), f"is not a readable XLSX workbook: {error}"
-        ) from error
-    try:
-        sheet_name = settings.option("sheet")
-        if sheet_name:
-            if sheet_name not in workbook.sheetnames:
-                raise file_error(
-                    settings.name,
-                    path.name,
-                    f"has no sheet {sheet_name!r}; sheets: {', '.join(workbook.sheetnames)}",
-                )
-            sheet = workbook[sheet_name]
-        else:
-            sheet = workbook.worksheets[0]
-        label = f"{path.name}!{sheet.title}"
-        rows = sheet.iter_rows(values_only=True)
-        header_cells = next(rows, None)
-        if header_cells is None or all(c is None for c in header_cells):
-            raise file_error(settings.name, f"{label}:1", "the sheet is empty")
-        header = [_cell_text(c) or f"column {i + 1}" for i, c in enumerate(header_cells)]
-        width = len(header)
-        records = [[_cell_text(v) for v in (tuple(row) + (None,) * width)[:width]] for row in rows]
-    finally:
-        workbook.close()
-    raw = pd.DataFrame(records, columns=header, dtype=object).fillna("")
-    return raw, np.arange(2, 2 + len(raw), dtype=np.int64), label, 1
 
 
 def word_map(
