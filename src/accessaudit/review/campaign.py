@@ -40,7 +40,13 @@ from accessaudit.review._items import (
 from accessaudit.review._workbook import row_hashes, workbook_cells, write_workbook
 from accessaudit.snapshot import Snapshot
 
-__all__ = ["CAMPAIGN_FORMAT", "Campaign", "create_campaign", "load_campaign"]
+__all__ = [
+    "CAMPAIGN_ENTRIES",
+    "CAMPAIGN_FORMAT",
+    "Campaign",
+    "create_campaign",
+    "load_campaign",
+]
 
 CAMPAIGN_FORMAT = "accessaudit-review-campaign"
 MANIFEST = "campaign.json"
@@ -49,6 +55,8 @@ KEY = "campaign.key"
 WORKBOOKS = "workbooks"
 RETURNED = "returned"
 DECISIONS_LOG = "decisions.jsonl"
+# Everything a campaign folder may hold; a folder with anything else is not (only) ours.
+CAMPAIGN_ENTRIES = frozenset({MANIFEST, ITEMS, KEY, WORKBOOKS, RETURNED, DECISIONS_LOG})
 
 
 @dataclass(frozen=True)
@@ -127,6 +135,8 @@ def create_campaign(
     if by not in ("manager", "owner"):
         raise ReviewError(f"review by {by!r}: use manager or owner")
     target = Path(out)
+    if target.is_symlink() or (target.exists() and not target.is_dir()):
+        raise ReviewError(f"{target} exists and is not a folder; choose a new campaign folder")
     if target.exists() and any(target.iterdir()):
         raise ReviewError(f"{target} exists and is not empty; choose a new campaign folder")
     deadline_text = pd.Timestamp(deadline).strftime("%Y-%m-%d") if deadline is not None else None

@@ -79,6 +79,8 @@ def write_remediation(campaign: Campaign, out: Path | str) -> RemediationPlan:
     manual = ~(ldap | graph)
 
     target = Path(out)
+    if target.is_symlink() or (target.exists() and not target.is_dir()):
+        raise ReviewError(f"{target} exists and is not a folder; choose a new folder for the plan")
     if target.exists() and any(target.iterdir()):
         raise ReviewError(f"{target} exists and is not empty; choose a new folder for the plan")
     with atomic_folder(target) as staging:
