@@ -161,7 +161,7 @@ def test_demo_refuses_a_folder_it_did_not_write(
     (folder / "report.xlsx").write_bytes(b"the user's own report")
     (folder / "budget.xlsx").write_bytes(b"numbers")
     before = _tree(folder)
-    assert main(["demo", "--out", str(folder), "--size", "60", "--no-progress"]) == 2
+    assert main(["demo", "--out", str(folder), "--size", "200", "--no-progress"]) == 2
     assert "left untouched" in capsys.readouterr().err
     assert _tree(folder) == before
 
@@ -325,3 +325,26 @@ def test_a_manifest_with_a_key_twice_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(SnapshotError, match="appears twice"):
         verify_snapshot(folder)
+
+
+def test_report_campaign_and_diff_record_the_snapshot_digest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import openpyxl
+
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out), "--size", "200", "--no-progress"]) == 0
+    digest = snapshot_digest(out / "snapshot")
+    assert digest in capsys.readouterr().out
+    book = openpyxl.load_workbook(out / "report.xlsx", read_only=True)
+    summary = {row[0]: row[1] for row in book["Summary"].iter_rows(values_only=True) if row}
+    book.close()
+    assert summary["Snapshot digest (SHA-256)"] == digest
+    campaign = json.loads((out / "review" / "campaign.json").read_text(encoding="utf-8"))
+    assert campaign["snapshot"]["digest"] == digest
+    snapshot = str(out / "snapshot")
+    assert main(["diff", snapshot, snapshot, "--format", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["old_digest"] == document["new_digest"] == digest
+    # A second run replaces what the first one wrote: the demo folder is provably its own.
+    assert main(["demo", "--out", str(out), "--size", "200", "--no-progress"]) == 0

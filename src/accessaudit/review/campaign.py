@@ -195,6 +195,7 @@ def create_campaign(
             "snapshot": {
                 "as_of": snapshot.as_of.isoformat(),
                 "manifest_sha256": snapshot.snapshot_id,
+                "digest": snapshot.digest,
             },
             "policy": {
                 "stale_days": policy.stale_days,
