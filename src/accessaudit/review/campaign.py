@@ -26,6 +26,7 @@ import pandas as pd
 
 from accessaudit._atomic import atomic_folder
 from accessaudit.errors import ReviewError
+from accessaudit.model import iso_timestamp
 from accessaudit.policy import Policy
 from accessaudit.review._items import (
     UNASSIGNED,
@@ -83,9 +84,10 @@ class Campaign:
 
     @property
     def deadline(self) -> pd.Timestamp | None:
-        """The review deadline (end of that day, UTC), or None."""
+        """The review deadline day (UTC midnight; decisions are due by the end of that day,
+        the date the workbooks show), or None."""
         value = self.manifest.get("deadline")
-        return pd.Timestamp(value, tz="UTC") + pd.Timedelta(days=1) if value else None
+        return pd.Timestamp(value, tz="UTC") if value else None
 
     @property
     def reviewers(self) -> pd.DataFrame:
@@ -139,7 +141,11 @@ def create_campaign(
         raise ReviewError(f"{target} exists and is not a folder; choose a new campaign folder")
     if target.exists() and any(target.iterdir()):
         raise ReviewError(f"{target} exists and is not empty; choose a new campaign folder")
-    deadline_text = pd.Timestamp(deadline).strftime("%Y-%m-%d") if deadline is not None else None
+    deadline_text = (
+        iso_timestamp(deadline, where="deadline").strftime("%Y-%m-%d")
+        if deadline is not None
+        else None
+    )
     findings = audit_result.findings if audit_result is not None else None
     items = build_items(snapshot, policy, findings, by=by)
     items = select_scope(items, scope)

@@ -23,7 +23,7 @@ import pandas as pd
 from accessaudit._atomic import atomic_folder
 from accessaudit.errors import ReviewError
 from accessaudit.review.campaign import Campaign
-from accessaudit.review.collect import current_decisions
+from accessaudit.review.decision_log import current_decisions
 
 __all__ = ["RemediationPlan", "write_remediation"]
 
