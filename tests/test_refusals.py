@@ -5,6 +5,11 @@ refusal is one clear line and exit status 2, with nothing half-written."""
 from __future__ import annotations
 
 import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import openpyxl
@@ -130,3 +135,137 @@ def test_reviewers_are_overdue_only_after_the_deadline_day(demo: Path, tmp_path:
     day_after = campaign_status(campaign, as_of="2026-12-16").reviewers
     assert not last_minute["overdue"].any()
     assert day_after["overdue"].all()
+
+
+# -- output paths ------------------------------------------------------------------------
+
+
+def _run(*args: str, file_size_limit: int | None = None) -> subprocess.CompletedProcess[str]:
+    """The command line in a child process, optionally with a file-size limit (RLIMIT_FSIZE):
+    a write past it fails with EFBIG, as a full disk fails with ENOSPC."""
+
+    def limit() -> None:
+        if file_size_limit is not None:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))
+
+    return subprocess.run(
+        [sys.executable, "-m", "accessaudit", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        preexec_fn=limit,
+    )
+
+
+def _one_clear_error(done: subprocess.CompletedProcess[str], *expected: str) -> None:
+    assert done.returncode == 2, done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("accessaudit: error:")]
+    assert len(errors) == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    for text in expected:
+        assert text in errors[0]
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> object:
+    """A 64 KiB tmpfs: a real full disk (ENOSPC). Needs root (mount); skipped otherwise."""
+    mount = tmp_path / "small-disk"
+    mount.mkdir()
+    if shutil.which("mount") is None or os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)],
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr!r}")
+    yield mount
+    subprocess.run(["umount", str(mount)], check=True)
+
+
+@pytest.fixture
+def read_only_folder(tmp_path: Path) -> object:
+    """A folder nobody may write to: a read-only tmpfs as root (root ignores modes), else
+    mode 0555."""
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    if os.geteuid() == 0:
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(folder)],
+            capture_output=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            pytest.skip(f"running as root and cannot mount a read-only tmpfs: {done.stderr!r}")
+        yield folder
+        subprocess.run(["umount", str(folder)], check=True)
+    else:
+        folder.chmod(0o555)
+        yield folder
+        folder.chmod(0o755)
+
+
+def test_disk_full_during_collect_is_one_error_and_leaves_nothing(
+    demo: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out" / "snap"
+    out.parent.mkdir()
+    config = str(demo / "sample" / "audit.toml")
+    done = _run("collect", "--config", config, "--out", str(out), file_size_limit=1024)
+    _one_clear_error(done, f"cannot write {out}")
+    assert list(out.parent.iterdir()) == []
+
+
+def test_disk_full_during_collect_over_an_old_snapshot_keeps_the_old_one(
+    demo: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "snap"
+    shutil.copytree(demo / "snapshot", out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    config = str(demo / "sample" / "audit.toml")
+    done = _run("collect", "--config", config, "--out", str(out), file_size_limit=1024)
+    _one_clear_error(done, f"cannot write {out}")
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["snap"]
+
+
+def test_a_really_full_disk_during_collect(demo: Path, small_disk: Path) -> None:
+    out = small_disk / "snap"
+    config = str(demo / "sample" / "audit.toml")
+    done = _run("collect", "--config", config, "--out", str(out))
+    _one_clear_error(done, f"cannot write {out}", "No space left on device")
+    assert list(small_disk.iterdir()) == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the Excel writer streams rows through lxml, whose SerialisationError (IO_EFBIG, "
+    "IO_ENOSPC) is not an OSError: the writer (reports/_xlsx.py, being rewritten) must turn "
+    "it into 'cannot write PATH'; see the evidence helper's report",
+)
+def test_disk_full_while_writing_the_excel_report(demo: Path, tmp_path: Path) -> None:
+    report = tmp_path / "report.xlsx"
+    config = str(demo / "sample" / "audit.toml")
+    command = ["audit", "--config", config, "--snapshot", str(demo / "snapshot")]
+    done = _run(*command, "--excel", str(report), file_size_limit=16384)
+    _one_clear_error(done, f"cannot write {report}")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_excel_naming_a_folder_is_one_error(demo: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    (folder / "q3.xlsx").write_bytes(b"last quarter")
+    config = str(demo / "sample" / "audit.toml")
+    command = ["audit", "--config", config, "--snapshot", str(demo / "snapshot")]
+    _one_clear_error(_run(*command, "--excel", str(folder)), f"cannot write {folder}")
+    assert [p.name for p in folder.iterdir()] == ["q3.xlsx"]
+
+
+def test_collect_into_a_read_only_folder_is_one_error(demo: Path, read_only_folder: Path) -> None:
+    out = read_only_folder / "snap"
+    config = str(demo / "sample" / "audit.toml")
+    done = _run("collect", "--config", config, "--out", str(out))
+    _one_clear_error(done, f"cannot write {out}")
+    assert list(read_only_folder.iterdir()) == []
