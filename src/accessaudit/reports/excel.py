@@ -69,7 +69,7 @@ def write_report(path: Path, result: AuditResult, snapshot: Snapshot) -> None:
     styles = CellStyles()
     special = {"severity": styles.severity}
 
-    _summary_sheet(book, result, notes, styles)
+    _summary_sheet(book, result, notes, styles, digest=snapshot.digest)
     write_frame(
         book.create_sheet("Findings"),
         findings.head(EXCEL_MAX_ROWS),
@@ -101,7 +101,12 @@ def write_report(path: Path, result: AuditResult, snapshot: Snapshot) -> None:
 
 
 def _summary_sheet(
-    book: Workbook, result: AuditResult, notes: list[str], styles: CellStyles
+    book: Workbook,
+    result: AuditResult,
+    notes: list[str],
+    styles: CellStyles,
+    *,
+    digest: str | None,
 ) -> None:
     summary = result.summary().reset_index()
     summary.insert(1, "title", summary["rule"].map(lambda r: RULES[r].title))
@@ -116,6 +121,9 @@ def _summary_sheet(
     )
     sheet.append([])
     sheet.append([text_cell(sheet, "Audit date (UTC)"), cell_value(sheet, result.as_of)])
+    sheet.append(
+        [text_cell(sheet, "Snapshot digest (SHA-256)"), text_cell(sheet, digest or "not saved")]
+    )
     sheet.append([text_cell(sheet, "Findings shown"), len(result.findings)])
     sheet.append([text_cell(sheet, "Hidden by accepted risks"), len(result.suppressed)])
     for row in result.expired_exceptions.itertuples(index=False):

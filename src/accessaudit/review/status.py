@@ -20,7 +20,7 @@ import pandas as pd
 
 from accessaudit.model import choose_as_of
 from accessaudit.review.campaign import Campaign
-from accessaudit.review.collect import current_decisions
+from accessaudit.review.decision_log import current_decisions
 from accessaudit.snapshot import Snapshot
 
 __all__ = ["CampaignStatus", "campaign_status", "verify_revocations"]
@@ -36,7 +36,8 @@ class CampaignStatus:
     ``reviewers`` columns: reviewer_id, reviewer, workbook, items, decided, keep, revoke,
     modify, completion (0–1), overdue (bool), rubber_stamp (the signals, '' when none).
     ``verification`` (only with a new snapshot): one row per revoke decision with ``status``
-    ``carried out`` or ``still present`` and a ``detail``.
+    ``carried out`` or ``still present`` and a ``detail``. ``deadline`` is the deadline day
+    as the workbooks show it (reviewers are overdue from the day after).
     """
 
     campaign_id: str
@@ -119,7 +120,8 @@ def campaign_status(
     table["decided"] = table[["keep", "revoke", "modify"]].sum(axis=1)
     table["completion"] = (table["decided"] / table["items"]).round(4)
     deadline = campaign.deadline
-    late = deadline is not None and now > deadline
+    # The deadline is a day: reviewers have until the end of it.
+    late = deadline is not None and now >= deadline + pd.Timedelta(days=1)
     table["overdue"] = late & (table["decided"] < table["items"])
     table["rubber_stamp"] = _rubber_stamps(decided, table, campaign.created)
     table = table[
