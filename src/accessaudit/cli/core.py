@@ -82,6 +82,7 @@ def _progress(args: argparse.Namespace) -> bool:
 def _collect(args: argparse.Namespace) -> int:
     from accessaudit.collection import collect
     from accessaudit.config import load_config
+    from accessaudit.coverage import collection_warnings
 
     config = load_config(args.config)
     snapshot = collect(
@@ -100,6 +101,7 @@ def _collect(args: argparse.Namespace) -> int:
                     "tables": snapshot.counts()["rows"].to_dict(),
                     "sources": snapshot.sources,
                     "correlation": snapshot.correlation,
+                    "warnings": collection_warnings(snapshot.sources, snapshot.correlation),
                 },
                 indent=2,
                 default=str,
@@ -111,6 +113,8 @@ def _collect(args: argparse.Namespace) -> int:
 
 
 def _collection_summary(snapshot: object, folder: Path) -> str:
+    from accessaudit.coverage import collection_warnings
+    from accessaudit.reports.console import collection_lines
     from accessaudit.snapshot import Snapshot
 
     assert isinstance(snapshot, Snapshot)
@@ -125,6 +129,8 @@ def _collection_summary(snapshot: object, folder: Path) -> str:
         "Correlation: "
         + ", ".join(f"{how} {count}" for how, count in matched.items())
         + f"; unmatched human accounts {snapshot.correlation.get('unmatched_human_accounts', 0)}",
+        # What the sources could not read is said here, not only in manifest.json.
+        *collection_lines(collection_warnings(snapshot.sources, snapshot.correlation)),
     ]
     return "\n".join(lines)
 

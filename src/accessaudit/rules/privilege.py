@@ -327,6 +327,7 @@ def sod_conflict(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) ->
         name = (
             first["person_id"]
             .map(people)
+            .astype(object)  # an empty HR table maps to float NaN
             .fillna(first["person_id"])
             .where(is_person, first["login"])
         )
@@ -438,6 +439,7 @@ EXCESS_PRIVILEGE = RuleSpec(
         "HIPAA §164.308(a)(4)(ii)(B)",
     ),
     function=excess_privilege,
+    needs=("accounts", "memberships"),
 )
 STALE_PRIVILEGE = RuleSpec(
     id="stale-privilege",
@@ -454,6 +456,7 @@ STALE_PRIVILEGE = RuleSpec(
         "NIST SP 800-53 AC-6(7)",
     ),
     function=stale_privilege,
+    needs=("accounts", "memberships"),
 )
 DISABLED_PRIVILEGED = RuleSpec(
     id="disabled-privileged",
@@ -464,6 +467,7 @@ DISABLED_PRIVILEGED = RuleSpec(
     remediation="Remove the disabled account from privileged groups.",
     controls=(SOX, ISO_PRIVILEGED, "SOC 2 CC6.2", "NIST SP 800-53 AC-2"),
     function=disabled_privileged,
+    needs=("accounts", "memberships"),
 )
 MFA_MISSING = RuleSpec(
     id="mfa-missing",
@@ -480,6 +484,7 @@ MFA_MISSING = RuleSpec(
         "HIPAA §164.308(a)(4)",
     ),
     function=mfa_missing,
+    needs=("accounts",),
 )
 SOD_CONFLICT = RuleSpec(
     id="sod-conflict",
@@ -490,4 +495,5 @@ SOD_CONFLICT = RuleSpec(
     remediation="Remove one side, or record a compensating control as a policy exception.",
     controls=(SOX, "ISO 27001:2022 A.5.3", ISO_ACCESS_RIGHTS, "SOC 2 CC6.3", "NIST SP 800-53 AC-5"),
     function=sod_conflict,
+    needs=("accounts",),
 )
