@@ -37,6 +37,7 @@ from accessaudit.review.campaign import RETURNED, WORKBOOKS, Campaign
 __all__ = [
     "PROBLEM_COLUMNS",
     "CollectResult",
+    "check_workbook",
     "collect_decisions",
     "current_decisions",
     "read_decision_log",
@@ -112,7 +113,7 @@ def collect_decisions(
             problems.append(_problem(file.name, "", str(error)))
             continue
         read.append(file.name)
-        good, bad = _check_workbook(campaign, returned, key)
+        good, bad = check_workbook(campaign, returned, key)
         problems.append(bad)
         if len(good):
             digest = _sha256(file)
@@ -167,10 +168,12 @@ def _problem(workbook: str, sheet: str, text: str) -> pd.DataFrame:
     )
 
 
-def _check_workbook(
+def check_workbook(
     campaign: Campaign, returned: ReturnedWorkbook, key: bytes
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Return the valid decisions of one workbook and its problems."""
+    """Return the valid decisions of one returned workbook and its problems (one row per
+    problem; ``row`` empty with ``item_id`` empty for a whole-workbook problem). Nothing is
+    logged: :func:`collect_decisions` and ``review status`` both use it."""
     rows = returned.rows
     name = returned.path.name
     if returned.campaign_id != campaign.id:

@@ -12,6 +12,7 @@ from typing import cast
 import numpy as np
 import pandas as pd
 
+from accessaudit.classify import approved_memberships
 from accessaudit.policy import Policy
 from accessaudit.rules._context import RuleContext, choose
 from accessaudit.rules._spec import RuleSpec, SnapshotView
@@ -119,15 +120,8 @@ def excess_privilege(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp
     ctx = RuleContext.of(snapshot, policy, as_of)
     rows = _privileged_rows(ctx)
     rows = rows[rows["enabled"].to_numpy(dtype=bool)]
-    pairs = {
-        f"{group.casefold()}\x1f{login.casefold()}"
-        for group, logins in policy.approved.items()
-        for login in logins
-    }
-    login = rows["login"].str.casefold()
-    approved = (rows["group"].str.casefold() + "\x1f" + login).isin(pairs) | (
-        rows["group_id"].str.casefold() + "\x1f" + login
-    ).isin(pairs)
+    # Approval is decided in classify.py, where review recommendations read it too.
+    approved, _listed = approved_memberships(rows["group"], rows["group_id"], rows["login"], policy)
     rows = rows[~approved.to_numpy(dtype=bool)]
     approved_lists = {g.casefold(): list(v) for g, v in policy.approved.items()}
     listed = rows["group"].str.casefold().map(approved_lists)
