@@ -30,7 +30,7 @@ from accessaudit.sample import (
     write_sample_organisation,
 )
 
-HAS_ENTRA = importlib.util.find_spec("accessaudit.sample_entra") is not None
+HAS_ENTRA = importlib.util.find_spec("accessaudit.sample._entra") is not None
 HR_COLUMNS = [
     "employee_id",
     "name",
@@ -49,8 +49,8 @@ DOMAIN_SID = "S-1-5-21-2127521184-1604012920-1887927527"
 def _needs_entra() -> None:
     if not HAS_ENTRA:
         if os.environ.get("CI") == "true":
-            pytest.fail("accessaudit.sample_entra is missing on CI")
-        pytest.skip("accessaudit.sample_entra (the Entra sample tenant) is not installed yet")
+            pytest.fail("accessaudit.sample._entra is missing on CI")
+        pytest.skip("accessaudit.sample._entra (the Entra sample tenant) is not installed yet")
 
 
 @pytest.fixture(scope="module")
@@ -315,7 +315,7 @@ def test_config_loads_with_the_real_config_loader(sample: Path) -> None:
 
 def test_entra_site_group_is_the_one_the_entra_tenant_holds() -> None:
     _needs_entra()
-    from accessaudit.sample_entra import GUEST_SITE_GROUP
+    from accessaudit.sample._entra import GUEST_SITE_GROUP
 
     assert ENTRA_GUEST_SITE_GROUP == GUEST_SITE_GROUP
 

@@ -41,7 +41,7 @@ __all__ = [
 #: paths onto the inventory (phase 2). Modules are imported only when a source uses them.
 PROTOCOLS: Mapping[str, tuple[str, str, int]] = {
     "ldap": ("accessaudit.connectors.ldap", "collect", 0),
-    "graph": ("accessaudit.connectors.graph", "collect", 0),
+    "graph": ("accessaudit.connectors.entra", "collect", 0),
     "hr-csv": ("accessaudit.connectors.files", "collect_hr", 1),
     "data-inventory": ("accessaudit.connectors.files", "collect_inventory", 2),
     "ntfs-acl": ("accessaudit.connectors.files", "collect_ntfs_acl", 3),
