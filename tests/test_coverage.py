@@ -215,3 +215,30 @@ def test_console_summary_fits_80_columns_unless_wide(organisation: Path) -> None
     assert max(len(line) for line in narrow.splitlines()) <= 80
     wide = summary_table(result, wide=True)
     assert "Leaver's account still enabled" in wide and "Leaver's" not in narrow
+
+
+def test_allowed_partial_export_is_said_on_the_first_line_of_every_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A real `ldapsearch -x` dump whose trailer says "result: 4 Size limit exceeded" (the
+    # fixture the LDIF tests read), allowed as partial by the user.
+    fixture = Path(__file__).parent / "fixtures" / "ldif" / "ldapsearch-size-limit.ldif"
+    config = tmp_path / "audit.toml"
+    config.write_text(
+        '[audit]\nas_of = "2026-11-21"\n\n[[sources]]\nname = "ol"\nconnector = "openldap"\n'
+        f'path = "{fixture}"\nallow_partial_export = true\n',
+        encoding="utf-8",
+    )
+    excel = tmp_path / "report.xlsx"
+    assert main(["audit", "--config", str(config), "--excel", str(excel)]) == 0
+    assert capsys.readouterr().out.startswith("PARTIAL EXPORT of ol: findings may be missing.")
+    assert main(["audit", "--config", str(config), "--format", "json"]) == 0
+    envelope = json.loads(capsys.readouterr().out)
+    assert envelope["partial_export"] == ["ol"]
+    assert envelope["warnings"][0].startswith("ol: PARTIAL EXPORT")
+    book = openpyxl.load_workbook(excel, read_only=True)
+    first = next(book["Summary"].iter_rows(values_only=True))[0]
+    book.close()
+    assert str(first).startswith("PARTIAL EXPORT of ol")
+    assert main(["collect", "--config", str(config), "--out", str(tmp_path / "snap")]) == 0
+    assert capsys.readouterr().out.startswith("PARTIAL EXPORT of ol")

@@ -6,16 +6,18 @@ turns those reports into sentences that the console, the JSON envelope and the E
 all print, so nothing that was not read stays hidden in ``manifest.json``.
 
 Connectors add a free sentence to ``report["warnings"]``; the structured keys below are read
-too, wherever in a source's report they appear at the top level:
+too, at the top level of a source's report, unless the connector already said the same thing
+in a sentence (a warning naming the same subject):
 
 =============================  ==========================================================
 key                            read as
 =============================  ==========================================================
-``partial_export``             a truncated export the user allowed: always said first
+``partial`` (true)             a truncated export the user allowed: always said first
+``partial_export``             the same, with the detail as text
 ``skipped``                    {reason: count} of entries not read
 ``unreadable_attributes``      {attribute: count} the bind account could not read
 ``attributes_not_returned``    [attribute] no entry carried
-``references``                 count of search references (``ref:``) not followed
+``search_references``          {count, first} of search references (``ref:``) not followed
 ``unlisted_person_classes``    {class: count} of person-like entries of unlisted classes
 ``owners_unresolved`` …        {count, first/examples}: identities that did not resolve
 ``unresolved``                 {aces/principals/identities, by_identity}
@@ -55,16 +57,24 @@ def source_warnings(source: Mapping[str, Any]) -> list[str]:
     if not isinstance(report, Mapping):
         return []
     said: list[str] = []
-    partial = report.get("partial_export")
-    if partial:
-        detail = partial if isinstance(partial, str) else _describe(partial)
+    warnings = report.get("warnings")
+    if not isinstance(warnings, Sequence) or isinstance(warnings, str):
+        warnings = []
+    sentences = " ".join(str(w) for w in warnings).lower()
+
+    def unsaid(*words: str) -> bool:
+        return not any(word in sentences for word in words)
+
+    partial = report.get("partial_export") or report.get("partial")
+    if partial and unsaid("partial export"):
+        detail = partial if isinstance(partial, str) else "the export was cut short"
         said.append(f"PARTIAL EXPORT: {detail}")
     skipped = _counts(report.get("skipped"))
     if skipped:
         total = sum(skipped.values())
         said.append(f"{total} entries skipped ({_listing(skipped)})")
     unlisted = _counts(report.get("unlisted_person_classes"))
-    if unlisted:
+    if unlisted and unsaid("person-like"):
         said.append(
             f"{sum(unlisted.values())} person-like entries of classes the manifest does not list "
             f"were not read as accounts ({_listing(unlisted)})"
@@ -80,19 +90,15 @@ def source_warnings(source: Mapping[str, Any]) -> list[str]:
             "attributes no entry carried (not readable by the bind account, or not set): "
             + ", ".join(str(m) for m in missing)
         )
-    references = _number(report.get("references"))
-    if references:
+    references, _first = _sample(report.get("search_references") or report.get("references"))
+    if references and unsaid("search reference"):
         said.append(f"{references} search reference(s) (ref:) were not followed")
     for key, words in _UNRESOLVED.items():
         count, examples = _sample(report.get(key))
         if count:
             said.append(f"{count} {words}{_examples(examples)}")
-    warnings = report.get("warnings")
-    if not isinstance(warnings, Sequence) or isinstance(warnings, str):
-        warnings = []
     unresolved = report.get("unresolved")
-    # A connector that already said it in a sentence is not repeated.
-    if isinstance(unresolved, Mapping) and not any("resolv" in str(w) for w in warnings):
+    if isinstance(unresolved, Mapping) and unsaid("resolv"):
         count = _number(unresolved.get("aces")) or _number(unresolved.get("principals"))
         by_identity = _counts(unresolved.get("by_identity"))
         if count:
@@ -102,7 +108,7 @@ def source_warnings(source: Mapping[str, Any]) -> list[str]:
             )
     gaps = report.get("gaps")
     if isinstance(gaps, Sequence) and not isinstance(gaps, str):
-        said.extend(f"not read: {_describe(gap)}" for gap in gaps if gap)
+        said.extend(f"not read: {_describe(g)}" for g in gaps if g and str(g) not in warnings)
     said.extend(str(w) for w in warnings if w)
     return [f"{name}: {text}" for text in dict.fromkeys(said)]
 
@@ -128,7 +134,8 @@ def partial_sources(sources: Iterable[Mapping[str, Any]]) -> list[str]:
     return [
         str(s.get("source", "?"))
         for s in sources
-        if isinstance(s.get("report"), Mapping) and s["report"].get("partial_export")
+        if isinstance(s.get("report"), Mapping)
+        and (s["report"].get("partial_export") or s["report"].get("partial") is True)
     ]
 
 

@@ -113,7 +113,7 @@ def _collect(args: argparse.Namespace) -> int:
 
 
 def _collection_summary(snapshot: object, folder: Path) -> str:
-    from accessaudit.coverage import collection_warnings
+    from accessaudit.coverage import collection_warnings, partial_sources
     from accessaudit.reports.console import collection_lines
     from accessaudit.snapshot import Snapshot
 
@@ -123,7 +123,9 @@ def _collection_summary(snapshot: object, folder: Path) -> str:
         for s in snapshot.sources
     ]
     matched = snapshot.correlation.get("matched", {})
+    partial = partial_sources(snapshot.sources)
     lines = [
+        *([f"PARTIAL EXPORT of {', '.join(partial)}: findings may be missing."] if partial else []),
         f"Snapshot written to {folder} (as of {snapshot.as_of.date()})",
         tabulate(rows, headers=["source", "connector", "rows"]),
         "Correlation: "
