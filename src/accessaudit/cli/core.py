@@ -108,6 +108,7 @@ def _collect(args: argparse.Namespace) -> int:
     from accessaudit._evidence import load_signing_key
     from accessaudit.collection import collect
     from accessaudit.config import load_config
+    from accessaudit.coverage import collection_warnings
     from accessaudit.snapshot import check_replaceable
 
     config = load_config(args.config)
@@ -133,6 +134,7 @@ def _collect(args: argparse.Namespace) -> int:
                     "tables": snapshot.counts()["rows"].to_dict(),
                     "sources": snapshot.sources,
                     "correlation": snapshot.correlation,
+                    "warnings": collection_warnings(snapshot.sources, snapshot.correlation),
                 },
                 indent=2,
                 default=str,
@@ -144,6 +146,8 @@ def _collect(args: argparse.Namespace) -> int:
 
 
 def _collection_summary(snapshot: object, folder: Path) -> str:
+    from accessaudit.coverage import collection_warnings, partial_sources
+    from accessaudit.reports.console import collection_lines
     from accessaudit.snapshot import Snapshot
 
     assert isinstance(snapshot, Snapshot)
@@ -152,13 +156,17 @@ def _collection_summary(snapshot: object, folder: Path) -> str:
         for s in snapshot.sources
     ]
     matched = snapshot.correlation.get("matched", {})
+    partial = partial_sources(snapshot.sources)
     lines = [
+        *([f"PARTIAL EXPORT of {', '.join(partial)}: findings may be missing."] if partial else []),
         f"Snapshot written to {folder} (as of {snapshot.as_of.date()})",
         f"Snapshot digest (SHA-256 of the manifest; keep it with the evidence): {snapshot.digest}",
         tabulate(rows, headers=["source", "connector", "rows"]),
         "Correlation: "
         + ", ".join(f"{how} {count}" for how, count in matched.items())
         + f"; unmatched human accounts {snapshot.correlation.get('unmatched_human_accounts', 0)}",
+        # What the sources could not read is said here, not only in manifest.json.
+        *collection_lines(collection_warnings(snapshot.sources, snapshot.correlation)),
     ]
     return "\n".join(lines)
 

@@ -74,6 +74,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--verify", type=Path, metavar="NEW_SNAPSHOT", help="check revocations were carried out"
     )
     status.add_argument("--as-of", metavar="DATE", help="judge deadlines on this date")
+    status.add_argument(
+        "--wide", action="store_true", help="every column (wider than 80 characters)"
+    )
     status.add_argument("--format", choices=("table", "json"), default="table")
     status.set_defaults(handler=_status)
 
@@ -190,15 +193,33 @@ def _status(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(status.to_dict(), indent=2, default=str))
         return 1 if still else 0
-    deadline = status.deadline.date() if status.deadline is not None else "none"
+    # The deadline as given (the workbooks show the same date), not the end-of-day instant.
+    deadline = status.deadline_day or "none"
     print(
         f"Campaign {status.campaign_id}: {status.decided} of {status.items} items decided "
         f"({status.completion:.0%}); deadline {deadline}"
     )
+    returned = status.reviewers[status.reviewers["rejected"] > 0]
+    for row in returned.itertuples(index=False):
+        print(
+            f"Returned but rejected: {row.reviewer} ({row.reviewer_id}): {row.rejected} row(s) "
+            "could not be accepted; run `accessaudit review collect` for each problem"
+        )
     table = status.reviewers.drop(columns=["workbook"]).assign(
         completion=lambda t: (t["completion"] * 100).round().astype(int).astype(str) + "%"
     )
-    print(tabulate(table.to_numpy().tolist(), headers=[str(c) for c in table.columns]))
+    if not args.wide:
+        # Fits 80 columns: who, how far, and the signals; --wide adds ids and the split.
+        table = table[
+            ["reviewer", "items", "decided", "completion", "overdue", "rejected", "rubber_stamp"]
+        ].rename(columns={"completion": "done", "rubber_stamp": "signals"})
+    print(
+        tabulate(
+            table.to_numpy().tolist(),
+            headers=[str(c) for c in table.columns],
+            maxcolwidths=None if args.wide else [22, None, None, None, None, None, 24],
+        )
+    )
     if status.verification is not None:
         done = len(status.verification) - still
         print(f"\nRevocations carried out: {done}; still present: {still}")

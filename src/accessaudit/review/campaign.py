@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -236,9 +237,19 @@ def load_campaign(folder: Path | str) -> Campaign:
     return Campaign(folder=source, manifest=manifest, items=items)
 
 
+#: Letters NFKD does not decompose into an ASCII base letter.
+_TRANSLITERATE = str.maketrans(
+    {"ß": "ss", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "đ": "d",
+     "Đ": "D", "œ": "oe", "Œ": "OE", "þ": "th", "Þ": "Th", "ı": "i"}
+)  # fmt: skip
+
+
 def _file_name(name: str, reviewer_id: str, used: set[str]) -> str:
-    """A safe, unique workbook file name for a reviewer."""
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", f"{name} {reviewer_id}").strip("-").lower() or "reviewer"
+    """A safe, unique workbook file name for a reviewer; accented names stay readable
+    ("François Rogers" → ``review-francois-rogers-….xlsx``)."""
+    plain = unicodedata.normalize("NFKD", f"{name} {reviewer_id}".translate(_TRANSLITERATE))
+    plain = "".join(c for c in plain if not unicodedata.combining(c))
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", plain).strip("-").lower() or "reviewer"
     candidate = f"review-{slug}.xlsx"
     counter = 2
     while candidate in used:

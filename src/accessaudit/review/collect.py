@@ -42,7 +42,13 @@ from accessaudit.review._workbook import (
 from accessaudit.review.campaign import RETURNED, WORKBOOKS, Campaign
 from accessaudit.review.decision_log import LOG_COLUMNS, append_decisions, read_decision_log
 
-__all__ = ["PROBLEM_COLUMNS", "SUPERSEDED_COLUMNS", "CollectResult", "collect_decisions"]
+__all__ = [
+    "PROBLEM_COLUMNS",
+    "SUPERSEDED_COLUMNS",
+    "CollectResult",
+    "check_workbook",
+    "collect_decisions",
+]
 
 PROBLEM_COLUMNS = ("workbook", "sheet", "row", "item_id", "problem")
 SUPERSEDED_COLUMNS = (
@@ -133,7 +139,7 @@ def collect_decisions(
             problems.append(_problem(file.name, "", str(error)))
             continue
         read.append(file.name)
-        good, bad = _check_workbook(campaign, returned, key)
+        good, bad = check_workbook(campaign, returned, key)
         problems.append(bad)
         if len(good):
             digest = _sha256(file)
@@ -233,10 +239,12 @@ def _problem(workbook: str, sheet: str, text: str) -> pd.DataFrame:
     )
 
 
-def _check_workbook(
+def check_workbook(
     campaign: Campaign, returned: ReturnedWorkbook, key: bytes
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Return the valid decisions of one workbook and its problems."""
+    """Return the valid decisions of one returned workbook and its problems (one row per
+    problem; ``row`` empty with ``item_id`` empty for a whole-workbook problem). Nothing is
+    logged: :func:`collect_decisions` and ``review status`` both use it."""
     rows = returned.rows
     name = returned.path.name
     if returned.campaign_id != campaign.id:
