@@ -45,11 +45,11 @@ class CampaignStatus:
     modify, completion (0–1), overdue (bool), rubber_stamp (the signals, '' when none),
     returned (workbooks of theirs in ``returned/``), rejected (rows of those workbooks that
     cannot be accepted: edited, tampered, bad decision word, missing comment, or the whole
-    workbook when it belongs elsewhere). ``deadline`` is the end of the deadline day (UTC);
-    ``deadline_day`` the date as given when the campaign was created.
+    workbook when it belongs elsewhere).
     ``verification`` (only with a new snapshot): one row per revoke decision with ``status``
     ``carried out`` or ``still present`` and a ``detail``. ``deadline`` is the deadline day
-    as the workbooks show it (reviewers are overdue from the day after).
+    as the workbooks show it (UTC midnight; reviewers are overdue from the day after);
+    ``deadline_day`` the same date as text.
     """
 
     campaign_id: str
@@ -63,7 +63,7 @@ class CampaignStatus:
         """The deadline as given ("2026-12-15"), the same date the workbooks show."""
         if self.deadline is None:
             return None
-        return str((self.deadline - pd.Timedelta(days=1)).date())
+        return str(self.deadline.date())
 
     @property
     def rejected(self) -> int:
@@ -96,7 +96,11 @@ class CampaignStatus:
             "campaign_id": self.campaign_id,
             "as_of": self.as_of.isoformat(),
             "deadline": self.deadline_day,
-            "deadline_ends": self.deadline.isoformat() if self.deadline is not None else None,
+            "deadline_ends": (
+                (self.deadline + pd.Timedelta(days=1)).isoformat()
+                if self.deadline is not None
+                else None
+            ),
             "items": self.items,
             "decided": self.decided,
             "completion": round(self.completion, 4),
