@@ -47,7 +47,6 @@ from cryptography.hazmat.primitives.serialization import (
 )
 
 from accessaudit.errors import ConfigError, SnapshotError
-from accessaudit.model import utc_timestamp
 
 __all__ = [
     "MANIFEST_FORMAT",
@@ -214,6 +213,10 @@ def read_manifest(folder: Path) -> dict[str, Any]:
         raise SnapshotError(f"{file}: not a valid manifest ({error})") from error
     if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
         raise SnapshotError(f"{file}: not an accessaudit snapshot manifest")
+    # Imported here: the command line imports this module to build its parser, and building
+    # the parser must not load pandas (``accessaudit --help`` starts at once).
+    from accessaudit.model import utc_timestamp  # noqa: PLC0415
+
     try:
         utc_timestamp(str(manifest.get("as_of")))
     except (ValueError, TypeError, OverflowError) as error:
