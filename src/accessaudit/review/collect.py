@@ -49,7 +49,7 @@ from accessaudit.review.decision_log import (
     superseded_by,
 )
 
-__all__ = ["PROBLEM_COLUMNS", "CollectResult", "collect_decisions"]
+__all__ = ["PROBLEM_COLUMNS", "SUPERSEDED_COLUMNS", "CollectResult", "collect_decisions"]
 
 PROBLEM_COLUMNS = ("workbook", "sheet", "row", "item_id", "problem")
 # Returned workbooks are read whatever the case of their extension; .xlsm is how Excel saves
