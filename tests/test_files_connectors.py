@@ -558,3 +558,25 @@ def test_grants_csv_row_with_extra_fields_names_its_line(tmp_path: Path) -> None
         _grants(tmp_path / "g.csv")
     assert caught.value.location == "g.csv:3"
     assert "has 4 fields where the header has 3" in str(caught.value)
+
+
+def test_inventory_owner_naming_a_group_resolves_and_an_unknown_one_is_kept_as_written(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "inv.csv").write_text(
+        "resource,owner,sensitivity\nA,Finance-RW,confidential\nB,IT Department,restricted\n"
+    )
+    read = collect_inventory(
+        _settings("inv", "data-inventory", tmp_path / "inv.csv"),
+        find_manifests()["data-inventory"],
+        _context(),
+    )
+    assert read.tables["resources"]["owner_id"].isna().all()  # the connector resolves nothing
+    result = _resolved(read, _directory(), _hr())
+    resources = result.tables["resources"].set_index("name")
+    assert resources.loc["A", "owner_id"] == "corp:finance-rw"
+    assert pd.isna(resources.loc["B", "owner_id"])
+    assert resources.loc["B", "owner"] == "IT Department"  # what rules quote in their message
+    assert result.report["owners"] == {"person": 0, "group": 1, "unresolved": 1}
+    assert result.report["unknown_owners"] == {"count": 1, "examples": ["IT Department"]}
+    assert any("'IT Department'" in w or "IT Department" in w for w in result.report["warnings"])
