@@ -11,7 +11,7 @@ import pandas as pd
 
 from accessaudit.connectors.base import SourceResult
 from accessaudit.errors import ConfigError
-from accessaudit.model import PRINCIPAL_TYPES, RIGHTS, TABLES, failures_error
+from accessaudit.model import RIGHTS, TABLES, failures_error
 from accessaudit.resolve._lookup import EXAMPLES, resolve_principals
 from accessaudit.resolve._paths import resolve_resources
 
