@@ -11,7 +11,7 @@ import pandas as pd
 
 from accessaudit.connectors.base import SourceResult
 from accessaudit.errors import ConfigError
-from accessaudit.model import RIGHTS, TABLES, failures_error
+from accessaudit.model import PRINCIPAL_TYPES, RIGHTS, TABLES, failures_error
 from accessaudit.resolve._lookup import EXAMPLES, resolve_principals
 from accessaudit.resolve._paths import resolve_resources
 
@@ -190,8 +190,7 @@ def _report_permissions(
             "grants": len(grants),
             "deny_grants": int(grants["deny"].sum()),
             "rows_by_principal_type": {
-                kind: int((type_of_row == kind).sum())
-                for kind in ("account", "group", "unresolved")
+                kind: int((type_of_row == kind).sum()) for kind in PRINCIPAL_TYPES
             },
             "unresolved": {
                 "identities": len(by_identity),
