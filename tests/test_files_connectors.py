@@ -135,6 +135,27 @@ def test_each_file_protocol_is_registered_and_has_a_manifest_with_columns() -> N
         assert load_protocol(connector) is function
 
 
+def test_every_source_key_a_protocol_reads_is_declared_in_the_registry() -> None:
+    """A key the code reads but the registry lacks would be refused in every config."""
+    import inspect
+    import re
+
+    from accessaudit.connectors import source_keys
+
+    reads = re.compile(r'(?:option|required|secret)\(\s*(?:settings,\s*)?"([a-z_]+)"')
+    for protocol in PROTOCOLS:
+        origin = Path(inspect.getfile(load_protocol(protocol)))
+        # A package's collect reads through the whole package; a module, through itself and
+        # the private helpers beside it.
+        if origin.name == "__init__.py":
+            files = sorted(origin.parent.glob("*.py"))
+        else:
+            files = [origin, *sorted(origin.parent.glob("_*.py"))]
+        read = {key for file in files for key in reads.findall(file.read_text(encoding="utf-8"))}
+        assert read, protocol
+        assert read <= source_keys(protocol), (protocol, read - source_keys(protocol))
+
+
 # ----------------------------------------------------------------------------- hr-csv
 
 
