@@ -77,6 +77,12 @@ def resolve_permissions(
     known_sources: set[str],
     report: dict[str, Any],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``result``'s permission references as ``grants`` and the non-inventoried
+    ``resources`` they name; what resolved and what did not is added to ``report``.
+
+    A principal or resource name that matches several is a :class:`SourceError` naming every
+    such line; a ``directory`` that is not a configured source is a :class:`ConfigError`.
+    """
     refs = result.references
     assert refs is not None
     source = result.source
