@@ -220,4 +220,4 @@ def _report_permissions(
             f"{len(by_identity)} identities could not be resolved and are kept as unresolved "
             f"({int(by_identity.sum())} rows; e.g. {shown})"
         )
-        logger.warning("%s: %s", refs["system"].iloc[0], report["warnings"][-1])
+        logger.info("%s: %s", refs["system"].iloc[0], report["warnings"][-1])
