@@ -588,3 +588,23 @@ def test_removed_nested_option_is_refused_with_the_reason() -> None:
     )
     with pytest.raises(ConfigError, match="'nested' is no longer an option"):
         LdapOptions.from_settings(settings, find_manifests()["active-directory"])
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ("userAccountControl: 1e400", "userAccountControl '1e400' is not a whole number"),
+        ("userAccountControl: 1.5", "userAccountControl '1.5' is not a whole number"),
+        ("primaryGroupID: 99999999999999999999", "primaryGroupID '99999999999999999999' is not"),
+        ("lastLogonTimestamp: inf", "lastLogonTimestamp 'inf' is not a filetime time"),
+    ],
+)
+def test_numbers_that_are_not_64_bit_integers_are_refused_with_the_entry(
+    tmp_path: Path, line: str, problem: str
+) -> None:
+    # RFC 4517 §3.3.16 INTEGER: decimal digits; AD's flags, RIDs and FILETIMEs fit 64 bits.
+    export = tmp_path / "numbers.ldif"
+    export.write_text(_AD_EDGE.replace("userAccountControl: 512\n", "") + line + "\n")
+    with pytest.raises(SourceError, match=r"numbers\.ldif:1: ") as caught:
+        _read("active-directory", export, "edge")
+    assert problem in str(caught.value)

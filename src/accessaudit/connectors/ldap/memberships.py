@@ -135,7 +135,7 @@ def _primary_group_edges(
     accounts: pd.DataFrame, groups: pd.DataFrame, source: str, report: dict[str, Any]
 ) -> pd.DataFrame:
     """primaryGroupID is a RID in the account's own domain; AD lists it nowhere else."""
-    rid = pd.to_numeric(accounts["primary_group"], errors="coerce").astype("Int64")
+    rid = accounts["primary_group"]
     domain = accounts["native_id"].str.upper().str.extract(DOMAIN_SID)["domain"]
     group_id = source + ":" + domain + "-" + rid.astype("string")
     has_rid = group_id.notna()

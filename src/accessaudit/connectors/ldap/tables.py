@@ -29,6 +29,7 @@ from accessaudit.connectors.ldap.syntax import (
     never_times,
     normalise_dn,
     outside_range,
+    whole_numbers,
 )
 from accessaudit.errors import SourceError
 
@@ -180,9 +181,10 @@ class Tables:
         }
         report["accounts_disabled"] = int((~frame["enabled"].astype(bool)).sum())
         report["accounts_locked"] = int(frame["locked"].fillna(False).astype(bool).sum())
-        for field in ("primary_group", "gid_number"):
-            if field in raw:
-                frame[field] = raw[field]
+        if "primary_group" in raw:
+            frame["primary_group"] = self._integers(raw, "primary_group", location)
+        if "gid_number" in raw:
+            frame["gid_number"] = raw["gid_number"]
         return frame
 
     def _times(
@@ -210,11 +212,11 @@ class Tables:
 
     def _integers(self, raw: pd.DataFrame, field: str, location: Callable[[int], str]) -> pd.Series:
         values = raw[field]
-        numbers = pd.to_numeric(values, errors="coerce", dtype_backend="numpy_nullable")
+        numbers = whole_numbers(values)
         label = self.mapping.label(self.mapping.attributes[field][0])
-        what = f"{label} {{!r}} is not a number"
+        what = f"{label} {{!r}} is not a whole number"
         self._refuse(values.notna() & numbers.isna(), raw, values, what, location)
-        return numbers.astype("Int64")
+        return numbers
 
     def _refuse(
         self,
