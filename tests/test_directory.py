@@ -608,3 +608,12 @@ def test_numbers_that_are_not_64_bit_integers_are_refused_with_the_entry(
     with pytest.raises(SourceError, match=r"numbers\.ldif:1: ") as caught:
         _read("active-directory", export, "edge")
     assert problem in str(caught.value)
+
+
+def test_export_without_any_account_or_group_says_so_first(tmp_path: Path) -> None:
+    # Issue 11: an empty directory source must not pass as a clean, empty result.
+    export = tmp_path / "empty.ldif"
+    export.write_text("dn: ou=people,dc=x\nobjectClass: organizationalUnit\nou: people\n")
+    result = _read("openldap", export, "dir")
+    assert result.tables["accounts"].empty
+    assert result.report["warnings"][0].startswith("no account and no group was read from 1 ")
