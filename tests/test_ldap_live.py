@@ -734,10 +734,12 @@ def test_whole_paged_ldapsearch_output_reads_like_the_live_server(
         pd.testing.assert_frame_equal(
             _sorted(exported.tables[table][columns]), _sorted(live.tables[table][columns])
         )
-    assert exported.report["search_references"]["count"] == 1
-    assert exported.report["search_references"]["first"] == [
-        "ldap://other.example.org/ou=elsewhere,dc=example,dc=org??sub"
-    ]
+    # The live read meets the same reference (each filter's search does; counted once).
+    for result in (exported, live):
+        assert result.report["search_references"] == {
+            "count": 1,
+            "first": ["ldap://other.example.org/ou=elsewhere,dc=example,dc=org??sub"],
+        }
     assert exported.report["partial"] is False
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from accessaudit.connectors.ldap._report import located_error
+from accessaudit.connectors.ldap._report import SearchReferences, located_error
 from accessaudit.connectors.ldap.syntax import redact_url
 
 __all__ = ["SearchOutcome", "SearchResult", "search_result"]
@@ -20,7 +20,6 @@ __all__ = ["SearchOutcome", "SearchResult", "search_result"]
 # RFC 4511 §4.1.9 result codes that mean "the server stopped before the end of the results".
 _LIMIT_RESULTS = {3: "timeLimitExceeded", 4: "sizeLimitExceeded", 11: "adminLimitExceeded"}
 _REFERRAL = 10
-_SAMPLE = 10
 
 
 @dataclass(frozen=True)
@@ -47,11 +46,8 @@ class SearchOutcome:
         self.file = file
         self.source = source
         self.allow_partial = allow_partial
-        self.report: dict[str, Any] = {
-            "search_references": {"count": 0, "first": []},
-            "search_results": 0,
-            "partial": False,
-        }
+        self.report: dict[str, Any] = {"search_results": 0, "partial": False}
+        self.references = SearchReferences()
         self.warnings: list[str] = []
         self.results: list[SearchResult] = []
         # Whether an entry came after the last trailer (ldapsearch output cut short).
@@ -72,23 +68,16 @@ class SearchOutcome:
         if ldapsearch_output:
             self._check_complete(last_line)
         self.report["search_results"] = len(self.results)
-        references = self.report["search_references"]["count"]
-        if references:
-            self.warnings.append(
-                f"{references} search reference(s) (ref:) not followed: the entries they point "
-                "to are held by another server and are not in this export"
-            )
+        self.report["search_references"] = self.references.report()
+        warning = self.references.warning()
+        if warning:
+            self.warnings.append(warning)
         self.report["warnings"] = self.warnings
         return self.report
 
     def reference(self, urls: list[str]) -> None:
         """A search reference was read: counted, its first URLs shown (userinfo redacted)."""
-        references = self.report["search_references"]
-        references["count"] += 1
-        shown = references["first"]
-        for url in urls:
-            if len(shown) < _SAMPLE:
-                shown.append(redact_url(url))
+        self.references.add(urls)
 
     def _check(self, result: SearchResult) -> None:
         if result.code == 0:

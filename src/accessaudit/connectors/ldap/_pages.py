@@ -108,7 +108,7 @@ class PageNormaliser:
         """The values of ``attribute`` from ``start`` on, and where they end (``*``: last)."""
         window = self.options.range_window
         wanted = f"{attribute};range={start}-{'*' if window is None else start + window - 1}"
-        page, _ = connection.search(
+        page, _, _ = connection.search(
             dn,
             subtree=False,
             search_filter="(objectClass=*)",

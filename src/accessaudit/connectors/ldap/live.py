@@ -48,6 +48,7 @@ from accessaudit.connectors.ldap._backends import (
     open_connection,
 )
 from accessaudit.connectors.ldap._pages import PageNormaliser
+from accessaudit.connectors.ldap._report import SearchReferences
 from accessaudit.connectors.ldap.options import LdapOptions
 from accessaudit.errors import ConfigError, SourceError
 
@@ -131,6 +132,7 @@ class LiveEntries:
         # restart the server forces by rejecting our cookie, they let us skip what was yielded.
         yielded: set[int] = set()
         pages = PageNormaliser(options)
+        references = SearchReferences()
         position = 0
         try:
             connection = self._connect(connection, attempt=0)
@@ -141,7 +143,7 @@ class LiveEntries:
                 while True:
                     try:
                         with _collector_paused():
-                            page, next_cookie = connection.search(
+                            page, next_cookie, page_references = connection.search(
                                 options.base_dn,
                                 subtree=True,
                                 search_filter=search_filter,
@@ -171,6 +173,7 @@ class LiveEntries:
                         raise self._source_error(error, search_filter) from error
                     attempt = 0
                     self.report["pages"] += 1
+                    references.add(page_references)
                     self.report["range_retrieved_groups"] = pages.range_retrieved
                     keys = [hash(dn.lower()) for dn, _ in entries]
                     if yielded.isdisjoint(keys):
@@ -196,6 +199,9 @@ class LiveEntries:
             if connection is not None:
                 connection.close()
         self._report_not_returned(pages.returned, position)
+        self.report["search_references"] = references.report()
+        warning = references.warning()
+        self.report["warnings"] = [warning] if warning else []
         logger.info(
             "%s: read %d entries in %d pages (%s)",
             options.url,
