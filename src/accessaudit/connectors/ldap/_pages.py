@@ -9,7 +9,7 @@ complete member list.
 
 from __future__ import annotations
 
-from accessaudit.connectors.ldap._backends import Attributes, Connection, Page
+from accessaudit.connectors.ldap._backends import Attributes, Connection, LdapFailure, Page
 from accessaudit.connectors.ldap.options import LdapOptions
 
 __all__ = ["PageNormaliser"]
@@ -90,10 +90,17 @@ class PageNormaliser:
             parsed = _range_of(name)
             values = attrs.pop(name)
             if parsed is None:
-                continue
+                raise LdapFailure(-1, f"the server sent a malformed range {name!r} for {dn!r}")
             base, _, end = parsed
+            last = -1
             while end != "*":
-                more, end = self._next_range(connection, dn, base, int(end) + 1)
+                # Each window must end further on, or a faulty server would keep us here.
+                if not (end.isascii() and end.isdigit()) or int(end) <= last:
+                    raise LdapFailure(
+                        -1, f"the server's range of {base!r} for {dn!r} does not advance ({end!r})"
+                    )
+                last = int(end)
+                more, end = self._next_range(connection, dn, base, last + 1)
                 values += more
             attrs[base] = values
             self.range_retrieved += 1
