@@ -135,7 +135,7 @@ class LiveEntries:
         references = SearchReferences()
         position = 0
         try:
-            connection = self._connect(connection, attempt=0)
+            connection = self._connect(attempt=0)
             for search_filter in options.filters:
                 cookie = b""
                 restarted = False
@@ -243,10 +243,8 @@ class LiveEntries:
 
     # -- connecting ---------------------------------------------------------------------------
 
-    def _connect(self, previous: Connection | None, attempt: int) -> Connection:
+    def _connect(self, attempt: int) -> Connection:
         options = self.options
-        if previous is not None:
-            previous.close()
         try:
             return open_connection(options, self._password)
         except TlsFailure as error:
@@ -290,9 +288,9 @@ class LiveEntries:
                 previous.close()
                 previous = None
             time.sleep(_RETRY_BACKOFF_SECONDS * attempt)
-            self.report["retries"] = self.report.get("retries", 0) + 1
+            self.report["retries"] += 1
             try:
-                return self._connect(None, attempt=attempt)
+                return self._connect(attempt=attempt)
             except ConnectionLost as again:
                 last = again
                 attempt += 1
