@@ -617,3 +617,44 @@ def test_export_without_any_account_or_group_says_so_first(tmp_path: Path) -> No
     result = _read("openldap", export, "dir")
     assert result.tables["accounts"].empty
     assert result.report["warnings"][0].startswith("no account and no group was read from 1 ")
+
+
+def _options_with(option: str, value: object) -> SourceSettings:
+    return SourceSettings(
+        name="ol",
+        connector="openldap",
+        options={"url": "ldaps://ldap.example.org", "base_dn": "dc=x", option: value},
+    )
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "problem"),
+    [
+        ("attributes", "cn", "attributes must be a list"),
+        ("filter", 5, "search filters must look like"),
+        ("person_classes", ["inet OrgPerson"], "person_classes must be a list"),
+    ],
+)
+def test_malformed_live_search_options_are_config_errors_naming_them(
+    option: str, value: object, problem: str
+) -> None:
+    from accessaudit.connectors.ldap.options import LdapOptions
+
+    with pytest.raises(ConfigError, match=problem):
+        LdapOptions.from_settings(_options_with(option, value), find_manifests()["openldap"])
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "problem"),
+    [
+        ("person_classes", [3], "person_classes must be a name or a list of names"),
+        ("ppolicy_default", 7, "ppolicy_default must be the DN"),
+    ],
+)
+def test_malformed_mapping_options_are_config_errors_naming_them(
+    option: str, value: object, problem: str
+) -> None:
+    from accessaudit.connectors.ldap.mapping import DirectoryMapping
+
+    with pytest.raises(ConfigError, match=problem):
+        DirectoryMapping.for_source(_options_with(option, value), find_manifests()["openldap"])
