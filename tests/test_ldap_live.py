@@ -542,6 +542,7 @@ LOCK_CASES: dict[str, tuple[str | None, str, bool]] = {
     "lock-until-reset": ("locking", NOW_LOCK, True),
     "lock-expired": ("short", "20200101000000Z", False),
     "lock-not-enforced": ("nolockout", NOW_LOCK, False),
+    "lock-permanent-not-enforced": ("nolockout", "000001010000Z", False),
     "lock-by-default": (None, NOW_LOCK, True),
 }
 
@@ -654,7 +655,7 @@ def test_ppolicy_lock_state_agrees_with_what_slapd_enforces(
     assert not accounts.loc["lock-permanent", "enabled"]
     assert accounts.loc["lock-until-reset", "enabled"]
     assert result.report["locked_permanently"] == 1
-    assert result.report["locks_not_enforced"] == 1
+    assert result.report["locks_not_enforced"] == 2  # even 000001010000Z needs pwdLockout
     assert result.report["locks_expired"] in (0, 1)  # 0 once a bind cleared it (2nd backend)
     assert result.report["lock_unverified"]["count"] == 0
 
