@@ -103,6 +103,7 @@ class _Gatherer:
         ]
         self.policies: dict[str, list[Any]] = {
             "dn": [],
+            "position": [],
             **{field: [] for field in POLICY_FIELDS if field in mapping.attributes},
         }
         self.edges = MembershipEdges()
@@ -166,7 +167,7 @@ class _Gatherer:
                 ) from error
         try:
             if entry_kind == "policy":
-                self._policy(dn, attributes)
+                self._policy(dn, attributes, position)
                 return
             if entry_kind == "group":
                 self._group(dn, native_id, attributes, position)
@@ -215,9 +216,10 @@ class _Gatherer:
         self.edges.add_members(dn, _all(attributes, self.mapping.names("member")))
         self.edges.add_member_uids(dn, _all(attributes, self.mapping.names("member_uid")))
 
-    def _policy(self, dn: str, attributes: Mapping[str, list[bytes]]) -> None:
+    def _policy(self, dn: str, attributes: Mapping[str, list[bytes]], position: int) -> None:
         values = [_first(attributes, self.mapping.names(f)) for f in POLICY_FIELDS]
         self.policies["dn"].append(dn)
+        self.policies["position"].append(position)
         for field, value in zip(POLICY_FIELDS, values, strict=True):
             if field in self.policies:
                 self.policies[field].append(value)
