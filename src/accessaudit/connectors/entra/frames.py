@@ -48,13 +48,24 @@ def text(table: pd.DataFrame, name: str) -> pd.Series:
     return column(table, name).astype("string")
 
 
+_EARLIEST = pd.Timestamp.min.tz_localize("UTC")
+_LATEST = pd.Timestamp.max.tz_localize("UTC").floor("s")
+
+
 def times(series: pd.Series) -> pd.Series:
-    """Graph's ISO 8601 timestamps as UTC times; anything else is missing."""
-    return pd.to_datetime(series, utc=True, errors="coerce", format="ISO8601")
+    """Graph's ISO 8601 timestamps as UTC times (nanosecond precision, as the tables store
+    them); anything else is missing. Graph writes ``0001-01-01T…`` for "not set", which
+    stays missing; dates past 2262 (a ``9999-12-31`` "never expires") become the latest
+    representable time, so they still read as far in the future.
+    """
+    parsed = pd.to_datetime(series, utc=True, errors="coerce", format="ISO8601")
+    parsed = parsed.where(parsed >= _EARLIEST).mask(parsed > _LATEST, _LATEST)
+    return parsed.astype("datetime64[ns, UTC]")
 
 
 def lookup(keys: pd.Series, values: pd.Series) -> pd.Series:
-    """``keys.map(values)``, also for no keys (where pandas would try to cast the dtype)."""
-    if not len(keys):
-        return pd.Series([], index=keys.index, dtype=values.dtype)
-    return keys.map(values)
+    """``values`` looked up by ``keys`` (missing or unknown keys give missing values), with
+    ``values``' dtype whatever the keys hold."""
+    unique = values[~values.index.duplicated()]
+    found = unique.reindex(pd.Index(keys.astype(object).to_numpy()))
+    return pd.Series(found.to_numpy(), index=keys.index, dtype=unique.dtype)

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from accessaudit.connectors.entra.settings import redact_url
-from accessaudit.connectors.entra.shapes import check_objects
+from accessaudit.connectors.entra.shapes import RELATIONS, check_objects
 from accessaudit.errors import SourceError
 
 __all__ = ["RAW_FORMAT", "RawPage", "RawPages", "check_page"]
@@ -159,6 +159,12 @@ def _entry(entry: Any, where: str, source: str | None) -> tuple[str, str | None,
     parent, url = entry.get("parent"), entry.get("url", "")
     if parent is not None and not isinstance(parent, str):
         raise SourceError("'parent' must be a string or null", source=source, location=where)
+    if entry["dataset"] in RELATIONS and not (parent or "").strip():
+        raise SourceError(
+            f"a {entry['dataset']} page must name the object it lists ('parent')",
+            source=source,
+            location=where,
+        )
     if not isinstance(url, str):
         raise SourceError("'url' must be a string", source=source, location=where)
     return str(entry["dataset"]), parent, url, str(entry["file"])

@@ -160,15 +160,22 @@ def _credentials(apps: pd.DataFrame, as_of: pd.Timestamp, long_lived_days: int) 
     for listed, kind in (("passwordCredentials", "secret"), ("keyCredentials", "certificate")):
         if listed not in apps.columns:
             continue
-        exploded = apps[["appId", "displayName", listed]].explode(listed).dropna(subset=[listed])
+        owners = pd.DataFrame(
+            {
+                "appId": text(apps, "appId"),
+                "displayName": text(apps, "displayName"),
+                listed: apps[listed],
+            }
+        )
+        exploded = owners.explode(listed).dropna(subset=[listed])
         if not len(exploded):
             continue
         details = pd.json_normalize(exploded[listed].tolist())
         frames.append(
             pd.DataFrame(
                 {
-                    "application": exploded["displayName"].astype("string").to_numpy(),
-                    "appId": exploded["appId"].astype("string").to_numpy(),
+                    "application": exploded["displayName"].to_numpy(),
+                    "appId": exploded["appId"].to_numpy(),
                     "type": kind,
                     "name": text(details, "displayName").to_numpy(),
                     "start": times(column(details, "startDateTime")).to_numpy(),
