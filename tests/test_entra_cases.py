@@ -291,6 +291,24 @@ def test_users_in_the_default_property_set_are_unknown_not_disabled(
     assert stale.empty  # unknown sign-ins are not "never used"
 
 
+def test_cloud_password_that_never_expires_is_read_and_absent_policies_are_unknown(
+    collected: tuple[Any, GraphServer],
+) -> None:
+    result, _ = collected
+    patti = _account(result, "PattiF@contoso.com")
+    assert bool(patti["password_never_expires"]) is True
+    assert patti["password_last_set"] == pd.Timestamp("2024-01-15T10:00:00Z")
+    assert bool(_account(result, "DiegoS@contoso.com")["password_never_expires"]) is False
+    accounts = result.tables["accounts"]
+    synced = accounts[accounts["employee_id"].notna() & accounts["kind"].eq("user")]
+    assert len(synced) > 50 and not synced["password_never_expires"].any()  # AD governs them
+    coverage = result.report["coverage"]
+    assert coverage["password_policy_unknown"] == 4  # the other cases lack the property
+    assert "LeeG@contoso.com" in coverage["examples"]["password_policy_unknown"]
+    flagged = _audit(result.tables, "password-never-expires")
+    assert "PattiF@contoso.com" in set(flagged["subject_name"])
+
+
 # ---- broken objects -------------------------------------------------------------------------
 
 

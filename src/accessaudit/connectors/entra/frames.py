@@ -13,7 +13,7 @@ import pandas as pd
 
 from accessaudit.connectors.entra.pages import RawPages
 
-__all__ = ["column", "frame", "lookup", "origin", "text", "times"]
+__all__ = ["absent", "column", "frame", "lookup", "origin", "text", "times"]
 
 
 def frame(raw: RawPages, dataset: str, *, depth: int = 1) -> pd.DataFrame:
@@ -34,6 +34,13 @@ def frame(raw: RawPages, dataset: str, *, depth: int = 1) -> pd.DataFrame:
 def origin(table: pd.DataFrame) -> pd.Series:
     """Where each row came from, for messages: ``<file or URL> object <id>``."""
     return column(table, "_origin").astype(str) + " object " + column(table, "id").astype(str)
+
+
+def absent(raw: RawPages, dataset: str, name: str) -> pd.Series:
+    """Which objects of ``dataset`` (in :func:`frame`'s order) lack property ``name``
+    altogether: not returned, as opposed to ``null``, which is Graph's answer."""
+    records = raw.records(dataset)[0]
+    return pd.Series(np.fromiter((name not in r for r in records), bool, count=len(records)))
 
 
 def column(table: pd.DataFrame, name: str) -> pd.Series:

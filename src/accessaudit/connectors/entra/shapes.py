@@ -70,6 +70,9 @@ SHAPES: Mapping[str, Mapping[str, Shape]] = {
         "userType": "str",
         "createdDateTime": "time",
         "employeeLeaveDateTime": "time",
+        "onPremisesSyncEnabled": "bool",
+        "passwordPolicies": "str",
+        "lastPasswordChangeDateTime": "time",
         "signInActivity": _SIGN_IN,
     },
     "groups": {

@@ -26,6 +26,7 @@ import pandas as pd
 from accessaudit.connectors.entra.frames import column, frame, lookup, origin, text, times
 from accessaudit.connectors.entra.pages import RawPages
 from accessaudit.connectors.entra.settings import GraphSettings
+from accessaudit.model import utc_timestamp
 
 __all__ = ["GroupsRead", "groups_from_pages"]
 
@@ -222,8 +223,7 @@ def _group_pim(
     status = text(schedules, "status").str.lower()
     start = times(column(schedules, "scheduleInfo.startDateTime"))
     end = times(column(schedules, "scheduleInfo.expiration.endDateTime"))
-    as_of_utc = pd.Timestamp(as_of)
-    as_of_utc = as_of_utc.tz_localize("UTC") if as_of_utc.tzinfo is None else as_of_utc
+    as_of_utc = utc_timestamp(as_of)
     in_effect = (
         (status.isna() | status.eq("provisioned")).fillna(False)
         & ~(start > as_of_utc).fillna(False)
