@@ -19,6 +19,8 @@ with the documented behaviour in tests/graph_server/fixtures/access_cases.json, 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -342,3 +344,34 @@ def test_object_without_id_or_malformed_page_names_the_file_and_the_problem(
     message = str(caught.value)
     assert str(page) in message and problem in message
     assert "nan" not in message.lower().replace("nanos", "")
+
+
+def test_live_object_without_id_is_a_source_error_naming_the_url(
+    tenant: dict[str, Any], pki: PkiFiles, manifest: Manifest
+) -> None:
+    with pytest.raises(SourceError, match="object 1 of the page has no 'id'") as caught:
+        _collect(tenant, pki, manifest, Faults(malformed="id"))
+    assert "/v1.0/users?" in str(caught.value) and "$skiptoken=…" in str(caught.value)
+
+
+def test_broken_saved_page_exits_2_with_one_line_naming_the_file(tmp_path: Path) -> None:
+    folder = tmp_path / "entra"
+    tenant_pages(build_tenant(make_people(8, seed=2), as_of=AS_OF)).save(folder)
+    page = folder / "pages" / "groups"
+    broken = sorted(page.glob("*.json"))[0]
+    broken.write_text('{"value": [{"id": "g1", "displayName": ["not", "a", "name"]}]}')
+    config = tmp_path / "audit.toml"
+    config.write_text(
+        '[audit]\nas_of = "2026-11-21"\n[[sources]]\nname = "entra"\n'
+        'connector = "entra-id"\npath = "entra"\n',
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "accessaudit", "collect", "--config", str(config), "--out",
+         str(tmp_path / "snap")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert broken.name in done.stderr and "displayName is a list, expected a string" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "snap").exists()
