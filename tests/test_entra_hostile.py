@@ -10,6 +10,7 @@ import logging
 import os
 import socket
 import tempfile
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from hypothesis import strategies as st
 
 from accessaudit.connectors import CollectContext, Manifest, SourceSettings, find_manifests
 from accessaudit.connectors.entra import collect
-from accessaudit.connectors.entra.pages import RAW_FORMAT
+from accessaudit.connectors.entra.pages import MAX_PAGE_BYTES, RAW_FORMAT
 from accessaudit.connectors.entra.settings import redact_url
 from accessaudit.connectors.entra.shapes import SHAPES
 from accessaudit.errors import ConfigError, SourceError
@@ -213,6 +214,25 @@ def test_index_naming_a_link_that_leads_outside_is_refused(
         _reread(folder, manifest)
 
 
+def test_oversized_page_and_unknown_index_version_are_refused_without_reading_them(
+    tenant: dict[str, Any], manifest: Manifest, tmp_path: Path
+) -> None:
+    folder = tmp_path / "export"
+    index = _saved(folder, tenant)
+    first = folder / index["pages"][0]["file"]
+    with first.open("r+b") as handle:  # sparse: no disk, no memory
+        handle.truncate(MAX_PAGE_BYTES + 1)
+    with pytest.raises(SourceError, match="too big for a Graph page") as caught:
+        _reread(folder, manifest)
+    assert str(first) in str(caught.value)
+    index["version"] = 2
+    (folder / "index.json").write_text(json.dumps(index), encoding="utf-8")
+    with pytest.raises(
+        SourceError, match="index.json: format version 2; this accessaudit reads version 1"
+    ):
+        _reread(folder, manifest)
+
+
 # ---- any saved page: tables or our error naming the file ------------------------------------
 
 _JSON = st.recursive(
@@ -288,7 +308,13 @@ def test_any_saved_page_gives_valid_tables_or_a_source_error_naming_the_file(
         entry = {"file": "pages/000001.json", "dataset": dataset, "parent": parent, "url": ""}
         index = {"format": RAW_FORMAT, "version": 1, "notes": {}, "pages": [entry]}
         (folder / "index.json").write_text(json.dumps(index), encoding="utf-8")
-        result = _outcome(folder, manifest)
+        tracemalloc.start()
+        try:
+            result = _outcome(folder, manifest)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert peak < 64 * 1024 * 1024  # a page of a few hundred bytes stays small
     if isinstance(result, SourceError):
         message = str(result)
         assert "pages/000001.json" in message or "index.json" in message, message

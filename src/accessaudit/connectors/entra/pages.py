@@ -12,6 +12,8 @@ every page is checked against the documented shapes (:mod:`.shapes`), and anythi
 from __future__ import annotations
 
 import json
+import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,10 +25,11 @@ from accessaudit.connectors.entra.settings import redact_url
 from accessaudit.connectors.entra.shapes import RELATIONS, check_objects
 from accessaudit.errors import SourceError
 
-__all__ = ["RAW_FORMAT", "RawPage", "RawPages", "check_page"]
+__all__ = ["MAX_PAGE_BYTES", "RAW_FORMAT", "RAW_VERSION", "RawPage", "RawPages", "check_page"]
 
 #: Written into ``index.json``; a folder without it is not one of ours.
 RAW_FORMAT = "accessaudit-graph-pages"
+RAW_VERSION = 1
 #: One saved page is at most this big (Graph's largest pages, 999 users with every property
 #: selected, are a few MB); a bigger file is not one of ours and is refused before parsing.
 MAX_PAGE_BYTES = 64 * 1024 * 1024
@@ -111,7 +114,12 @@ class RawPages:
                     "url": redact_url(page.url),
                 }
             )
-        index = {"format": RAW_FORMAT, "version": 1, "notes": self.notes, "pages": entries}
+        index = {
+            "format": RAW_FORMAT,
+            "version": RAW_VERSION,
+            "notes": self.notes,
+            "pages": entries,
+        }
         temporary = folder / "index.json.tmp"
         temporary.write_text(json.dumps(index, indent=1, ensure_ascii=False), encoding="utf-8")
         temporary.replace(folder / "index.json")
@@ -128,6 +136,13 @@ class RawPages:
         if not isinstance(index, dict) or index.get("format") != RAW_FORMAT:
             raise SourceError(
                 f"not a folder of raw Graph pages (index.json lacks format {RAW_FORMAT!r})",
+                source=source,
+                location=str(index_file),
+            )
+        if index.get("version") != RAW_VERSION:
+            raise SourceError(
+                f"format version {index.get('version')!r}; this accessaudit reads "
+                f"version {RAW_VERSION}",
                 source=source,
                 location=str(index_file),
             )
@@ -211,7 +226,17 @@ def _notes(notes: Any, index_file: Path, source: str | None) -> dict[str, Any]:
 def _read_json_file(file: Path, source: str | None) -> Any:
     try:
         with file.open("rb") as handle:
-            data = handle.read(MAX_PAGE_BYTES + 1)
+            status = os.fstat(handle.fileno())
+            if not stat.S_ISREG(status.st_mode):
+                raise SourceError("is not a regular file", source=source, location=str(file))
+            if status.st_size > MAX_PAGE_BYTES:
+                raise SourceError(
+                    f"is larger than {MAX_PAGE_BYTES // (1024 * 1024)} MiB, too big for a "
+                    "Graph page",
+                    source=source,
+                    location=str(file),
+                )
+            data = handle.read()
     except FileNotFoundError as error:
         raise SourceError("file is missing", source=source, location=str(file)) from error
     except IsADirectoryError as error:
@@ -222,12 +247,6 @@ def _read_json_file(file: Path, source: str | None) -> Any:
             source=source,
             location=str(file),
         ) from error
-    if len(data) > MAX_PAGE_BYTES:
-        raise SourceError(
-            f"is larger than {MAX_PAGE_BYTES // (1024 * 1024)} MiB, too big for a Graph page",
-            source=source,
-            location=str(file),
-        )
     try:
         return json.loads(data.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as error:
