@@ -46,6 +46,8 @@ PROTOCOLS: Mapping[str, tuple[str, str, int]] = {
     "data-inventory": ("accessaudit.connectors.files", "collect_inventory", 2),
     "ntfs-acl": ("accessaudit.connectors.files", "collect_ntfs_acl", 3),
     "grants-csv": ("accessaudit.connectors.files", "collect_grants", 3),
+    "postgresql": ("accessaudit.connectors.databases", "collect_postgresql", 0),
+    "mysql": ("accessaudit.connectors.databases", "collect_mysql", 0),
 }
 
 
