@@ -49,20 +49,18 @@ def _connect_options(settings: SourceSettings) -> dict[str, Any]:
             f"source {settings.name!r}: set ssl_ca to the CA that signed the server's "
             "certificate (or ssl_verify = false to encrypt without verifying)"
         )
-    ssl: dict[str, Any] = {"ca": str(ca)} if ca else {}
     options: dict[str, Any] = {
         "host": settings.option("host", "localhost"),
         "port": int(settings.option("port", 3306)),
         "user": settings.option("user"),
         "connect_timeout": int(settings.option("connect_timeout", 10)),
-        "ssl": ssl,
-        "ssl_verify_cert": verify,
-        "ssl_verify_identity": verify,
         "autocommit": True,
     }
-    if not verify:
-        options["ssl_disabled"] = False
-        options["ssl"] = {"check_hostname": False}
+    if verify:
+        options.update(ssl_ca=str(ca), ssl_verify_cert=True, ssl_verify_identity=True)
+    else:
+        # Encrypted but unverified: PyMySQL turns TLS on when given an ssl mapping.
+        options["ssl"] = {"check_hostname": False, "verify_mode": 0}
     if settings.option("password_env"):
         options["password"] = settings.secret("password_env", "MySQL password")
     return options
