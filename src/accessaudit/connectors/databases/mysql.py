@@ -424,13 +424,24 @@ def _last_use(
     return last
 
 
-def collect(settings: SourceSettings, manifest: Manifest, context: CollectContext) -> SourceResult:
+def collect(
+    settings: SourceSettings,
+    manifest: Manifest,
+    context: CollectContext,
+    *,
+    discovered: tuple[pd.Series, dict[str, Any]] | None = None,
+) -> SourceResult:
     """Read one MySQL or MariaDB server into accounts, groups, memberships, resources, grants.
 
     >>> # [[sources]] name = "shop" connector = "mysql" host = "db2" user = "auditor"
     >>> # password_env = "SHOP_DB_PASSWORD" ssl_ca = "ca.pem"
     """
     catalog, details = read_catalog(settings, manifest, context.as_of)
+    if discovered is not None:
+        # Categories found by sampling (discover = true): on the tables' resources, where
+        # unclassified-sensitive-data compares them with what the inventory declares.
+        categories, details["discovery"] = discovered
+        catalog.objects["data_categories"] = catalog.objects["object_id"].map(categories)
     tables, counts = catalog_tables(
         settings.name,
         catalog,

@@ -480,13 +480,24 @@ def _future_grants(frames: list[pd.DataFrame]) -> dict[str, Any]:
     return {"count": len(rows), "entries": entries}
 
 
-def collect(settings: SourceSettings, manifest: Manifest, context: CollectContext) -> SourceResult:
+def collect(
+    settings: SourceSettings,
+    manifest: Manifest,
+    context: CollectContext,
+    *,
+    discovered: tuple[pd.Series, dict[str, Any]] | None = None,
+) -> SourceResult:
     """Read one PostgreSQL cluster into accounts, groups, memberships, resources, grants.
 
     >>> # [[sources]] name = "pg" connector = "postgresql" host = "db1" user = "auditor"
     >>> # password_env = "PG_AUDIT_PASSWORD" sslrootcert = "ca.pem"
     """
     catalog, details = read_catalog(settings, manifest, context.as_of)
+    if discovered is not None:
+        # Categories found by sampling (discover = true): on the tables' resources, where
+        # unclassified-sensitive-data compares them with what the inventory declares.
+        categories, details["discovery"] = discovered
+        catalog.objects["data_categories"] = catalog.objects["object_id"].map(categories)
     tables, counts = catalog_tables(
         settings.name,
         catalog,
