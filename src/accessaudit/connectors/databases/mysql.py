@@ -27,7 +27,7 @@ from accessaudit.connectors.base import CollectContext, Manifest, SourceResult, 
 from accessaudit.connectors.databases.catalog import Catalog, catalog_tables
 from accessaudit.errors import ConfigError, SourceError
 
-__all__ = ["collect", "connect", "read_catalog"]
+__all__ = ["collect", "connect", "read_catalog", "resource_path"]
 
 logger = logging.getLogger("accessaudit.connectors.databases.mysql")
 
@@ -68,6 +68,11 @@ def _connect_options(settings: SourceSettings) -> dict[str, Any]:
 
 def _location(settings: SourceSettings) -> str:
     return f"mysql://{settings.option('host', 'localhost')}:{settings.option('port', 3306)}"
+
+
+def resource_path(settings: SourceSettings, object_id: str) -> str:
+    """The ``path`` a resource ``db.table`` gets: ``mysql://host:port/db/table``."""
+    return _location(settings) + "/" + object_id.replace(".", "/", 1)
 
 
 @contextmanager

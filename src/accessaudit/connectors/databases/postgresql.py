@@ -29,7 +29,7 @@ from accessaudit.connectors.base import CollectContext, Manifest, SourceResult, 
 from accessaudit.connectors.databases.catalog import Catalog, catalog_tables
 from accessaudit.errors import ConfigError, SourceError
 
-__all__ = ["collect", "connect", "list_databases", "read_catalog"]
+__all__ = ["collect", "connect", "list_databases", "read_catalog", "resource_path"]
 
 logger = logging.getLogger("accessaudit.connectors.databases.postgresql")
 
@@ -170,6 +170,13 @@ def _connect_options(settings: SourceSettings) -> dict[str, Any]:
 def _location(settings: SourceSettings, dbname: str) -> str:
     host = settings.option("host") or settings.option("service") or "localhost"
     return f"postgresql://{host}:{settings.option('port', 5432)}/{dbname}"
+
+
+def resource_path(settings: SourceSettings, object_id: str) -> str:
+    """The ``path`` a resource ``db.schema.table`` gets: ``postgresql://host:port/db/schema/table``."""
+    db, _, inside = object_id.partition(".")
+    base = _location(settings, db)
+    return base + "/" + inside.replace(".", "/", 1) if inside else base
 
 
 @contextmanager
