@@ -33,6 +33,8 @@ AUDITOR_PASSWORD = "auditor-secret-42"
 SETUP = f"""
 CREATE DATABASE shop;
 CREATE TABLE shop.customers (id int primary key, email varchar(200), phone varchar(40));
+INSERT INTO shop.customers VALUES (1, 'ann@example.org', '+1 202 555 0101'),
+    (2, 'bob@example.net', '+1 202 555 0102'), (3, 'chloe@example.com', '+1 202 555 0103');
 CREATE TABLE shop.orders (id int primary key, amount decimal(10,2));
 CREATE USER 'auditor'@'127.0.0.1' IDENTIFIED BY '{AUDITOR_PASSWORD}' REQUIRE SSL;
 GRANT SELECT ON mysql.* TO 'auditor'@'127.0.0.1';
@@ -162,3 +164,14 @@ def test_tls_is_verified_and_secrets_stay_out_of_the_config(
         _collect(settings(server, ssl_ca=""))
     with pytest.raises(ConfigError, match="never go in the config"):
         _collect(settings(server, password="x"))
+
+
+def test_discover_puts_the_sampled_categories_on_the_tables(
+    server: MariaDBServer, password: None
+) -> None:
+    result = _collect(settings(server, discover=True, sample_rows=10))
+    resources = result.tables["resources"].set_index("resource_id")
+    assert resources.loc["shopdb:shop.customers", "data_categories"] == "pii"
+    assert pd.isna(resources.loc["shopdb:shop.orders", "data_categories"])
+    found = result.report["discovery"]["columns_by_category"]
+    assert found == {"email": 1, "phone": 1}
