@@ -17,13 +17,21 @@ some privilege on the tables (``SELECT`` on ``*.*`` also lets discovery sample t
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
 
 from accessaudit.connectors.base import CollectContext, Manifest, SourceResult, SourceSettings
+from accessaudit.connectors.databases._mysql_grants import (
+    account,
+    query_frame,
+    role_rows,
+    set_words,
+    spread,
+    text,
+)
 from accessaudit.connectors.databases.catalog import Catalog, catalog_tables
 from accessaudit.errors import ConfigError, SourceError
 
@@ -106,71 +114,6 @@ def connect(settings: SourceSettings) -> Iterator[Any]:
         connection.close()
 
 
-def _frame(connection: Any, sql: str) -> pd.DataFrame:
-    with connection.cursor() as cursor:
-        cursor.execute(sql)
-        columns = [d[0] for d in cursor.description]
-        return pd.DataFrame(list(cursor.fetchall()), columns=columns, dtype=object)
-
-
-def _text(series: pd.Series) -> pd.Series:
-    """Grant-table values come back as str or bytes depending on the column's collation."""
-    return series.map(lambda v: v.decode() if isinstance(v, bytes | bytearray) else v)
-
-
-def _account(user: pd.Series, host: pd.Series) -> pd.Series:
-    return user + "@" + host
-
-
-def _privilege_word(column: str) -> str:
-    """``Create_tmp_table_priv`` -> ``CREATE TMP TABLE``; ``Grant_priv`` -> ``GRANT OPTION``."""
-    word = column.removesuffix("_priv").replace("_", " ").upper()
-    return "GRANT OPTION" if word == "GRANT" else word
-
-
-def _spread(rows: pd.DataFrame, columns: list[str], object_id: pd.Series) -> pd.DataFrame:
-    """One row per 'Y' privilege column: grantee, object_id, privilege, grantable."""
-    grantable = rows["Grant_priv"].astype(str).eq("Y") if "Grant_priv" in rows else False
-    frames = []
-    for column in columns:
-        held = rows[column].astype(str).eq("Y")
-        frames.append(
-            pd.DataFrame(
-                {
-                    "grantee": rows.loc[held, "grantee"],
-                    "object_id": object_id[held],
-                    "privilege": _privilege_word(column),
-                    "grantable": (grantable[held] if isinstance(grantable, pd.Series) else False),
-                    "column": None,
-                }
-            )
-        )
-    return pd.concat(frames, ignore_index=True) if frames else _empty_privileges()
-
-
-def _empty_privileges() -> pd.DataFrame:
-    return pd.DataFrame(columns=["grantee", "object_id", "privilege", "grantable", "column"])
-
-
-def _set_words(rows: pd.DataFrame, column: str, object_id: pd.Series) -> pd.DataFrame:
-    """Explode a SET column (``Select,Insert``) into one privilege row per word."""
-    words = _text(rows[column]).fillna("").astype(str).str.split(",")
-    out = pd.DataFrame(
-        {"grantee": rows["grantee"], "object_id": object_id, "privilege": words}
-    ).explode("privilege")
-    out = out[out["privilege"].astype(str) != ""]
-    word = out["privilege"].astype(str).str.upper()
-    return pd.DataFrame(
-        {
-            "grantee": out["grantee"],
-            "object_id": out["object_id"],
-            "privilege": word.where(word != "GRANT", "GRANT OPTION"),
-            "grantable": word == "GRANT",
-            "column": rows["Column_name"].reindex(out.index) if "Column_name" in rows else None,
-        }
-    )
-
-
 def read_catalog(
     settings: SourceSettings, manifest: Manifest, as_of: pd.Timestamp
 ) -> tuple[Catalog, dict[str, Any]]:
@@ -182,47 +125,47 @@ def read_catalog(
     }
     report: dict[str, Any] = {}
     with connect(settings) as connection:
-        version = str(_frame(connection, "SELECT VERSION() AS v")["v"].iloc[0])
+        version = str(query_frame(connection, "SELECT VERSION() AS v")["v"].iloc[0])
         mariadb = "mariadb" in version.lower()
-        user_columns = list(_frame(connection, "SHOW COLUMNS FROM mysql.user")["Field"])
+        user_columns = list(query_frame(connection, "SHOW COLUMNS FROM mysql.user")["Field"])
         privilege_columns = [c for c in user_columns if c.endswith("_priv")]
         extra = [c for c in ("is_role", "password_expired", "account_locked") if c in user_columns]
         wanted = ", ".join(f"`{c}`" for c in ["Host", "User", *privilege_columns, *extra])
-        users = _frame(connection, f"SELECT {wanted} FROM mysql.user")
+        users = query_frame(connection, f"SELECT {wanted} FROM mysql.user")
         if mariadb:
-            locked = _frame(
+            locked = query_frame(
                 connection,
                 "SELECT Host, User, JSON_VALUE(Priv, '$.account_locked') AS account_locked "
                 "FROM mysql.global_priv",
             )
             users = users.merge(locked, on=["Host", "User"], how="left")
-            edges = _frame(
+            edges = query_frame(
                 connection, "SELECT Host, User, Role, Admin_option FROM mysql.roles_mapping"
             )
         else:
-            edges = _frame(
+            edges = query_frame(
                 connection,
                 "SELECT TO_HOST AS Host, TO_USER AS User, FROM_USER AS Role, "
                 "FROM_HOST AS RoleHost, WITH_ADMIN_OPTION AS Admin_option FROM mysql.role_edges",
             )
-        db_columns = list(_frame(connection, "SHOW COLUMNS FROM mysql.db")["Field"])
+        db_columns = list(query_frame(connection, "SHOW COLUMNS FROM mysql.db")["Field"])
         db_privilege_columns = [c for c in db_columns if c.endswith("_priv")]
         db_wanted = ", ".join(f"`{c}`" for c in ["Host", "Db", "User", *db_privilege_columns])
-        dbs = _frame(connection, f"SELECT {db_wanted} FROM mysql.db")
-        tables_priv = _frame(
+        dbs = query_frame(connection, f"SELECT {db_wanted} FROM mysql.db")
+        tables_priv = query_frame(
             connection, "SELECT Host, Db, User, Table_name, Table_priv FROM mysql.tables_priv"
         )
-        columns_priv = _frame(
+        columns_priv = query_frame(
             connection,
             "SELECT Host, Db, User, Table_name, Column_name, Column_priv FROM mysql.columns_priv",
         )
         system = ", ".join(f"'{s}'" for s in _SYSTEM_SCHEMAS)
-        listed = _frame(
+        listed = query_frame(
             connection,
             "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES "
             f"WHERE TABLE_SCHEMA NOT IN ({system})",
         )
-        schemata = _frame(
+        schemata = query_frame(
             connection,
             "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA "
             f"WHERE SCHEMA_NAME NOT IN ({system})",
@@ -232,7 +175,7 @@ def read_catalog(
 
     for frame in (users, edges, dbs, tables_priv, columns_priv, listed, schemata):
         for column in frame.columns:
-            frame[column] = _text(frame[column])
+            frame[column] = text(frame[column])
     is_role = (
         users["is_role"].astype(str).eq("Y")
         if "is_role" in users
@@ -240,18 +183,18 @@ def read_catalog(
     )
     if not mariadb:
         # MySQL 8 roles are locked accounts that appear as the source of a role edge.
-        role_keys = set(_account(edges["Role"], edges["RoleHost"])) if len(edges) else set()
-        is_role = _account(users["User"], users["Host"]).isin(role_keys)
+        role_keys = set(account(edges["Role"], edges["RoleHost"])) if len(edges) else set()
+        is_role = account(users["User"], users["Host"]).isin(role_keys)
     users = users.assign(is_role=is_role)
     # MariaDB roles have no host: their id is the bare role name.
     users["native_id"] = users["User"].where(
-        users["is_role"], _account(users["User"], users["Host"])
+        users["is_role"], account(users["User"], users["Host"])
     )
-    roles = _roles(users, privilege_columns, flags, as_of, last_use)
+    roles = role_rows(users, privilege_columns, flags, as_of, last_use)
 
-    role_id = edges["Role"] if mariadb else _account(edges["Role"], edges["RoleHost"])
+    role_id = edges["Role"] if mariadb else account(edges["Role"], edges["RoleHost"])
     member_is_role = edges["Host"].astype(str).eq("") & mariadb
-    member_id = edges["User"].where(member_is_role, _account(edges["User"], edges["Host"]))
+    member_id = edges["User"].where(member_is_role, account(edges["User"], edges["Host"]))
     edge_frame = pd.DataFrame({"group": role_id.astype(str), "member": member_id.astype(str)})
 
     grantee = users.set_index(["User", "Host"])["native_id"]
@@ -259,14 +202,14 @@ def read_catalog(
     def named(frame: pd.DataFrame) -> pd.DataFrame:
         keys = pd.MultiIndex.from_frame(frame[["User", "Host"]].astype(str))
         found = grantee.reindex(keys).to_numpy()
-        fallback = _account(frame["User"].astype(str), frame["Host"].astype(str))
+        fallback = account(frame["User"].astype(str), frame["Host"].astype(str))
         return frame.assign(grantee=pd.Series(found, index=frame.index).fillna(fallback))
 
     users_named = users.assign(grantee=users["native_id"])
     dbs = named(dbs)
     tables_priv = named(tables_priv)
     columns_priv = named(columns_priv)
-    global_privs = _spread(
+    global_privs = spread(
         users_named,
         [c for c in privilege_columns if c != "Grant_priv"],
         pd.Series(GLOBAL, index=users_named.index),
@@ -274,11 +217,11 @@ def read_catalog(
     privileges = pd.concat(
         [
             global_privs,
-            _spread(dbs, [c for c in db_privilege_columns if c != "Grant_priv"], dbs["Db"]),
-            _set_words(
+            spread(dbs, [c for c in db_privilege_columns if c != "Grant_priv"], dbs["Db"]),
+            set_words(
                 tables_priv, "Table_priv", tables_priv["Db"] + "." + tables_priv["Table_name"]
             ),
-            _set_words(
+            set_words(
                 columns_priv, "Column_priv", columns_priv["Db"] + "." + columns_priv["Table_name"]
             ),
         ],
@@ -359,50 +302,6 @@ def read_catalog(
     )
 
 
-def _roles(
-    users: pd.DataFrame,
-    privilege_columns: list[str],
-    flags: Mapping[str, tuple[str, bool]],
-    as_of: pd.Timestamp,
-    last_use: pd.Series | None,
-) -> pd.DataFrame:
-    held: pd.Series = pd.Series([[] for _ in range(len(users))], index=users.index, dtype=object)
-
-    def add(mask: pd.Series, word: str) -> None:
-        nonlocal held
-        held = held.where(~mask.to_numpy(dtype=bool), held.map(lambda f: [*f, word]))
-
-    has = {_privilege_word(c): users[c].astype(str).eq("Y") for c in privilege_columns}
-    for word in flags:
-        if word in has:
-            add(has[word], word)
-    if "ALL PRIVILEGES" in flags and has:
-        add(pd.concat(list(has.values()), axis=1).all(axis=1), "ALL PRIVILEGES")
-    if "any-host" in flags:
-        add(users["Host"].astype(str).eq("%") & ~users["is_role"].astype(bool), "any-host")
-    locked = users.get("account_locked", pd.Series(None, index=users.index))
-    locked = locked.astype(str).str.lower().isin(["y", "true", "1"])
-    can_login = ~users["is_role"].astype(bool)
-    seen = (
-        users["native_id"].map(last_use)
-        if last_use is not None
-        else pd.Series(pd.NaT, index=users.index)
-    )
-    return pd.DataFrame(
-        {
-            "native_id": users["native_id"].astype(str),
-            "login": users["User"].astype(str),
-            "can_login": can_login,
-            "enabled": can_login & ~locked,
-            "expires": pd.NaT,
-            "flags": held,
-            "description": None,
-            "last_sign_in": pd.to_datetime(seen, utc=True),
-            "last_sign_in_known": last_use is not None,
-        }
-    )
-
-
 def _last_use(
     settings: SourceSettings, connection: Any, report: dict[str, Any]
 ) -> pd.Series | None:
@@ -414,7 +313,7 @@ def _last_use(
     import pymysql  # noqa: PLC0415  (already imported by connect)
 
     try:
-        frame = _frame(connection, str(query))
+        frame = query_frame(connection, str(query))
     except pymysql.Error as error:
         report["last_sign_in"] = f"unknown: last_use_query failed ({error})"
         return None
@@ -422,7 +321,7 @@ def _last_use(
         raise ConfigError(
             f"source {settings.name!r}: last_use_query must return user, host and login time"
         )
-    key = _account(_text(frame.iloc[:, 0]).astype(str), _text(frame.iloc[:, 1]).astype(str))
+    key = account(text(frame.iloc[:, 0]).astype(str), text(frame.iloc[:, 1]).astype(str))
     times = pd.to_datetime(frame.iloc[:, 2], utc=True, errors="coerce")
     last = times.groupby(key).max()
     report["last_sign_in"] = f"from last_use_query ({len(last)} accounts seen)"
