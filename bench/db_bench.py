@@ -95,14 +95,22 @@ import pandas as pd
 from accessaudit.connectors import CollectContext, SourceSettings, find_manifests
 from accessaudit.connectors.databases import collect_postgresql
 options = json.loads(sys.argv[1])
+profile = len(sys.argv) > 2
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 started = time.perf_counter()
+if profile:
+    import cProfile, pstats
+    profiler = cProfile.Profile()
+    profiler.enable()
 result = collect_postgresql(
     SourceSettings("bench", "postgresql", options=options),
     find_manifests()["postgresql"],
     CollectContext(as_of=pd.Timestamp.now(tz="UTC")),
 )
 elapsed = time.perf_counter() - started
+if profile:
+    profiler.disable()
+    pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(30)
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(json.dumps({"seconds": elapsed, "peak_mb": peak / 1024, "growth_mb": (peak - before) / 1024,
                   "rows": {k: len(v) for k, v in result.tables.items()}}))
@@ -115,6 +123,7 @@ def main() -> None:
     parser.add_argument("--roles", type=int, default=10_000)
     parser.add_argument("--tables", type=int, default=100_000)
     parser.add_argument("--grants-per-table", type=int, default=10)
+    parser.add_argument("--profile", action="store_true", help="cProfile the collection")
     args = parser.parse_args()
 
     from servers.postgres import PostgresServer
@@ -147,12 +156,15 @@ def main() -> None:
             "statement_timeout": 600,
         }
         measured = subprocess.run(
-            [sys.executable, "-c", _MEASURE, json.dumps(options)],
+            [sys.executable, "-c", _MEASURE, json.dumps(options)]
+            + (["--profile"] if args.profile else []),
             check=True,
             capture_output=True,
             text=True,
             env={**os.environ, PASSWORD_ENV: AUDITOR_PASSWORD},
         )
+        if args.profile:
+            print(measured.stderr, file=sys.stderr)
         figures = json.loads(measured.stdout)
         figures.update(
             roles=args.roles,
