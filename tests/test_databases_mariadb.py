@@ -54,6 +54,9 @@ GRANT shop_reader TO 'carol'@'localhost' WITH ADMIN OPTION;
 GRANT INSERT, UPDATE ON shop.orders TO 'svc_shop'@'10.0.0.5' WITH GRANT OPTION;
 GRANT UPDATE (email) ON shop.customers TO 'bob'@'%';
 GRANT SELECT ON `shop\\_%`.* TO 'carol'@'localhost';
+INSERT INTO mysql.tables_priv (Host, Db, User, Table_name, Grantor, Table_priv)
+    VALUES ('%', 'shop', 'ghost', 'orders', 'root@localhost', 'Select');
+FLUSH PRIVILEGES;
 """
 
 
@@ -137,6 +140,10 @@ def test_roles_nest_and_privileges_land_on_database_table_and_column(
     # carol's, and root's on both roles: MariaDB grants a new role to its creator WITH ADMIN
     # OPTION (CREATE ROLE in the MariaDB manual).
     assert result.report["role_grants_with_admin_option"] == 3
+    # A grant whose account is gone (left in tables_priv) is kept, unresolved, and counted.
+    ghost = g[g["principal_id"] == "ghost@%"]
+    assert ghost["principal_type"].astype(str).tolist() == ["unresolved"]
+    assert result.report["unknown_roles_examples"] == ["ghost@%"]
 
 
 def test_super_and_any_host_feed_the_privilege_rules(result: SourceResult) -> None:

@@ -227,7 +227,9 @@ def catalog_tables(
     grantee_known = privileges["grantee"].isin(login_names | group_names) | (
         privileges["grantee"] == PUBLIC
     )
-    held = privileges[grantee_known]
+    # A grant to a name the role tables do not hold (a MySQL grant left behind by DROP USER,
+    # a user@host spelled differently) is kept as "unresolved" with its raw name, and counted.
+    held = privileges
     column_note = held["column"].fillna("")
     detail: pd.Series = (
         held["object_id"]
@@ -237,16 +239,18 @@ def catalog_tables(
         + np.where(held["grantable"].to_numpy(dtype=bool), " WITH GRANT OPTION", "")
     )
     note = held["object_id"].map(objects.set_index("object_id")["note"]).fillna("")
-    grantee_id = np.where(
-        held["grantee"] == PUBLIC,
-        f"{source}:{PSEUDO_PREFIX}public",
-        source + ":" + held["grantee"].astype(str),
+    grantee_id = np.select(
+        [held["grantee"] == PUBLIC, grantee_known],
+        [f"{source}:{PSEUDO_PREFIX}public", source + ":" + held["grantee"].astype(str)],
+        held["grantee"].astype(str),
     )
     grantee_group = held["grantee"].isin(group_names) | (held["grantee"] == PUBLIC)
     grants = pd.DataFrame(
         {
             "principal_id": grantee_id,
-            "principal_type": np.where(grantee_group, "group", "account"),
+            "principal_type": np.select(
+                [grantee_group, grantee_known], ["group", "account"], "unresolved"
+            ),
             "resource_id": _ids(source, held["object_id"]),
             "right": rights_of(held["privilege"], held["grantable"], rights),
             "path": detail + np.where(note != "", " (" + note + ")", ""),
@@ -296,6 +300,7 @@ def catalog_tables(
         "public_privileges": int((privileges["grantee"] == PUBLIC).sum()),
         "column_privileges": int(privileges["column"].notna().sum()),
         "privileges_of_unknown_roles": int((~grantee_known).sum()),
+        "unknown_roles_examples": sorted(set(privileges.loc[~grantee_known, "grantee"]))[:10],
         "privilege_words_mapped_to_write": unknown_words,
     }
     return tables, report
