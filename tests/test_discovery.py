@@ -212,3 +212,22 @@ def test_discover_command_writes_columns_and_an_inventory(
     assert main(["discover", "--config", str(config), "--format", "json"]) == 0
     payload = json.loads(capsys.readouterr().out)
     assert payload["report"]["pg"]["tables_sampled"] >= 2
+
+
+def test_connectors_use_only_the_pure_classifier_of_discovery() -> None:
+    """connectors/databases classifies samples with discovery's pure functions; the
+    ``discover`` runner sits above the connectors and must not be imported by them."""
+    import ast
+
+    import accessaudit
+
+    folder = Path(accessaudit.__file__).parent / "connectors" / "databases"
+    imported = set()
+    for file in folder.glob("*.py"):
+        for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                "accessaudit.discovery"
+            ):
+                imported.add(node.module)
+    assert imported <= {"accessaudit.discovery.classify", "accessaudit.discovery.checks"}
+    assert imported
