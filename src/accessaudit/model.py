@@ -80,6 +80,7 @@ RULE_IDS: tuple[str, ...] = (
     "unclassified-resource",
     "retention-overdue",
     "disabled-privileged",
+    "unclassified-sensitive-data",
 )
 
 Kind = Literal["str", "bool", "boolean", "datetime", "int", "category", "label"]
