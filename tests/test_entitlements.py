@@ -119,3 +119,22 @@ def test_deny_write_leaves_read_and_unresolved_principals_reach_nobody() -> None
     )
     access = effective_access(grants, effective_memberships(groups, members), groups)
     assert access[["account_id", "right", "via"]].values.tolist() == [["d:frank", "read", "direct"]]
+
+
+def test_categorical_member_ids_give_the_accounts_they_name() -> None:
+    # Snapshots may store ids as categoricals whose category list holds ids absent from this
+    # table, in any order; the result must name the accounts of the rows, not of the codes.
+    rows = [("A", "zed", "account"), ("B", "bob", "account"), ("A", "B", "group")]
+    edges = _edges(rows)
+    stored = edges.assign(
+        member_id=pd.Categorical(edges["member_id"], categories=["d:aaa", "d:B", "d:zed", "d:bob"]),
+        group_id=pd.Categorical(edges["group_id"], categories=["d:Z", "d:B", "d:A"]),
+    )
+    expected = effective_memberships(_groups(["A", "B"]), edges)
+    table = effective_memberships(_groups(["A", "B"]), stored)
+    assert _pairs(table) == [("d:bob", "d:A"), ("d:bob", "d:B"), ("d:zed", "d:A")]
+    assert _pairs(table) == _pairs(expected)
+
+
+def _pairs(table: pd.DataFrame) -> list[tuple[str, str]]:
+    return sorted(zip(table["account_id"].astype(str), table["group_id"].astype(str), strict=True))

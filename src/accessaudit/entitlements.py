@@ -120,7 +120,10 @@ def effective_memberships(groups: pd.DataFrame, memberships: pd.DataFrame) -> pd
     return pd.DataFrame(
         {
             "account_id": pd.Categorical.from_codes(
-                member[keep].astype(np.int32), categories=pd.Index(accounts)
+                member[keep].astype(np.int32),
+                # A categorical column factorizes to a CategoricalIndex, whose own category
+                # list (every stored id, in stored order) from_codes would take: use its values.
+                categories=pd.Index(np.asarray(accounts, dtype=object)),
             ),
             "group_id": pd.Categorical.from_codes(
                 ancestor[keep].astype(np.int32), categories=group_ids
