@@ -18,8 +18,8 @@ import pandas as pd
 from openpyxl import Workbook
 
 from accessaudit.model import RIGHTS, SENSITIVITIES
-from accessaudit.reports._xlsx import atomic_save, write_frame
 from accessaudit.reports.json import frame_records
+from accessaudit.reports.xlsx import atomic_save, write_frame
 
 if TYPE_CHECKING:
     from accessaudit.snapshot import Snapshot

@@ -16,7 +16,7 @@ import pandas as pd
 from openpyxl import Workbook
 
 from accessaudit.audit import AuditResult
-from accessaudit.reports._xlsx import (
+from accessaudit.reports.xlsx import (
     CellStyles,
     atomic_save,
     cell_value,

@@ -45,9 +45,11 @@ __all__ = [
     "SEVERITY_COLOURS",
     "CellStyles",
     "atomic_save",
+    "atomic_write",
     "cell_value",
     "date_cell",
     "finish_sheet",
+    "fits_page_width",
     "header_row",
     "print_layout",
     "rows_of",
@@ -243,10 +245,16 @@ def print_layout(sheet: Any, total_width: float) -> None:
     at most :data:`_PRINTABLE_WIDTH` characters is fitted to one page width."""
     sheet.page_setup.orientation = "landscape"
     sheet.print_title_rows = "1:1"
-    if total_width <= _PRINTABLE_WIDTH:
+    if fits_page_width(total_width):
         sheet.page_setup.fitToWidth = 1
         sheet.page_setup.fitToHeight = 0
         sheet.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def fits_page_width(total_width: float) -> bool:
+    """Whether columns adding up to ``total_width`` characters print fitted to one landscape
+    page width (wider sheets print across pages rather than shrink unreadably)."""
+    return total_width <= _PRINTABLE_WIDTH
 
 
 def finish_sheet(sheet: Any, *, rows: int, columns: int) -> None:
@@ -499,12 +507,21 @@ def atomic_save(book: Any, path: Path) -> None:
     """Save ``book`` to a temporary file beside ``path`` and rename it into place, so ``path``
     is either the old file or the complete new one — never half-written. A file-system error
     is an :class:`AccessAuditError` naming the path."""
+    _atomic(path, book.save)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Like :func:`atomic_save`, for a workbook already built in memory (xlsxwriter)."""
+    _atomic(path, lambda temporary: Path(temporary).write_bytes(data))
+
+
+def _atomic(path: Path, write: Callable[[str], object]) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(handle)
     try:
-        book.save(temporary)
+        write(temporary)
         os.replace(temporary, path)
     except OSError as error:
         Path(temporary).unlink(missing_ok=True)
