@@ -6,6 +6,8 @@ every group that has account members, tolerating cycles, then joined once to the
 memberships (millions of rows). Paths are categoricals because millions of rows share a few
 thousand distinct paths; a path string is built only for the walk steps the result uses, so a
 very deep chain costs memory in proportion to the result, not to the cube of its depth.
+(Longer than most modules, ~480 lines: the two tables share the integer-code helpers, and
+splitting them would only move those into a third module.)
 
 >>> import pandas as pd
 >>> from accessaudit.model import TABLES
@@ -388,76 +390,95 @@ def effective_access(
     A grant to a group reaches every account in it at any depth; a grant to an account is
     ``direct``. A deny entry removes the right it names and every higher one for the accounts
     it reaches, so a Deny-Write leaves read access standing. Unresolved principals reach no
-    account. Ties between equal rights prefer a direct grant, then the shortest path.
+    account. Ties between equal rights prefer a direct grant, then the shortest path, then the
+    grant listed first. Rows are sorted by account and resource.
     """
     schema = TABLES["access"]
-    right_codes = grants["right"].cat.codes.to_numpy()
-    allowed = grants.assign(right_code=right_codes)
-    allowed = allowed[allowed["principal_type"] != "unresolved"]
+    grants = grants[(grants["principal_type"] != "unresolved").to_numpy(dtype=bool)]
+    right_code = grants["right"].cat.codes.to_numpy().astype(np.int64)
+    deny = grants["deny"].to_numpy(dtype=bool)
+    is_direct = (grants["principal_type"] == "account").to_numpy(dtype=bool)
+    is_group = (grants["principal_type"] == "group").to_numpy(dtype=bool)
+    principal = grants["principal_id"].astype(str).to_numpy(dtype=object)
+    resource_code, resource_ids = pd.factorize(grants["resource_id"].astype(str), sort=True)
 
-    direct = allowed[allowed["principal_type"] == "account"]
-    direct_rows = pd.DataFrame(
-        {
-            "account_id": direct["principal_id"].to_numpy(),
-            "resource_id": direct["resource_id"].to_numpy(),
-            "right_code": direct["right_code"].to_numpy(),
-            "deny": direct["deny"].to_numpy(),
-            "via": "direct",
-            "path": "direct",
-            "depth": 0,
-        }
+    # Memberships by integer codes: categorical columns (as effective_memberships gives them)
+    # are used as they are, without a string per row.
+    em_account, em_account_ids = _encode(effective["account_id"])
+    em_group, em_group_ids = _encode(effective["group_id"])
+    em_path, em_path_values = _encode(effective["path"])
+    em_depth = effective["depth"].to_numpy(dtype=np.int64, na_value=0)
+    names = pd.Series(groups["name"].astype(str).to_numpy(), index=groups["group_id"].astype(str))
+    via_of_group = names.reindex(em_group_ids).to_numpy(dtype=object)
+
+    # Each group grant reaches the membership rows of its group, in membership order.
+    granted = np.flatnonzero(is_group)
+    grant_group = em_group_ids.get_indexer(pd.Index(principal[granted], dtype="str"))
+    wanted = np.zeros(len(em_group_ids) + 1, dtype=bool)
+    wanted[grant_group[grant_group >= 0]] = True
+    rows_in = np.flatnonzero(wanted[em_group])
+    rows_in = rows_in[np.argsort(em_group[rows_in], kind="stable")]
+    first = np.searchsorted(em_group[rows_in], np.arange(len(em_group_ids) + 1))
+    reach = grant_group >= 0
+    granted, grant_group = granted[reach], grant_group[reach]
+    fan = (first[grant_group + 1] - first[grant_group]).astype(np.int64)
+    granted, grant_group, fan = granted[fan > 0], grant_group[fan > 0], fan[fan > 0]
+    em_row = rows_in[_consecutive_runs(first[grant_group], fan)] if len(fan) else rows_in[:0]
+    from_grant = np.repeat(granted, fan)
+
+    direct = np.flatnonzero(is_direct)
+    accounts = pd.Index(em_account_ids).union(pd.Index(principal[direct], dtype="str").unique())
+    account = np.concatenate(
+        [
+            accounts.get_indexer(pd.Index(principal[direct], dtype="str")),
+            np.append(accounts.get_indexer(em_account_ids), -1)[em_account[em_row]],
+        ]
     )
-    via_group = allowed[allowed["principal_type"] == "group"]
-    group_names = pd.Series(
-        groups["name"].astype(str).to_numpy(), index=groups["group_id"].astype(str)
-    )
-    # Only memberships of groups that hold a grant matter; filtering the (categorical, large)
-    # membership table first keeps the join small.
-    holding = effective[effective["group_id"].isin(via_group["principal_id"].unique())]
-    joined = via_group[["principal_id", "resource_id", "right_code", "deny"]].merge(
-        holding[["account_id", "group_id", "depth", "path"]].astype(
-            {"account_id": str, "group_id": str, "path": str}
-        ),
-        left_on="principal_id",
-        right_on="group_id",
-    )
-    group_rows = pd.DataFrame(
-        {
-            "account_id": joined["account_id"].to_numpy(),
-            "resource_id": joined["resource_id"].to_numpy(),
-            "right_code": joined["right_code"].to_numpy(),
-            "deny": joined["deny"].to_numpy(),
-            "via": group_names.reindex(joined["group_id"].astype(str)).to_numpy(),
-            "path": joined["path"].astype(str).to_numpy(),
-            "depth": joined["depth"].to_numpy(dtype=np.int64),
-        }
-    )
-    rows = pd.concat([direct_rows, group_rows], ignore_index=True)
-    if not len(rows):
+    grant = np.concatenate([direct, from_grant])
+    if not len(grant):
         return schema.empty()
-    denied = (
-        rows[rows["deny"]]
-        .groupby(["account_id", "resource_id"], sort=False)["right_code"]
-        .min()
-        .rename("denied_from")
-    )
-    rows = rows[~rows["deny"]]
-    if len(denied):
-        rows = rows.join(denied, on=["account_id", "resource_id"])
-        rows = rows[rows["denied_from"].isna() | (rows["right_code"] < rows["denied_from"])]
-    rows = rows.sort_values(
-        ["account_id", "resource_id", "right_code", "depth"],
-        ascending=[True, True, False, True],
-        kind="stable",
-    ).drop_duplicates(["account_id", "resource_id"], keep="first")
+    depth = np.concatenate([np.zeros(len(direct), dtype=np.int64), em_depth[em_row]])
+    pair = account * max(len(resource_ids), 1) + resource_code[grant]
+    right, denied = right_code[grant], deny[grant]
+
+    # A deny removes the right it names and every higher one, for the accounts it reaches.
+    if denied.any():
+        floor = pd.Series(right[denied]).groupby(pair[denied]).min()
+        at = floor.index.get_indexer(pair)
+        limit = np.where(at >= 0, floor.to_numpy()[at], np.iinfo(np.int64).max)
+        allowed = ~denied & (right < limit)
+    else:
+        allowed = np.ones(len(grant), dtype=bool)
+    keep = np.flatnonzero(allowed)
+    # Highest right, then shortest path, then first listed (lexsort is stable).
+    order = keep[np.lexsort((depth[keep], -right[keep], pair[keep]))]
+    ordered = pair[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = ordered[1:] != ordered[:-1]
+    best = order[first]
+    if not len(best):
+        return schema.empty()
+
+    from_group = best >= len(direct)
+    via = np.full(len(best), "direct", dtype=object)
+    path = np.full(len(best), "direct", dtype=object)
+    member_row = em_row[best[from_group] - len(direct)]
+    via[from_group] = via_of_group[em_group[member_row]]
+    path[from_group] = np.asarray(em_path_values, dtype=object)[em_path[member_row]]
     return pd.DataFrame(
         {
-            "account_id": rows["account_id"].astype(schema.column_index["account_id"].dtype()),
-            "resource_id": rows["resource_id"].astype(schema.column_index["resource_id"].dtype()),
-            "right": pd.Categorical.from_codes(
-                rows["right_code"].to_numpy(), dtype=pd.CategoricalDtype(list(RIGHTS), ordered=True)
+            "account_id": pd.array(
+                accounts.to_numpy(dtype=object)[account[best]],
+                dtype=schema.column_index["account_id"].dtype(),
             ),
-            "via": rows["via"].astype("category"),
-            "path": rows["path"].astype("category"),
+            "resource_id": pd.array(
+                np.asarray(resource_ids, dtype=object)[resource_code[grant[best]]],
+                dtype=schema.column_index["resource_id"].dtype(),
+            ),
+            "right": pd.Categorical.from_codes(
+                right[best], dtype=pd.CategoricalDtype(list(RIGHTS), ordered=True)
+            ),
+            "via": pd.Series(via, dtype="str").astype("category"),
+            "path": pd.Series(path, dtype="str").astype("category"),
         }
-    ).reset_index(drop=True)
+    )
