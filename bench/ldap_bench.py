@@ -7,11 +7,11 @@ in a fresh subprocess so peak memory (ru_maxrss) belongs to that reader alone:
 * ``ldapsearch``          ``ldapsearch -E pr=1000/noprompt`` to /dev/null (the C baseline)
 * ``ldap3 bare``          a hand-written ldap3 paged-search loop, nothing kept
 * ``python-ldap bare``    the same with python-ldap
-* ``read_entries ...``    accessaudit.connectors.ldap.read_entries on each backend
-* ``collect ...``         accessaudit.connectors.directory.collect: entries to tables
+* ``read_entries ...``    accessaudit.connectors.ldap.live.read_entries on each backend
+* ``collect ...``         accessaudit.connectors.ldap.collect: entries to tables
 
-Every reader fetches the same attributes (the openldap manifest's) with the same two filters
-(accounts, then groups) over LDAPS.
+Every reader fetches the same attributes (the openldap manifest's) with the same filters
+(accounts, groups, then password policies) over LDAPS.
 
     python bench/ldap_bench.py --users 5000      # a quick run (~20 s)
     python bench/ldap_bench.py                    # 100,000 users, 5,000 groups
@@ -51,8 +51,8 @@ MEASUREMENTS = (
 def _search_plan() -> tuple[list[str], list[str]]:
     from accessaudit.connectors import find_manifests
     from accessaudit.connectors.base import SourceSettings
-    from accessaudit.connectors.directory import attributes_to_request
-    from accessaudit.connectors.ldap import LdapOptions
+    from accessaudit.connectors.ldap.mapping import attributes_to_request
+    from accessaudit.connectors.ldap.options import LdapOptions
 
     manifest = find_manifests()["openldap"]
     settings = SourceSettings(
@@ -152,8 +152,8 @@ def _measure(
         import pandas as pd
 
         from accessaudit.connectors import CollectContext, SourceSettings, find_manifests
-        from accessaudit.connectors.directory import collect
-        from accessaudit.connectors.ldap import read_entries
+        from accessaudit.connectors.ldap import collect
+        from accessaudit.connectors.ldap.live import read_entries
 
         kind, backend = name.split(" ", 1)
         settings = SourceSettings(

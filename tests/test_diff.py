@@ -9,8 +9,10 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from accessaudit.analysis.diff import diff_snapshots
 from accessaudit.cli import main
-from accessaudit.diff import diff_snapshots, write_diff_workbook
+from accessaudit.reports.diff_excel import write_diff_workbook
+from accessaudit.reports.json import diff_document
 from accessaudit.snapshot import Snapshot
 
 
@@ -154,7 +156,7 @@ def test_identical_snapshots_have_no_changes() -> None:
 
 
 def test_diff_json_is_serialisable_with_both_dates() -> None:
-    data = json.loads(json.dumps(diff_snapshots(OLD, NEW).to_dict(), default=str))
+    data = json.loads(json.dumps(diff_document(diff_snapshots(OLD, NEW)), default=str))
     assert data["old_as_of"].startswith("2026-08-31")
     assert data["accounts_added"][0]["login"] == "dave"
 

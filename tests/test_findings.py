@@ -8,7 +8,7 @@ import pytest
 from accessaudit.audit import run_audit
 from accessaudit.errors import ConfigError
 from accessaudit.findings import FINDING_COLUMNS
-from accessaudit.policy import RULE_IDS
+from accessaudit.model import RULE_IDS
 from accessaudit.rules import RULES, catalogue
 from accessaudit.snapshot import Snapshot
 from test_rules_support import AS_OF, account, group, member, org, person, policy
@@ -17,7 +17,7 @@ DESIGN_RULE_IDS = {
     "stale-account", "leaver-active", "orphan-account", "excess-privilege", "stale-privilege",
     "peer-outlier", "sod-conflict", "third-party-sensitive", "mfa-missing",
     "password-never-expires", "direct-grant", "unowned-resource", "unclassified-resource",
-    "retention-overdue", "disabled-privileged",
+    "retention-overdue", "disabled-privileged", "unclassified-sensitive-data",
 }  # fmt: skip
 
 
@@ -40,7 +40,7 @@ def test_catalogue_has_exactly_the_design_rule_ids_with_metadata() -> None:
     for spec in RULES.values():
         assert spec.title and spec.rationale and spec.remediation and spec.controls
         assert spec.severity in ("critical", "high", "medium", "low", "info")
-    assert len(catalogue()) == 15
+    assert len(catalogue()) == len(DESIGN_RULE_IDS)
     with pytest.raises(TypeError):
         RULES["x"] = RULES["stale-account"]  # type: ignore[index]
 
@@ -48,7 +48,7 @@ def test_catalogue_has_exactly_the_design_rule_ids_with_metadata() -> None:
 def test_findings_have_the_design_columns_and_ordered_severity() -> None:
     result = run_audit(sample(), policy())
     findings = result.findings
-    assert tuple(findings.columns) == FINDING_COLUMNS
+    assert tuple(findings.columns) == (*FINDING_COLUMNS, "person_name", "department")
     assert findings["severity"].cat.ordered
     assert (findings["severity"] >= "high").sum() >= 2
     # Sorted worst first.
@@ -119,5 +119,18 @@ def test_accounts_without_sign_in_data_are_reported_as_not_checked() -> None:
 def test_empty_snapshot_audits_to_no_findings() -> None:
     result = run_audit(Snapshot.from_tables({}, as_of=AS_OF), policy())
     assert len(result.findings) == 0
-    assert tuple(result.findings.columns) == FINDING_COLUMNS
+    assert tuple(result.findings.columns) == (*FINDING_COLUMNS, "person_name", "department")
     assert int(result.summary()["total"].sum()) == 0
+    assert result.nothing_checked  # an empty snapshot is not a clean organisation
+
+
+def test_rule_spec_with_an_unknown_id_or_severity_fails_when_defined() -> None:
+    from dataclasses import replace
+
+    spec = RULES["stale-account"]
+    with pytest.raises(ValueError, match="not in accessaudit.model.RULE_IDS"):
+        replace(spec, id="stale-acount")
+    with pytest.raises(ValueError, match="severity 'urgent'"):
+        replace(spec, severity="urgent")
+    with pytest.raises(ValueError, match="needs title"):
+        replace(spec, rationale="")

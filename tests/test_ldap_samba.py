@@ -17,8 +17,14 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from accessaudit.connectors import CollectContext, Manifest, SourceSettings, find_manifests
-from accessaudit.connectors.ldap import IN_CHAIN_ATTRIBUTE, read_entries
+from accessaudit.connectors import (
+    CollectContext,
+    Manifest,
+    SourceResult,
+    SourceSettings,
+    find_manifests,
+)
+from accessaudit.connectors.ldap.live import read_entries
 from accessaudit.errors import SourceError
 
 try:
@@ -105,7 +111,7 @@ def ad_settings(dc: SambaDC, backend: str, **options: Any) -> SourceSettings:
 @pytest.fixture(scope="session")
 def collected(samba_dc: tuple[SambaDC, Org]) -> dict[str, Any]:
     """One full collection per backend, shared by the read-only checks below."""
-    from accessaudit.connectors.directory import collect
+    from accessaudit.connectors.ldap import collect
 
     dc, _ = samba_dc
     context = CollectContext(as_of=pd.Timestamp("2026-11-21", tz="UTC"))
@@ -137,6 +143,19 @@ def test_domain_collection_has_every_user_with_sid_ids(
     assert accounts["sid"].str.match(SID.pattern).all()
     assert (accounts["account_id"] == "corp:" + accounts["sid"]).all()
     assert {"administrator", "user00000", "adm.carol"} <= set(accounts["login"].str.lower())
+
+
+def test_live_read_counts_the_search_references_it_does_not_follow(
+    collected: dict[str, Any], backend: str
+) -> None:
+    """A DC answers a subtree search of the domain with continuation references to the
+    partitions below it (RFC 4511 §4.5.3), e.g. CN=Configuration; both clients used to drop
+    them without a word. They are counted and named in the report."""
+    report = collected[backend].report
+    references = report["search_references"]
+    assert references["count"] >= 1
+    assert any("CN=Configuration" in url for url in references["first"])
+    assert any("search reference(s) (ref:) not followed" in w for w in report["warnings"])
 
 
 def test_domain_admin_through_nesting_is_a_group_to_group_edge(
@@ -212,7 +231,7 @@ def test_user_account_control_unreadable_for_a_plain_user_is_counted_and_kept_en
     *,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from accessaudit.connectors.directory import collect
+    from accessaudit.connectors.ldap import collect
 
     dc, org = samba_dc
     reader_env = "ACCESSAUDIT_TEST_SAMBA_READER_PASSWORD"
@@ -266,21 +285,6 @@ def test_forced_range_window_retrieves_every_member_in_slices(
     assert {k: sorted(v) for k, v in members.items()} == {k: sorted(v) for k, v in unsliced.items()}
 
 
-def test_in_chain_option_lists_members_at_any_depth(
-    samba_dc: tuple[SambaDC, Org], backend: str, manifest: Manifest, context: CollectContext
-) -> None:
-    dc, org = samba_dc
-    settings = ad_settings(
-        dc, backend, nested="in-chain", filter="(&(objectClass=group)(cn=Domain Admins))"
-    )
-    [(_, attrs, _)] = list(read_entries(settings, manifest, context))
-
-    in_chain = {value.decode().lower() for value in attrs[IN_CHAIN_ATTRIBUTE]}
-    assert org.nested_admin.lower() in in_chain  # two levels down, through Tier0-Admins
-    assert org.tier0_group.lower() in in_chain
-    assert org.nested_admin.encode() not in attrs["member"]
-
-
 def test_ldapsearch_export_of_the_domain_gives_identical_tables(
     samba_dc: tuple[SambaDC, Org],
     collected: dict[str, Any],
@@ -289,7 +293,8 @@ def test_ldapsearch_export_of_the_domain_gives_identical_tables(
     tmp_path: Path,
 ) -> None:
     require_binaries("ldap-utils", "ldapsearch")
-    from accessaudit.connectors.directory import attributes_to_request, collect
+    from accessaudit.connectors.ldap import collect
+    from accessaudit.connectors.ldap.mapping import attributes_to_request
 
     dc, _ = samba_dc
     export = tmp_path / "corp.ldif"
@@ -316,6 +321,53 @@ def test_ldapsearch_export_of_the_domain_gives_identical_tables(
             table.sort_values(key).reset_index(drop=True),
             from_ldif.tables[name].sort_values(key).reset_index(drop=True),
         )
+
+
+def test_whole_ldapsearch_output_of_the_domain_counts_its_search_reference(
+    samba_dc: tuple[SambaDC, Org], manifest: Manifest, context: CollectContext, tmp_path: Path
+) -> None:
+    """A plain ``ldapsearch -x`` (no -LLL) of a domain, unpaged and paged: a DC answers a
+    subtree search of the domain with a search reference to its Configuration partition, which
+    ldapsearch(1) prints as ``# search reference`` / ``ref: ldaps://...`` (RFC 4511 §4.5.3),
+    then one ``# search result`` trailer per page. Every user is read, the reference is counted
+    and reported, and the result is not partial. (Samba enforces neither MaxPageSize nor a
+    client size limit, so the size-limit trailer is tested against slapd.)"""
+    require_binaries("ldap-utils", "ldapsearch")
+    from accessaudit.connectors.ldap import collect
+
+    dc, org = samba_dc
+
+    def export(path: Path, *paging: str) -> SourceResult:
+        command = [
+            *("ldapsearch", "-x", *paging, "-H", dc.ldaps_url, "-D", dc.admin_dn),
+            *("-w", ADMIN_PASSWORD, "-b", BASE_DN, "(&(objectCategory=person)(objectClass=user))"),
+            *("objectClass", "objectSid", "sAMAccountName", "userAccountControl"),
+        ]
+        with path.open("wb") as handle:
+            subprocess.run(
+                command,
+                check=True,
+                stdout=handle,
+                env={**os.environ, "LDAPTLS_CACERT": str(dc.ca_cert)},
+            )
+        settings = SourceSettings(name="corp", connector="active-directory", path=path)
+        return collect(settings, manifest, context)
+
+    unpaged = export(tmp_path / "unpaged.ldif")
+    paged = export(tmp_path / "paged.ldif", "-E", "pr=500/noprompt")
+    for result in (unpaged, paged):
+        assert len(result.tables["accounts"]) >= org.users - 3
+        assert result.report["partial"] is False
+        references = result.report["search_references"]
+        assert references["count"] >= 1
+        assert any("CN=Configuration" in url for url in references["first"])
+        assert any(
+            "search reference(s) (ref:) not followed" in w for w in result.report["warnings"]
+        )
+    assert paged.report["search_results"] >= 4 > unpaged.report["search_results"]
+    assert set(paged.tables["accounts"]["account_id"]) == set(
+        unpaged.tables["accounts"]["account_id"]
+    )
 
 
 def test_wrong_password_against_active_directory(

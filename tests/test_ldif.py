@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import base64
+import tempfile
+import time
+import tracemalloc
 from pathlib import Path
 
+import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from accessaudit.connectors.ldif import read_ldif
+from accessaudit.connectors import CollectContext, SourceResult, SourceSettings, find_manifests
+from accessaudit.connectors.ldap.ldif import read_ldif
 from accessaudit.errors import SourceError
+from accessaudit.model import TABLES
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ldif"
+MANIFESTS = find_manifests()
+FUZZ_CONTEXT = CollectContext(as_of=pd.Timestamp("2026-11-21", tz="UTC"))
 
 
 def _write(tmp_path: Path, text: str | bytes, name: str = "export.ldif") -> Path:
@@ -104,7 +114,7 @@ def test_plain_values_keep_inner_spaces_and_drop_the_separator_space(tmp_path: P
 
 def test_reader_is_lazy_and_yields_entries_before_reading_the_rest(tmp_path: Path) -> None:
     path = _write(tmp_path, "dn: cn=a,dc=x\ncn: a\n\nthis line is broken\n")
-    entries = read_ldif(path)
+    entries = iter(read_ldif(path))
     assert next(entries)[0] == "cn=a,dc=x"
     with pytest.raises(SourceError, match=r"export\.ldif:4"):
         next(entries)
@@ -165,5 +175,182 @@ def test_missing_file_is_a_source_error(tmp_path: Path) -> None:
         list(read_ldif(tmp_path / "absent.ldif"))
 
 
-def test_empty_file_yields_nothing(tmp_path: Path) -> None:
-    assert list(read_ldif(_write(tmp_path, ""))) == []
+def test_empty_file_is_a_source_error_not_an_empty_directory(tmp_path: Path) -> None:
+    # Issue 11: a 0-byte export (a failed or interrupted ldapsearch -LLL) must not read as a
+    # directory without accounts.
+    with pytest.raises(SourceError, match=r"export\.ldif:1: .*empty \(0 bytes\)"):
+        list(read_ldif(_write(tmp_path, "")))
+
+
+# -- whole ldapsearch output ---------------------------------------------------------------
+# The fixtures are real `ldapsearch -x` output (tests/fixtures/ldif/README.md). ldapsearch(1):
+# without -LLL it writes '# extended LDIF' comments, 'ref:' search references and after each
+# page a '# search result' trailer 'search: N' / 'result: CODE text'; RFC 4511 §4.1.9 names the
+# codes (0 success, 4 sizeLimitExceeded, 10 referral); RFC 2696 paging leaves an empty cookie
+# on the last page ('pagedresults: cookie=').
+
+LDAPSEARCH = Path(__file__).parent / "fixtures" / "ldif"
+
+
+def test_paged_ldapsearch_output_counts_references_and_trailers() -> None:
+    entries = read_ldif(LDAPSEARCH / "ldapsearch-paged.ldif")
+    dns = [dn for dn, _, _ in entries]
+    assert len(dns) == 8 and "uid=user000003,ou=people,dc=example,dc=org" in dns
+    assert entries.report["search_references"] == {
+        "count": 1,
+        "first": ["ldap://other.example.org/ou=elsewhere,dc=example,dc=org??sub"],
+    }
+    assert entries.report["search_results"] == 3
+    assert entries.report["partial"] is False
+    assert "1 search reference(s) (ref:) not followed" in entries.report["warnings"][0]
+
+
+def test_size_limit_result_is_refused_naming_the_trailer_line_and_the_fix() -> None:
+    path = LDAPSEARCH / "ldapsearch-size-limit.ldif"
+    line = path.read_text(encoding="utf-8").splitlines().index("search: 2") + 1
+    with pytest.raises(SourceError) as caught:
+        list(read_ldif(path, source="corp"))
+    message = str(caught.value)
+    assert caught.value.location == f"{path}:{line}"
+    assert "result 4 (Size limit exceeded)" in message
+    assert "-E pr=1000/noprompt" in message
+    assert "allow_partial_export = true" in message
+
+
+def test_size_limited_export_allowed_as_partial_says_so_first() -> None:
+    entries = read_ldif(LDAPSEARCH / "ldapsearch-size-limit.ldif", allow_partial=True)
+    assert len(list(entries)) == 3
+    assert entries.report["partial"] is True
+    assert entries.report["warnings"][0].startswith("PARTIAL EXPORT")
+
+
+def test_referral_result_names_the_server_holding_the_base() -> None:
+    with pytest.raises(SourceError, match=r"result 10 \(Referral\).*ldap://other\.example\.org"):
+        list(read_ldif(LDAPSEARCH / "ldapsearch-referral.ldif"))
+
+
+def test_ldapsearch_output_cut_before_its_trailer_is_refused(tmp_path: Path) -> None:
+    text = (LDAPSEARCH / "ldapsearch-paged.ldif").read_text(encoding="utf-8")
+    cut = text[: text.rindex("# search reference")]  # ends after a complete entry
+    with pytest.raises(SourceError, match="without its closing '# search result' trailer"):
+        list(read_ldif(_write(tmp_path, cut)))
+
+
+def test_paged_output_stopping_with_a_cookie_is_refused(tmp_path: Path) -> None:
+    text = (LDAPSEARCH / "ldapsearch-paged.ldif").read_text(encoding="utf-8")
+    first_page = text[: text.index("# extended LDIF", 1)]
+    assert "pagedresults: cookie=" in first_page and "cookie=\n" not in first_page
+    with pytest.raises(SourceError, match="still has a paging cookie"):
+        list(read_ldif(_write(tmp_path, first_page)))
+
+
+def test_file_cut_inside_a_folded_text_value_is_refused(tmp_path: Path) -> None:
+    path = _write(tmp_path, "dn: cn=a,dc=x\ndescription: a long value folded by\n  the expor")
+    with pytest.raises(SourceError, match=r"export\.ldif:2: .*folded value.*truncated"):
+        list(read_ldif(path))
+
+
+def test_credentials_in_a_quoted_url_never_reach_the_message(tmp_path: Path) -> None:
+    path = _write(tmp_path, "dn: cn=a,dc=x\nphoto:< ldap://admin:s3cret@dc1.example.com/x\n")
+    with pytest.raises(SourceError) as caught:
+        list(read_ldif(path))
+    assert "s3cret" not in str(caught.value) and "admin" not in str(caught.value)
+    assert "ldap://***@dc1.example.com/x" in str(caught.value)
+
+
+# -- property: any input is tables or our SourceError with a line --------------------------
+# Issue 11: whatever bytes an LDIF export holds, reading it (and turning it into tables with
+# either shipped manifest) either works or raises SourceError naming file:line (or the
+# source), never another exception, within a time and memory bound.
+
+_LINE_PIECES = [
+    b"dn: uid=a,dc=x",
+    b"dn: CN=b,DC=x",
+    b"dn:: Q049YyxEQz14",
+    b"objectClass: inetOrgPerson",
+    b"objectClass: posixAccount",
+    b"objectClass: posixGroup",
+    b"objectClass: pwdPolicy",
+    b"objectClass: user",
+    b"objectClass: group",
+    b"objectClass: OpenLDAPperson",
+    b"objectSid:: AQUAAAAAAAUVAAAA3PTcO4M9K0aCi6Yo9AMAAA==",
+    b"objectSid: S-1-5-21-1-2-3-500",
+    b"uid: a",
+    b"sAMAccountName: b",
+    b"gidNumber: 10",
+    b"memberUid: a",
+    b"member: uid=a,dc=x",
+    b"memberOf: CN=b,DC=x",
+    b"pwdAccountLockedTime: 000001010000Z",
+    b"pwdAccountLockedTime: 99991231235959Z",
+    b"pwdPolicySubentry: uid=a,dc=x",
+    b"pwdLockout: TRUE",
+    b"pwdLockoutDuration: 99999999999999999999",
+    b"userAccountControl: 514",
+    b"userAccountControl: 1e400",
+    b"lastLogonTimestamp: 1",
+    b"lastLogonTimestamp: 9223372036854775807",
+    b"whenCreated: 99991231235959.0Z",
+    b"createTimestamp: 20240131120000+0100",
+    b"authTimestamp: 2024",
+    b"# extended LDIF",
+    b"# search result",
+    b"search: 2",
+    b"result: 0 Success",
+    b"result: 4 Size limit exceeded",
+    b"result: \xd9\xa3 x",
+    b"pagedresults: cookie=abc",
+    b"ref: ldap://u:p@h/x",
+    b"version: 1",
+    b"changetype: add",
+    b" folded",
+    b"",
+]
+
+
+def _ldif_documents() -> st.SearchStrategy[bytes]:
+    lines = st.lists(st.one_of(st.sampled_from(_LINE_PIECES), st.binary(max_size=40)), max_size=40)
+    structured = lines.map(lambda parts: b"\n".join(parts) + b"\n")
+    return st.one_of(structured, st.binary(max_size=2000))
+
+
+def _outcome(path: Path, connector: str) -> SourceResult | SourceError:
+    from accessaudit.connectors.ldap import collect
+
+    settings = SourceSettings(name="fuzz", connector=connector, path=path)
+    try:
+        return collect(settings, MANIFESTS[connector], FUZZ_CONTEXT)
+    except SourceError as error:
+        return error
+
+
+# Bounds are generous: the machine running CI may be shared; a blow-up is orders larger.
+@settings(
+    max_examples=100,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(document=_ldif_documents())
+def test_any_bytes_give_tables_or_a_source_error_with_a_location(document: bytes) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "fuzz.ldif"
+        path.write_bytes(document)
+        tracemalloc.start()
+        started = time.monotonic()
+        try:
+            outcomes = [_outcome(path, c) for c in ("openldap", "active-directory")]
+        finally:
+            _, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+        assert time.monotonic() - started < 20
+        assert peak < 64 * 1024 * 1024
+        for outcome in outcomes:
+            if isinstance(outcome, SourceError):
+                assert outcome.source == "fuzz"
+                assert outcome.location is None or outcome.location.startswith(f"{path}:")
+                assert ":p@" not in str(outcome)  # URL credentials never shown
+            else:
+                for name in ("accounts", "groups", "memberships"):
+                    TABLES[name].check(outcome.tables[name])

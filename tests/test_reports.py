@@ -14,6 +14,7 @@ from openpyxl import Workbook
 from accessaudit.audit import AuditResult, run_audit
 from accessaudit.cli import main
 from accessaudit.errors import AccessAuditError
+from accessaudit.model import RULE_IDS
 from accessaudit.reports.console import summary_table
 from accessaudit.reports.excel import write_report
 from accessaudit.reports.json import findings_json
@@ -76,7 +77,7 @@ def test_excel_report_has_the_sheets_and_layout(tmp_path: Path, result: AuditRes
     write_report(path, result, sample())
     book = openpyxl.load_workbook(path)
     fired = [r for r in result.rules_run if r in set(result.findings["rule"])]
-    assert book.sheetnames == ["Summary", "Findings", *fired, "Accounts", "Access"]
+    assert book.sheetnames == ["Summary", "Findings", *fired, "Accounts", "Access", "Rules"]
     findings = book["Findings"]
     assert findings.freeze_panes == "A2"
     # Printed evidence: landscape, header on every page; the narrow Summary fits one page
@@ -85,8 +86,9 @@ def test_excel_report_has_the_sheets_and_layout(tmp_path: Path, result: AuditRes
     assert findings.print_title_rows == "$1:$1"
     assert not findings.sheet_properties.pageSetUpPr.fitToPage
     assert book["Summary"].sheet_properties.pageSetUpPr.fitToPage
-    assert findings.auto_filter.ref == f"A1:L{len(result.findings) + 1}"
-    assert findings.column_dimensions["J"].width == 80  # message
+    # person_name and department sit beside person_id (two more columns than DESIGN.md's).
+    assert findings.auto_filter.ref == f"A1:N{len(result.findings) + 1}"
+    assert findings.column_dimensions["L"].width == 80  # message
     header = [c.value for c in findings[1]]
     assert header[:3] == ["finding_id", "severity", "rule"]
     severity = next(r[1] for r in findings.iter_rows(min_row=2) if r[1].value == "critical")
@@ -155,16 +157,17 @@ def saved(tmp_path: Path) -> tuple[Path, Path]:
     return config, snapshot_dir
 
 
-def test_cli_json_prints_only_the_array(
+def test_cli_json_prints_only_the_envelope(
     saved: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # The contract changed from a bare array of findings to the envelope of DESIGN.md.
     config, snapshot_dir = saved
     code = main(["audit", "--config", str(config), "--snapshot", str(snapshot_dir),
                  "--format", "json"])  # fmt: skip
     out = capsys.readouterr().out
     assert code == 0
-    items = json.loads(out)
-    assert {i["rule"] for i in items} >= {"leaver-active", "orphan-account"}
+    envelope = json.loads(out)
+    assert {i["rule"] for i in envelope["findings"]} >= {"leaver-active", "orphan-account"}
 
 
 def test_cli_fail_on_sets_exit_status_and_excel_is_written(
@@ -182,7 +185,7 @@ def test_cli_fail_on_sets_exit_status_and_excel_is_written(
 def test_cli_rules_catalogue_as_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["rules", "--format", "json"]) == 0
     items = json.loads(capsys.readouterr().out)
-    assert len(items) == 15 and items[0]["controls"]
+    assert len(items) == len(RULE_IDS) and items[0]["controls"]
 
 
 # The streamed row writer relies on openpyxl write-only internals (pinned < 3.2 in

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from accessaudit.audit import AuditResult, run_audit
-from accessaudit.collect import collect
+from accessaudit.collection import collect
 from accessaudit.config import load_config
 from accessaudit.sample import generate_organisation, planted_problems, write_sample_organisation
 
@@ -52,4 +52,6 @@ def test_every_planted_problem_is_found_and_every_near_miss_is_not(
 
 
 def test_every_rule_fires_on_the_sample(audited: AuditResult) -> None:
-    assert set(audited.findings["rule"]) == set(audited.rules_run)
+    # The sample organisation has no sampled database; tests/test_discovery.py proves that rule.
+    needs_a_database = {"unclassified-sensitive-data"}
+    assert set(audited.findings["rule"]) == set(audited.rules_run) - needs_a_database

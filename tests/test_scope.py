@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from accessaudit.analysis.scope import breach_scope, notification_rules
 from accessaudit.cli import main
 from accessaudit.errors import SnapshotError
-from accessaudit.scope import breach_scope, notification_rules
 from accessaudit.snapshot import Snapshot
 
 

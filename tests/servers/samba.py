@@ -305,7 +305,7 @@ class SambaDC:
         keeps the reader from reading userAccountControl of the two users created in it."""
         import ldap3
 
-        from accessaudit.connectors.directory import sid_to_string
+        from accessaudit.connectors.ldap.syntax import sid_to_string
 
         reader = f"CN=plain.reader,CN=Users,{BASE_DN}"
         conn.add(

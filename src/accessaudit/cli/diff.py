@@ -21,22 +21,33 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     diff.add_argument("old", type=Path, metavar="OLD")
     diff.add_argument("new", type=Path, metavar="NEW")
+    diff.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="audit config whose policy names extra privileged groups (default: built-ins only)",
+    )
     diff.add_argument("--format", choices=("table", "json"), default="table")
     diff.add_argument("--excel", type=Path, metavar="FILE", help="also write a workbook")
     diff.set_defaults(handler=_diff)
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from accessaudit.diff import diff_snapshots, write_diff_workbook
+    from accessaudit.analysis import diff_snapshots
+    from accessaudit.config import load_config
+    from accessaudit.reports.diff_excel import write_diff_workbook
+    from accessaudit.reports.json import diff_document
     from accessaudit.snapshot import Snapshot
 
-    change = diff_snapshots(Snapshot.load(args.old), Snapshot.load(args.new))
+    policy = load_config(args.config).policy if args.config else None
+    change = diff_snapshots(Snapshot.load(args.old), Snapshot.load(args.new), policy=policy)
     if args.excel:
         write_diff_workbook(change, args.excel)
     if args.format == "json":
-        print(json.dumps(change.to_dict(), indent=2, default=str))
+        print(json.dumps(diff_document(change), indent=2, default=str))
         return 0
     print(f"Changes from {change.old_as_of.date()} to {change.new_as_of.date()}")
+    print(f"Snapshot digests: old {change.old_digest}, new {change.new_digest}")
     summary = change.summary().astype(object)
     print(
         tabulate(

@@ -29,15 +29,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _scope(args: argparse.Namespace) -> int:
-    from accessaudit.collect import collect
+    from accessaudit.analysis import breach_scope
+    from accessaudit.collection import collect
     from accessaudit.config import load_config
-    from accessaudit.scope import breach_scope
+    from accessaudit.reports.json import scope_document
     from accessaudit.snapshot import Snapshot
 
-    snapshot = Snapshot.load(args.snapshot) if args.snapshot else collect(load_config(args.config))
-    result = breach_scope(snapshot, account=args.account, resource=args.resource)
+    config = load_config(args.config)
+    snapshot = Snapshot.load(args.snapshot) if args.snapshot else collect(config)
+    result = breach_scope(
+        snapshot, account=args.account, resource=args.resource, policy=config.policy
+    )
     if args.format == "json":
-        print(json.dumps(result.to_dict(), indent=2, default=str))
+        print(json.dumps(scope_document(result), indent=2, default=str))
         return 0
     print(
         f"Scope of {result.subject_type} {result.subject!r} as of {result.as_of.date()}: "

@@ -22,8 +22,6 @@ import copy
 import datetime as dt
 import json
 import math
-import os
-import tempfile
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -38,14 +36,13 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 from openpyxl.xml.functions import fromstring
 
-from accessaudit.errors import AccessAuditError
+from accessaudit._atomic import atomic_file
 
 __all__ = [
     "DATE_FORMAT",
     "SEVERITY_COLOURS",
     "CellStyles",
     "atomic_save",
-    "atomic_write",
     "cell_value",
     "date_cell",
     "finish_sheet",
@@ -504,33 +501,10 @@ def _guess_width(column: pd.Series) -> float:
 
 
 def atomic_save(book: Any, path: Path) -> None:
-    """Save ``book`` to a temporary file beside ``path`` and rename it into place, so ``path``
-    is either the old file or the complete new one — never half-written. A file-system error
-    is an :class:`AccessAuditError` naming the path."""
-    _atomic(path, book.save)
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Like :func:`atomic_save`, for a workbook already built in memory (xlsxwriter)."""
-    _atomic(path, lambda temporary: Path(temporary).write_bytes(data))
-
-
-def _atomic(path: Path, write: Callable[[str], object]) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    except OSError as error:
-        Path(temporary).unlink(missing_ok=True)
-        raise AccessAuditError(
-            f"cannot write workbook {path}: {error.strerror or error}"
-        ) from error
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    """Save ``book`` so ``path`` is either the old file or the complete new one — never
+    half-written (see :mod:`accessaudit._atomic`)."""
+    with atomic_file(Path(path)) as temporary:
+        book.save(temporary)
 
 
 def rows_of(frame: pd.DataFrame) -> Iterable[tuple[object, ...]]:

@@ -22,10 +22,10 @@ from typing import Any
 import pandas as pd
 import xlsxwriter
 from openpyxl import load_workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from accessaudit._atomic import atomic_file
 from accessaudit.errors import ReviewError
-from accessaudit.reports.xlsx import atomic_write, fits_page_width
+from accessaudit.reports.xlsx import fits_page_width
 
 __all__ = [
     "DATA_COLUMNS",
@@ -82,9 +82,9 @@ def workbook_cells(items: pd.DataFrame) -> pd.DataFrame:
             text = values.map({True: "yes", False: "no"}).astype(str)
         else:
             text = values.astype(object).where(values.notna(), "").astype(str)
-        # XML cannot hold control characters: drop them before hashing, so the hash is over
+        # Characters XML 1.0 cannot hold show as U+FFFD, before hashing, so the hash is over
         # exactly what the workbook holds.
-        columns[header] = text.str.replace(ILLEGAL_CHARACTERS_RE, "", regex=True).astype(object)
+        columns[header] = text.str.replace(_NOT_XML, "\ufffd", regex=True).astype(object)
     return pd.DataFrame(columns, index=items.index)
 
 
@@ -103,6 +103,10 @@ def row_hashes(
     return pd.Series(digests, index=cells.index, dtype=object)
 
 
+#: What XML 1.0 cannot hold (https://www.w3.org/TR/xml/#charsets): C0 controls other than tab,
+#: newline and carriage return, U+FFFE and U+FFFF. (Lone surrogates never get here: the
+#: snapshot already shows them as U+FFFD, and UTF-8 text columns cannot hold them.)
+_NOT_XML = "[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]"
 #: Every string is written as a string: never turned into a formula, a number or a link.
 #: Small workbooks are assembled in memory (no temporary file per XML part).
 _WRITER_OPTIONS = {
@@ -206,7 +210,8 @@ def write_workbook(
     book.set_custom_property(_CAMPAIGN_PROPERTY, campaign_id)
     book.set_custom_property(_REVIEWER_PROPERTY, reviewer_id)
     book.close()
-    atomic_write(path, buffer.getvalue())
+    with atomic_file(Path(path)) as temporary:
+        temporary.write_bytes(buffer.getvalue())
 
 
 class _Formats:

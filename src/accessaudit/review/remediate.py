@@ -14,18 +14,16 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from accessaudit._atomic import atomic_folder
 from accessaudit.errors import ReviewError
 from accessaudit.review.campaign import Campaign
-from accessaudit.review.collect import current_decisions
+from accessaudit.review.decision_log import current_decisions
 
 __all__ = ["RemediationPlan", "write_remediation"]
 
@@ -81,11 +79,11 @@ def write_remediation(campaign: Campaign, out: Path | str) -> RemediationPlan:
     manual = ~(ldap | graph)
 
     target = Path(out)
+    if target.is_symlink() or (target.exists() and not target.is_dir()):
+        raise ReviewError(f"{target} exists and is not a folder; choose a new folder for the plan")
     if target.exists() and any(target.iterdir()):
         raise ReviewError(f"{target} exists and is not empty; choose a new folder for the plan")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
+    with atomic_folder(target) as staging:
         (staging / LDIF_FILE).write_text(_ldif(campaign, acted[ldap]), encoding="utf-8")
         (staging / GRAPH_FILE).write_text(
             json.dumps({"campaign_id": campaign.id, "requests": _graph(acted[graph])}, indent=2)
@@ -93,12 +91,6 @@ def write_remediation(campaign: Campaign, out: Path | str) -> RemediationPlan:
             encoding="utf-8",
         )
         _manual(acted[manual]).to_csv(staging / CSV_FILE, index=False)
-        if target.exists():
-            target.rmdir()
-        os.replace(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return RemediationPlan(
         folder=target, ldif=int(ldap.sum()), graph=int(graph.sum()), manual=int(manual.sum())
     )

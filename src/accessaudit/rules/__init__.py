@@ -15,7 +15,8 @@ from types import MappingProxyType
 
 import pandas as pd
 
-from accessaudit.rules._spec import RuleFunction, RuleSpec, SnapshotView
+from accessaudit.model import RULE_IDS
+from accessaudit.rules._spec import RULE_INPUTS, RuleFunction, RuleSpec, SnapshotView
 from accessaudit.rules.accounts import (
     LEAVER_ACTIVE,
     ORPHAN_ACCOUNT,
@@ -29,6 +30,7 @@ from accessaudit.rules.data import (
     UNCLASSIFIED_RESOURCE,
     UNOWNED_RESOURCE,
 )
+from accessaudit.rules.discovery import UNCLASSIFIED_SENSITIVE_DATA
 from accessaudit.rules.peers import PEER_OUTLIER
 from accessaudit.rules.privilege import (
     DISABLED_PRIVILEGED,
@@ -38,35 +40,38 @@ from accessaudit.rules.privilege import (
     STALE_PRIVILEGE,
 )
 
-__all__ = ["RULES", "RuleFunction", "RuleSpec", "SnapshotView", "catalogue"]
+__all__ = ["RULES", "RULE_INPUTS", "RuleFunction", "RuleSpec", "SnapshotView", "catalogue"]
 
-#: Rule id → spec, in DESIGN.md order. Read-only.
-RULES: Mapping[str, RuleSpec] = MappingProxyType(
-    {
-        spec.id: spec
-        for spec in (
-            STALE_ACCOUNT,
-            LEAVER_ACTIVE,
-            ORPHAN_ACCOUNT,
-            EXCESS_PRIVILEGE,
-            STALE_PRIVILEGE,
-            PEER_OUTLIER,
-            SOD_CONFLICT,
-            THIRD_PARTY_SENSITIVE,
-            MFA_MISSING,
-            PASSWORD_NEVER_EXPIRES,
-            DIRECT_GRANT,
-            UNOWNED_RESOURCE,
-            UNCLASSIFIED_RESOURCE,
-            RETENTION_OVERDUE,
-            DISABLED_PRIVILEGED,
-        )
-    }
-)
+_SPECS = {
+    spec.id: spec
+    for spec in (
+        STALE_ACCOUNT,
+        LEAVER_ACTIVE,
+        ORPHAN_ACCOUNT,
+        EXCESS_PRIVILEGE,
+        STALE_PRIVILEGE,
+        PEER_OUTLIER,
+        SOD_CONFLICT,
+        THIRD_PARTY_SENSITIVE,
+        MFA_MISSING,
+        PASSWORD_NEVER_EXPIRES,
+        DIRECT_GRANT,
+        UNOWNED_RESOURCE,
+        UNCLASSIFIED_RESOURCE,
+        RETENTION_OVERDUE,
+        DISABLED_PRIVILEGED,
+        UNCLASSIFIED_SENSITIVE_DATA,
+    )
+}
+
+#: Rule id → spec, in the order of :data:`accessaudit.model.RULE_IDS`. Read-only. Every id
+#: of that list has exactly one spec (RuleSpec checks each id when it is defined).
+RULES: Mapping[str, RuleSpec] = MappingProxyType({rule: _SPECS[rule] for rule in RULE_IDS})
 
 
 def catalogue() -> pd.DataFrame:
-    """The rules as a table: id, severity, title, rationale, remediation, controls.
+    """The rules as a table: id, severity, title, rationale, remediation, controls, needs
+    (the snapshot tables each rule judges).
 
     >>> catalogue().loc[0, "id"]
     'stale-account'
@@ -80,6 +85,7 @@ def catalogue() -> pd.DataFrame:
                 "rationale": s.rationale,
                 "remediation": s.remediation,
                 "controls": s.controls,
+                "needs": s.needs,
             }
             for s in RULES.values()
         ]

@@ -13,13 +13,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from accessaudit.model import SENSITIVITIES
+from accessaudit.classify import privileged_groups, sensitive_resources
 from accessaudit.policy import Policy
 from accessaudit.rules._spec import SnapshotView
 
 __all__ = ["RuleContext", "choose", "positions", "text"]
 
-SENSITIVE_CATEGORIES = ("pii", "phi", "pci")
 HUMAN_KINDS = ("user", "admin")
 
 
@@ -148,14 +147,8 @@ class RuleContext:
     # Derived masks.
     @cached_property
     def group_privileged(self) -> np.ndarray:
-        """Privileged: flagged by the connector (built-ins) or named in the policy."""
-        groups = self.groups
-        named = {g.casefold() for g in self.policy.privileged_groups}
-        by_policy = (
-            groups["name"].str.casefold().isin(named)
-            | groups["group_id"].str.casefold().isin(named)
-        ).to_numpy(dtype=bool, na_value=False)
-        return groups["privileged"].to_numpy(dtype=bool) | by_policy
+        """Privileged groups as :mod:`accessaudit.classify` decides (connector flag + policy)."""
+        return privileged_groups(self.groups, self.policy).to_numpy(dtype=bool)
 
     @cached_property
     def privileged_memberships(self) -> pd.DataFrame:
@@ -206,18 +199,8 @@ class RuleContext:
 
     @cached_property
     def resource_sensitive(self) -> np.ndarray:
-        """Confidential or above, or holding pii / phi / pci."""
-        resources = self.resources
-        level = resources["sensitivity"]
-        high = (
-            pd.Series(
-                pd.Categorical(level.astype(object), categories=list(SENSITIVITIES), ordered=True)
-            )
-            >= "confidential"
-        )
-        pattern = "|".join(rf"(?:^|;)\s*{c}\s*(?:;|$)" for c in SENSITIVE_CATEGORIES)
-        special = resources["data_categories"].fillna("").str.lower().str.contains(pattern)
-        return high.to_numpy(dtype=bool) | special.to_numpy(dtype=bool)
+        """Sensitive resources as :mod:`accessaudit.classify` decides."""
+        return sensitive_resources(self.resources).to_numpy(dtype=bool)
 
     def days_since(self, times: pd.Series) -> pd.Series:
         """Whole days from ``times`` to the audit date (Int64, NA where no time)."""

@@ -3,7 +3,7 @@
 :func:`write_sample_organisation` writes what an auditor would be handed — the HR roster, an
 Active Directory LDIF export, the data inventory, a PowerShell ``Get-Acl`` export of the file
 server, a permissions CSV for the databases and SharePoint, and (through
-:mod:`accessaudit.sample_entra`) the Entra tenant as raw Graph pages — plus an ``audit.toml``
+:mod:`accessaudit.sample._entra`) the Entra tenant as raw Graph pages — plus an ``audit.toml``
 that points at them. The organisation carries planted problems for every rule, and near misses
 that must not fire; :func:`planted_problems` lists both (it is never written next to the
 exports, where it would give the answers away).
@@ -81,7 +81,7 @@ def planted_problems(org: Organisation) -> pd.DataFrame:
     the subject's owner, if any (per-person rules such as sod-conflict may name the person
     rather than the login). The Entra tenant's own
     plants (a Global Administrator without MFA, a partner guest on the confidential board-pack
-    site) are read from :func:`accessaudit.sample_entra.build_tenant` when that module is
+    site) are read from :func:`accessaudit.sample._entra.build_tenant` when that module is
     installed; their subjects are user principal names.
 
     >>> table = planted_problems(generate_organisation(300))
@@ -94,9 +94,9 @@ def planted_problems(org: Organisation) -> pd.DataFrame:
 def _entra_planted(org: Organisation) -> pd.DataFrame:
     """The Entra tenant's plants, found in the tenant it would write for ``org``."""
     columns = ["rule", "subject_type", "subject", "expect", "why", "person"]
-    if importlib.util.find_spec("accessaudit.sample_entra") is None:
+    if importlib.util.find_spec("accessaudit.sample._entra") is None:
         return pd.DataFrame(columns=columns)
-    from accessaudit.sample_entra import GUEST_SITE_GROUP, build_tenant  # noqa: PLC0415
+    from accessaudit.sample._entra import GUEST_SITE_GROUP, build_tenant  # noqa: PLC0415
 
     tenant = build_tenant(org.people, as_of=org.as_of, seed=org.seed)
     users = {u["id"]: u for u in tenant["users"]}
@@ -161,11 +161,11 @@ def write_sample_organisation(
     write_exports(exports, org)
     if include_entra:
         # The Entra tenant is another module's work; it shares this organisation's people.
-        if importlib.util.find_spec("accessaudit.sample_entra") is None:
+        if importlib.util.find_spec("accessaudit.sample._entra") is None:
             raise ModuleNotFoundError(
-                "accessaudit.sample_entra is not installed; pass include_entra=False"
+                "accessaudit.sample._entra is not installed; pass include_entra=False"
             )
-        from accessaudit.sample_entra import write_tenant  # noqa: PLC0415
+        from accessaudit.sample._entra import write_tenant  # noqa: PLC0415
 
         write_tenant(exports / "entra", org.people, as_of=org.as_of, seed=seed)
     config = folder / "audit.toml"

@@ -484,7 +484,7 @@ CAST_MEMBERSHIPS: tuple[tuple[str, str], ...] = (
 # --- the data inventory, permissions and the problems planted in them -----------------------
 
 #: Entra groups the SharePoint sites are granted to. The Entra sample tenant
-#: (accessaudit.sample_entra) holds them: its GUEST_SITE_GROUP (with a partner guest in it) and
+#: (accessaudit.sample._entra) holds them: its GUEST_SITE_GROUP (with a partner guest in it) and
 #: one ``Entra-Dept-<department>`` group per HR department.
 ENTRA_GUEST_SITE_GROUP = "SPO-Board-Pack-Members"
 ENTRA_CLINICAL_GROUP = "Entra-Dept-Clinical Operations"

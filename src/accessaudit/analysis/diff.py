@@ -11,20 +11,18 @@ DataFrames, new privileged / sensitive access first.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
-from openpyxl import Workbook
 
-from accessaudit.model import RIGHTS, SENSITIVITIES
-from accessaudit.reports.json import frame_records
-from accessaudit.reports.xlsx import atomic_save, write_frame
+from accessaudit.classify import privileged_groups, privileged_rights, sensitive_resources
+from accessaudit.model import SENSITIVITIES
+from accessaudit.policy import Policy
 
 if TYPE_CHECKING:
     from accessaudit.snapshot import Snapshot
 
-__all__ = ["ACCOUNT_FIELDS_COMPARED", "SnapshotDiff", "diff_snapshots", "write_diff_workbook"]
+__all__ = ["ACCOUNT_FIELDS_COMPARED", "SnapshotDiff", "diff_snapshots"]
 
 #: Account columns whose change is reported in ``accounts_changed``.
 ACCOUNT_FIELDS_COMPARED = ("enabled", "kind", "person_id", "login", "password_never_expires")
@@ -53,10 +51,17 @@ class SnapshotDiff:
     access_added: pd.DataFrame
     access_removed: pd.DataFrame
     access_changed: pd.DataFrame
+    # The digests of the two snapshots (None for one never saved), so a diff names its evidence.
+    old_digest: str | None = None
+    new_digest: str | None = None
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every change table by name, in reading order."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if not f.name.endswith("as_of")}
+        return {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if isinstance(getattr(self, f.name), pd.DataFrame)
+        }
 
     def summary(self) -> pd.DataFrame:
         """One row per change table with its row count (and privileged count where it applies)."""
@@ -73,24 +78,23 @@ class SnapshotDiff:
         """True when nothing changed."""
         return all(table.empty for table in self.tables().values())
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-able dict: dates as ISO text, empty values as null."""
-        out: dict[str, Any] = {
-            "old_as_of": self.old_as_of.isoformat(),
-            "new_as_of": self.new_as_of.isoformat(),
-        }
-        for name, table in self.tables().items():
-            out[name] = frame_records(table)
-        return out
+    def _repr_html_(self) -> str:
+        summary = self.summary().astype(object)
+        table = summary.where(summary.notna(), "").to_html(index=False)
+        return (
+            f"<p><b>Changes</b> from {self.old_as_of.date()} to {self.new_as_of.date()}</p>{table}"
+        )
 
 
-def diff_snapshots(old: Snapshot, new: Snapshot) -> SnapshotDiff:
+def diff_snapshots(old: Snapshot, new: Snapshot, *, policy: Policy | None = None) -> SnapshotDiff:
     """Compare two snapshots of the same organisation.
 
     Accounts are matched on ``account_id``, memberships on (account, group), access on
-    (account, resource). Returns a :class:`SnapshotDiff`.
+    (account, resource). ``policy`` adds its privileged groups to the connectors' flags (see
+    :mod:`accessaudit.classify`), so the diff calls privileged what the rules do. Returns a
+    :class:`SnapshotDiff`.
 
-    >>> diff_snapshots(q3, q4).summary()  # doctest: +SKIP
+    >>> diff_snapshots(q3, q4, policy=config.policy).summary()  # doctest: +SKIP
     """
     old_accounts = old.accounts[[*_ACCOUNT_COLUMNS, "password_never_expires"]]
     new_accounts = new.accounts[[*_ACCOUNT_COLUMNS, "password_never_expires"]]
@@ -111,7 +115,7 @@ def diff_snapshots(old: Snapshot, new: Snapshot) -> SnapshotDiff:
     changed = pd.concat(changes, ignore_index=True).sort_values(["login", "field"])
 
     m_added, m_removed = _set_difference(
-        _memberships(old), _memberships(new), ["account_id", "group_id"]
+        _memberships(old, policy), _memberships(new, policy), ["account_id", "group_id"]
     )
     old_access, new_access = _access(old), _access(new)
     a_added, a_removed = _set_difference(old_access, new_access, ["account_id", "resource_id"])
@@ -127,6 +131,8 @@ def diff_snapshots(old: Snapshot, new: Snapshot) -> SnapshotDiff:
     return SnapshotDiff(
         old_as_of=old.as_of,
         new_as_of=new.as_of,
+        old_digest=old.digest,
+        new_digest=new.digest,
         accounts_added=added.sort_values(["system", "login"]).reset_index(drop=True),
         accounts_removed=removed.sort_values(["system", "login"]).reset_index(drop=True),
         accounts_changed=changed.reset_index(drop=True),
@@ -138,11 +144,11 @@ def diff_snapshots(old: Snapshot, new: Snapshot) -> SnapshotDiff:
     )
 
 
-def _memberships(snapshot: Snapshot) -> pd.DataFrame:
+def _memberships(snapshot: Snapshot, policy: Policy | None) -> pd.DataFrame:
     table = snapshot.effective_memberships[["account_id", "group_id", "depth", "path"]]
-    table = table.merge(
-        snapshot.groups[["group_id", "name", "system", "privileged"]], on="group_id", how="left"
-    )
+    groups = snapshot.groups[["group_id", "name", "system", "privileged"]]
+    groups = groups.assign(privileged=privileged_groups(snapshot.groups, policy))
+    table = table.merge(groups, on="group_id", how="left")
     table = table.merge(snapshot.accounts[["account_id", "login"]], on="account_id", how="left")
     table["privileged"] = table["privileged"].fillna(False).astype(bool)
     return table[
@@ -152,23 +158,19 @@ def _memberships(snapshot: Snapshot) -> pd.DataFrame:
 
 def _access(snapshot: Snapshot) -> pd.DataFrame:
     table = snapshot.access[["account_id", "resource_id", "right", "via", "path"]]
+    resources = snapshot.resources[["resource_id", "name", "sensitivity", "data_categories"]]
+    resources = resources.assign(sensitive=sensitive_resources(snapshot.resources))
     table = table.merge(
-        snapshot.resources[["resource_id", "name", "sensitivity", "data_categories"]].rename(
-            columns={"name": "resource"}
-        ),
-        on="resource_id",
-        how="left",
+        resources.rename(columns={"name": "resource"}), on="resource_id", how="left"
     )
     table = table.merge(snapshot.accounts[["account_id", "login"]], on="account_id", how="left")
-    # "Privileged" access to data: administering or owning it, or any right on a store
-    # classified confidential or above.
-    rights = pd.Categorical(table["right"].astype(str), categories=list(RIGHTS), ordered=True)
-    sensitivity = pd.Categorical(
+    table["sensitivity"] = pd.Categorical(
         table["sensitivity"].astype(object), categories=list(SENSITIVITIES), ordered=True
     )
-    table["sensitivity"] = sensitivity
-    sensitive = pd.Series(sensitivity, index=table.index).fillna("public") >= "confidential"
-    table["privileged"] = (pd.Series(rights, index=table.index) >= "admin") | sensitive
+    # "Privileged" access to data: administering or owning it, or any right on a sensitive
+    # store (both as accessaudit.classify decides).
+    sensitive = table["sensitive"].astype("boolean").fillna(False).astype(bool)
+    table["privileged"] = privileged_rights(table["right"]) | sensitive
     return table[
         [
             "account_id",
@@ -197,19 +199,3 @@ def _privileged_first(frame: pd.DataFrame, first: list[str], then: list[str]) ->
     order = [c for c in first + then if c in frame.columns]
     ascending = [c not in first for c in order]
     return frame.sort_values(order, ascending=ascending, na_position="last").reset_index(drop=True)
-
-
-def write_diff_workbook(change: SnapshotDiff, path: Path | str) -> Path:
-    """Write ``change`` as a workbook: a Summary sheet and one sheet per non-empty change
-    table (every source value as text, never a formula), saved atomically."""
-    book = Workbook(write_only=True)
-    summary = change.summary().assign(
-        old_as_of=change.old_as_of.isoformat(), new_as_of=change.new_as_of.isoformat()
-    )
-    write_frame(book.create_sheet("Summary"), summary)
-    for name, table in change.tables().items():
-        if len(table):
-            write_frame(book.create_sheet(name[:31]), table)
-    target = Path(path)
-    atomic_save(book, target)
-    return target

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from accessaudit.classify import privileged_groups, sensitive_resources
 from accessaudit.errors import SnapshotError
-from accessaudit.reports.json import frame_records
+from accessaudit.policy import Policy
 
 if TYPE_CHECKING:
     from accessaudit.snapshot import Snapshot
@@ -94,18 +95,16 @@ class ScopeResult:
     data_categories: tuple[str, ...]
     notifications: pd.DataFrame
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-able dict (dates as ISO strings, empty values as null)."""
-        return {
-            "subject_type": self.subject_type,
-            "subject": self.subject,
-            "as_of": self.as_of.isoformat(),
-            "data_categories": list(self.data_categories),
-            "accounts": frame_records(self.accounts),
-            "resources": frame_records(self.resources),
-            "groups": frame_records(self.groups),
-            "notifications": frame_records(self.notifications),
-        }
+    def _repr_html_(self) -> str:
+        categories = ", ".join(self.data_categories) or "none"
+        return (
+            f"<p><b>Breach scope</b> of {self.subject_type} <code>{self.subject}</code> as of "
+            f"{self.as_of.date()}: {len(self.accounts)} account(s), "
+            f"{self.resources['resource_id'].nunique()} resource(s), "
+            f"{int(self.resources['sensitive'].sum())} reachable row(s) on sensitive data; "
+            f"data categories: {categories}; {len(self.notifications)} notification clock(s)."
+            "</p>"
+        )
 
 
 def breach_scope(
@@ -114,13 +113,15 @@ def breach_scope(
     account: str | None = None,
     resource: str | None = None,
     rules: pd.DataFrame | None = None,
+    policy: Policy | None = None,
 ) -> ScopeResult:
     """What a compromised ``account`` reaches, or who reaches a compromised ``resource``.
 
     ``account`` matches an account's login, account_id, email or UPN (case-insensitive; the
     same login in two systems gives both accounts). ``resource`` matches a resource's name,
     resource_id or path. Exactly one of them. ``rules`` is a notification table as
-    :func:`notification_rules` returns it (the default when omitted).
+    :func:`notification_rules` returns it (the default when omitted). ``policy`` adds its
+    privileged groups to the connectors' flags (:mod:`accessaudit.classify`).
 
     Raises :class:`SnapshotError` when nothing in the snapshot matches.
 
@@ -147,8 +148,9 @@ def breach_scope(
                 f"email {account!r}"
             )
         reach = access[access["account_id"].isin(in_scope["account_id"])]
+        classified = snapshot.groups.assign(privileged=privileged_groups(snapshot.groups, policy))
         groups = snapshot.effective_memberships.merge(
-            snapshot.groups[["group_id", "name", "system", "kind", "privileged"]],
+            classified[["group_id", "name", "system", "kind", "privileged"]],
             on="group_id",
             how="left",
         )
@@ -211,6 +213,7 @@ def _access_with_resources(snapshot: Snapshot) -> pd.DataFrame:
     resources = snapshot.resources[
         ["resource_id", "name", "type", "system", "sensitivity", "data_categories", "owner"]
     ].rename(columns={"name": "resource", "system": "resource_system"})
+    resources = resources.assign(sensitive=sensitive_resources(snapshot.resources))
     return snapshot.access.merge(resources, on="resource_id", how="left")[
         [
             "account_id",
@@ -222,6 +225,7 @@ def _access_with_resources(snapshot: Snapshot) -> pd.DataFrame:
             "via",
             "path",
             "sensitivity",
+            "sensitive",
             "data_categories",
             "owner",
         ]
