@@ -25,7 +25,7 @@ from openpyxl import load_workbook
 
 from accessaudit._atomic import atomic_file
 from accessaudit.errors import ReviewError
-from accessaudit.reports.xlsx import fits_page_width
+from accessaudit.reports.xlsx import NOT_XML, fits_page_width
 
 __all__ = [
     "DATA_COLUMNS",
@@ -84,7 +84,7 @@ def workbook_cells(items: pd.DataFrame) -> pd.DataFrame:
             text = values.astype(object).where(values.notna(), "").astype(str)
         # Characters XML 1.0 cannot hold show as U+FFFD, before hashing, so the hash is over
         # exactly what the workbook holds.
-        columns[header] = text.str.replace(_NOT_XML, "\ufffd", regex=True).astype(object)
+        columns[header] = text.str.replace(NOT_XML, "\ufffd", regex=True).astype(object)
     return pd.DataFrame(columns, index=items.index)
 
 
@@ -103,10 +103,6 @@ def row_hashes(
     return pd.Series(digests, index=cells.index, dtype=object)
 
 
-#: What XML 1.0 cannot hold (https://www.w3.org/TR/xml/#charsets): C0 controls other than tab,
-#: newline and carriage return, U+FFFE and U+FFFF. (Lone surrogates never get here: the
-#: snapshot already shows them as U+FFFD, and UTF-8 text columns cannot hold them.)
-_NOT_XML = "[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]"
 #: Every string is written as a string: never turned into a formula, a number or a link.
 #: Small workbooks are assembled in memory (no temporary file per XML part).
 _WRITER_OPTIONS = {
