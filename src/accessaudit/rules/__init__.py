@@ -30,6 +30,7 @@ from accessaudit.rules.data import (
     UNCLASSIFIED_RESOURCE,
     UNOWNED_RESOURCE,
 )
+from accessaudit.rules.lifecycle import JOINER_EARLY_ACCESS, JOINER_EXCESS, MOVER_RETAINED_ACCESS
 from accessaudit.rules.peers import PEER_OUTLIER
 from accessaudit.rules.privilege import (
     DISABLED_PRIVILEGED,
@@ -38,6 +39,7 @@ from accessaudit.rules.privilege import (
     SOD_CONFLICT,
     STALE_PRIVILEGE,
 )
+from accessaudit.rules.third_parties import GUEST_WITHOUT_SPONSOR, THIRD_PARTY_EXPIRING
 
 __all__ = ["RULES", "RuleFunction", "RuleSpec", "SnapshotView", "catalogue"]
 
@@ -59,6 +61,11 @@ _SPECS = {
         UNCLASSIFIED_RESOURCE,
         RETENTION_OVERDUE,
         DISABLED_PRIVILEGED,
+        MOVER_RETAINED_ACCESS,
+        JOINER_EARLY_ACCESS,
+        JOINER_EXCESS,
+        THIRD_PARTY_EXPIRING,
+        GUEST_WITHOUT_SPONSOR,
     )
 }
 
