@@ -90,19 +90,27 @@ def run_audit(
     *,
     rules: Iterable[str] | None = None,
     as_of: pd.Timestamp | None = None,
+    previous: Snapshot | None = None,
 ) -> AuditResult:
     """Run ``rules`` (default: all, in catalogue order) on ``snapshot`` under ``policy``.
 
     ``as_of`` (default: the snapshot's date; see :func:`~accessaudit.model.choose_as_of`) is
-    the day the rules judge against. Unknown rule
-    ids raise :class:`ConfigError`.
+    the day the rules judge against. ``previous`` (optional) is an earlier snapshot: movers
+    HR records no history for are found by comparing the two (``mover-retained-access``).
+    Unknown rule ids raise :class:`ConfigError`.
     """
     when = choose_as_of(explicit=as_of, snapshot=snapshot.as_of)
     chosen = tuple(RULES) if rules is None else tuple(dict.fromkeys(rules))
     unknown = [r for r in chosen if r not in RULES]
     if unknown:
         raise ConfigError(f"unknown rule id(s) {', '.join(unknown)} (known: {', '.join(RULES)})")
-    context = RuleContext(snapshot, policy, when)
+    context = RuleContext(
+        snapshot,
+        policy,
+        when,
+        previous=previous,
+        previous_as_of=previous.as_of if previous is not None else None,
+    )
     frames = []
     timings: dict[str, float] = {}
     for rule_id in chosen:
