@@ -21,6 +21,7 @@ from accessaudit.model import choose_as_of
 from accessaudit.policy import Policy
 from accessaudit.rules import RULES
 from accessaudit.rules._context import RuleContext
+from accessaudit.rules.data import kept_under_hold
 from accessaudit.snapshot import Snapshot
 
 __all__ = ["AuditResult", "run_audit"]
@@ -154,6 +155,19 @@ def _notes(context: RuleContext, chosen: tuple[str, ...]) -> tuple[str, ...]:
             notes.append(
                 f"{count} enabled account(s) in {system} were not checked for staleness: "
                 "the source does not report sign-ins"
+            )
+    if "retention-overdue" in chosen and context.policy.holds:
+        kept = kept_under_hold(context, context.policy, context.as_of)
+        for row in kept.itertuples():
+            notes.append(
+                f"{row.name}: retention ended {row.retention_ended:%Y-%m-%d}; kept under legal "
+                f"hold {row.matter} (owner {row.owner}, since {row.since}) — not a violation"
+            )
+    for hold in context.policy.holds:
+        if hold.has_expired(context.as_of):
+            notes.append(
+                f"legal hold {hold.matter} on {hold.subject_type} {hold.subject} expired on "
+                f"{hold.until} (owner {hold.owner}): release it, or extend it in the policy"
             )
     if "mfa-missing" in chosen:
         unknown = accounts[enabled & accounts["mfa"].isna()]

@@ -79,6 +79,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     remediate.add_argument("campaign", type=Path, metavar="CAMPAIGN_DIR")
     remediate.add_argument("--out", type=Path, required=True, metavar="DIR")
+    remediate.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="honour the legal holds of this config too (the campaign keeps those current "
+        "when it was created)",
+    )
     remediate.set_defaults(handler=_remediate)
 
 
@@ -198,9 +205,11 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _remediate(args: argparse.Namespace) -> int:
+    from accessaudit.config import load_config
     from accessaudit.review import load_campaign, write_remediation
 
-    plan = write_remediation(load_campaign(args.campaign), args.out)
+    holds = load_config(args.config).policy.holds if args.config else ()
+    plan = write_remediation(load_campaign(args.campaign), args.out, holds=holds)
     print(
         f"Remediation plan in {plan.folder} (nothing applied): {plan.ldif} LDAP removal(s) in "
         f"{plan.files['ldif'].name}, {plan.graph} Graph request(s) in "

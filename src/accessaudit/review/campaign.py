@@ -193,6 +193,18 @@ def create_campaign(
             },
             **describe_items(items),
             "reviewers": reviewers,
+            # Holds current at creation travel with the campaign: remediation honours them.
+            "legal_holds": [
+                {
+                    h.subject_type: h.subject,
+                    "matter": h.matter,
+                    "since": h.since.isoformat(),
+                    "until": h.until.isoformat() if h.until else None,
+                    "owner": h.owner,
+                }
+                for h in policy.holds
+                if h.is_current(created_at)
+            ],
         }
         (staging / MANIFEST).write_text(
             json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
