@@ -40,8 +40,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     create.add_argument(
         "--scope",
         default="all",
-        metavar="privileged|sensitive|all|rule=ID",
-        help="which entitlements to review (default: all)",
+        metavar="privileged|sensitive|all|movers|rule=ID",
+        help="which entitlements to review (default: all; movers: what each mover brought "
+        "along, to the new manager)",
+    )
+    create.add_argument(
+        "--previous-snapshot",
+        type=Path,
+        metavar="DIR",
+        help="an earlier snapshot: finds movers HR keeps no history for (audit and movers scope)",
     )
     create.add_argument("--deadline", metavar="DATE")
     create.add_argument(
@@ -98,7 +105,8 @@ def _create(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     snapshot = Snapshot.load(args.snapshot) if args.snapshot else collect(config)
-    result = run_audit(snapshot, config.policy)
+    previous = Snapshot.load(args.previous_snapshot) if args.previous_snapshot else None
+    result = run_audit(snapshot, config.policy, previous=previous)
     campaign = create_campaign(
         snapshot,
         config.policy,
@@ -108,6 +116,7 @@ def _create(args: argparse.Namespace) -> int:
         out=args.out,
         deadline=date_option("--deadline", args.deadline),
         fallback_reviewer=args.fallback_reviewer,
+        previous=previous,
     )
     if args.format == "json":
         print(json.dumps({"folder": str(campaign.folder), **campaign.manifest}, indent=2))

@@ -144,10 +144,15 @@ def _holds_on(
         {"resource_id": resource_items["entitlement_id"], "name": resource_items["entitlement"]}
     )
     on_resource = held_resources(holds, resources, when).set_index("resource_id")["matter"]
-    matter = items["account_id"].map(on_account)
-    matter = matter.fillna(
-        items["entitlement_id"].where(items["entitlement_type"].eq("resource")).map(on_resource)
+    matter = items["account_id"].astype(object).map(on_account).astype(object)
+    by_resource = (
+        items["entitlement_id"]
+        .astype(object)
+        .where(items["entitlement_type"].eq("resource"))
+        .map(on_resource)
+        .astype(object)
     )
+    matter = matter.where(matter.notna(), by_resource)
     return ("legal hold " + matter.astype(object)).where(matter.notna(), "").astype(object)
 
 
