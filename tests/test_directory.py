@@ -473,3 +473,118 @@ def test_large_directory_resolves_every_membership() -> None:
     expected = set(range(big)) | set(range(0, users, groups))
     assert len(table[table["group_id"] == "corp:S-1-5-21-1-2-3-500000"]) == len(expected)
     assert len(table[table["group_id"] == "corp:S-1-5-21-1-2-3-513"]) == users
+
+
+# --- values at the edges (issue 11) ----------------------------------------------------------
+# FILETIME is 100 ns ticks since 1601-01-01 ([MS-DTYP] 2.3.3); AD writes lastLogonTimestamp 1
+# and accountExpires 0x7FFFFFFFFFFFFFFF ("never", [MS-ADA1] Account-Expires); GeneralizedTime
+# (RFC 4517 §3.3.13) allows years 0000-9999. pandas holds 1677-09-21..2262-04-11 only: the
+# documented rule stores a time before 1678 or after 2261 as no date and counts it.
+
+_AD_EDGE = (
+    "dn: CN=Edge,DC=corp\nobjectClass: user\nobjectSid: S-1-5-21-1-2-3-1001\n"
+    "sAMAccountName: edge\nuserAccountControl: 512\n"
+)
+_OL_EDGE = "dn: uid=edge,dc=x\nobjectClass: inetOrgPerson\nuid: edge\n"
+
+
+@pytest.mark.parametrize(
+    ("connector", "entry", "attribute", "field"),
+    [
+        (
+            "active-directory",
+            _AD_EDGE + "whenCreated: 99991231235959.0Z\n",
+            "whenCreated",
+            "created",
+        ),
+        (
+            "active-directory",
+            _AD_EDGE + "lastLogonTimestamp: 1\n",
+            "lastLogonTimestamp",
+            "last_sign_in",
+        ),
+        (
+            "active-directory",
+            _AD_EDGE + "pwdLastSet: 9223372036854775806\n",
+            "pwdLastSet",
+            "password_last_set",
+        ),
+        (
+            "active-directory",
+            _AD_EDGE + "accountExpires: 910692730085477580\n",
+            "accountExpires",
+            "expires",
+        ),
+        ("openldap", _OL_EDGE + "createTimestamp: 99991231235959Z\n", "createTimestamp", "created"),
+        ("openldap", _OL_EDGE + "createTimestamp: 00010101000000Z\n", "createTimestamp", "created"),
+        (
+            "openldap",
+            _OL_EDGE + "authTimestamp: 00010101000000Z\n",
+            "authTimestamp",
+            "last_sign_in",
+        ),
+    ],
+)
+def test_times_beyond_what_pandas_holds_are_stored_as_no_date_and_counted(
+    tmp_path: Path, connector: str, entry: str, attribute: str, field: str
+) -> None:
+    export = tmp_path / "edge.ldif"
+    export.write_text(entry, encoding="utf-8")
+    result = _read(connector, export, "edge")
+    assert pd.isna(_account(result, "edge")[field])
+    assert result.report["times_outside_range"] == {attribute: 1}
+    assert any("before 1678 or after 2261" in w for w in result.report["warnings"])
+
+
+def test_filetime_never_is_no_date_without_a_warning(tmp_path: Path) -> None:
+    export = tmp_path / "never.ldif"
+    export.write_text(_AD_EDGE + "accountExpires: 9223372036854775807\n", encoding="utf-8")
+    result = _read("active-directory", export, "edge")
+    assert pd.isna(_account(result, "edge")["expires"])
+    assert result.report["times_outside_range"] == {}
+
+
+# --- URLs with credentials (issue 11) --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["ldaps://admin:s3cret@dc1.example.com", "ldap://admin:s3cret@dc1.example.com:389/x"],
+)
+def test_url_with_credentials_is_refused_without_showing_them(url: str) -> None:
+    from accessaudit.connectors.ldap.options import LdapOptions
+
+    settings = SourceSettings(
+        name="corp", connector="active-directory", options={"url": url, "base_dn": "DC=corp"}
+    )
+    with pytest.raises(ConfigError) as caught:
+        LdapOptions.from_settings(settings, find_manifests()["active-directory"])
+    message = str(caught.value)
+    assert "carries credentials" in message and "password_env" in message
+    assert "s3cret" not in message and "admin" not in message
+    assert "***@dc1.example.com" in message
+
+
+def test_unparsable_url_is_a_config_error_with_userinfo_redacted() -> None:
+    from accessaudit.connectors.ldap.options import LdapOptions
+
+    settings = SourceSettings(
+        name="corp",
+        connector="active-directory",
+        options={"url": "ldaps://admin:s3cret@dc1.example.com:notaport", "base_dn": "DC=corp"},
+    )
+    with pytest.raises(ConfigError, match="is not a URL") as caught:
+        LdapOptions.from_settings(settings, find_manifests()["active-directory"])
+    assert "s3cret" not in str(caught.value)
+
+
+def test_removed_nested_option_is_refused_with_the_reason() -> None:
+    from accessaudit.connectors.ldap.options import LdapOptions
+
+    settings = SourceSettings(
+        name="corp",
+        connector="active-directory",
+        options={"url": "ldaps://dc1", "base_dn": "DC=corp", "nested": "in-chain"},
+    )
+    with pytest.raises(ConfigError, match="'nested' is no longer an option"):
+        LdapOptions.from_settings(settings, find_manifests()["active-directory"])

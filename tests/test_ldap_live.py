@@ -27,6 +27,7 @@ try:
     from servers import require_binaries, require_module
     from servers.slapd import (
         BASE_DN,
+        DEFAULT_POLICY_DN,
         HIDDEN_ATTRIBUTES,
         MANAGER_DN,
         MANAGER_PASSWORD,
@@ -39,6 +40,7 @@ except ImportError:  # tests/ is a package in this checkout
     from tests.servers import require_binaries, require_module
     from tests.servers.slapd import (
         BASE_DN,
+        DEFAULT_POLICY_DN,
         HIDDEN_ATTRIBUTES,
         MANAGER_DN,
         MANAGER_PASSWORD,
@@ -242,7 +244,12 @@ def restricted_slapd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Slapd
             f"dn: uid={SIGNED_IN},{people}\nchangetype: modify\n"
             "replace: userPassword\nuserPassword: user-secret-42\n\n"
             f"dn: uid={LOCKED},{people}\nchangetype: modify\n"
-            "replace: pwdAccountLockedTime\npwdAccountLockedTime: 000001010000Z\n"
+            "replace: pwdAccountLockedTime\npwdAccountLockedTime: 000001010000Z\n\n"
+            # The overlay's default policy, with lockout on: the lock takes effect.
+            f"dn: {DEFAULT_POLICY_DN.partition(',')[2]}\nchangetype: add\n"
+            "objectClass: organizationalUnit\nou: policies\n\n"
+            f"dn: {DEFAULT_POLICY_DN}\nchangetype: add\nobjectClass: organizationalRole\n"
+            "objectClass: pwdPolicy\ncn: default\npwdAttribute: userPassword\npwdLockout: TRUE\n"
         )
         server.bind_as(f"uid={SIGNED_IN},{people}", "user-secret-42")
         yield server
@@ -255,7 +262,8 @@ def test_manager_bind_reads_the_attributes_the_restricted_reader_cannot(
 ) -> None:
     from accessaudit.connectors.ldap import collect
 
-    result = collect(ldap_settings(restricted_slapd, backend), manifest, context)
+    settings = ldap_settings(restricted_slapd, backend, ppolicy_default=DEFAULT_POLICY_DN)
+    result = collect(settings, manifest, context)
     accounts = result.tables["accounts"].set_index("login")
 
     assert accounts["employee_id"].notna().all()
@@ -516,3 +524,241 @@ def test_server_that_never_answers_times_out_with_a_source_error(
             list(read_entries(settings, manifest, context))
 
     assert time.monotonic() - started < 15
+
+
+# -- ppolicy, posix primary groups, person-like classes, whole ldapsearch output --------------
+# slapo-ppolicy(5) (OpenLDAP 2.5, after draft-behera-ldap-password-policy): pwdAccountLockedTime
+# "only takes effect when the pwdLockout password policy attribute is set to TRUE"; the governing
+# policy is pwdPolicySubentry, else the overlay's ppolicy_default; 000001010000Z locks for good;
+# other locks end after pwdLockoutDuration seconds (0 or absent: until reset).
+
+PEOPLE = f"ou=people,{BASE_DN}"
+POLICIES = f"ou=policies,{BASE_DN}"
+USER_PASSWORD = "user-secret-42"
+NOW_LOCK = pd.Timestamp.now(tz="UTC").strftime("%Y%m%d%H%M%SZ")
+#: login -> (pwdPolicySubentry policy cn or None, pwdAccountLockedTime, locked as slapd enforces)
+LOCK_CASES: dict[str, tuple[str | None, str, bool]] = {
+    "lock-permanent": ("locking", "000001010000Z", True),
+    "lock-until-reset": ("locking", NOW_LOCK, True),
+    "lock-expired": ("short", "20200101000000Z", False),
+    "lock-not-enforced": ("nolockout", NOW_LOCK, False),
+    "lock-by-default": (None, NOW_LOCK, True),
+}
+
+
+def _policy_ldif() -> str:
+    policies = [
+        f"dn: {POLICIES}\nchangetype: add\nobjectClass: organizationalUnit\nou: policies\n",
+    ]
+    for cn, lockout, duration in [
+        ("locking", "TRUE", 0),
+        ("short", "TRUE", 60),
+        ("nolockout", "FALSE", 0),
+        ("default", "TRUE", 0),
+    ]:
+        policies.append(
+            f"dn: cn={cn},{POLICIES}\nchangetype: add\nobjectClass: organizationalRole\n"
+            f"objectClass: pwdPolicy\ncn: {cn}\npwdAttribute: userPassword\n"
+            f"pwdLockout: {lockout}\npwdLockoutDuration: {duration}\npwdMaxFailure: 3\n"
+        )
+    return "\n".join(policies)
+
+
+def _people_ldif() -> str:
+    records = []
+    for login, (policy, _, _) in LOCK_CASES.items():
+        subentry = f"pwdPolicySubentry: cn={policy},{POLICIES}\n" if policy else ""
+        records.append(
+            f"dn: uid={login},{PEOPLE}\nchangetype: add\nobjectClass: inetOrgPerson\n"
+            f"uid: {login}\ncn: {login}\nsn: {login}\nuserPassword: {USER_PASSWORD}\n{subentry}"
+        )
+    records += [
+        # OpenLDAP's own sample data (tests/data) uses OpenLDAPperson:
+        # a person-like class the manifest does not list.
+        f"dn: uid=old-style,{PEOPLE}\nchangetype: add\nobjectClass: OpenLDAPperson\n"
+        "uid: old-style\ncn: Old Style\nsn: Style\n",
+        f"dn: uid=root-by-gid,{PEOPLE}\nchangetype: add\nobjectClass: inetOrgPerson\n"
+        "objectClass: posixAccount\nuid: root-by-gid\ncn: Root By Gid\nsn: Gid\n"
+        "uidNumber: 20001\ngidNumber: 10\nhomeDirectory: /home/root-by-gid\n",
+        f"dn: cn=wheel,ou=groups,{BASE_DN}\nchangetype: add\nobjectClass: posixGroup\n"
+        "cn: wheel\ngidNumber: 10\n",
+        # A part of the tree held by another server: ldapsearch prints a search reference.
+        f"dn: ou=elsewhere,{BASE_DN}\nchangetype: add\nobjectClass: referral\n"
+        "objectClass: extensibleObject\nou: elsewhere\n"
+        "ref: ldap://other.example.org/ou=elsewhere,dc=example,dc=org\n",
+    ]
+    return "\n".join(records)
+
+
+def _lock(login: str, when: str) -> str:
+    return (
+        f"dn: uid={login},{PEOPLE}\nchangetype: modify\nreplace: pwdAccountLockedTime\n"
+        f"pwdAccountLockedTime: {when}\n"
+    )
+
+
+@pytest.fixture(scope="module")
+def policy_slapd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Slapd]:
+    """A slapd of its own with ppolicy policies, locked accounts, a posix primary group and
+    an entry of an unlisted person-like class."""
+    _require_slapd()
+    folder = tmp_path_factory.mktemp("policy-slapd")
+    server = Slapd(folder / "server")
+    server.start()
+    try:
+        server.ldapadd(org_ldif(folder / "org.ldif", users=4, groups=1, big_group_size=2))
+        server.ldapmodify(_policy_ldif())
+        server.ldapmodify(_people_ldif())
+        server.ldapmodify(
+            "\n".join(_lock(login, when) for login, (_, when, _) in LOCK_CASES.items())
+        )
+        yield server
+    finally:
+        server.stop()
+
+
+def _can_bind(server: Slapd, login: str) -> bool:
+    done = subprocess.run(
+        [
+            "ldapwhoami",
+            "-x",
+            "-H",
+            server.ldap_url,
+            "-D",
+            f"uid={login},{PEOPLE}",
+            "-w",
+            USER_PASSWORD,
+        ],
+        capture_output=True,
+        check=False,
+    )
+    return done.returncode == 0
+
+
+def _policy_source(server: Slapd, backend: str, **options: Any) -> SourceSettings:
+    return ldap_settings(server, backend, ppolicy_default=f"cn=default,{POLICIES}", **options)
+
+
+def test_ppolicy_lock_state_agrees_with_what_slapd_enforces(
+    policy_slapd: Slapd, backend: str, manifest: Manifest, context: CollectContext
+) -> None:
+    from accessaudit.connectors.ldap import collect
+
+    result = collect(_policy_source(policy_slapd, backend), manifest, context)
+    accounts = result.tables["accounts"].set_index("login")
+    for login, (_, _, locked) in LOCK_CASES.items():
+        assert bool(accounts.loc[login, "locked"]) is locked, login
+        # The ground truth: slapd refuses the bind exactly when the account is locked (a
+        # successful bind then clears an expired lock, so this runs after collecting).
+        assert _can_bind(policy_slapd, login) is not locked, login
+    assert not accounts.loc["lock-permanent", "enabled"]
+    assert accounts.loc["lock-until-reset", "enabled"]
+    assert result.report["locked_permanently"] == 1
+    assert result.report["locks_not_enforced"] == 1
+    assert result.report["locks_expired"] in (0, 1)  # 0 once a bind cleared it (2nd backend)
+    assert result.report["lock_unverified"]["count"] == 0
+
+
+def test_lock_without_a_readable_policy_is_unverified_not_disabled(
+    policy_slapd: Slapd, backend: str, manifest: Manifest, context: CollectContext
+) -> None:
+    from accessaudit.connectors.ldap import collect
+
+    # No ppolicy_default given: the overlay default that governs lock-by-default is unknown.
+    result = collect(ldap_settings(policy_slapd, backend), manifest, context)
+    account = result.tables["accounts"].set_index("login").loc["lock-by-default"]
+    assert pd.isna(account["locked"])
+    assert account["enabled"]
+    assert result.report["lock_unverified"] == {"count": 1, "first": ["lock-by-default"]}
+    assert any("lock state unverified" in w for w in result.report["warnings"])
+
+
+def test_posix_primary_gid_makes_a_wheel_member_who_holds_the_privilege(
+    policy_slapd: Slapd, backend: str, manifest: Manifest, context: CollectContext
+) -> None:
+    from accessaudit.connectors.ldap import collect
+
+    result = collect(_policy_source(policy_slapd, backend), manifest, context)
+    accounts = result.tables["accounts"].set_index("login")
+    groups = result.tables["groups"].set_index("name")
+    edges = result.tables["memberships"]
+    wheel = groups.loc["wheel", "group_id"]
+    assert groups.loc["wheel", "privileged"]  # the openldap manifest: sudo and wheel
+    member = edges[(edges["group_id"] == wheel)]
+    assert member["member_id"].tolist() == [accounts.loc["root-by-gid", "account_id"]]
+
+
+def test_unlisted_person_like_class_is_counted_and_can_be_added(
+    policy_slapd: Slapd, backend: str, manifest: Manifest, context: CollectContext
+) -> None:
+    from accessaudit.connectors.ldap import collect
+
+    result = collect(_policy_source(policy_slapd, backend), manifest, context)
+    assert "old-style" not in set(result.tables["accounts"]["login"])
+    assert result.report["unlisted_person_classes"] == {"OpenLDAPperson": 1}
+    assert any("person_classes = ['OpenLDAPperson']" in w for w in result.report["warnings"])
+
+    added = _policy_source(policy_slapd, backend, person_classes=["OpenLDAPperson"])
+    result = collect(added, manifest, context)
+    assert "old-style" in set(result.tables["accounts"]["login"])
+    assert result.report["unlisted_person_classes"] == {}
+
+
+def _export_settings(path: Path, **options: Any) -> SourceSettings:
+    return SourceSettings(
+        name="ol",
+        connector="openldap",
+        path=path,
+        options={"ppolicy_default": f"cn=default,{POLICIES}", **options},
+    )
+
+
+def test_whole_paged_ldapsearch_output_reads_like_the_live_server(
+    policy_slapd: Slapd, manifest: Manifest, context: CollectContext, tmp_path: Path
+) -> None:
+    """ldapsearch(1) without -LLL: '# extended LDIF' comments, a 'ref:' search reference and
+    one '# search result' trailer per page (-E pr=N/noprompt)."""
+    from accessaudit.connectors.ldap import collect
+
+    export = tmp_path / "paged.ldif"
+    status = policy_slapd.ldapsearch_output(
+        export, "-E", "pr=5/noprompt", "(objectClass=*)", "*", "+"
+    )
+    assert status == 0
+    text = export.read_text(encoding="utf-8")
+    assert text.startswith("# extended LDIF") and text.count("# search result") > 1
+    exported = collect(_export_settings(export), manifest, context)
+    live = collect(_policy_source(policy_slapd, "ldap3"), manifest, context)
+    for table in ("accounts", "groups", "memberships"):
+        columns = [c for c in live.tables[table].columns if c != "origin"]
+        pd.testing.assert_frame_equal(
+            _sorted(exported.tables[table][columns]), _sorted(live.tables[table][columns])
+        )
+    assert exported.report["search_references"]["count"] == 1
+    assert exported.report["search_references"]["first"] == [
+        "ldap://other.example.org/ou=elsewhere,dc=example,dc=org??sub"
+    ]
+    assert exported.report["partial"] is False
+
+
+def test_size_limited_ldapsearch_output_is_refused_naming_the_line_and_the_fix(
+    policy_slapd: Slapd, manifest: Manifest, context: CollectContext, tmp_path: Path
+) -> None:
+    """RFC 4511 §4.1.9 result 4 (sizeLimitExceeded), as AD's MaxPageSize of 1,000 gives an
+    unpaged search: ldapsearch writes 'result: 4 Size limit exceeded' in its trailer."""
+    from accessaudit.connectors.ldap import collect
+
+    export = tmp_path / "limited.ldif"
+    assert policy_slapd.ldapsearch_output(export, "-z", "3", "(objectClass=*)", "*", "+") == 4
+    lines = export.read_text(encoding="utf-8").splitlines()
+    trailer = lines.index("result: 4 Size limit exceeded") - 1  # the 'search: 2' line
+    with pytest.raises(SourceError) as caught:
+        collect(_export_settings(export), manifest, context)
+    message = str(caught.value)
+    assert f"limited.ldif:{trailer + 1}" in message
+    assert "Size limit exceeded" in message
+    assert "-E pr=1000/noprompt" in message
+
+    partial = collect(_export_settings(export, allow_partial_export=True), manifest, context)
+    assert partial.report["partial"] is True
+    assert partial.report["warnings"][0].startswith("PARTIAL EXPORT")

@@ -17,7 +17,13 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from accessaudit.connectors import CollectContext, Manifest, SourceSettings, find_manifests
+from accessaudit.connectors import (
+    CollectContext,
+    Manifest,
+    SourceResult,
+    SourceSettings,
+    find_manifests,
+)
 from accessaudit.connectors.ldap.live import read_entries
 from accessaudit.errors import SourceError
 
@@ -302,6 +308,53 @@ def test_ldapsearch_export_of_the_domain_gives_identical_tables(
             table.sort_values(key).reset_index(drop=True),
             from_ldif.tables[name].sort_values(key).reset_index(drop=True),
         )
+
+
+def test_whole_ldapsearch_output_of_the_domain_counts_its_search_reference(
+    samba_dc: tuple[SambaDC, Org], manifest: Manifest, context: CollectContext, tmp_path: Path
+) -> None:
+    """A plain ``ldapsearch -x`` (no -LLL) of a domain, unpaged and paged: a DC answers a
+    subtree search of the domain with a search reference to its Configuration partition, which
+    ldapsearch(1) prints as ``# search reference`` / ``ref: ldaps://...`` (RFC 4511 §4.5.3),
+    then one ``# search result`` trailer per page. Every user is read, the reference is counted
+    and reported, and the result is not partial. (Samba enforces neither MaxPageSize nor a
+    client size limit, so the size-limit trailer is tested against slapd.)"""
+    require_binaries("ldap-utils", "ldapsearch")
+    from accessaudit.connectors.ldap import collect
+
+    dc, org = samba_dc
+
+    def export(path: Path, *paging: str) -> SourceResult:
+        command = [
+            *("ldapsearch", "-x", *paging, "-H", dc.ldaps_url, "-D", dc.admin_dn),
+            *("-w", ADMIN_PASSWORD, "-b", BASE_DN, "(&(objectCategory=person)(objectClass=user))"),
+            *("objectClass", "objectSid", "sAMAccountName", "userAccountControl"),
+        ]
+        with path.open("wb") as handle:
+            subprocess.run(
+                command,
+                check=True,
+                stdout=handle,
+                env={**os.environ, "LDAPTLS_CACERT": str(dc.ca_cert)},
+            )
+        settings = SourceSettings(name="corp", connector="active-directory", path=path)
+        return collect(settings, manifest, context)
+
+    unpaged = export(tmp_path / "unpaged.ldif")
+    paged = export(tmp_path / "paged.ldif", "-E", "pr=500/noprompt")
+    for result in (unpaged, paged):
+        assert len(result.tables["accounts"]) >= org.users - 3
+        assert result.report["partial"] is False
+        references = result.report["search_references"]
+        assert references["count"] >= 1
+        assert any("CN=Configuration" in url for url in references["first"])
+        assert any(
+            "search reference(s) (ref:) not followed" in w for w in result.report["warnings"]
+        )
+    assert paged.report["search_results"] >= 4 > unpaged.report["search_results"]
+    assert set(paged.tables["accounts"]["account_id"]) == set(
+        unpaged.tables["accounts"]["account_id"]
+    )
 
 
 def test_wrong_password_against_active_directory(

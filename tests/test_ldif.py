@@ -104,7 +104,7 @@ def test_plain_values_keep_inner_spaces_and_drop_the_separator_space(tmp_path: P
 
 def test_reader_is_lazy_and_yields_entries_before_reading_the_rest(tmp_path: Path) -> None:
     path = _write(tmp_path, "dn: cn=a,dc=x\ncn: a\n\nthis line is broken\n")
-    entries = read_ldif(path)
+    entries = iter(read_ldif(path))
     assert next(entries)[0] == "cn=a,dc=x"
     with pytest.raises(SourceError, match=r"export\.ldif:4"):
         next(entries)
@@ -165,5 +165,84 @@ def test_missing_file_is_a_source_error(tmp_path: Path) -> None:
         list(read_ldif(tmp_path / "absent.ldif"))
 
 
-def test_empty_file_yields_nothing(tmp_path: Path) -> None:
-    assert list(read_ldif(_write(tmp_path, ""))) == []
+def test_empty_file_is_a_source_error_not_an_empty_directory(tmp_path: Path) -> None:
+    # Issue 11: a 0-byte export (a failed or interrupted ldapsearch -LLL) must not read as a
+    # directory without accounts.
+    with pytest.raises(SourceError, match=r"export\.ldif:1: .*empty \(0 bytes\)"):
+        list(read_ldif(_write(tmp_path, "")))
+
+
+# -- whole ldapsearch output ---------------------------------------------------------------
+# The fixtures are real `ldapsearch -x` output (tests/fixtures/ldif/README.md). ldapsearch(1):
+# without -LLL it writes '# extended LDIF' comments, 'ref:' search references and after each
+# page a '# search result' trailer 'search: N' / 'result: CODE text'; RFC 4511 §4.1.9 names the
+# codes (0 success, 4 sizeLimitExceeded, 10 referral); RFC 2696 paging leaves an empty cookie
+# on the last page ('pagedresults: cookie=').
+
+LDAPSEARCH = Path(__file__).parent / "fixtures" / "ldif"
+
+
+def test_paged_ldapsearch_output_counts_references_and_trailers() -> None:
+    entries = read_ldif(LDAPSEARCH / "ldapsearch-paged.ldif")
+    dns = [dn for dn, _, _ in entries]
+    assert len(dns) == 8 and "uid=user000003,ou=people,dc=example,dc=org" in dns
+    assert entries.report["search_references"] == {
+        "count": 1,
+        "first": ["ldap://other.example.org/ou=elsewhere,dc=example,dc=org??sub"],
+    }
+    assert entries.report["search_results"] == 3
+    assert entries.report["partial"] is False
+    assert "1 search reference(s) (ref:) not followed" in entries.report["warnings"][0]
+
+
+def test_size_limit_result_is_refused_naming_the_trailer_line_and_the_fix() -> None:
+    path = LDAPSEARCH / "ldapsearch-size-limit.ldif"
+    line = path.read_text(encoding="utf-8").splitlines().index("search: 2") + 1
+    with pytest.raises(SourceError) as caught:
+        list(read_ldif(path, source="corp"))
+    message = str(caught.value)
+    assert caught.value.location == f"{path}:{line}"
+    assert "result 4 (Size limit exceeded)" in message
+    assert "-E pr=1000/noprompt" in message
+    assert "allow_partial_export = true" in message
+
+
+def test_size_limited_export_allowed_as_partial_says_so_first() -> None:
+    entries = read_ldif(LDAPSEARCH / "ldapsearch-size-limit.ldif", allow_partial=True)
+    assert len(list(entries)) == 3
+    assert entries.report["partial"] is True
+    assert entries.report["warnings"][0].startswith("PARTIAL EXPORT")
+
+
+def test_referral_result_names_the_server_holding_the_base() -> None:
+    with pytest.raises(SourceError, match=r"result 10 \(Referral\).*ldap://other\.example\.org"):
+        list(read_ldif(LDAPSEARCH / "ldapsearch-referral.ldif"))
+
+
+def test_ldapsearch_output_cut_before_its_trailer_is_refused(tmp_path: Path) -> None:
+    text = (LDAPSEARCH / "ldapsearch-paged.ldif").read_text(encoding="utf-8")
+    cut = text[: text.rindex("# search reference")]  # ends after a complete entry
+    with pytest.raises(SourceError, match="without its closing '# search result' trailer"):
+        list(read_ldif(_write(tmp_path, cut)))
+
+
+def test_paged_output_stopping_with_a_cookie_is_refused(tmp_path: Path) -> None:
+    text = (LDAPSEARCH / "ldapsearch-paged.ldif").read_text(encoding="utf-8")
+    first_page = text[: text.index("# extended LDIF", 1)]
+    assert "pagedresults: cookie=" in first_page and "cookie=\n" not in first_page
+    with pytest.raises(SourceError, match="still has a paging cookie"):
+        list(read_ldif(_write(tmp_path, first_page)))
+
+
+def test_file_cut_inside_a_folded_text_value_is_refused(tmp_path: Path) -> None:
+    path = _write(tmp_path, "dn: cn=a,dc=x\ndescription: a long value folded by\n  the expor")
+    with pytest.raises(SourceError, match=r"export\.ldif:2: .*folded value.*truncated"):
+        list(read_ldif(path))
+
+
+def test_credentials_in_a_quoted_url_never_reach_the_message(tmp_path: Path) -> None:
+    path = _write(tmp_path, "dn: cn=a,dc=x\nphoto:< ldap://admin:s3cret@dc1.example.com/x\n")
+    with pytest.raises(SourceError) as caught:
+        list(read_ldif(path))
+    assert "s3cret" not in str(caught.value) and "admin" not in str(caught.value)
+    assert "ldap://***@dc1.example.com/x" in str(caught.value)

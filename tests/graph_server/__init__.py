@@ -16,15 +16,16 @@ __all__ = ["Faults", "GraphServer", "PkiFiles", "documented_tenant", "make_peopl
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-def documented_tenant(tenant: dict[str, Any]) -> dict[str, Any]:
-    """``tenant`` plus the objects modelled on the Graph documentation's examples."""
-    extra = json.loads((FIXTURES / "documented.json").read_text(encoding="utf-8"))
+def documented_tenant(tenant: dict[str, Any], fixture: str = "documented.json") -> dict[str, Any]:
+    """``tenant`` plus the objects of ``fixture``, modelled on the Graph documentation's
+    examples (``_comment`` in each file names the pages followed)."""
+    extra = json.loads((FIXTURES / fixture).read_text(encoding="utf-8"))
     merged = copy.deepcopy(tenant)
     for key, value in extra.items():
         if key.startswith("_"):
             continue
         if isinstance(value, list):
-            merged[key] = [*merged[key], *value]
+            merged[key] = [*merged.get(key, []), *value]
         else:
-            merged[key] = {**merged[key], **value}
+            merged[key] = {**merged.get(key, {}), **value}
     return merged

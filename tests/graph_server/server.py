@@ -13,6 +13,13 @@ honoured, ``/users/$count`` (needs ``ConsistencyLevel: eventual``), ``$batch`` (
 requests) and Graph's error bodies. :class:`Faults` switches on the awkward parts: throttling
 (429 with a fractional ``Retry-After``, also inside a batch), a token that stops working, the
 licence 403 for ``signInActivity``, a 403 on the MFA report, a malformed page.
+
+Documented behaviour modelled here (microsoftgraph/microsoft-graph-docs-contrib,
+api-reference/v1.0): without ``$select``, ``/users`` returns only the default property set of
+resources/user.md (api/user-list.md, example 1) — no ``accountEnabled``, no ``userType``;
+PIM for Groups schedules (api/privilegedaccessgroup-list-eligibilityschedules.md and
+-assignmentschedules.md) are listed per group and *require* ``$filter=groupId eq '…'``
+(400 without it); a 403 where the app lacks PrivilegedEligibilitySchedule.Read.AzureADGroup.
 """
 
 from __future__ import annotations
@@ -60,6 +67,18 @@ _COLLECTIONS = {
     "/applications": "applications",
     "/reports/authenticationMethods/userRegistrationDetails": "mfa_registration",
 }
+# api/user-list.md, example 1: the properties /users returns when no $select is given.
+USER_DEFAULT_PROPERTIES = frozenset(
+    {
+        "businessPhones", "displayName", "givenName", "id", "jobTitle", "mail", "mobilePhone",
+        "officeLocation", "preferredLanguage", "surname", "userPrincipalName",
+    }
+)  # fmt: skip
+_PIM_GROUPS = {
+    "/identityGovernance/privilegedAccess/group/eligibilitySchedules": "group_eligibility",
+    "/identityGovernance/privilegedAccess/group/assignmentSchedules": "group_assignments",
+}
+_GROUP_FILTER = re.compile(r"groupId eq '([^']+)'")
 _RELATIONS = {
     ("groups", "members"): "group_members",
     ("groups", "owners"): "group_owners",
@@ -78,6 +97,8 @@ _CONTEXT = {
     "group_members": "directoryObjects",
     "group_owners": "directoryObjects",
     "app_role_assigned_to": "servicePrincipals('{id}')/appRoleAssignedTo",
+    "group_eligibility": "identityGovernance/privilegedAccess/group/eligibilitySchedules",
+    "group_assignments": "identityGovernance/privilegedAccess/group/assignmentSchedules",
 }
 
 
@@ -94,6 +115,8 @@ class Faults:
     mfa_403: bool = False  # the MFA registration report → 403
     malformed: str | None = None  # "json" or "value": the second page of /users is broken
     leave_date_403: bool = False  # $select=employeeLeaveDateTime → 403 (permission missing)
+    pim_groups_403: bool = False  # PIM for Groups schedules → 403 (permission missing)
+    foreign_next_link: str | None = None  # the first /users page links to this host instead
 
 
 @dataclass
@@ -109,6 +132,7 @@ class Counters:
     authorize_requests: list[dict[str, str]] = field(default_factory=list)
     users_pages: list[dict[str, Any]] = field(default_factory=list)
     batch_sizes: list[int] = field(default_factory=list)
+    pim_requests: list[str] = field(default_factory=list)
 
 
 def _error(code: str, message: str) -> dict[str, Any]:
@@ -568,7 +592,32 @@ class GraphServer:
             return 200, str(len(self.tenant["users"])).encode("ascii"), {}
         segments = path.strip("/").split("/")
         parent: str | None = None
-        if path in _COLLECTIONS:
+        if path in _PIM_GROUPS:
+            dataset = _PIM_GROUPS[path]
+            with self._lock:
+                self.counters.pim_requests.append(query.get("$filter", ""))
+            if self.faults.pim_groups_403:
+                return (
+                    403,
+                    _error(
+                        "Authorization_RequestDenied",
+                        "Insufficient privileges to complete the operation.",
+                    ),
+                    {},
+                )
+            match = _GROUP_FILTER.fullmatch(query.get("$filter", ""))
+            if match is None:
+                return (
+                    400,
+                    _error(
+                        "BadRequest",
+                        "The request requires a $filter on groupId or principalId.",
+                    ),
+                    {},
+                )
+            parent = match.group(1)
+            items = list(self.tenant.get(dataset, {}).get(parent, []))
+        elif path in _COLLECTIONS:
             dataset = _COLLECTIONS[path]
             items = list(self.tenant[dataset])
         elif len(segments) == 3 and (segments[0], segments[2]) in _RELATIONS:
@@ -637,14 +686,20 @@ class GraphServer:
         if select:
             keep = set(select) | {"id", "@odata.type"}
             chunk = [{k: v for k, v in obj.items() if k in keep} for obj in chunk]
+        elif dataset == "users":
+            default = USER_DEFAULT_PROPERTIES
+            chunk = [{k: v for k, v in obj.items() if k in default} for obj in chunk]
         context = _CONTEXT[dataset].format(id=parent)
         body: dict[str, Any] = {"@odata.context": f"{self.base_url}/v1.0/$metadata#{context}"}
         if offset + top < len(items):
             token = _b64url(f"X'{offset + top}".encode())
             next_query = {k: v for k, v in query.items() if k != "$skiptoken"}
             next_query["$skiptoken"] = token
+            base = self.base_url
+            if dataset == "users" and offset == 0 and self.faults.foreign_next_link:
+                base = self.faults.foreign_next_link
             body["@odata.nextLink"] = (
-                f"{self.base_url}/v1.0{path}?{urlencode(next_query, quote_via=quote, safe='$,')}"
+                f"{base}/v1.0{path}?{urlencode(next_query, quote_via=quote, safe='$,')}"
             )
         body["value"] = chunk
         return 200, body, {}

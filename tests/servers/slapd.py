@@ -25,6 +25,7 @@ from .tls import TestPKI, make_pki
 
 __all__ = [
     "BASE_DN",
+    "DEFAULT_POLICY_DN",
     "HIDDEN_ATTRIBUTES",
     "MANAGER_DN",
     "MANAGER_PASSWORD",
@@ -43,6 +44,9 @@ MANAGER_PASSWORD = "manager-secret-42"
 RESTRICTED_DN = f"cn=restricted-reader,{BASE_DN}"
 RESTRICTED_PASSWORD = "restricted-secret-42"
 HIDDEN_ATTRIBUTES = ("employeeNumber", "authTimestamp", "pwdAccountLockedTime")
+#: The overlay's ``ppolicy_default``: governs accounts without pwdPolicySubentry once a test
+#: adds the entry (until then no policy applies, as slapo-ppolicy(5) says).
+DEFAULT_POLICY_DN = f"cn=default,ou=policies,{BASE_DN}"
 _SCHEMA = Path("/etc/ldap/schema")
 _MODULES = Path("/usr/lib/ldap")
 
@@ -99,7 +103,7 @@ class Slapd:
         (self.folder / "data").mkdir(exist_ok=True)
         schemas = "\n".join(
             f"include {_SCHEMA / name}.schema"
-            for name in ("core", "cosine", "nis", "inetorgperson")
+            for name in ("core", "cosine", "nis", "inetorgperson", "openldap")
         )
         modules = "\n".join(
             f"moduleload {name}"
@@ -144,6 +148,7 @@ memberof-refint TRUE
 overlay lastbind
 lastbind-precision 0
 {ppolicy}
+{f'ppolicy_default "{DEFAULT_POLICY_DN}"' if ppolicy else ""}
 """,
             encoding="utf-8",
         )
@@ -282,6 +287,31 @@ lastbind-precision 0
                 stdout=handle,
                 env={**os.environ, "LDAPTLS_CACERT": str(self.ca_cert)},
             )
+
+    def ldapsearch_output(self, out: Path, *arguments: str) -> int:
+        """Write the whole output of a plain ``ldapsearch -x`` (no ``-LLL``: comments, search
+        references and the ``# search result`` trailers) to ``out``, as an administrator
+        would redirect it; ``arguments`` add options, the filter and attributes. Returns
+        ldapsearch's exit status (the LDAP result code: 4 for a size limit)."""
+        with out.open("wb") as handle:
+            return subprocess.run(
+                [
+                    which("ldapsearch"),
+                    "-x",
+                    "-H",
+                    self.ldap_url,
+                    "-D",
+                    MANAGER_DN,
+                    "-w",
+                    MANAGER_PASSWORD,
+                    "-b",
+                    BASE_DN,
+                    *arguments,
+                ],
+                check=False,
+                stdout=handle,
+                env={**os.environ, "LDAPTLS_CACERT": str(self.ca_cert)},
+            ).returncode
 
     def __enter__(self) -> Slapd:
         self.start()

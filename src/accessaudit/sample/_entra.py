@@ -152,9 +152,11 @@ def build_tenant(
     """The tenant's objects in Graph's documented JSON shapes, by dataset.
 
     Keys: ``users``, ``groups``, ``group_members`` and ``group_owners`` (group id → directory
-    object references), ``role_definitions``, ``role_assignments``, ``role_eligibility``,
-    ``service_principals``, ``app_role_assigned_to`` (service principal id → assignments),
-    ``oauth2_permission_grants``, ``applications``, ``mfa_registration``, plus ``tenant_id``.
+    object references), ``group_eligibility`` and ``group_assignments`` (group id → PIM for
+    Groups schedules; none in the sample), ``role_definitions``, ``role_assignments``,
+    ``role_eligibility``, ``service_principals``, ``app_role_assigned_to`` (service principal
+    id → assignments), ``oauth2_permission_grants``, ``applications``, ``mfa_registration``,
+    plus ``tenant_id``.
     Deterministic for the same ``people``, ``as_of`` and ``seed``.
     """
     rng = np.random.default_rng(seed)
@@ -199,8 +201,14 @@ def build_tenant(
         last_interactive + pd.to_timedelta(rng.uniform(0, 30, count), unit="h")
     ).where(last_interactive.notna())
     non_interactive = non_interactive.where(non_interactive <= now, now).dt.floor("s")
-    # lastSuccessfulSignInDateTime is not back-filled before December 2023: some lack it.
-    successful = last_interactive.where(rng.random(count) < 0.85)
+    # The last success is the latest sign-in; about one in seven users also has a failed
+    # interactive attempt after it (a mistyped password, a stale device), which must not
+    # count as use: lastSignInDateTime records attempts, successful or not.
+    successful = non_interactive
+    failed_later = pd.Series(rng.random(count) >= 0.85, index=hr.index) & successful.notna()
+    last_interactive = last_interactive.mask(
+        failed_later, (successful + pd.Timedelta(hours=2)).where(lambda t: t <= now, now)
+    )
     user_ids = ids.many("user", employee_id.tolist())
     sign_in = [
         None
@@ -633,6 +641,8 @@ def build_tenant(
         "groups": groups,
         "group_members": members,
         "group_owners": owners,
+        "group_eligibility": {g["id"]: [] for g in groups},
+        "group_assignments": {g["id"]: [] for g in groups},
         "role_definitions": role_definitions,
         "role_assignments": role_assignments,
         "role_eligibility": role_eligibility,
@@ -658,6 +668,10 @@ _TOP_LEVEL = {
 _RELATIONS = {
     "group_members": "/groups/{id}/members",
     "group_owners": "/groups/{id}/owners",
+    "group_eligibility": "/identityGovernance/privilegedAccess/group/eligibilitySchedules"
+    "?$filter=groupId%20eq%20'{id}'",
+    "group_assignments": "/identityGovernance/privilegedAccess/group/assignmentSchedules"
+    "?$filter=groupId%20eq%20'{id}'",
     "app_role_assigned_to": "/servicePrincipals/{id}/appRoleAssignedTo",
 }
 
@@ -696,6 +710,12 @@ def tenant_pages(
                     items = tenant[relation].get(group["id"], [])
                     for page in _paged(relation, url, items, page_size, group["id"]):
                         raw.add(page)
+            for relation in ("group_eligibility", "group_assignments"):
+                for group in tenant["groups"]:
+                    url = f"{root}{_RELATIONS[relation].format(id=group['id'])}&$top={page_size}"
+                    items = tenant[relation].get(group["id"], [])
+                    for page in _paged(relation, url, items, page_size, group["id"]):
+                        raw.add(page)
         if dataset == "service_principals":
             for sp in tenant["service_principals"]:
                 sp_path = _RELATIONS["app_role_assigned_to"].format(id=sp["id"])
@@ -708,6 +728,7 @@ def tenant_pages(
         "sign_in_fields": list(GraphSettings().sign_in_fields),
         "mfa_known": True,
         "eligibility_known": True,
+        "group_pim_known": True,
         "gaps": [],
         "graph_url": graph_url,
     }

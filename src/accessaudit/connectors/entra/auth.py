@@ -12,7 +12,7 @@ import requests
 from msal.oauth2cli.oauth2 import BrowserInteractionTimeoutError
 
 from accessaudit.connectors.base import SourceSettings
-from accessaudit.connectors.entra.settings import DEFAULT_AUTHORITY, GraphSettings
+from accessaudit.connectors.entra.settings import DEFAULT_AUTHORITY, GraphSettings, endpoint_url
 from accessaudit.errors import ConfigError, SourceError
 
 __all__ = ["AccessTokens", "tls_error"]
@@ -29,7 +29,7 @@ class AccessTokens:
         graph_url: str,
     ) -> None:
         self._source = settings.name
-        authority_url = str(settings.option("authority_url") or DEFAULT_AUTHORITY).rstrip("/")
+        authority_url = endpoint_url(settings, "authority_url", DEFAULT_AUTHORITY)
         tenant = str(settings.required("tenant_id"))
         client_id = str(settings.required("client_id"))
         self._authority = f"{authority_url}/{tenant}"

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from tqdm import tqdm
@@ -62,6 +63,8 @@ class GraphClient:
         self._token = token
         self._settings = graph
         self.root = f"{graph_url}/{graph.version}"
+        root = urlsplit(self.root)
+        self._origin = (root.scheme.lower(), root.netloc.lower())
         self._source = source
         self._progress = progress
         self._sleep = sleep
@@ -145,10 +148,26 @@ class GraphClient:
     def _json(self, response: requests.Response, url: str) -> Any:
         try:
             return response.json()
-        except ValueError as error:
+        except (ValueError, RecursionError) as error:
             raise SourceError(
                 "malformed Graph page: invalid JSON", source=self._source, location=redact_url(url)
             ) from error
+
+    def _next(self, link: str, url: str) -> str:
+        """``@odata.nextLink`` as returned, refused if it leaves the Graph endpoint: the next
+        request carries the access token."""
+        try:
+            target = urlsplit(link)
+        except ValueError:
+            target = urlsplit("")
+        if (target.scheme.lower(), target.netloc.lower()) != self._origin:
+            raise SourceError(
+                f"malformed Graph page: '@odata.nextLink' leads to {redact_url(link)!r}, away "
+                "from the Graph endpoint; the access token is not sent there",
+                source=self._source,
+                location=redact_url(url),
+            )
+        return link
 
     def pages_of(
         self,
@@ -165,13 +184,13 @@ class GraphClient:
         while next_url:
             response = self.send("GET", next_url, headers=headers)
             body = self._json(response, next_url)
-            check_page(body, location=redact_url(next_url), source=self._source)
+            check_page(body, dataset=dataset, location=redact_url(next_url), source=self._source)
             pages.append(RawPage(dataset, parent, next_url, body))
             self.stats.pages += 1
             if bar is not None:
                 bar.update(len(body["value"]))
             link = body.get("@odata.nextLink")
-            next_url = str(link) if link else None
+            next_url = self._next(str(link), next_url) if link else None
         return pages
 
     def batch(
@@ -233,13 +252,15 @@ class GraphClient:
                     status = int(item.get("status", 0))
                     if status == 200:
                         body = item.get("body")
-                        check_page(body, location=redact_url(url), source=self._source)
+                        check_page(
+                            body, dataset=dataset, location=redact_url(url), source=self._source
+                        )
                         assert isinstance(body, dict)  # check_page made sure
                         pages.append(RawPage(dataset, parent, url, body))
                         self.stats.pages += 1
                         link = body.get("@odata.nextLink")
                         if link:
-                            follow.append((parent, str(link)))
+                            follow.append((parent, self._next(str(link), url)))
                         bar.update(1)
                     elif status in (429, 503):
                         attempts[relative] = attempts.get(relative, 0) + 1
@@ -292,9 +313,18 @@ def _error_of(body: Any) -> tuple[str, str]:
 
 
 def query(path: str, select: Sequence[str], top: int | None = None) -> str:
+    """``path`` with ``$select`` and ``$top`` added (to a ``$filter`` it may already carry);
+    spaces percent-encoded, so the URL also goes verbatim into a ``$batch`` body.
+
+    >>> query("/groups/{id}/members", ["id", "displayName"], 999)
+    '/groups/{id}/members?$select=id,displayName&$top=999'
+    >>> query("/x?$filter=groupId eq 'g'", ["id"])
+    "/x?$filter=groupId%20eq%20'g'&$select=id"
+    """
     parts = []
     if select:
         parts.append("$select=" + ",".join(select))
     if top:
         parts.append(f"$top={top}")
-    return path + ("?" + "&".join(parts) if parts else "")
+    separator = "&" if "?" in path else "?"
+    return path.replace(" ", "%20") + (separator + "&".join(parts) if parts else "")

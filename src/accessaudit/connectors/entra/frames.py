@@ -13,18 +13,27 @@ import pandas as pd
 
 from accessaudit.connectors.entra.pages import RawPages
 
-__all__ = ["column", "frame", "lookup", "text", "times"]
+__all__ = ["column", "frame", "lookup", "origin", "text", "times"]
 
 
-def frame(raw: RawPages, dataset: str) -> pd.DataFrame:
-    """Every object of ``dataset``, one level of nesting flattened (``signInActivity.x``),
-    with the object each page was asked about in ``_parent``."""
-    records, parents = raw.records(dataset)
+def frame(raw: RawPages, dataset: str, *, depth: int = 1) -> pd.DataFrame:
+    """Every object of ``dataset``, ``depth`` levels of nesting flattened (``signInActivity.x``),
+    with the object each page was asked about in ``_parent`` and the page (saved file or URL)
+    in ``_origin``, for messages."""
+    records, parents, origins = raw.records(dataset)
     if not records:
-        return pd.DataFrame({"id": pd.Series([], dtype=object), "_parent": []})
-    table = pd.json_normalize(cast(list[dict[str, Any]], records), max_level=1)
+        return pd.DataFrame(
+            {"id": pd.Series([], dtype=object), "_parent": [], "_origin": pd.Series([], dtype=str)}
+        )
+    table = pd.json_normalize(cast(list[dict[str, Any]], records), max_level=depth)
     table["_parent"] = parents
+    table["_origin"] = origins
     return table
+
+
+def origin(table: pd.DataFrame) -> pd.Series:
+    """Where each row came from, for messages: ``<file or URL> object <id>``."""
+    return column(table, "_origin").astype(str) + " object " + column(table, "id").astype(str)
 
 
 def column(table: pd.DataFrame, name: str) -> pd.Series:

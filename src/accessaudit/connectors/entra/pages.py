@@ -3,6 +3,10 @@
 A saved folder is ``index.json`` (format marker, notes, one entry per page) plus one JSON file
 per page under ``pages/<dataset>/``. Live collection and re-reading both produce
 :class:`RawPages`, so the tables built from them are identical.
+
+A saved folder is input like any other file: the index may only name files inside the folder,
+every page is checked against the documented shapes (:mod:`.shapes`), and anything else is a
+:class:`SourceError` naming the file, never a traceback.
 """
 
 from __future__ import annotations
@@ -16,23 +20,47 @@ from typing import Any
 import numpy as np
 
 from accessaudit.connectors.entra.settings import redact_url
+from accessaudit.connectors.entra.shapes import check_objects
 from accessaudit.errors import SourceError
 
 __all__ = ["RAW_FORMAT", "RawPage", "RawPages", "check_page"]
 
 #: Written into ``index.json``; a folder without it is not one of ours.
 RAW_FORMAT = "accessaudit-graph-pages"
+#: One saved page is at most this big (Graph's largest pages, 999 users with every property
+#: selected, are a few MB); a bigger file is not one of ours and is refused before parsing.
+MAX_PAGE_BYTES = 64 * 1024 * 1024
+# Notes the transforms read, with the JSON type each must have.
+_NOTE_TYPES: Mapping[str, type | tuple[type, ...]] = {
+    "sign_in_known": bool,
+    "sign_in_fields": list,
+    "mfa_known": bool,
+    "eligibility_known": bool,
+    "group_pim_known": bool,
+    "group_pim_reason": str,
+    "gaps": list,
+    "graph_url": str,
+}
 
 
 @dataclass(frozen=True)
 class RawPage:
     """One Graph response page: the dataset it belongs to, the object it was asked about
-    (a group id for its members, ``None`` for top-level lists), the URL and the JSON body."""
+    (a group id for its members, ``None`` for top-level lists), the URL and the JSON body.
+
+    ``origin`` says where the page was read from in messages: the saved file, else the URL.
+    """
 
     dataset: str
     parent: str | None
     url: str
     body: Mapping[str, Any]
+    origin: str = ""
+
+    @property
+    def where(self) -> str:
+        """The saved file or the (redacted) URL the page came from."""
+        return self.origin or redact_url(self.url)
 
 
 @dataclass
@@ -40,7 +68,8 @@ class RawPages:
     """Every page of one collection, plus notes on what the tenant would not tell.
 
     ``notes`` keys: ``sign_in_known`` (bool), ``sign_in_fields`` (list), ``mfa_known``,
-    ``eligibility_known``, ``gaps`` (sentences for the report), ``graph_url``.
+    ``eligibility_known``, ``group_pim_known``, ``gaps`` (sentences for the report),
+    ``graph_url``.
     """
 
     pages: list[RawPage] = field(default_factory=list)
@@ -50,16 +79,16 @@ class RawPages:
         """Keep one page."""
         self.pages.append(page)
 
-    def records(self, dataset: str) -> tuple[list[Mapping[str, Any]], list[str | None]]:
-        """Every object of ``dataset`` across its pages, with the parent of each."""
+    def records(self, dataset: str) -> tuple[list[Mapping[str, Any]], list[str | None], list[str]]:
+        """Every object of ``dataset`` across its pages, with the parent and the page (file or
+        URL) of each."""
         chosen = [page for page in self.pages if page.dataset == dataset]
         values = [list(page.body.get("value", [])) for page in chosen]
         records = [record for value in values for record in value]
-        parents = np.repeat(
-            np.array([page.parent for page in chosen], dtype=object),
-            [len(value) for value in values],
-        ).tolist()
-        return records, parents
+        counts = [len(value) for value in values]
+        parents = np.repeat(np.array([page.parent for page in chosen], dtype=object), counts)
+        origins = np.repeat(np.array([page.where for page in chosen], dtype=object), counts)
+        return records, parents.tolist(), origins.tolist()
 
     def save(self, folder: Path) -> None:
         """Write ``folder/index.json`` and one file per page under ``folder/pages/``.
@@ -89,7 +118,11 @@ class RawPages:
 
     @classmethod
     def load(cls, folder: Path, *, source: str | None = None) -> RawPages:
-        """Read a folder written by :meth:`save`; a :class:`SourceError` names the bad file."""
+        """Read a folder written by :meth:`save`; a :class:`SourceError` names the bad file.
+
+        The index may name only files inside ``folder`` (no absolute paths, no ``..``, no
+        symbolic link leading out); every page must be a Graph page of the documented shape.
+        """
         index_file = folder / "index.json"
         index = _read_json_file(index_file, source)
         if not isinstance(index, dict) or index.get("format") != RAW_FORMAT:
@@ -98,26 +131,116 @@ class RawPages:
                 source=source,
                 location=str(index_file),
             )
-        pages = []
-        for entry in index.get("pages", []):
-            file = folder / str(entry["file"])
-            body = _read_json_file(file, source)
-            check_page(body, location=str(file), source=source)
-            pages.append(
-                RawPage(str(entry["dataset"]), entry.get("parent"), str(entry["url"]), body)
+        entries = index.get("pages", [])
+        if not isinstance(entries, list):
+            raise SourceError(
+                "'pages' must be a list of page entries", source=source, location=str(index_file)
             )
-        return cls(pages=pages, notes=dict(index.get("notes", {})))
+        notes = _notes(index.get("notes", {}), index_file, source)
+        root = folder.resolve()
+        pages = []
+        for number, entry in enumerate(entries, start=1):
+            where = f"{index_file} (page entry {number})"
+            dataset, parent, url, name = _entry(entry, where, source)
+            file = _inside(root, name, where, source)
+            body = _read_json_file(file, source)
+            check_page(body, dataset=dataset, location=str(file), source=source)
+            pages.append(RawPage(dataset, parent, url, body, origin=str(file)))
+        return cls(pages=pages, notes=notes)
+
+
+def _entry(entry: Any, where: str, source: str | None) -> tuple[str, str | None, str, str]:
+    """An index entry's dataset, parent, URL and file name, each of the right type."""
+    if not isinstance(entry, dict):
+        raise SourceError("is not a JSON object", source=source, location=where)
+    for key in ("file", "dataset"):
+        if not isinstance(entry.get(key), str) or not entry[key]:
+            raise SourceError(f"{key!r} must be a non-empty string", source=source, location=where)
+    parent, url = entry.get("parent"), entry.get("url", "")
+    if parent is not None and not isinstance(parent, str):
+        raise SourceError("'parent' must be a string or null", source=source, location=where)
+    if not isinstance(url, str):
+        raise SourceError("'url' must be a string", source=source, location=where)
+    return str(entry["dataset"]), parent, url, str(entry["file"])
+
+
+def _inside(root: Path, name: str, where: str, source: str | None) -> Path:
+    """``root / name``, refused unless it stays inside ``root`` once links are followed."""
+    relative = Path(name)
+    try:
+        inside = (
+            "\0" not in name
+            and not relative.is_absolute()
+            and (root / relative).resolve().is_relative_to(root)
+        )
+    except (OSError, RuntimeError, ValueError):  # a link loop, an unusable name
+        inside = False
+    if not inside:
+        raise SourceError(
+            f"names {name!r}, outside the export folder; the index may only name files inside it",
+            source=source,
+            location=where,
+        )
+    return root / relative
+
+
+def _notes(notes: Any, index_file: Path, source: str | None) -> dict[str, Any]:
+    if not isinstance(notes, dict):
+        raise SourceError("'notes' must be a JSON object", source=source, location=str(index_file))
+    for key, kind in _NOTE_TYPES.items():
+        if key in notes and not isinstance(notes[key], kind):
+            raise SourceError(
+                f"notes.{key} has the wrong type ({type(notes[key]).__name__})",
+                source=source,
+                location=str(index_file),
+            )
+    for key in ("sign_in_fields", "gaps"):
+        if not all(isinstance(item, str) for item in notes.get(key, [])):
+            raise SourceError(
+                f"notes.{key} must be a list of strings", source=source, location=str(index_file)
+            )
+    return dict(notes)
 
 
 def _read_json_file(file: Path, source: str | None) -> Any:
     try:
-        return json.loads(file.read_text(encoding="utf-8"))
+        with file.open("rb") as handle:
+            data = handle.read(MAX_PAGE_BYTES + 1)
     except FileNotFoundError as error:
         raise SourceError("file is missing", source=source, location=str(file)) from error
+    except IsADirectoryError as error:
+        raise SourceError("is a folder, not a file", source=source, location=str(file)) from error
+    except OSError as error:
+        raise SourceError(
+            f"cannot be read ({error.strerror or type(error).__name__})",
+            source=source,
+            location=str(file),
+        ) from error
+    if len(data) > MAX_PAGE_BYTES:
+        raise SourceError(
+            f"is larger than {MAX_PAGE_BYTES // (1024 * 1024)} MiB, too big for a Graph page",
+            source=source,
+            location=str(file),
+        )
+    try:
+        return json.loads(data.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as error:
         raise SourceError(f"invalid JSON ({error})", source=source, location=str(file)) from error
+    except RecursionError as error:
+        raise SourceError(
+            "invalid JSON (nested too deeply)", source=source, location=str(file)
+        ) from error
 
 
-def check_page(body: Any, *, location: str, source: str | None) -> None:
+def check_page(body: Any, *, dataset: str, location: str, source: str | None) -> None:
+    """Raise a :class:`SourceError` naming ``location`` unless ``body`` is a Graph collection
+    page (a ``value`` list, a string ``@odata.nextLink`` if any) whose objects have the
+    documented shape for ``dataset``."""
     if not isinstance(body, dict) or not isinstance(body.get("value"), list):
         raise SourceError("malformed Graph page: no 'value' list", source=source, location=location)
+    link = body.get("@odata.nextLink")
+    if link is not None and not isinstance(link, str):
+        raise SourceError(
+            "malformed Graph page: '@odata.nextLink' is not a URL", source=source, location=location
+        )
+    check_objects(dataset, body["value"], location=location, source=source)

@@ -40,11 +40,13 @@ def tables_from_pages(
     """
     read = accounts_from_pages(raw, system=system, graph=graph, as_of=as_of)
     accounts = TABLES["accounts"].conform(
-        read.accounts, source=system, origin="object " + read.accounts["native_id"].astype(str)
+        read.accounts, source=system, origin=_origins(read.accounts)
     )
-    grouped = groups_from_pages(raw, system=system, graph=graph, account_ids=accounts["native_id"])
+    grouped = groups_from_pages(
+        raw, system=system, graph=graph, account_ids=accounts["native_id"], as_of=as_of
+    )
     groups = TABLES["groups"].conform(
-        grouped.groups, source=system, origin="object " + grouped.groups["native_id"].astype(str)
+        grouped.groups, source=system, origin=_origins(grouped.groups)
     )
     memberships = TABLES["memberships"].conform(grouped.memberships, source=system)
 
@@ -75,7 +77,59 @@ def tables_from_pages(
             "top_scopes": {str(k): int(v) for k, v in scopes.value_counts().head(10).items()},
         },
         "unresolved_members": int(memberships["member_type"].eq("unresolved").sum()),
+        "coverage": read.coverage,
         "gaps": list(raw.notes.get("gaps", [])),
     }
+    report["pim_groups_known"] = bool(raw.notes.get("group_pim_known", False))
+    if not report["pim_groups_known"] and raw.notes.get("group_pim_reason"):
+        report["pim_groups_reason"] = str(raw.notes["group_pim_reason"])
+    users = accounts["kind"].ne("service") & accounts["enabled"]
+    report["mfa"]["unknown_enabled"] = int((users & accounts["mfa"].isna()).sum())
+    report["warnings"] = [*report["gaps"], *_warnings(report)]
     tables = {"accounts": accounts, "groups": groups, "memberships": memberships}
     return tables, report
+
+
+def _origins(rows: pd.DataFrame) -> pd.Series:
+    """Where each row came from (``<file or URL> object <id>``), for conform's messages."""
+    if "_origin" in rows.columns:
+        return rows["_origin"].fillna("object " + rows["native_id"].astype(str)).astype(str)
+    return "object " + rows["native_id"].astype(str)
+
+
+def _warnings(report: dict[str, Any]) -> list[str]:
+    """Sentences for what the collection could not know, so no reader mistakes it for clean."""
+    coverage, sign_in, mfa = report["coverage"], report["sign_in"], report["mfa"]
+    said = []
+    if coverage["enabled_unknown"]:
+        said.append(
+            f"{coverage['enabled_unknown']} accounts without accountEnabled: enabled state "
+            "unknown, kept as enabled so every rule checks them (never read as disabled)"
+        )
+    if coverage["user_type_unknown"]:
+        said.append(
+            f"{coverage['user_type_unknown']} users without userType: guests told apart by "
+            "their #EXT# user principal name only"
+        )
+    if sign_in["known"] and sign_in["unknown"]:
+        said.append(
+            f"{sign_in['unknown']} users without signInActivity: last sign-in unknown "
+            "(last_sign_in_known false), not 'never signed in'"
+        )
+    if sign_in["known"] and not sign_in["successful_reported"] and sign_in["decided_by"]:
+        said.append(
+            "the tenant does not report lastSuccessfulSignInDateTime: last_sign_in is the "
+            f"latest sign-in attempt ({sign_in['decided_by']}), successful or not"
+        )
+    if mfa["known"] and mfa["unknown_enabled"]:
+        said.append(
+            f"{mfa['unknown_enabled']} enabled users not in the MFA registration report: MFA "
+            "capability unknown, so mfa-missing cannot flag them"
+        )
+    if not report["pim_groups_known"]:
+        reason = report.get("pim_groups_reason") or "not in the collected pages"
+        said.append(
+            f"PIM for Groups not read ({reason}): eligible group members and owners are "
+            "missing from the memberships"
+        )
+    return said

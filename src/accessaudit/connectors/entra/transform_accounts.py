@@ -1,6 +1,6 @@
 """Graph users and service principals → the ``accounts`` table (pure functions).
 
-Users become ``user`` or ``guest`` accounts with sign-in activity and MFA registration;
+Users become ``user`` or ``guest`` accounts with sign-in activity and MFA capability;
 service principals become ``service`` accounts whose password age is their application's
 newest credential. Application credentials are summarised for the report.
 """
@@ -13,16 +13,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from accessaudit.connectors.entra.frames import column, frame, lookup, text, times
+from accessaudit.connectors.entra.frames import column, frame, lookup, origin, text, times
 from accessaudit.connectors.entra.pages import RawPages
 from accessaudit.connectors.entra.settings import GraphSettings
+from accessaudit.connectors.entra.transform_activity import EXAMPLES, mfa_capability, sign_ins
 
 __all__ = ["AccountsRead", "accounts_from_pages", "credentials_report"]
 
 
 @dataclass(frozen=True)
 class AccountsRead:
-    """The unconformed ``accounts`` rows and what the report says about them."""
+    """The unconformed ``accounts`` rows (with ``_origin`` for messages) and what the report
+    says about them."""
 
     accounts: pd.DataFrame
     users: int
@@ -31,65 +33,48 @@ class AccountsRead:
     credentials: pd.DataFrame
     sign_in: dict[str, Any]
     mfa: dict[str, Any]
+    coverage: dict[str, Any]
 
 
 def accounts_from_pages(
     raw: RawPages, *, system: str, graph: GraphSettings, as_of: pd.Timestamp
 ) -> AccountsRead:
-    """Users and service principals of ``raw`` as ``accounts`` rows (not yet conformed)."""
-    prefix = f"{system}:"
-    notes = raw.notes
-    sign_in_known = bool(notes.get("sign_in_known", True))
-    mfa_known = bool(notes.get("mfa_known", True))
+    """Users and service principals of ``raw`` as ``accounts`` rows (not yet conformed).
 
+    Absent is not false: a property Graph did not return is unknown, counted in ``coverage``.
+    An account whose ``accountEnabled`` is unknown is stored as enabled (the ``enabled``
+    column cannot be empty), so every rule still checks it and none reads it as disabled.
+    """
+    prefix = f"{system}:"
     users = frame(raw, "users")
     user_ids = text(users, "id")
-    fields = [f"signInActivity.{name}" for name in notes.get("sign_in_fields", [])]
-    stamps = pd.DataFrame({name: times(column(users, name)) for name in fields}, index=users.index)
-    if fields:
-        last_sign_in = stamps.max(axis=1)
-        seen = stamps.notna().any(axis=1)
-        latest_from = (
-            stamps[seen]
-            .idxmax(axis=1)
-            .astype(str)
-            .str.removeprefix("signInActivity.")
-            .value_counts()
-            if seen.any()
-            else pd.Series(dtype=int)
-        )
-    else:
-        last_sign_in = pd.Series(pd.NaT, index=users.index, dtype="datetime64[ns, UTC]")
-        latest_from = pd.Series(dtype=int)
-    mfa_frame = frame(raw, "mfa_registration")
-    mfa_by_id = pd.Series(
-        column(mfa_frame, "isMfaRegistered").astype("boolean").to_numpy(),
-        index=text(mfa_frame, "id"),
-    )
-    mfa_by_id = mfa_by_id[~mfa_by_id.index.duplicated()]
-    if mfa_known:
-        mfa = user_ids.map(mfa_by_id).astype("boolean")
-    else:
-        mfa = pd.Series(pd.NA, index=users.index, dtype="boolean")
+    upn = text(users, "userPrincipalName")
+    logins = upn.fillna(text(users, "mail")).fillna(user_ids)
+    activity = sign_ins(raw, users, graph)
+    mfa, mfa_report = mfa_capability(raw, user_ids, logins)
     user_type = text(users, "userType").str.lower()
+    # Without userType, Graph's guest naming (UPN "<address>#EXT#@<tenant>") still tells.
+    guest = user_type.eq("guest").fillna(upn.str.contains("#EXT#", regex=False).fillna(False))
+    user_enabled = column(users, "accountEnabled").astype("boolean")
     user_accounts = pd.DataFrame(
         {
             "account_id": prefix + user_ids,
             "system": system,
             "native_id": user_ids,
-            "login": text(users, "userPrincipalName"),
+            "login": logins,
             "display_name": text(users, "displayName"),
             "email": text(users, "mail"),
-            "upn": text(users, "userPrincipalName"),
+            "upn": upn,
             "employee_id": text(users, "employeeId"),
             "department": text(users, "department"),
-            "kind": np.where(user_type.eq("guest").fillna(False), "guest", "user"),
-            "enabled": column(users, "accountEnabled").astype("boolean"),
+            "kind": np.where(guest.astype(bool), "guest", "user"),
+            "enabled": user_enabled.fillna(True),
             "expires": times(column(users, "employeeLeaveDateTime")),
             "created": times(column(users, "createdDateTime")),
-            "last_sign_in": last_sign_in,
-            "last_sign_in_known": sign_in_known,
+            "last_sign_in": activity.last_sign_in,
+            "last_sign_in_known": activity.known,
             "mfa": mfa,
+            "_origin": origin(users),
         }
     )
 
@@ -107,51 +92,55 @@ def accounts_from_pages(
     )
     sp_ids = text(sps, "id")
     sp_app_ids = text(sps, "appId")
+    sp_enabled = column(sps, "accountEnabled").astype("boolean")
     sp_accounts = pd.DataFrame(
         {
             "account_id": prefix + sp_ids,
             "system": system,
             "native_id": sp_ids,
-            "login": text(sps, "displayName").fillna(sp_app_ids),
+            "login": text(sps, "displayName").fillna(sp_app_ids).fillna(sp_ids),
             "display_name": text(sps, "displayName"),
             "kind": "service",
-            "enabled": column(sps, "accountEnabled").astype("boolean"),
+            "enabled": sp_enabled.fillna(True),
             "created": lookup(sp_app_ids, app_created),
             "password_last_set": lookup(sp_app_ids, newest_credential),
             # Service principals' sign-ins live in a separate (beta) report not read here.
             "last_sign_in_known": False,
+            "_origin": origin(sps),
         }
     )
     accounts = pd.concat([user_accounts, sp_accounts], ignore_index=True)
     accounts = accounts.sort_values("account_id", kind="stable").reset_index(drop=True)
-
-    people = accounts["kind"].ne("service")
-    sign_in = {
-        "known": sign_in_known,
-        "fields": list(notes.get("sign_in_fields", [])),
-        "latest_from": {str(k): int(v) for k, v in latest_from.items()},
-        "never_signed_in": int(accounts["last_sign_in"].isna().sum() - len(sp_accounts))
-        if sign_in_known
-        else None,
-    }
-    mfa_counts = accounts.loc[people, "mfa"]
-    mfa_report: dict[str, Any] = {
-        "known": mfa_known,
-        "registered": int(mfa_counts.eq(True).sum()),
-        "not_registered": int(mfa_counts.eq(False).sum()),
-        "unknown": int(mfa_counts.isna().sum()),
-    }
-    if not mfa_known:
-        mfa_report["note"] = "MFA unknown: the registration report could not be read"
+    coverage = _coverage(
+        {
+            "enabled_unknown": pd.concat(
+                [logins[user_enabled.isna()], sp_accounts["login"][sp_enabled.isna()]]
+            ),
+            "user_type_unknown": logins[user_type.isna()],
+            "login_from_mail_or_id": logins[upn.isna()],
+        }
+    )
     return AccountsRead(
         accounts=accounts,
         users=len(users),
         service_principals=len(sps),
         applications=len(apps),
         credentials=credentials,
-        sign_in=sign_in,
+        sign_in=activity.report,
         mfa=mfa_report,
+        coverage=coverage,
     )
+
+
+def _coverage(unknown: dict[str, pd.Series]) -> dict[str, Any]:
+    """Counts (and the first logins) of accounts whose named property Graph did not return."""
+    coverage: dict[str, Any] = {name: len(logins) for name, logins in unknown.items()}
+    coverage["examples"] = {
+        name: logins.head(EXAMPLES).astype(str).tolist()
+        for name, logins in unknown.items()
+        if len(logins)
+    }
+    return coverage
 
 
 def credentials_report(credentials: pd.DataFrame, long_lived_days: int) -> dict[str, Any]:

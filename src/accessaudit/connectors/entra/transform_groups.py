@@ -3,6 +3,17 @@
 Groups keep their first owner; directory roles become ``directory-role`` groups whose members
 are the role's active assignments and PIM eligibilities; each (resource, app role) pair that
 is assigned becomes an ``app-role`` group.
+
+Built-in roles are known by template id (for built-ins, roleDefinitionId = templateId): a role
+whose roleDefinition object was not collected is still named and, if it is one of the
+manifest's privileged template ids, privileged.
+
+PIM for Groups (api-reference/v1.0/resources/privilegedidentitymanagement-for-groups-api-
+overview.md): eligible members and owners are not in a group's ``members``/``owners``; they
+come from the group's eligibilitySchedules (api/privilegedaccessgroup-list-eligibilityschedules
+.md). An eligible member gets an ``eligible`` membership; so does an eligible (or PIM-assigned)
+owner of a group that holds a directory role, since an owner can add themselves as a member.
+Active PIM member assignments (assignmentSchedules) are ``active`` memberships.
 """
 
 from __future__ import annotations
@@ -12,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from accessaudit.connectors.entra.frames import column, frame, text
+from accessaudit.connectors.entra.frames import column, frame, origin, text, times
 from accessaudit.connectors.entra.pages import RawPages
 from accessaudit.connectors.entra.settings import GraphSettings
 
@@ -37,10 +48,16 @@ class GroupsRead:
 
 
 def groups_from_pages(
-    raw: RawPages, *, system: str, graph: GraphSettings, account_ids: pd.Series
+    raw: RawPages,
+    *,
+    system: str,
+    graph: GraphSettings,
+    account_ids: pd.Series,
+    as_of: pd.Timestamp,
 ) -> GroupsRead:
     """Groups, directory roles and app roles of ``raw``; ``account_ids`` are the native ids of
-    the accounts read (users and service principals), to tell role holders apart."""
+    the accounts read (users and service principals), to tell role holders apart; PIM
+    schedules count where they are in effect on ``as_of``."""
     prefix = f"{system}:"
     groups = frame(raw, "groups")
     owners = frame(raw, "group_owners")
@@ -55,11 +72,12 @@ def groups_from_pages(
             "group_id": prefix + group_ids,
             "system": system,
             "native_id": group_ids,
-            "name": text(groups, "displayName"),
+            "name": text(groups, "displayName").fillna(group_ids),
             "kind": "group",
             "privileged": False,
             "owner_id": prefix + group_ids.map(first_owner).astype("string"),
             "description": text(groups, "description"),
+            "_origin": origin(groups),
         }
     )
     members = frame(raw, "group_members")
@@ -79,12 +97,18 @@ def groups_from_pages(
     )
     kind_by_id = kind_by_id[~kind_by_id.index.duplicated()]
     roles = _directory_roles(raw, prefix=prefix, system=system, graph=graph, kinds=kind_by_id)
+    role_holders = roles.memberships.loc[
+        roles.memberships["member_type"].eq("group"), "member_id"
+    ].str.removeprefix(prefix)
+    pim = _group_pim(raw, prefix=prefix, kinds=kind_by_id, role_holders=role_holders, as_of=as_of)
     app_role_groups, app_role_members, assigned = _app_role_groups(
         raw, prefix=prefix, system=system, graph=graph
     )
     all_groups = pd.concat([plain_groups, roles.groups, app_role_groups], ignore_index=True)
     all_groups = all_groups.sort_values("group_id", kind="stable").reset_index(drop=True)
-    memberships = pd.concat([member_rows, roles.memberships, app_role_members], ignore_index=True)
+    memberships = pd.concat(
+        [member_rows, roles.memberships, pim.memberships, app_role_members], ignore_index=True
+    )
     memberships = (
         memberships.drop_duplicates(["group_id", "member_id", "assignment"])
         .sort_values(["group_id", "member_id", "assignment"], kind="stable")
@@ -95,6 +119,7 @@ def groups_from_pages(
         "group_members": len(member_rows),
         "directory_roles": len(roles.groups),
         **roles.counts,
+        **pim.counts,
     }
     return GroupsRead(all_groups, memberships, counts, app_role_assignments=assigned)
 
@@ -139,12 +164,16 @@ def _directory_roles(
             "privileged": template_ids.isin(graph.privileged_role_ids).fillna(False)
             | role_names.str.casefold().isin(graph.privileged_role_names).fillna(False),
             "description": text(definitions, "description"),
+            "_origin": origin(definitions),
         }
     )
     used_roles = set(role_members["group_id"])
     role_groups = role_groups[role_groups["group_id"].isin(used_roles)]
     unknown_roles = sorted(used_roles - set(role_groups["group_id"]))
     if unknown_roles:
+        # Built-in roles have roleDefinitionId == templateId: known without their definition.
+        native = pd.Series([g.removeprefix(prefix + "role:") for g in unknown_roles])
+        template = native.str.lower()
         role_groups = pd.concat(
             [
                 role_groups,
@@ -152,10 +181,11 @@ def _directory_roles(
                     {
                         "group_id": unknown_roles,
                         "system": system,
-                        "native_id": [g.removeprefix(prefix + "role:") for g in unknown_roles],
-                        "name": [g.removeprefix(prefix + "role:") for g in unknown_roles],
+                        "native_id": native,
+                        "name": template.map(graph.role_names).fillna(native),
                         "kind": "directory-role",
-                        "privileged": False,
+                        "privileged": template.isin(graph.privileged_role_ids),
+                        "description": "role definition not collected; known by template id",
                     }
                 ),
             ],
@@ -165,8 +195,64 @@ def _directory_roles(
         "role_assignments_active": len(active),
         "role_assignments_eligible": len(eligible),
         "role_assignments_scoped": int(text(role_edges, "directoryScopeId").ne("/").sum()),
+        "role_definitions_missing": len(unknown_roles),
     }
     return GroupsRead(role_groups, role_members, counts)
+
+
+def _group_pim(
+    raw: RawPages,
+    *,
+    prefix: str,
+    kinds: pd.Series,
+    role_holders: pd.Series,
+    as_of: pd.Timestamp,
+) -> GroupsRead:
+    """Memberships from PIM for Groups schedules in effect on ``as_of``."""
+    schedules = pd.concat(
+        [
+            frame(raw, "group_eligibility", depth=3).assign(assignment="eligible"),
+            frame(raw, "group_assignments", depth=3).assign(assignment="active"),
+        ],
+        ignore_index=True,
+    )
+    group_ids = text(schedules, "groupId").fillna(text(schedules, "_parent"))
+    principal_ids = text(schedules, "principalId")
+    access = text(schedules, "accessId").str.lower()
+    status = text(schedules, "status").str.lower()
+    start = times(column(schedules, "scheduleInfo.startDateTime"))
+    end = times(column(schedules, "scheduleInfo.expiration.endDateTime"))
+    as_of_utc = pd.Timestamp(as_of)
+    as_of_utc = as_of_utc.tz_localize("UTC") if as_of_utc.tzinfo is None else as_of_utc
+    in_effect = (
+        (status.isna() | status.eq("provisioned")).fillna(False)
+        & ~(start > as_of_utc).fillna(False)
+        & ~(end <= as_of_utc).fillna(False)
+        & principal_ids.notna()
+        & group_ids.notna()
+    )
+    member = in_effect & access.eq("member").fillna(False)
+    # An owner can make themselves a member: of a group holding a role, that is the role.
+    owner = in_effect & access.eq("owner").fillna(False)
+    owner_of_role_holder = owner & group_ids.isin(set(role_holders))
+    chosen = member | owner_of_role_holder
+    memberships = pd.DataFrame(
+        {
+            "group_id": prefix + group_ids[chosen],
+            "member_id": prefix + principal_ids[chosen],
+            "member_type": principal_ids[chosen].map(kinds).fillna("unresolved"),
+            "assignment": column(schedules, "assignment")[chosen].where(member[chosen], "eligible"),
+        }
+    )
+    eligible = column(schedules, "assignment").eq("eligible")
+    counts = {
+        "group_eligible_members": int((member & eligible).sum()),
+        "group_eligible_owners": int((owner & eligible).sum()),
+        "group_active_member_schedules": int((member & ~eligible).sum()),
+        "group_owners_of_role_holders": int(owner_of_role_holder.sum()),
+        "group_schedules_not_in_effect": int((~in_effect).sum()),
+    }
+    return GroupsRead(pd.DataFrame(), memberships, counts)
 
 
 def _app_role_groups(

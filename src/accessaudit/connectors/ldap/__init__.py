@@ -31,7 +31,7 @@ from accessaudit.connectors.ldap.ldif import read_ldif
 from accessaudit.connectors.ldap.live import read_entries
 from accessaudit.connectors.ldap.mapping import DirectoryMapping
 from accessaudit.connectors.ldap.transform import entries_to_result
-from accessaudit.errors import SourceError
+from accessaudit.errors import ConfigError, SourceError
 
 __all__ = ["collect"]
 
@@ -47,13 +47,17 @@ def collect(settings: SourceSettings, manifest: Manifest, context: CollectContex
         path = settings.path
         if not path.is_file():
             raise SourceError("LDIF export not found", source=settings.name, location=str(path))
+        allow_partial = settings.option("allow_partial_export", False)
+        if not isinstance(allow_partial, bool):
+            raise ConfigError(
+                f"source {settings.name!r}: allow_partial_export must be true or false, "
+                f"not {allow_partial!r}"
+            )
+        exported = read_ldif(path, source=settings.name, allow_partial=allow_partial)
         result = entries_to_result(
-            read_ldif(path, source=settings.name),
-            settings,
-            manifest,
-            context,
-            location=lambda line: f"{path}:{line}",
+            exported, settings, manifest, context, location=lambda line: f"{path}:{line}"
         )
+        _merge_reader_report(result, exported.report)
         result.report["input"] = {"kind": "ldif", "file": str(path)}
         return result
     entries = read_entries(settings, manifest, context)
@@ -61,11 +65,19 @@ def collect(settings: SourceSettings, manifest: Manifest, context: CollectContex
     result = entries_to_result(
         entries, settings, manifest, context, location=lambda n: f"{where} entry {n}"
     )
-    # Ours describes the tables and wins on a clash; the live report adds how they were read.
-    result.report = {**entries.report, **result.report}
+    _merge_reader_report(result, entries.report)
     result.report["input"] = {"kind": "live", "url": where}
     _unverified_lock_state(result, DirectoryMapping.from_manifest(manifest), entries.report)
     return result
+
+
+def _merge_reader_report(result: SourceResult, reader_report: Mapping[str, Any]) -> None:
+    """Add how the entries were read to the report of the tables made from them. The tables'
+    report wins on a clash, except that warnings add up, the reader's first: a partial export
+    must be the first thing the auditor reads."""
+    warnings = [*reader_report.get("warnings", ()), *result.report.get("warnings", ())]
+    result.report = {**reader_report, **result.report}
+    result.report["warnings"] = warnings
 
 
 def _unverified_lock_state(

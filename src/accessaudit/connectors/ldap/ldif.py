@@ -1,10 +1,21 @@
-"""A streaming reader for LDIF exports (RFC 2849), as ``ldifde`` and ``ldapsearch -LLL`` write them.
+"""A streaming reader for LDIF exports (RFC 2849), as ``ldifde`` and ``ldapsearch`` write them.
 
 It yields one entry at a time, so memory stays flat however large the export is, and it
 refuses, with the file and line, everything an export should not contain: change records
 (``changetype: modify``), values pulled from URLs (``attr:< file:///etc/shadow`` — an audit
 tool must never read files an input names), lines without a colon, bad base64, plain values
-that are not UTF-8, and a file cut off in the middle of a folded value.
+that are not UTF-8, an empty file, and a file cut off in the middle of a folded value.
+
+The whole output of a plain ``ldapsearch -x`` (without ``-LLL``) is read as it is: its
+``#`` comments are skipped, its search references (``ref:`` records: a part of the tree held
+by another server, not followed) are counted in the report, and its trailers (``# search
+result`` / ``search: N`` / ``result: CODE text``; one per page with ``-E pr=…``) are checked.
+A result other than 0 (success) means the server stopped early — above all ``4 Size limit
+exceeded`` (Active Directory's MaxPageSize of 1,000 without paging) and ``10 Referral`` — so
+the export is refused with the line and the fix, unless the source allows a partial export
+(``allow_partial_export = true``), in which case the report says *partial* first. Output that
+begins like ``ldapsearch`` output (``# extended LDIF``) but ends without a trailer, or whose
+last page still carries a paging cookie, was cut short and is refused the same way.
 
 >>> from pathlib import Path
 >>> for dn, attributes, line in read_ldif(Path("tests/fixtures/ldif/openldap.ldif")):
@@ -19,11 +30,14 @@ import binascii
 import re
 from base64 import b64decode
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, BinaryIO
 
+from accessaudit.connectors.ldap.syntax import redact_url
 from accessaudit.errors import SourceError
 
-__all__ = ["read_ldif"]
+__all__ = ["LdifEntries", "read_ldif"]
 
 _BOM = b"\xef\xbb\xbf"
 # RFC 2849 AttributeDescription: a name or OID followed by ;options.
@@ -31,47 +45,196 @@ _ATTRIBUTE_NAME = re.compile(rb"^[A-Za-z0-9][A-Za-z0-9.\-]*(?:;[A-Za-z0-9\-=.*]+
 # ``changetype: add`` carries a whole entry (ldifde writes it on every exported object), so
 # it reads like a content record; any other change type describes an edit, not a state.
 _CONTENT_CHANGETYPES = frozenset({b"add"})
+# The first line of ``ldapsearch`` output without -LLL (ldapsearch(1), "-L").
+_LDAPSEARCH_HEADER = b"# extended LDIF"
+# RFC 4511 §4.1.9 result codes that mean "the server stopped before the end of the results".
+_LIMIT_RESULTS = {3: "timeLimitExceeded", 4: "sizeLimitExceeded", 11: "adminLimitExceeded"}
+_REFERRAL = 10
+_SAMPLE = 10
 
 Entry = tuple[str, dict[str, list[bytes]], int]
 # Bounds the per-file name cache: a schema has a few hundred names, a hostile file millions.
 _NAME_CACHE = 4096
 
 
-def read_ldif(path: Path, *, source: str | None = None) -> Iterator[Entry]:
-    """Stream the entries of an LDIF export.
+@dataclass(frozen=True)
+class _SearchResult:
+    """One ``search:`` / ``result:`` trailer of ldapsearch output."""
 
-    Yields ``(dn, attributes, line)``: the DN as text, the attributes by lower-cased name with
-    options stripped (``member;range=0-1499`` and ``userCertificate;binary`` become ``member``
-    and ``usercertificate``; values are raw bytes anyway, so ``;binary`` changes nothing) and
-    the line number where the entry starts. Values from several lines of the same attribute
-    (range retrieval pages, repeated lines) are concatenated in file order.
+    line: int
+    code: int
+    text: str
+    cookie: bytes | None  # the ``pagedresults: cookie=`` of a paged search; None if unpaged
+    referrals: tuple[str, ...]
 
-    Raises :class:`SourceError` naming ``file:line`` for malformed input; ``source`` names the
-    configured source in that message.
+
+def read_ldif(path: Path, *, source: str | None = None, allow_partial: bool = False) -> LdifEntries:
+    """The entries of an LDIF export, ready to be iterated (nothing is read yet).
+
+    Iterating yields ``(dn, attributes, line)``: the DN as text, the attributes by lower-cased
+    name with options stripped (``member;range=0-1499`` and ``userCertificate;binary`` become
+    ``member`` and ``usercertificate``; values are raw bytes anyway, so ``;binary`` changes
+    nothing) and the line number where the entry starts. Values from several lines of the same
+    attribute (range retrieval pages, repeated lines) are concatenated in file order.
+
+    Raises :class:`SourceError` naming ``file:line`` for malformed or incomplete input;
+    ``source`` names the configured source in that message. ``allow_partial`` accepts an
+    ``ldapsearch`` export whose search ended early, and says so in the report.
 
     >>> entries = list(read_ldif(Path("tests/fixtures/ldif/openldap.ldif")))
     >>> entries[1][1]["objectclass"]
     [b'organizationalUnit']
     """
-    name = str(path)
-    try:
-        handle = path.open("rb")
-    except OSError as error:
-        raise SourceError(
-            f"cannot open LDIF export: {error.strerror}", source=source, location=name
-        ) from error
-    with handle:
-        record: list[tuple[int, bytes]] = []
+    return LdifEntries(path, source=source, allow_partial=allow_partial)
+
+
+class LdifEntries:
+    """The entries of one LDIF export, read lazily; iterate to read them (again).
+
+    ``report`` is complete once an iteration ends: ``search_references`` (count and the first
+    few URLs, user names and passwords in them redacted), ``search_results`` (the trailers of
+    ldapsearch output), ``partial`` and ``warnings``.
+    """
+
+    def __init__(self, path: Path, *, source: str | None, allow_partial: bool) -> None:
+        self.path = path
+        self.source = source
+        self.allow_partial = allow_partial
+        self.report: dict[str, Any] = {}
+
+    def __repr__(self) -> str:
+        return f"LdifEntries({str(self.path)!r})"
+
+    def __iter__(self) -> Iterator[Entry]:
+        name = str(self.path)
+        try:
+            handle = self.path.open("rb")
+        except OSError as error:
+            raise SourceError(
+                f"cannot open LDIF export: {error.strerror}", source=self.source, location=name
+            ) from error
+        self.report = {
+            "search_references": {"count": 0, "first": []},
+            "search_results": 0,
+            "partial": False,
+        }
+        warnings: list[str] = []
+        results: list[_SearchResult] = []
+        # Whether an entry came after the last trailer (ldapsearch output cut short).
+        entry_after_result = False
         first_record = True
-        # The current logical line: its first physical line, plus continuation parts if folded
-        # (joined once, when the line is complete, instead of copying on every fold).
+        # Attribute descriptions repeat on nearly every line; parse each spelling once.
+        names: dict[bytes, str] = {}
+        lines = _Lines(name, self.source)
+        with handle:
+            for record in lines.records(handle):
+                parsed = _record(record, first_record, name, self.source, names)
+                first_record = False
+                if isinstance(parsed, _SearchResult):
+                    results.append(parsed)
+                    entry_after_result = False
+                    self._check_result(parsed, warnings)
+                elif isinstance(parsed, tuple):
+                    entry_after_result = True
+                    yield parsed
+                elif parsed is not None:
+                    self._reference(parsed)
+        if lines.ldapsearch_output:
+            self._check_complete(results, entry_after_result, lines.last, warnings)
+        self.report["search_results"] = len(results)
+        references = self.report["search_references"]["count"]
+        if references:
+            warnings.append(
+                f"{references} search reference(s) (ref:) not followed: the entries they point "
+                "to are held by another server and are not in this export"
+            )
+        self.report["warnings"] = warnings
+
+    def _reference(self, urls: list[str]) -> None:
+        references = self.report["search_references"]
+        references["count"] += 1
+        shown = references["first"]
+        for url in urls:
+            if len(shown) < _SAMPLE:
+                shown.append(redact_url(url))
+
+    def _check_result(self, result: _SearchResult, warnings: list[str]) -> None:
+        if result.code == 0:
+            return
+        name = _LIMIT_RESULTS.get(result.code, "referral" if result.code == _REFERRAL else "")
+        what = f"result {result.code} ({result.text or name or 'an error'})"
+        if result.code in _LIMIT_RESULTS:
+            fix = (
+                "the server stopped at its limit; export again with paging: "
+                "ldapsearch -E pr=1000/noprompt ..."
+            )
+        elif result.code == _REFERRAL:
+            where = ", ".join(redact_url(r) for r in result.referrals) or "another server"
+            fix = f"the base DN is held by {where}; export from that server"
+        else:
+            fix = "the search failed; fix its cause and export again"
+        self._incomplete(f"ldapsearch ended with {what}: {fix}", result.line, warnings)
+
+    def _check_complete(
+        self,
+        results: list[_SearchResult],
+        entry_after_result: bool,
+        last_line: int,
+        warnings: list[str],
+    ) -> None:
+        """ldapsearch output ends with a trailer, and a paged search's last one has no cookie."""
+        if not results or entry_after_result:
+            self._incomplete(
+                "ldapsearch output without its closing '# search result' trailer: the export "
+                "was cut off; export the directory again",
+                last_line,
+                warnings,
+            )
+        elif results[-1].cookie:
+            self._incomplete(
+                "the last page of a paged ldapsearch still has a paging cookie: the export "
+                "stopped before the last page; export again with -E pr=1000/noprompt",
+                results[-1].line,
+                warnings,
+            )
+
+    def _incomplete(self, problem: str, line: int, warnings: list[str]) -> None:
+        if not self.allow_partial:
+            raise _error(
+                f"{problem} (or set allow_partial_export = true to audit what was read)",
+                str(self.path),
+                line,
+                self.source,
+            )
+        self.report["partial"] = True
+        warnings.append(
+            f"PARTIAL EXPORT ({self.path}:{line}): {problem}; findings miss whatever was not "
+            "exported (allow_partial_export = true)"
+        )
+
+
+class _Lines:
+    """Physical lines → records: lists of ``(line number, logical line)``, folds joined,
+    comments dropped, records separated by blank lines."""
+
+    def __init__(self, file: str, source: str | None) -> None:
+        self.file = file
+        self.source = source
+        self.ldapsearch_output = False
+        self.last = 0
+
+    def records(self, handle: BinaryIO) -> Iterator[list[tuple[int, bytes]]]:
+        """Each record of the file in order; SourceError for a file that is empty or ends
+        inside a folded value."""
+        record: list[tuple[int, bytes]] = []
+        # The current logical line: its first physical line, plus continuation parts if
+        # folded (joined once, when the line is complete, instead of copying on every fold).
         logical: bytes | None = None
         parts: list[bytes] = []
         logical_line = 0
-        # Attribute descriptions repeat on nearly every line; parse each spelling once.
-        names: dict[bytes, str] = {}
         ends_with_newline = True
         for line_number, raw in enumerate(handle, 1):
+            self.last = line_number
             ends_with_newline = raw.endswith(b"\n")
             line = raw.rstrip(b"\r\n")
             if line_number == 1 and line.startswith(_BOM):
@@ -80,47 +243,60 @@ def read_ldif(path: Path, *, source: str | None = None) -> Iterator[Entry]:
                 if logical is None:
                     raise _error(
                         "a continuation line (starting with a space) follows a blank line",
-                        name,
+                        self.file,
                         line_number,
-                        source,
+                        self.source,
                     )
                 parts.append(line[1:])
                 continue
             if logical is not None and not logical.startswith(b"#"):
                 record.append((logical_line, b"".join((logical, *parts)) if parts else logical))
             logical, parts = None, []
+            if line.startswith(_LDAPSEARCH_HEADER):
+                self.ldapsearch_output = True
             if line:
                 logical, logical_line = line, line_number
             elif record:
-                entry = _entry(record, first_record, name, source, names, truncated=False)
-                first_record = False
+                yield record
                 record = []
-                if entry is not None:
-                    yield entry
+        if self.last == 0:
+            raise _error(
+                "the LDIF export is empty (0 bytes): the export failed or was cut off; "
+                "export the directory again",
+                self.file,
+                1,
+                self.source,
+            )
+        if parts and not ends_with_newline:
+            # ldapsearch and ldifde end every line; a file that stops inside a folded value
+            # was cut off, and its last value would silently be shorter than in the directory.
+            raise _error(
+                "the file ends inside a folded value without a line end: the export was "
+                "truncated; export the directory again",
+                self.file,
+                logical_line,
+                self.source,
+            )
         if logical is not None and not logical.startswith(b"#"):
             record.append((logical_line, b"".join((logical, *parts)) if parts else logical))
         if record:
-            # A file that stops mid-line, inside a folded value, was most likely cut off.
-            truncated = bool(parts) and not ends_with_newline
-            entry = _entry(record, first_record, name, source, names, truncated=truncated)
-            if entry is not None:
-                yield entry
+            yield record
 
 
 def _error(message: str, file: str, line: int, source: str | None) -> SourceError:
-    return SourceError(message, source=source, location=f"{file}:{line}")
+    # Values quoted from the file may hold URLs with a user name and password: never shown.
+    return SourceError(redact_url(message), source=source, location=f"{file}:{line}")
 
 
-def _entry(
+def _record(
     record: list[tuple[int, bytes]],
     first_record: bool,
     file: str,
     source: str | None,
     names: dict[bytes, str],
-    *,
-    truncated: bool,
-) -> Entry | None:
-    """Turn the logical lines of one record into an entry (None for records to skip).
+) -> Entry | _SearchResult | list[str] | None:
+    """Turn the logical lines of one record into an entry, an ldapsearch trailer, the URLs of
+    a search reference, or None (a lone ``version: 1``).
 
     Lines are parsed in order, so the first problem reported is the first one in the file
     (a change record is named by its ``changetype:`` line, not by the ``-`` after it).
@@ -129,7 +305,7 @@ def _entry(
 
     def parse(index: int) -> tuple[str, bytes]:
         number, line = record[index]
-        return _attribute(line, number, file, source, names, truncated=truncated and index == last)
+        return _attribute(line, number, file, source, names)
 
     first = 0
     kind, value = parse(0)
@@ -147,8 +323,11 @@ def _entry(
         kind, value = parse(1)
     start = record[first][0]
     if kind == "search":
-        # The trailer ``ldapsearch -L`` writes after the entries (search: 2 / result: 0).
-        return None
+        return _search_result([parse(i) for i in range(first, last + 1)], start, file, source)
+    if kind == "ref":
+        # A search reference: ldapsearch writes one ``ref:`` line per URL (RFC 4511 §4.5.3).
+        lines = [parse(i) for i in range(first, last + 1)]
+        return [url.decode("utf-8", "replace") for name, url in lines if name == "ref"]
     if kind != "dn":
         raise _error(f"an entry must start with 'dn:', not {kind!r}", file, start, source)
     dn = _text(value, file, start, source, "dn")
@@ -181,14 +360,40 @@ def _entry(
     return dn, attributes, start
 
 
+def _search_result(
+    lines: list[tuple[str, bytes]], start: int, file: str, source: str | None
+) -> _SearchResult:
+    """The trailer ``search: N`` / ``result: CODE text`` [``text:``, ``matchedDN:``, ``ref:``,
+    ``control:``, ``pagedresults: cookie=``] that ldapsearch writes after each page."""
+    code: int | None = None
+    text = ""
+    cookie: bytes | None = None
+    referrals: list[str] = []
+    for name, value in lines:
+        if name == "result":
+            number, _, words = value.decode("utf-8", "replace").strip().partition(" ")
+            # RFC 4511 result codes are small ASCII numbers; anything else is not a trailer.
+            if not (number.isascii() and number.isdigit() and len(number) <= 9):
+                raise _error(f"unreadable ldapsearch result {number!r}", file, start, source)
+            code, text = int(number), words.strip()
+        elif name == "text" and value.strip():
+            detail = value.decode("utf-8", "replace").strip()
+            text = f"{text}: {detail}" if text else detail
+        elif name == "ref":
+            referrals.append(value.decode("utf-8", "replace").strip())
+        elif name == "pagedresults":
+            cookie = value.partition(b"cookie=")[2].strip()
+    if code is None:
+        raise _error("ldapsearch trailer without a 'result:' line", file, start, source)
+    return _SearchResult(start, code, text, cookie, tuple(referrals))
+
+
 def _attribute(
     line: bytes,
     number: int,
     file: str,
     source: str | None,
     names: dict[bytes, str],
-    *,
-    truncated: bool,
 ) -> tuple[str, bytes]:
     """Split one logical line into the lower-cased bare attribute name and its value."""
     colon = line.find(b":")
@@ -210,10 +415,7 @@ def _attribute(
         try:
             return name, b64decode(encoded, validate=True)
         except (binascii.Error, ValueError) as error:
-            hint = " (the file ends inside this folded value: truncated?)" if truncated else ""
-            raise _error(
-                f"bad base64 value for {name!r}: {error}{hint}", file, number, source
-            ) from error
+            raise _error(f"bad base64 value for {name!r}: {error}", file, number, source) from error
     if rest.startswith(b"<"):
         raise _error(
             f"{name!r} takes its value from a URL ({rest[1:].strip().decode(errors='replace')}); "

@@ -14,16 +14,20 @@ is mapped, and the transform, which reads what is mapped.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from accessaudit.connectors.base import Manifest
+import pandas as pd
+
+from accessaudit.connectors.base import Manifest, SourceSettings
+from accessaudit.connectors.ldap.syntax import normalise_dn
 from accessaudit.errors import ConfigError
 
 __all__ = [
     "ACCOUNT_FIELDS",
     "GROUP_FIELDS",
+    "POLICY_FIELDS",
     "TIME_FIELDS",
     "DirectoryMapping",
     "attributes_to_request",
@@ -41,12 +45,24 @@ ACCOUNT_FIELDS = (
     "user_account_control",
     "account_control_computed",
     "primary_group",
+    "gid_number",
     "locked_time",
+    "password_policy",
 )
 TIME_FIELDS = ("last_sign_in", "password_last_set", "expires", "created")
-GROUP_FIELDS = ("group_name", "owner", "description", "admin_count")
+GROUP_FIELDS = ("group_name", "owner", "description", "admin_count", "gid_number")
+#: Fields of a password policy entry (draft-behera-ldap-password-policy §5.2).
+POLICY_FIELDS = ("policy_lockout", "policy_lockout_duration")
 _KNOWN_FIELDS = frozenset(
-    (*ACCOUNT_FIELDS, *TIME_FIELDS, *GROUP_FIELDS, "member", "member_of", "member_uid")
+    (
+        *ACCOUNT_FIELDS,
+        *TIME_FIELDS,
+        *GROUP_FIELDS,
+        *POLICY_FIELDS,
+        "member",
+        "member_of",
+        "member_uid",
+    )
 )
 
 
@@ -68,6 +84,8 @@ class DirectoryMapping:
     service_classes: frozenset[str]
     exclude_classes: frozenset[str]
     group_classes: frozenset[str]
+    policy_classes: frozenset[str]
+    person_like_classes: frozenset[str]
     privileged_rids: frozenset[int]
     privileged_sids: frozenset[str]
     privileged_names: frozenset[str]
@@ -75,6 +93,9 @@ class DirectoryMapping:
     admin_patterns: tuple[str, ...]
     admin_rids: frozenset[int]
     service_patterns: tuple[str, ...]
+    #: The normalised DN of the password policy that governs accounts naming none (the
+    #: source's ``ppolicy_default``, as slapd's overlay setting of that name), or None.
+    default_policy: str | None = None
 
     @classmethod
     def from_manifest(cls, manifest: Manifest) -> DirectoryMapping:
@@ -127,6 +148,8 @@ class DirectoryMapping:
             service_classes=_classes(objects, "service_accounts", where),
             exclude_classes=_classes(objects, "exclude", where),
             group_classes=_classes(objects, "groups", where),
+            policy_classes=_classes(objects, "password_policies", where),
+            person_like_classes=_classes(objects, "person_like", where),
             privileged_rids=rids,
             privileged_sids=frozenset(
                 s.upper() for s in _names(privileged.get("sids", []), f"{where}: sids", False)
@@ -138,6 +161,30 @@ class DirectoryMapping:
             service_patterns=_names(
                 kinds.get("service_patterns", []), f"{where}: service_patterns"
             ),
+        )
+
+    @classmethod
+    def for_source(cls, settings: SourceSettings, manifest: Manifest) -> DirectoryMapping:
+        """The manifest's mapping with the source's own additions: ``person_classes`` (more
+        object classes read as accounts) and ``ppolicy_default`` (the DN of the password
+        policy that governs accounts without ``pwdPolicySubentry``).
+
+        >>> from accessaudit.connectors import SourceSettings, find_manifests
+        >>> settings = SourceSettings("ol", "openldap", options={"person_classes": ["account"]})
+        >>> mapping = DirectoryMapping.for_source(settings, find_manifests()["openldap"])
+        >>> "account" in mapping.account_classes
+        True
+        """
+        mapping = cls.from_manifest(manifest)
+        where = f"source {settings.name!r}"
+        extra = _names(settings.option("person_classes", []), f"{where}: person_classes")
+        default = settings.option("ppolicy_default")
+        if default is not None and not (isinstance(default, str) and "=" in default):
+            raise ConfigError(f"{where}: ppolicy_default must be the DN of a pwdPolicy entry")
+        return replace(
+            mapping,
+            account_classes=mapping.account_classes | frozenset(extra),
+            default_policy=str(normalise_dn(pd.Series([default])).iloc[0]) if default else None,
         )
 
     def names(self, field: str) -> tuple[str, ...]:

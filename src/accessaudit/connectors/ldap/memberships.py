@@ -3,7 +3,8 @@ table once every account and group is known.
 
 A directory states membership in several ways, and all of them count: a group's ``member``
 (and ``uniqueMember``) DNs, an object's ``memberOf`` back-links, a posixGroup's ``memberUid``
-logins, and a primary group that is listed on the account only (AD's ``primaryGroupID``).
+logins, and a primary group that is listed on the account only (AD's ``primaryGroupID``, a
+posixAccount's ``gidNumber``).
 """
 
 from __future__ import annotations
@@ -14,11 +15,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from accessaudit.connectors.ldap._report import sample
 from accessaudit.connectors.ldap.syntax import DOMAIN_SID, normalise_dn
 
-__all__ = ["MembershipEdges", "dn_index", "membership_table", "sample"]
-
-_SAMPLE = 10
+__all__ = ["MembershipEdges", "dn_index", "membership_table"]
 
 
 @dataclass
@@ -91,6 +91,8 @@ def membership_table(
         frames.append(_uid_edges(edges, accounts, group_ids))
     if "primary_group" in accounts:
         frames.append(_primary_group_edges(accounts, groups, source, report))
+    if "gid_number" in accounts and "gid_number" in groups:
+        frames.append(_primary_gid_edges(accounts, groups, report))
     table = pd.concat(frames, ignore_index=True)
     table = table.drop_duplicates(["group_id", "match"])
     table = table.sort_values(["group_id", "member_id"], kind="stable", ignore_index=True)
@@ -162,7 +164,27 @@ def dn_index(accounts: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
     return index.drop_duplicates("key").set_index("key")
 
 
-def sample(values: pd.Series) -> dict[str, Any]:
-    """A count and the first few distinct values, sorted so reports do not depend on order."""
-    distinct = sorted(set(values.dropna().astype(str)))
-    return {"count": int(values.notna().sum()), "first": distinct[:_SAMPLE]}
+def _primary_gid_edges(
+    accounts: pd.DataFrame, groups: pd.DataFrame, report: dict[str, Any]
+) -> pd.DataFrame:
+    """A posixAccount's ``gidNumber`` makes it a member of the posixGroup with that
+    ``gidNumber`` (its primary group, listed nowhere else: RFC 2307 §2.2 and §2.3), as
+    ``primaryGroupID`` does in AD. A gid shared by several groups cannot say which one is
+    meant: those accounts are counted, not guessed."""
+    group_gid = groups["gid_number"].astype(pd.StringDtype(na_value=np.nan)).str.strip()
+    by_gid = pd.DataFrame({"gid": group_gid, "group_id": groups["group_id"]}).dropna()
+    shared = by_gid["gid"].duplicated(keep=False)
+    report["gid_numbers_shared_by_groups"] = sample(by_gid.loc[shared, "gid"])
+    group_of_gid = by_gid[~shared].set_index("gid")["group_id"]
+    gid = accounts["gid_number"].astype(pd.StringDtype(na_value=np.nan)).str.strip()
+    group_id = gid.map(group_of_gid)
+    report["primary_gids_outside_export"] = sample(gid[gid.notna() & group_id.isna()])
+    keep = group_id.notna()
+    return pd.DataFrame(
+        {
+            "group_id": group_id[keep],
+            "member_id": accounts.loc[keep, "account_id"],
+            "member_type": "account",
+            "match": accounts.loc[keep, "account_id"],
+        }
+    )

@@ -7,6 +7,7 @@ unsafe, before a connection is opened.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,7 @@ from urllib.parse import unquote, urlsplit
 
 from accessaudit.connectors.base import Manifest, SourceSettings
 from accessaudit.connectors.ldap.mapping import attributes_to_request
+from accessaudit.connectors.ldap.syntax import redact_url
 from accessaudit.errors import ConfigError
 
 __all__ = ["BACKENDS", "LdapOptions"]
@@ -22,6 +24,8 @@ BACKENDS = ("python-ldap", "ldap3")
 _DEFAULT_PAGE_SIZE = 1000
 _DEFAULT_TIMEOUT = 30.0
 _DEFAULT_RETRIES = 3
+# An object class name (RFC 4512 §1.4 descr) or OID, safe to place in a filter as it is.
+_OBJECT_CLASS = re.compile(r"[A-Za-z][A-Za-z0-9-]*|[0-9]+(?:\.[0-9]+)+")
 
 
 @dataclass(frozen=True)
@@ -65,10 +69,26 @@ class LdapOptions:
         1000
         """
         name = settings.name
+        if settings.option("nested") is not None:
+            raise ConfigError(
+                f"source {name!r}: 'nested' is no longer an option: nesting is always resolved "
+                "from the direct member edges read, with the path that gives each membership"
+            )
         url = str(settings.required("url"))
-        parts = urlsplit(url)
+        shown = redact_url(url)
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError as error:
+            raise ConfigError(f"source {name!r}: url {shown!r} is not a URL ({error})") from None
+        if parts.username is not None or parts.password is not None:
+            # A password in the config file would sit in plain text and surface in messages.
+            raise ConfigError(
+                f"source {name!r}: url {shown!r} carries credentials (user:password@); give "
+                "the account as bind_dn and its password through password_env"
+            )
         if parts.scheme not in ("ldap", "ldaps") or not parts.hostname:
-            raise ConfigError(f"source {name!r}: url {url!r} must be ldap://host or ldaps://host")
+            raise ConfigError(f"source {name!r}: url {shown!r} must be ldap://host or ldaps://host")
         use_ssl = parts.scheme == "ldaps"
         start_tls = _bool_option(settings, "start_tls", default=False)
         if use_ssl and start_tls:
@@ -99,7 +119,7 @@ class LdapOptions:
             source=name,
             url=url,
             host=parts.hostname,
-            port=parts.port or (636 if use_ssl else 389),
+            port=port or (636 if use_ssl else 389),
             use_ssl=use_ssl,
             start_tls=start_tls,
             base_dn=unquote(str(settings.required("base_dn"))),
@@ -121,14 +141,25 @@ class LdapOptions:
 
 def _search_filters(settings: SourceSettings, search: Mapping[str, Any]) -> tuple[str, ...]:
     """The searches to run, in order: the source's own ``filter`` (a string or a list), else
-    the manifest's ``accounts_filter``, ``service_accounts_filter`` and ``groups_filter``
-    (empty ones skipped), else everything under the base DN."""
+    the manifest's ``accounts_filter``, ``service_accounts_filter``, ``groups_filter`` and
+    ``policies_filter`` (empty ones skipped) and one for the source's ``person_classes``,
+    else everything under the base DN."""
     own = settings.option("filter")
     if own is not None:
         filters = [own] if isinstance(own, str) else list(own)
     else:
-        keys = ("accounts_filter", "service_accounts_filter", "groups_filter")
+        keys = ("accounts_filter", "service_accounts_filter", "groups_filter", "policies_filter")
         filters = [search[key] for key in keys if search.get(key)]
+        classes = settings.option("person_classes", [])
+        if classes:
+            if not isinstance(classes, list) or not all(
+                isinstance(c, str) and _OBJECT_CLASS.fullmatch(c) for c in classes
+            ):
+                raise ConfigError(
+                    f"source {settings.name!r}: person_classes must be a list of object class "
+                    f"names, not {classes!r}"
+                )
+            filters.append("(|" + "".join(f"(objectClass={c})" for c in classes) + ")")
     if not filters:
         filters = ["(objectClass=*)"]
     if not all(isinstance(f, str) and f.startswith("(") and f.endswith(")") for f in filters):

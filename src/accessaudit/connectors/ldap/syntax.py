@@ -7,6 +7,7 @@ LDAP GeneralizedTime (RFC 4517 §3.3.13), converted vectorised, a column at a ti
 
 from __future__ import annotations
 
+import re
 import struct
 
 import numpy as np
@@ -18,14 +19,24 @@ __all__ = [
     "convert_times",
     "never_times",
     "normalise_dn",
+    "outside_range",
+    "redact_url",
     "sid_to_string",
 ]
 
 # Windows FILETIME: 100 ns ticks since 1601-01-01; 1970-01-01 is this many ticks later.
 _FILETIME_UNIX_EPOCH = 116_444_736_000_000_000
-# pandas stores nanoseconds in int64, so nothing after 2262-04-11 fits; an AD expiry that far
-# out (some tools write 30828-09-14) means "never" in every practical sense.
-_FILETIME_LAST = (int(pd.Timestamp.max.value) // 100) + _FILETIME_UNIX_EPOCH
+# AD's documented "never" for accountExpires (and 0 for "never" / "not set").
+_FILETIME_NEVER = 2**63 - 1
+# The rule for times pandas cannot hold (it stores int64 nanoseconds: 1677-09-21 to
+# 2262-04-11): a directory time before 1678 or after 2261 is stored as no time (NaT) and
+# counted by the caller. Such values are real and mean "never" or "no end" in practice: AD
+# writes lastLogonTimestamp 1 (1601-01-01) and whenCreated 9999-12-31 on odd objects, tools
+# write 30828-09-14 expiry dates, HR-fed attributes 9999-12-31 and 0001-01-01.
+_FIRST_YEAR = 1678
+_LAST_YEAR = 2261
+_FILETIME_FIRST = (int(pd.Timestamp(f"{_FIRST_YEAR}-01-01").value) // 100) + _FILETIME_UNIX_EPOCH
+_FILETIME_LAST = (int(pd.Timestamp(f"{_LAST_YEAR + 1}-01-01").value) // 100) + _FILETIME_UNIX_EPOCH
 #: ppolicy writes this impossible date when an administrator locks an account for good.
 PERMANENT_LOCK = "000001010000Z"
 _GENERALIZED_TIME = (
@@ -35,6 +46,8 @@ _GENERALIZED_TIME = (
 )
 #: A SID of a domain account or group: the domain part and the relative id.
 DOMAIN_SID = r"^(?P<domain>S-1-5-21-\d+-\d+-\d+)-(?P<rid>\d+)$"
+# scheme://userinfo@ — the userinfo part of any URL, whatever follows it.
+_URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/?#\s]*@")
 # Spaces around an unescaped comma are not part of any RDN value (RFC 4514 writers drop them).
 _DN_SEPARATOR = r"\s*(?<!\\),\s*"
 
@@ -78,19 +91,40 @@ def normalise_dn(dns: pd.Series) -> pd.Series:
 
 
 def never_times(values: pd.Series, form: str) -> pd.Series:
-    """Values that mean "never" rather than a bad time."""
+    """Values that mean "never" rather than a time: FILETIME 0 and 2**63-1, ppolicy's
+    permanent lock ``000001010000Z``."""
     if form == "filetime":
         numbers = pd.to_numeric(values, errors="coerce")
-        return ((numbers == 0) | (numbers >= _FILETIME_LAST)).fillna(False).astype(bool)
+        return ((numbers == 0) | (numbers == _FILETIME_NEVER)).fillna(False).astype(bool)
     return (values.astype("string").str.strip() == PERMANENT_LOCK).fillna(False).astype(bool)
 
 
-def convert_times(values: pd.Series, form: str) -> pd.Series:
-    """Raw directory times → UTC timestamps; never-values and bad values become NaT."""
+def outside_range(values: pd.Series, form: str) -> pd.Series:
+    """Well-formed times before 1678 or after 2261, which :func:`convert_times` stores as NaT.
+
+    >>> outside_range(pd.Series(["99991231235959.0Z", "20240131120000Z"]), "generalized").tolist()
+    [True, False]
+    """
     text = values.astype(pd.StringDtype(na_value=np.nan)).str.strip()
     if form == "filetime":
+        ticks = pd.to_numeric(text, errors="coerce")
+        outside = ((ticks > 0) & (ticks < _FILETIME_FIRST)) | (
+            (ticks >= _FILETIME_LAST) & (ticks != _FILETIME_NEVER)
+        )
+        return outside.fillna(False).astype(bool)
+    year = pd.to_numeric(text.str.extract(r"^(\d{4})\d{6}", expand=False), errors="coerce")
+    outside = ((year < _FIRST_YEAR) | (year > _LAST_YEAR)) & (text != PERMANENT_LOCK)
+    return outside.fillna(False).astype(bool)
+
+
+def convert_times(values: pd.Series, form: str) -> pd.Series:
+    """Raw directory times → UTC timestamps; never-values, times outside 1678–2261 (see
+    :func:`outside_range`) and bad values become NaT."""
+    text = values.astype(pd.StringDtype(na_value=np.nan)).str.strip()
+    text = text.where(~outside_range(text, form))
+    if form == "filetime":
         ticks = pd.to_numeric(text, errors="coerce", dtype_backend="numpy_nullable")
-        usable = ((ticks > 0) & (ticks < _FILETIME_LAST)).fillna(False).astype(bool)
+        usable = ((ticks >= _FILETIME_FIRST) & (ticks < _FILETIME_LAST)).fillna(False).astype(bool)
         micros = ((ticks - _FILETIME_UNIX_EPOCH) // 10).where(usable)
         return pd.to_datetime(micros, unit="us", utc=True)
     # Nearly every directory writes 20240131120000Z or 20240131120000.0Z: slice those with
@@ -139,3 +173,13 @@ def _generalized_iso(text: pd.Series) -> pd.Series:
         + ("." + parts["f"]).fillna("")
         + offset
     )
+
+
+def redact_url(text: str) -> str:
+    """``text`` with the userinfo of every URL in it replaced, so no message or report shows a
+    user name or password given inside a URL.
+
+    >>> redact_url("ldaps://admin:s3cret@dc1.example.com/dc=example")
+    'ldaps://***@dc1.example.com/dc=example'
+    """
+    return _URL_USERINFO.sub(r"\g<scheme>***@", text)
