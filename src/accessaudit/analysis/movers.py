@@ -42,13 +42,13 @@ MOVE_COLUMNS = (
     "moved_by",
     "found_by",
 )
-_TEXT = ("previous_department", "department", "previous_title", "title")
+_DATE = "datetime64[ns, UTC]"
 
 
 def _empty() -> pd.DataFrame:
     frame = pd.DataFrame({c: pd.Series([], dtype=object) for c in MOVE_COLUMNS})
     for column in ("moved_on", "moved_by"):
-        frame[column] = pd.Series([], dtype="datetime64[ns, UTC]")
+        frame[column] = pd.Series([], dtype=_DATE)
     return frame
 
 
@@ -135,7 +135,7 @@ def moves_between(
             "found_by": "snapshots",
         }
     )
-    return out.reset_index(drop=True)
+    return _dated(out.reset_index(drop=True))
 
 
 def all_moves(
@@ -160,4 +160,10 @@ def all_moves(
         return from_hr
     if from_hr.empty:
         return seen.reset_index(drop=True)
-    return pd.concat([from_hr, seen], ignore_index=True)
+    return _dated(pd.concat([_dated(from_hr), seen], ignore_index=True))
+
+
+def _dated(frame: pd.DataFrame) -> pd.DataFrame:
+    """One date dtype for the move dates, whatever resolution each source's dates had (a
+    mix of resolutions would otherwise concatenate to plain objects)."""
+    return frame.astype({"moved_on": _DATE, "moved_by": _DATE})

@@ -130,8 +130,13 @@ def _collection_summary(snapshot: object, folder: Path) -> str:
 
 
 def _verify(args: argparse.Namespace) -> int:
+    from accessaudit.preserve import is_bundle
     from accessaudit.snapshot import verify_snapshot
 
+    if is_bundle(args.snapshot):
+        from accessaudit.cli.evidence import verify_bundle_command
+
+        return verify_bundle_command(args.snapshot)
     problems = verify_snapshot(args.snapshot)
     if problems:
         for problem in problems:

@@ -202,22 +202,39 @@ def create_campaign(
             **describe_items(items),
             "reviewers": reviewers,
             # Holds current at creation travel with the campaign: remediation honours them.
-            "legal_holds": [
-                {
-                    h.subject_type: h.subject,
-                    "matter": h.matter,
-                    "since": h.since.isoformat(),
-                    "until": h.until.isoformat() if h.until else None,
-                    "owner": h.owner,
-                }
-                for h in policy.holds
-                if h.is_current(created_at)
-            ],
+            "legal_holds": _holds_record(policy, snapshot, created_at),
         }
         (staging / MANIFEST).write_text(
             json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
         )
     return Campaign(folder=target, manifest=manifest, items=items)
+
+
+def _holds_record(
+    policy: Policy, snapshot: Snapshot, created: pd.Timestamp
+) -> list[dict[str, Any]]:
+    """The holds current at creation, a person named by email recorded by person_id (the
+    items carry person_ids), so remediation honours them without the snapshot."""
+    people = snapshot.people
+    emails = people["email"].astype("string").str.casefold()
+    records = []
+    for hold in policy.holds:
+        if not hold.is_current(created):
+            continue
+        subject = hold.subject
+        if hold.subject_type == "person":
+            match = people.loc[(emails == subject.casefold()).fillna(False), "person_id"]
+            subject = str(match.iloc[0]) if len(match) else subject
+        records.append(
+            {
+                hold.subject_type: subject,
+                "matter": hold.matter,
+                "since": hold.since.isoformat(),
+                "until": hold.until.isoformat() if hold.until else None,
+                "owner": hold.owner,
+            }
+        )
+    return records
 
 
 def load_campaign(folder: Path | str) -> Campaign:

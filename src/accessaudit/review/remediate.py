@@ -12,7 +12,8 @@ removing the account from the reviewed parent group would not end a nested membe
 Legal holds: an item whose account, person or resource is under a current hold (the holds
 recorded in the campaign when it was created, plus any passed in) is never proposed for
 removal: it goes to ``manual.csv`` with the action "disable, do not delete: legal hold
-<matter>", so the evidence the hold preserves is kept.
+<matter>", so the evidence the hold preserves is kept. Holds passed in here match a person by
+person_id (the campaign records holds that name a person by email by their person_id).
 """
 
 from __future__ import annotations

@@ -158,6 +158,22 @@ class Holdings:
             }
         )
 
+    def holding_login(self, held: pd.DataFrame) -> pd.Series:
+        """For each (person, entitlement) in ``held``: the login of the first account (by
+        ``RuleContext.account_order``) that holds it — the name the finding goes by, as in
+        ``peer-outlier``."""
+        ctx = self.ctx
+        if held.empty:
+            return pd.Series([], dtype=object)
+        account = held["account"].to_numpy()
+        frame = held[["person", "entitlement"]].assign(
+            order=ctx.account_order[account],
+            login=ctx.accounts["login"].astype(object).to_numpy()[account],
+        )
+        first = frame.sort_values("order", kind="stable").drop_duplicates(["person", "entitlement"])
+        out: pd.Series = first.set_index(["person", "entitlement"])["login"]
+        return out
+
     def held_through(self, held: pd.DataFrame) -> pd.Series:
         """For each (person, entitlement) in ``held`` (pairs rows): the list of
         ``login via path`` it is held through, indexed by (person, entitlement)."""

@@ -35,7 +35,6 @@ __all__ = [
     "joiner_early_access",
     "joiner_excess",
     "mover_retained_access",
-    "person_logins",
 ]
 
 ISO_ACCESS_RIGHTS = "ISO 27001:2022 A.5.18"
@@ -45,24 +44,6 @@ SOX = "SOX ITGC: logical access (provisioning and termination)"
 def _day(times: pd.Series) -> pd.Series:
     out: pd.Series = times.dt.strftime("%Y-%m-%d").fillna("unknown")
     return out
-
-
-def person_logins(ctx: RuleContext, people: np.ndarray) -> pd.Series:
-    """The everyday login of each person row (see ``RuleContext.account_order``); the
-    person_id where they have no account."""
-    accounts = ctx.accounts
-    owned = ctx.account_person >= 0
-    frame = pd.DataFrame(
-        {
-            "person": ctx.account_person[owned],
-            "order": ctx.account_order[owned],
-            "login": accounts["login"].astype(object).to_numpy()[owned],
-        }
-    )
-    first = frame.sort_values("order").drop_duplicates("person").set_index("person")["login"]
-    ids = ctx.people["person_id"].astype(object).to_numpy()[people]
-    found = first.reindex(people).to_numpy()
-    return pd.Series(np.where(pd.isna(found), ids, found), dtype=object)
 
 
 def _moves(ctx: RuleContext) -> pd.DataFrame:
@@ -80,6 +61,7 @@ def _person_findings(
     ctx: RuleContext,
     *,
     person: np.ndarray,
+    login: pd.Series,
     described: pd.DataFrame,
     message: pd.Series,
     evidence: pd.DataFrame,
@@ -88,7 +70,7 @@ def _person_findings(
     return spec.findings(
         subject_type="person",
         subject_id=ids,
-        subject_name=person_logins(ctx, person),
+        subject_name=pd.Series(login.to_numpy(), dtype=object),
         system=described["system"],
         person_id=ids,
         message=message,
@@ -208,6 +190,9 @@ def mover_retained_access(
         MOVER_RETAINED_ACCESS,
         ctx,
         person=pairs["person"].to_numpy(),
+        login=holdings.holding_login(held).reindex(
+            pd.MultiIndex.from_arrays([pairs["person"], ent])
+        ),
         described=described,
         message=message,
         evidence=evidence,
@@ -406,6 +391,9 @@ def joiner_excess(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) -
         JOINER_EXCESS,
         ctx,
         person=pairs["person"].to_numpy(),
+        login=holdings.holding_login(held).reindex(
+            pd.MultiIndex.from_arrays([pairs["person"], ent])
+        ),
         described=described,
         message=message,
         evidence=evidence,
