@@ -20,9 +20,9 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from accessaudit.collection import build_snapshot
 from openpyxl import Workbook, load_workbook
 
+from accessaudit.collection import build_snapshot
 from accessaudit.config import AuditConfig, parse_config
 from accessaudit.connectors import CollectContext, SourceResult, SourceSettings, find_manifests
 from accessaudit.connectors.files import _xlsx, collect_hr

@@ -51,7 +51,7 @@ def test_catalogue_has_exactly_the_design_rule_ids_with_metadata() -> None:
 def test_findings_have_the_design_columns_and_ordered_severity() -> None:
     result = run_audit(sample(), policy())
     findings = result.findings
-    assert tuple(findings.columns) == FINDING_COLUMNS
+    assert tuple(findings.columns) == (*FINDING_COLUMNS, "person_name", "department")
     assert findings["severity"].cat.ordered
     assert (findings["severity"] >= "high").sum() >= 2
     # Sorted worst first.
@@ -122,8 +122,9 @@ def test_accounts_without_sign_in_data_are_reported_as_not_checked() -> None:
 def test_empty_snapshot_audits_to_no_findings() -> None:
     result = run_audit(Snapshot.from_tables({}, as_of=AS_OF), policy())
     assert len(result.findings) == 0
-    assert tuple(result.findings.columns) == FINDING_COLUMNS
+    assert tuple(result.findings.columns) == (*FINDING_COLUMNS, "person_name", "department")
     assert int(result.summary()["total"].sum()) == 0
+    assert result.nothing_checked  # an empty snapshot is not a clean organisation
 
 
 def test_rule_spec_with_an_unknown_id_or_severity_fails_when_defined() -> None:

@@ -111,7 +111,6 @@ def test_collecting_sources_in_reverse_order_gives_an_identical_snapshot(tmp_pat
     import json
 
     from accessaudit.collection import collect
-
     from accessaudit.config import load_config
     from accessaudit.sample import write_sample_organisation
 

@@ -38,6 +38,10 @@ def test_wheel_carries_every_manifest_of_the_checkout_and_the_type_marker(wheel:
     shipped = {Path(n).name for n in names if n.startswith("accessaudit/manifests/")}
     assert shipped == {p.name for p in (ROOT / "connectors").glob("*.toml")}
     assert "accessaudit/py.typed" in names
+    # The JSON Schemas of every printed document ship with the package (README promise).
+    assert {Path(n).name for n in names if n.startswith("accessaudit/schemas/")} >= {
+        "audit.json", "collect.json", "diff.json", "scope.json", "status.json"
+    }  # fmt: skip
 
 
 def test_installed_wheel_finds_its_manifests_without_the_checkout(

@@ -76,7 +76,7 @@ def test_excel_report_has_the_sheets_and_layout(tmp_path: Path, result: AuditRes
     write_report(path, result, sample())
     book = openpyxl.load_workbook(path)
     fired = [r for r in result.rules_run if r in set(result.findings["rule"])]
-    assert book.sheetnames == ["Summary", "Findings", *fired, "Accounts", "Access"]
+    assert book.sheetnames == ["Summary", "Findings", *fired, "Accounts", "Access", "Rules"]
     findings = book["Findings"]
     assert findings.freeze_panes == "A2"
     # Printed evidence: landscape, header on every page; the narrow Summary fits one page
@@ -85,8 +85,9 @@ def test_excel_report_has_the_sheets_and_layout(tmp_path: Path, result: AuditRes
     assert findings.print_title_rows == "$1:$1"
     assert not findings.sheet_properties.pageSetUpPr.fitToPage
     assert book["Summary"].sheet_properties.pageSetUpPr.fitToPage
-    assert findings.auto_filter.ref == f"A1:L{len(result.findings) + 1}"
-    assert findings.column_dimensions["J"].width == 80  # message
+    # person_name and department sit beside person_id (two more columns than DESIGN.md's).
+    assert findings.auto_filter.ref == f"A1:N{len(result.findings) + 1}"
+    assert findings.column_dimensions["L"].width == 80  # message
     header = [c.value for c in findings[1]]
     assert header[:3] == ["finding_id", "severity", "rule"]
     severity = next(r[1] for r in findings.iter_rows(min_row=2) if r[1].value == "critical")
@@ -155,16 +156,17 @@ def saved(tmp_path: Path) -> tuple[Path, Path]:
     return config, snapshot_dir
 
 
-def test_cli_json_prints_only_the_array(
+def test_cli_json_prints_only_the_envelope(
     saved: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # The contract changed from a bare array of findings to the envelope of DESIGN.md.
     config, snapshot_dir = saved
     code = main(["audit", "--config", str(config), "--snapshot", str(snapshot_dir),
                  "--format", "json"])  # fmt: skip
     out = capsys.readouterr().out
     assert code == 0
-    items = json.loads(out)
-    assert {i["rule"] for i in items} >= {"leaver-active", "orphan-account"}
+    envelope = json.loads(out)
+    assert {i["rule"] for i in envelope["findings"]} >= {"leaver-active", "orphan-account"}
 
 
 def test_cli_fail_on_sets_exit_status_and_excel_is_written(

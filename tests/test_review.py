@@ -223,7 +223,11 @@ def test_revoke_recommendations_carry_a_reason_a_reviewer_can_check(campaign: Ca
     assert _item(campaign, "eve", "Finance")["reason"] == "left on 2026-09-30"
     assert _item(campaign, "cat", "Finance")["reason"] == "no sign-in for 173 days"
     dan = _item(campaign, "dan", "Domain Admins")
-    assert (dan["recommendation"], dan["reason"]) == ("revoke", "held by 0 of 3 peers")
+    # Policy first (issue 12): the reason is the missing approval, not the peer share.
+    assert (dan["recommendation"], dan["reason"]) == (
+        "revoke",
+        "not on the approved list for Domain Admins (the policy approves nobody for it)",
+    )
     assert "excess-privilege" in dan["findings"]
     fay = _item(campaign, "fay", "Finance")
     assert fay["recommendation"] == "keep"

@@ -8,7 +8,10 @@ same two questions, and an auditor must get one answer from all of them:
   (by name or group_id, case-insensitive);
 * a **sensitive resource** is classified ``confidential`` or above, or holds personal,
   health or payment data (``pii``, ``phi``, ``pci``);
-* a **privileged right** on a resource is ``admin`` or ``owner``.
+* a **privileged right** on a resource is ``admin`` or ``owner``;
+* a privileged membership is **approved** when the login is on the policy's approved list
+  for that group (``[policy.privileged] approved``, by group name or group_id, both
+  case-insensitive); a group with no list approves nobody.
 
 >>> import pandas as pd
 >>> groups = pd.DataFrame({"group_id": ["corp:1"], "name": ["Tier0"], "privileged": [False]})
@@ -28,6 +31,7 @@ __all__ = [
     "PRIVILEGED_RIGHT",
     "SENSITIVE_CATEGORIES",
     "SENSITIVE_LEVEL",
+    "approved_memberships",
     "privileged_groups",
     "privileged_rights",
     "sensitive_resources",
@@ -86,6 +90,42 @@ def privileged_rights(rights: pd.Series) -> pd.Series:
     ordered = pd.Categorical(rights.astype(object), categories=list(RIGHTS), ordered=True)
     above: np.ndarray = np.asarray(ordered >= PRIVILEGED_RIGHT, dtype=bool)
     return pd.Series(above, index=rights.index, dtype=bool)
+
+
+def approved_memberships(
+    group: pd.Series, group_id: pd.Series, login: pd.Series, policy: Policy | None
+) -> tuple[pd.Series, pd.Series]:
+    """For aligned ``group`` names, ``group_id``s and ``login``s: ``(approved, listed)``.
+
+    ``approved``: the login is on the policy's approved list for that group. ``listed``: the
+    policy has an approved list for the group at all (a group without one approves nobody).
+    Both boolean Series on ``login``'s index.
+
+    >>> policy = Policy(approved={"Domain Admins": ("adm.alice",)})
+    >>> ok, listed = approved_memberships(
+    ...     pd.Series(["domain admins", "Domain Admins"]), pd.Series(["c:1", "c:1"]),
+    ...     pd.Series(["ADM.alice", "bob"]), policy)
+    >>> ok.tolist(), listed.tolist()
+    ([True, False], [True, True])
+    """
+    approved_lists = policy.approved if policy is not None else {}
+    pairs = {
+        f"{name.casefold()}\x1f{who.casefold()}"
+        for name, logins in approved_lists.items()
+        for who in logins
+    }
+    names = {name.casefold() for name in approved_lists}
+    by_name = group.astype("string").str.casefold()
+    by_id = group_id.astype("string").str.casefold()
+    who = login.astype("string").str.casefold()
+    approved = ((by_name + "\x1f" + who).isin(pairs) | (by_id + "\x1f" + who).isin(pairs)).fillna(
+        False
+    )
+    listed = (by_name.isin(names) | by_id.isin(names)).fillna(False)
+    return (
+        pd.Series(approved.to_numpy(dtype=bool), index=login.index, dtype=bool),
+        pd.Series(listed.to_numpy(dtype=bool), index=login.index, dtype=bool),
+    )
 
 
 def with_classification(

@@ -20,7 +20,6 @@ Secrets are never in the file: sources name the environment variable that holds 
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import tomllib
 from collections.abc import Mapping
@@ -32,7 +31,7 @@ import pandas as pd
 
 from accessaudit.connectors import Manifest, SourceSettings, find_manifests, source_keys
 from accessaudit.errors import ConfigError
-from accessaudit.model import utc_timestamp
+from accessaudit.model import iso_timestamp
 from accessaudit.policy import Policy
 
 __all__ = ["AUDIT_KEYS", "AuditConfig", "load_config", "parse_config"]
@@ -76,6 +75,9 @@ def load_config(path: Path | str) -> AuditConfig:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{file}: {error}") from error
+    except RecursionError as error:
+        # tomllib parses nested arrays recursively; no real config nests this deep.
+        raise ConfigError(f"{file}: values nested too deeply to be an audit config") from error
     return parse_config(data, base_dir=file.resolve().parent, origin=str(file))
 
 
@@ -193,7 +195,4 @@ def _resolve(base_dir: Path, value: str) -> Path:
 
 
 def _date(value: Any, origin: str) -> pd.Timestamp:
-    try:
-        return utc_timestamp(value if isinstance(value, dt.datetime | dt.date) else str(value))
-    except ValueError as error:
-        raise ConfigError(f"{origin}: [audit] as_of {value!r} is not a date") from error
+    return iso_timestamp(value, where=f"{origin}: [audit] as_of")

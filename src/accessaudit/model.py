@@ -12,6 +12,7 @@ whose ``failures`` DataFrame lists them all.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -19,7 +20,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from accessaudit.errors import SnapshotError, SourceError
+from accessaudit.errors import ConfigError, SnapshotError, SourceError
 
 __all__ = [
     "DERIVED_TABLES",
@@ -41,6 +42,7 @@ __all__ = [
     "TableSchema",
     "choose_as_of",
     "failures_error",
+    "iso_timestamp",
     "utc_timestamp",
 ]
 
@@ -292,6 +294,44 @@ def utc_timestamp(value: pd.Timestamp | str | object) -> pd.Timestamp:
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
+def iso_timestamp(value: object, *, where: str) -> pd.Timestamp:
+    """A date a user gave (``--as-of``, ``--deadline``, ``[audit] as_of``) as a UTC timestamp.
+
+    Only ISO 8601 is accepted (``2026-11-21``, or a date and time such as
+    ``2026-11-21T09:00:00+01:00``), because ``01/02/2026`` is 1 February to some readers and
+    2 January to others; a TOML date or a ``datetime`` is taken as it is. Anything else, or
+    a date outside what pandas can hold (years 1678-2261), is a :class:`ConfigError` naming
+    ``where``.
+
+    >>> iso_timestamp("2026-12-15", where="--deadline").isoformat()
+    '2026-12-15T00:00:00+00:00'
+    """
+    if isinstance(value, pd.Timestamp | dt.datetime | dt.date):
+        parsed: object = value
+    elif isinstance(value, str):
+        text = value.strip()
+        try:
+            parsed = (
+                dt.date.fromisoformat(text) if len(text) <= 10 else dt.datetime.fromisoformat(text)
+            )
+        except ValueError:
+            raise ConfigError(
+                f"{where}: {value!r} is not a date in ISO 8601 form; write it as YYYY-MM-DD "
+                "(for example 2026-12-15)"
+            ) from None
+    else:
+        raise ConfigError(f"{where}: {value!r} is not a date; write it as YYYY-MM-DD")
+    try:
+        # Nanoseconds, as every table holds: a date past 2262 must fail here, not mid-audit.
+        return utc_timestamp(parsed).as_unit("ns")
+    except (ValueError, OverflowError):
+        # pandas' nanosecond timestamps end in 2262 (OutOfBoundsDatetime is a ValueError).
+        raise ConfigError(
+            f"{where}: {value!r} is outside the dates accessaudit can judge "
+            f"({pd.Timestamp.min.date()} to {pd.Timestamp.max.date()})"
+        ) from None
+
+
 def choose_as_of(
     *,
     explicit: object = None,
@@ -341,6 +381,13 @@ def _failure_text(column: object, value: object, problem: object) -> str:
     return f"{column}{shown} {problem}"
 
 
+def _replace_surrogates(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    # Through UTF-16, a pair of surrogates becomes its character again and a lone one one U+FFFD.
+    return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
 def _problem_text(column: Column, date_format: str | None = None) -> str:
     if column.allowed is not None:
         return f"is not one of {', '.join(column.allowed)}"
@@ -387,7 +434,13 @@ def _coerce(
     was_missing = raw.isna()
     dtype = column.dtype()
     if column.kind == "str":
-        coerced = raw.astype(dtype)
+        try:
+            coerced = raw.astype(dtype)
+        except UnicodeEncodeError:
+            # A lone surrogate (JSON allows "\ud800") cannot be stored as UTF-8: it becomes
+            # U+FFFD, visibly, rather than costing the whole collection. Only on this rare
+            # path is the column walked value by value.
+            coerced = raw.map(_replace_surrogates).astype(dtype)
         return coerced, pd.Series(False, index=raw.index)
     if column.kind in ("bool", "boolean"):
         if pd.api.types.is_bool_dtype(raw.dtype):

@@ -80,6 +80,35 @@ class Policy:
     third_party_expiry_days: int = 30
     holds: tuple[LegalHold, ...] = ()
 
+    def to_dict(self) -> dict[str, Any]:
+        """Every threshold and list as plain JSON-able values (dates as ISO text), for the
+        JSON envelope and the workpaper's Summary sheet.
+
+        >>> Policy(stale_days=60).to_dict()["stale_days"]
+        60
+        """
+        return {
+            "stale_days": self.stale_days,
+            "privileged_stale_days": self.privileged_stale_days,
+            "new_account_grace_days": self.new_account_grace_days,
+            "peer_min_size": self.peer_min_size,
+            "peer_max_share": self.peer_max_share,
+            "privileged_groups": list(self.privileged_groups),
+            "approved": {group: list(logins) for group, logins in self.approved.items()},
+            "service_account_patterns": list(self.service_account_patterns),
+            "sod": [{"name": r.name, "entitlements": list(r.entitlements)} for r in self.sod],
+            "exceptions": [
+                {
+                    "rule": e.rule,
+                    "subject": e.subject,
+                    "owner": e.owner,
+                    "reason": e.reason,
+                    "expires": e.expires.isoformat(),
+                }
+                for e in self.exceptions
+            ],
+        }
+
     @classmethod
     def from_mapping(
         cls, mapping: Mapping[str, Any], *, origin: str, base_dir: Path | None = None

@@ -2,9 +2,11 @@
 
 Exit status of ``review collect``: 0 every workbook read and every row valid; 1 problems were
 found (tampered, added or removed rows, unknown decision words, conflicts, missing comments,
-a workbook from another campaign) — each is printed with workbook, sheet and row, and every
-valid decision was still recorded; 2 no workbook could be read at all. ``review status
---verify`` exits 1 when a revocation is still present in the new snapshot.
+a workbook from another campaign, a file in returned/ that is not .xlsx or .xlsm) — each is
+printed with workbook, sheet and row, and every valid decision was still recorded; 2 no
+workbook could be read at all, or decisions.jsonl was altered (the line is named). A later
+return supersedes an earlier one for the same item, and collect lists what it superseded.
+``review status --verify`` exits 1 when a revocation is still present in the new snapshot.
 """
 
 from __future__ import annotations
@@ -67,7 +69,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=Path,
         nargs="*",
         metavar="WORKBOOK",
-        help="default: CAMPAIGN_DIR/returned/*.xlsx, else the sent workbooks",
+        help="default: every file in CAMPAIGN_DIR/returned/ (.xlsx and .xlsm read, others "
+        "reported), else the sent workbooks",
     )
     collect.add_argument("--format", choices=("table", "json"), default="table")
     collect.set_defaults(handler=_collect)
@@ -78,6 +81,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--verify", type=Path, metavar="NEW_SNAPSHOT", help="check revocations were carried out"
     )
     status.add_argument("--as-of", metavar="DATE", help="judge deadlines on this date")
+    status.add_argument(
+        "--wide", action="store_true", help="every column (wider than 80 characters)"
+    )
     status.add_argument("--format", choices=("table", "json"), default="table")
     status.set_defaults(handler=_status)
 
@@ -156,6 +162,9 @@ def _collect(args: argparse.Namespace) -> int:
                     "unreadable": list(result.unreadable),
                     "accepted": len(result.accepted),
                     "logged": result.logged,
+                    "superseded": result.superseded.astype(object)
+                    .where(result.superseded.notna(), None)
+                    .to_dict(orient="records"),
                     "problems": result.problems.astype(object)
                     .where(result.problems.notna(), None)
                     .to_dict(orient="records"),
@@ -169,6 +178,15 @@ def _collect(args: argparse.Namespace) -> int:
         f"Campaign {campaign.id}: read {len(result.read)} workbook(s), accepted "
         f"{len(result.accepted)} decision(s), {result.logged} new in {campaign.decisions_log.name}"
     )
+    if len(result.superseded):
+        # The latest return wins (see accessaudit.review.collect); say what it replaced.
+        print(f"{len(result.superseded)} decision(s) supersede an earlier return:")
+        print(
+            tabulate(
+                result.superseded.to_numpy().tolist(),
+                headers=[str(c) for c in result.superseded.columns],
+            )
+        )
     if len(result.problems):
         table = result.problems.astype(object).where(result.problems.notna(), "")
         print(f"{len(table)} problem(s):")
@@ -191,15 +209,33 @@ def _status(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(status.to_dict(), indent=2, default=str))
         return 1 if still else 0
-    deadline = status.deadline.date() if status.deadline is not None else "none"
+    # The deadline as given (the workbooks show the same date), not the end-of-day instant.
+    deadline = status.deadline_day or "none"
     print(
         f"Campaign {status.campaign_id}: {status.decided} of {status.items} items decided "
         f"({status.completion:.0%}); deadline {deadline}"
     )
+    returned = status.reviewers[status.reviewers["rejected"] > 0]
+    for row in returned.itertuples(index=False):
+        print(
+            f"Returned but rejected: {row.reviewer} ({row.reviewer_id}): {row.rejected} row(s) "
+            "could not be accepted; run `accessaudit review collect` for each problem"
+        )
     table = status.reviewers.drop(columns=["workbook"]).assign(
         completion=lambda t: (t["completion"] * 100).round().astype(int).astype(str) + "%"
     )
-    print(tabulate(table.to_numpy().tolist(), headers=[str(c) for c in table.columns]))
+    if not args.wide:
+        # Fits 80 columns: who, how far, and the signals; --wide adds ids and the split.
+        table = table[
+            ["reviewer", "items", "decided", "completion", "overdue", "rejected", "rubber_stamp"]
+        ].rename(columns={"completion": "done", "rubber_stamp": "signals"})
+    print(
+        tabulate(
+            table.to_numpy().tolist(),
+            headers=[str(c) for c in table.columns],
+            maxcolwidths=None if args.wide else [22, None, None, None, None, None, 24],
+        )
+    )
     if status.verification is not None:
         done = len(status.verification) - still
         print(f"\nRevocations carried out: {done}; still present: {still}")

@@ -59,6 +59,9 @@ _LDAP_KEYS = frozenset(
         "backend",
         "nested",
         "filter",
+        "person_classes",
+        "allow_partial_export",
+        "ppolicy_default",
     }
 )
 _GRAPH_KEYS = frozenset(
@@ -79,6 +82,7 @@ _GRAPH_KEYS = frozenset(
         "max_retries",
         "backoff_seconds",
         "timeout_seconds",
+        "allow_plaintext",
     }
 )
 _FILE_KEYS = frozenset({"columns", "encoding", "sheet", "delimiter"})

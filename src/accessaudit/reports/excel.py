@@ -16,13 +16,8 @@ import pandas as pd
 from openpyxl import Workbook
 
 from accessaudit.audit import AuditResult
-from accessaudit.reports._xlsx import (
-    CellStyles,
-    atomic_save,
-    cell_value,
-    text_cell,
-    write_frame,
-)
+from accessaudit.reports._workpaper import rules_sheet, summary_sheet
+from accessaudit.reports._xlsx import CellStyles, atomic_save, write_frame
 from accessaudit.rules import RULES
 from accessaudit.snapshot import Snapshot
 
@@ -40,6 +35,8 @@ _FINDING_WIDTHS = {
     "subject_id": 26,
     "system": 10,
     "person_id": 12,
+    "person_name": 20,
+    "department": 16,
     "entitlement": 24,
     "message": 80,
     "evidence": 60,
@@ -51,9 +48,12 @@ _FINDING_ORDER = list(_FINDING_WIDTHS)
 def write_report(path: Path, result: AuditResult, snapshot: Snapshot) -> None:
     """Write the audit workbook to ``path`` (atomically; nothing half-written on error).
 
-    Sheets: Summary (counts, accepted risks, expired exceptions, notes), Findings, one per rule
-    that fired (evidence spread into columns), Accepted risks (when any), Accounts (every
-    account with its person and HR status) and Access (account × resource, right and path).
+    Sheets: Summary (the workpaper header: snapshot digest and date, sources with row counts
+    and what they could not read, tool version, every policy threshold and list, what was not
+    checked, totals, then findings by rule), Findings (with the person's name and department),
+    one per rule that fired (evidence spread into columns), Accepted risks (when any),
+    Accounts (every account with its person and HR status), Access (account × resource,
+    right and path) and Rules (rationale, remediation and controls of every rule).
     """
     book = Workbook(write_only=True)
     notes = list(result.notes)
@@ -69,7 +69,7 @@ def write_report(path: Path, result: AuditResult, snapshot: Snapshot) -> None:
     styles = CellStyles()
     special = {"severity": styles.severity}
 
-    _summary_sheet(book, result, notes, styles)
+    summary_sheet(book, result, notes, styles)
     write_frame(
         book.create_sheet("Findings"),
         findings.head(EXCEL_MAX_ROWS),
@@ -97,40 +97,8 @@ def write_report(path: Path, result: AuditResult, snapshot: Snapshot) -> None:
         )
     write_frame(book.create_sheet("Accounts"), accounts, styles=styles)
     write_frame(book.create_sheet("Access"), access, styles=styles)
+    rules_sheet(book, styles)
     atomic_save(book, Path(path))
-
-
-def _summary_sheet(
-    book: Workbook, result: AuditResult, notes: list[str], styles: CellStyles
-) -> None:
-    summary = result.summary().reset_index()
-    summary.insert(1, "title", summary["rule"].map(lambda r: RULES[r].title))
-    summary.insert(2, "rule severity", summary["rule"].map(lambda r: RULES[r].severity))
-    sheet = book.create_sheet("Summary")
-    write_frame(
-        sheet,
-        summary,
-        {"rule": 24, "title": 48, "rule severity": 14},
-        {"rule severity": styles.severity},
-        styles,
-    )
-    sheet.append([])
-    sheet.append([text_cell(sheet, "Audit date (UTC)"), cell_value(sheet, result.as_of)])
-    sheet.append([text_cell(sheet, "Findings shown"), len(result.findings)])
-    sheet.append([text_cell(sheet, "Hidden by accepted risks"), len(result.suppressed)])
-    for row in result.expired_exceptions.itertuples(index=False):
-        sheet.append(
-            [
-                text_cell(sheet, "Expired exception"),
-                text_cell(
-                    sheet,
-                    f"{row.rule} for {row.subject} (owner {row.owner}, reason: {row.reason}) "
-                    f"ended {row.expires}; {row.findings_shown_again} finding(s) shown again",
-                ),
-            ]
-        )
-    for note in notes:
-        sheet.append([text_cell(sheet, "Note"), text_cell(sheet, note)])
 
 
 def _spread_evidence(part: pd.DataFrame) -> pd.DataFrame:

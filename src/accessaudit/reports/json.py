@@ -1,9 +1,15 @@
-"""JSON for machines: findings, the diff of two snapshots, a breach scope.
+"""JSON for machines: the audit envelope, the diff of two snapshots, a breach scope.
 
-Dates in ISO 8601, every kind of empty as null, evidence as a nested object.
+Dates in ISO 8601, every kind of empty as null, evidence as a nested object. Every document
+``accessaudit`` prints has a JSON Schema in ``accessaudit/schemas/`` (see
+:mod:`accessaudit.schemas`); the audit envelope carries ``schema_version``.
 
->>> findings_json(result)  # doctest: +SKIP
-'[{"finding_id": "3f1c…", "rule": "leaver-active", ...}]'
+Compatibility: within one major ``schema_version`` fields are only ever added — never
+renamed, removed or given another type — so a consumer that ignores fields it does not know
+keeps working; a breaking change bumps the major version.
+
+>>> audit_json(result)  # doctest: +SKIP
+'{"schema_version": "1.0", "tool": "accessaudit", ..., "findings": [...]}'
 """
 
 from __future__ import annotations
@@ -17,11 +23,29 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from accessaudit._version import __version__
 from accessaudit.analysis import ScopeResult, SnapshotDiff
 from accessaudit.audit import AuditResult
-from accessaudit.findings import FINDING_COLUMNS
+from accessaudit.findings import FINDING_COLUMNS, SEVERITIES
+from accessaudit.rules import RULES
 
-__all__ = ["diff_document", "findings_json", "frame_records", "scope_document", "to_plain"]
+__all__ = [
+    "JSON_SCHEMA_VERSION",
+    "audit_document",
+    "audit_json",
+    "diff_document",
+    "findings_json",
+    "frame_records",
+    "scope_document",
+    "to_plain",
+]
+
+#: Version of the JSON documents' shape: "major.minor"; minor versions only add fields.
+JSON_SCHEMA_VERSION = "1.0"
+
+#: Finding fields in the envelope: the DESIGN.md columns, the entitlement, then the person.
+ENVELOPE_FINDING_FIELDS = (*FINDING_COLUMNS, "person_name", "department")
+_EXCEPTION_FIELDS = ("exception_owner", "exception_reason", "exception_expires")
 
 
 def to_plain(value: object) -> object:
@@ -57,10 +81,78 @@ def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def findings_json(result: AuditResult, *, indent: int | None = 2) -> str:
-    """The shown findings of ``result`` as a JSON array (columns as in DESIGN.md plus
-    ``entitlement``); accepted risks are not in it."""
+    """The shown findings of ``result`` as a bare JSON array (columns as in DESIGN.md plus
+    ``entitlement``); accepted risks are not in it. ``accessaudit audit --format json``
+    prints the envelope of :func:`audit_json` instead, which holds these findings and what
+    they need to be read (sources, policy, notes)."""
     records = frame_records(result.findings.loc[:, list(FINDING_COLUMNS)])
     return json.dumps(records, indent=indent, ensure_ascii=False, allow_nan=False)
+
+
+def audit_document(result: AuditResult) -> dict[str, Any]:
+    """The audit as one JSON-able envelope (schema ``accessaudit/schemas/audit.json``).
+
+    Keys: ``schema_version``, ``tool``, ``tool_version``, ``as_of``, ``snapshot_digest``
+    (null for a snapshot never saved), ``nothing_checked``, ``partial_export`` (sources whose
+    truncated export was allowed), ``sources`` (connector, rows, warnings), ``policy`` (every
+    threshold and list), ``rules`` (each with ``checked`` and why not), ``warnings`` (what
+    the sources could not read), ``notes`` (what could not be checked), ``totals``,
+    ``findings``, ``suppressed_findings`` (with the exception's owner, reason and expiry) and
+    ``expired_exceptions``.
+    """
+    findings = result.findings
+    counts = findings["rule"].astype(object).value_counts()
+    by_severity = findings["severity"].astype(object).value_counts()
+    return {
+        "schema_version": JSON_SCHEMA_VERSION,
+        "tool": "accessaudit",
+        "tool_version": __version__,
+        "as_of": result.as_of.isoformat(),
+        "snapshot_digest": result.snapshot_digest,
+        "nothing_checked": result.nothing_checked,
+        "partial_export": list(result.partial_sources),
+        "sources": [to_plain(dict(s)) for s in result.sources],
+        "policy": result.policy.to_dict() if result.policy is not None else None,
+        "rules": [
+            {
+                "id": rule,
+                "title": RULES[rule].title,
+                "severity": RULES[rule].severity,
+                "checked": rule not in result.not_checked,
+                "not_checked_reason": result.not_checked.get(rule),
+                "findings": int(counts.get(rule, 0)),
+            }
+            for rule in result.rules_run
+        ],
+        "warnings": list(result.warnings),
+        "notes": list(result.notes),
+        "totals": {
+            "findings": len(findings),
+            "suppressed": len(result.suppressed),
+            "expired_exceptions": len(result.expired_exceptions),
+            "by_severity": {s: int(by_severity.get(s, 0)) for s in reversed(SEVERITIES)},
+        },
+        "findings": frame_records(_columns(findings, ENVELOPE_FINDING_FIELDS)),
+        "suppressed_findings": frame_records(
+            _columns(result.suppressed, (*ENVELOPE_FINDING_FIELDS, *_EXCEPTION_FIELDS))
+        ),
+        "expired_exceptions": frame_records(
+            _columns(
+                result.expired_exceptions,
+                ("rule", "subject", "owner", "reason", "expires", "findings_shown_again"),
+            )
+        ),
+    }
+
+
+def audit_json(result: AuditResult, *, indent: int | None = 2) -> str:
+    """:func:`audit_document` as JSON text (what ``accessaudit audit --format json`` prints)."""
+    return json.dumps(audit_document(result), indent=indent, ensure_ascii=False, allow_nan=False)
+
+
+def _columns(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    """``frame`` with exactly ``columns`` (absent ones empty), so every record has every key."""
+    return frame.reindex(columns=list(columns))
 
 
 def diff_document(change: SnapshotDiff) -> dict[str, Any]:
@@ -68,6 +160,8 @@ def diff_document(change: SnapshotDiff) -> dict[str, Any]:
     document: dict[str, Any] = {
         "old_as_of": change.old_as_of.isoformat(),
         "new_as_of": change.new_as_of.isoformat(),
+        "old_digest": change.old_digest,
+        "new_digest": change.new_digest,
     }
     for name, table in change.tables().items():
         document[name] = frame_records(table)

@@ -16,6 +16,7 @@ import pandas as pd
 from accessaudit.classify import privileged_rights, with_classification
 from accessaudit.errors import ReviewError
 from accessaudit.policy import Policy
+from accessaudit.review.recommend import has_rule, recommend
 from accessaudit.snapshot import Snapshot
 
 __all__ = [
@@ -34,19 +35,6 @@ __all__ = [
 UNASSIGNED = "unassigned"
 
 ReviewBy = Literal["manager", "owner"]
-
-# Recommendations follow a revoke reason only for these rules; informational findings on an
-# entitlement (direct-grant, mfa-missing) are shown to the reviewer but do not decide for them.
-_REVOKE_RULES = (
-    "leaver-active",
-    "orphan-account",
-    "stale-account",
-    "stale-privilege",
-    "excess-privilege",
-    "peer-outlier",
-    "sod-conflict",
-    "disabled-privileged",
-)
 
 #: Columns of the items table, in order. The first block is what reviewers see.
 ITEM_COLUMNS = (
@@ -214,11 +202,12 @@ def build_items(
 
     items = _add_direct_group(items, groups)
     items = _add_peer_share(items, people)
-    items = _add_findings(items, findings)
-    items = _recommend(items, policy, as_of)
-    items["item_id"] = _item_ids(items)
+    items = _add_findings(items, findings, policy)
     connectors = {str(s.get("source")): str(s.get("connector", "")) for s in snapshot.sources}
     items["connector"] = items["system"].map(connectors).astype(object).fillna("")
+    # The one decision table (review/recommend.py) shared by workbooks, notebooks and the API.
+    items = recommend(items, policy, as_of)
+    items["item_id"] = _item_ids(items)
     items["hr_status"] = _text(items["hr_status"]).replace("", "no HR record")
     for column in ("person_id", "person", "department", "login", "system", "account_kind"):
         items[column] = _text(items[column])
@@ -282,13 +271,21 @@ def _add_peer_share(items: pd.DataFrame, people: pd.DataFrame) -> pd.DataFrame:
     return out.drop(columns=["holders"])
 
 
-def _add_findings(items: pd.DataFrame, findings: pd.DataFrame | None) -> pd.DataFrame:
+def _add_findings(
+    items: pd.DataFrame, findings: pd.DataFrame | None, policy: Policy
+) -> pd.DataFrame:
     """The rule ids of findings on each item: on the account itself (entitlement empty), on
-    the account's hold of this entitlement, or on the person for this entitlement."""
+    the account's hold of this entitlement, or on the person for this entitlement (a
+    sod-conflict finding names its SoD rule: it is on each entitlement of that rule)."""
     if findings is None or findings.empty:
         return items.assign(findings="")
     f = findings[["rule", "subject_type", "subject_id", "person_id", "entitlement"]].astype(object)
     f = f.where(f.notna(), "")
+    sod = {rule.name: list(rule.entitlements) for rule in policy.sod}
+    conflicts = f["rule"].eq("sod-conflict") & f["entitlement"].isin(sod)
+    if conflicts.any():
+        spread = f[conflicts].assign(entitlement=f.loc[conflicts, "entitlement"].map(sod))
+        f = pd.concat([f[~conflicts], spread.explode("entitlement")], ignore_index=True)
     on_account = f[f["subject_type"] != "person"]
     on_person = f[f["subject_type"] == "person"]
     keys = items[["account_id", "person_id", "entitlement_id", "entitlement"]].astype(object)
@@ -312,79 +309,6 @@ def _add_findings(items: pd.DataFrame, findings: pd.DataFrame | None) -> pd.Data
     return items.assign(findings=rules.reindex(items.index).fillna("").to_numpy())
 
 
-def _recommend(items: pd.DataFrame, policy: Policy, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Revoke with the first reason that applies, else keep; reasons a reviewer can check."""
-    last = items["last_sign_in"]
-    known = items["last_sign_in_known"].fillna(True).astype(bool)
-    idle_days = (as_of - last).dt.days
-    age_days = (as_of - items["created"]).dt.days
-    never = known & last.isna() & (age_days.isna() | (age_days > policy.new_account_grace_days))
-    stale = known & (idle_days > policy.stale_days)
-    left = items["hr_status"].astype(object).eq("terminated")
-    orphan = items["person_id"].isna() & items["account_kind"].astype(object).isin(
-        ["user", "admin"]
-    )
-    disabled = ~items["enabled"].fillna(True).astype(bool)
-    fraction = items["peer_fraction"]
-    outlier = (
-        fraction.notna()
-        & (items["peers"] >= policy.peer_min_size)
-        & (fraction < policy.peer_max_share)
-    )
-    ruled = pd.Series("", index=items.index, dtype=object)
-    for rule in reversed(_REVOKE_RULES):  # the first rule in the list wins
-        ruled = ruled.mask(_has_rule(items["findings"], rule), rule)
-
-    end = items["end_date"].dt.strftime("%Y-%m-%d").fillna("an unknown date")
-    conditions = [left, orphan, disabled, never, stale, outlier, ruled.ne("")]
-    reasons = [
-        "left on " + end,
-        pd.Series("no HR record for this account (orphan)", index=items.index),
-        pd.Series("account is disabled", index=items.index),
-        pd.Series("never signed in", index=items.index),
-        "no sign-in for " + idle_days.astype("Int64").astype(str) + " days",
-        "held by "
-        + items["peer_holders"].astype(str)
-        + " of "
-        + items["peers"].astype(str)
-        + " peers",
-        "finding: " + ruled,
-    ]
-    revoke_reason = pd.Series(
-        np.select(
-            [c.fillna(False).to_numpy(dtype=bool) for c in conditions],
-            [r.astype(str).to_numpy() for r in reasons],
-            default="",
-        ),
-        index=items.index,
-    )
-    signed = pd.Series(
-        np.where(
-            last.notna().to_numpy(),
-            "signed in " + idle_days.astype("Int64").astype(str) + " day(s) ago",
-            "sign-ins not reported",
-        ),
-        index=items.index,
-        dtype=str,
-    )
-    keep_reason = signed + "; " + items["peer_share"].astype(str)
-    out = items.assign(
-        recommendation=np.where(revoke_reason.ne(""), "revoke", "keep"),
-        reason=revoke_reason.where(revoke_reason.ne(""), keep_reason),
-    )
-    out["last_sign_in"] = np.where(
-        last.notna().to_numpy(),
-        last.dt.strftime("%Y-%m-%d").fillna("").to_numpy(),
-        np.where(known.to_numpy(), "never", "unknown"),
-    )
-    return out
-
-
-def _has_rule(findings: pd.Series, rule: str) -> pd.Series:
-    """Whether the ', '-joined rule ids in ``findings`` include ``rule``."""
-    return (", " + findings.astype(str) + ", ").str.contains(f", {rule}, ", regex=False)
-
-
 def _item_ids(items: pd.DataFrame) -> pd.Series:
     """Stable id of an entitlement: the same account holding the same thing has the same id
     in every campaign, so decisions can be compared quarter to quarter."""
@@ -404,7 +328,7 @@ def select_scope(items: pd.DataFrame, scope: str) -> pd.DataFrame:
         return items[items["sensitive"]]
     if scope.startswith("rule="):
         rule = scope.removeprefix("rule=").strip()
-        return items[_has_rule(items["findings"], rule)]
+        return items[has_rule(items["findings"], rule)]
     raise ReviewError(f"unknown review scope {scope!r}: use privileged, sensitive, all or rule=ID")
 
 

@@ -30,7 +30,7 @@ from accessaudit._atomic import atomic_folder
 from accessaudit.errors import ReviewError
 from accessaudit.holds import LegalHold, held_accounts, held_resources, hold_from_mapping
 from accessaudit.review.campaign import Campaign
-from accessaudit.review.collect import current_decisions
+from accessaudit.review.decision_log import current_decisions
 
 __all__ = ["RemediationPlan", "campaign_holds", "write_remediation"]
 
@@ -104,6 +104,8 @@ def write_remediation(
     manual = ~(ldap | graph)
 
     target = Path(out)
+    if target.is_symlink() or (target.exists() and not target.is_dir()):
+        raise ReviewError(f"{target} exists and is not a folder; choose a new folder for the plan")
     if target.exists() and any(target.iterdir()):
         raise ReviewError(f"{target} exists and is not empty; choose a new folder for the plan")
     with atomic_folder(target) as staging:

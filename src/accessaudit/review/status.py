@@ -8,6 +8,11 @@ Rubber-stamp signals (each a reason on the reviewer's row, never a verdict):
 * ``implausibly fast``: the decisions file was saved less than 2 seconds per item after the
   campaign was created.
 
+Workbooks put in the campaign's ``returned/`` folder are checked again (nothing is logged):
+a reviewer whose workbook came back with rows that cannot be accepted shows ``returned`` and
+``rejected`` (the count of rejected rows), so a returned but rejected workbook never reads as
+"0 decided" as if nothing came back.
+
 With a new snapshot, :func:`verify_revocations` says which revocations were carried out.
 """
 
@@ -18,9 +23,12 @@ from typing import Any
 
 import pandas as pd
 
+from accessaudit.errors import ReviewError
 from accessaudit.model import choose_as_of
-from accessaudit.review.campaign import Campaign
-from accessaudit.review.collect import current_decisions
+from accessaudit.review._workbook import read_workbook
+from accessaudit.review.campaign import RETURNED, Campaign
+from accessaudit.review.collect import check_workbook
+from accessaudit.review.decision_log import current_decisions
 from accessaudit.snapshot import Snapshot
 
 __all__ = ["CampaignStatus", "campaign_status", "verify_revocations"]
@@ -34,9 +42,14 @@ class CampaignStatus:
     """Completion per reviewer (``reviewers``) and overall, plus optional verification.
 
     ``reviewers`` columns: reviewer_id, reviewer, workbook, items, decided, keep, revoke,
-    modify, completion (0–1), overdue (bool), rubber_stamp (the signals, '' when none).
+    modify, completion (0–1), overdue (bool), rubber_stamp (the signals, '' when none),
+    returned (workbooks of theirs in ``returned/``), rejected (rows of those workbooks that
+    cannot be accepted: edited, tampered, bad decision word, missing comment, or the whole
+    workbook when it belongs elsewhere).
     ``verification`` (only with a new snapshot): one row per revoke decision with ``status``
-    ``carried out`` or ``still present`` and a ``detail``.
+    ``carried out`` or ``still present`` and a ``detail``. ``deadline`` is the deadline day
+    as the workbooks show it (UTC midnight; reviewers are overdue from the day after);
+    ``deadline_day`` the same date as text.
     """
 
     campaign_id: str
@@ -44,6 +57,18 @@ class CampaignStatus:
     deadline: pd.Timestamp | None
     reviewers: pd.DataFrame
     verification: pd.DataFrame | None
+
+    @property
+    def deadline_day(self) -> str | None:
+        """The deadline as given ("2026-12-15"), the same date the workbooks show."""
+        if self.deadline is None:
+            return None
+        return str(self.deadline.date())
+
+    @property
+    def rejected(self) -> int:
+        """Rows of returned workbooks that could not be accepted."""
+        return int(self.reviewers["rejected"].sum())
 
     @property
     def items(self) -> int:
@@ -70,10 +95,16 @@ class CampaignStatus:
         out: dict[str, Any] = {
             "campaign_id": self.campaign_id,
             "as_of": self.as_of.isoformat(),
-            "deadline": self.deadline.isoformat() if self.deadline is not None else None,
+            "deadline": self.deadline_day,
+            "deadline_ends": (
+                (self.deadline + pd.Timedelta(days=1)).isoformat()
+                if self.deadline is not None
+                else None
+            ),
             "items": self.items,
             "decided": self.decided,
             "completion": round(self.completion, 4),
+            "rejected": self.rejected,
             "reviewers": self.reviewers.astype(object).to_dict(orient="records"),
         }
         if self.verification is not None:
@@ -119,9 +150,13 @@ def campaign_status(
     table["decided"] = table[["keep", "revoke", "modify"]].sum(axis=1)
     table["completion"] = (table["decided"] / table["items"]).round(4)
     deadline = campaign.deadline
-    late = deadline is not None and now > deadline
+    # The deadline is a day: reviewers have until the end of it.
+    late = deadline is not None and now >= deadline + pd.Timedelta(days=1)
     table["overdue"] = late & (table["decided"] < table["items"])
     table["rubber_stamp"] = _rubber_stamps(decided, table, campaign.created)
+    returned = _returned(campaign)
+    table["returned"] = table["reviewer_id"].map(returned["returned"]).fillna(0).astype(int)
+    table["rejected"] = table["reviewer_id"].map(returned["rejected"]).fillna(0).astype(int)
     table = table[
         [
             "reviewer_id",
@@ -135,6 +170,8 @@ def campaign_status(
             "completion",
             "overdue",
             "rubber_stamp",
+            "returned",
+            "rejected",
         ]
     ].reset_index(drop=True)
     verification = verify_revocations(campaign, verify) if verify is not None else None
@@ -145,6 +182,27 @@ def campaign_status(
         reviewers=table,
         verification=verification,
     )
+
+
+def _returned(campaign: Campaign) -> pd.DataFrame:
+    """Per reviewer id: workbooks in ``returned/`` and how many of their rows are rejected.
+
+    Checked exactly as ``review collect`` checks them, without logging anything.
+    """
+    key = campaign.key()
+    counts: dict[str, dict[str, int]] = {}
+    for file in sorted((campaign.folder / RETURNED).glob("*.xlsx")):
+        try:
+            returned = read_workbook(file)
+        except ReviewError:
+            continue  # unreadable: `review collect` names it; no reviewer to count it for
+        _good, problems = check_workbook(campaign, returned, key)
+        whole = problems["row"].isna() & problems["item_id"].eq("")
+        rejected = len(returned.rows) if whole.any() else problems["row"].dropna().nunique()
+        entry = counts.setdefault(returned.reviewer_id, {"returned": 0, "rejected": 0})
+        entry["returned"] += 1
+        entry["rejected"] += int(rejected)
+    return pd.DataFrame.from_dict(counts, orient="index", columns=["returned", "rejected"])
 
 
 def _rubber_stamps(decided: pd.DataFrame, table: pd.DataFrame, created: pd.Timestamp) -> pd.Series:

@@ -16,7 +16,7 @@ from types import MappingProxyType
 import pandas as pd
 
 from accessaudit.model import RULE_IDS
-from accessaudit.rules._spec import RuleFunction, RuleSpec, SnapshotView
+from accessaudit.rules._spec import RULE_INPUTS, RuleFunction, RuleSpec, SnapshotView
 from accessaudit.rules.accounts import (
     LEAVER_ACTIVE,
     ORPHAN_ACCOUNT,
@@ -41,7 +41,7 @@ from accessaudit.rules.privilege import (
 )
 from accessaudit.rules.third_parties import GUEST_WITHOUT_SPONSOR, THIRD_PARTY_EXPIRING
 
-__all__ = ["RULES", "RuleFunction", "RuleSpec", "SnapshotView", "catalogue"]
+__all__ = ["RULES", "RULE_INPUTS", "RuleFunction", "RuleSpec", "SnapshotView", "catalogue"]
 
 _SPECS = {
     spec.id: spec
@@ -75,7 +75,8 @@ RULES: Mapping[str, RuleSpec] = MappingProxyType({rule: _SPECS[rule] for rule in
 
 
 def catalogue() -> pd.DataFrame:
-    """The rules as a table: id, severity, title, rationale, remediation, controls.
+    """The rules as a table: id, severity, title, rationale, remediation, controls, needs
+    (the snapshot tables each rule judges).
 
     >>> catalogue().loc[0, "id"]
     'stale-account'
@@ -89,6 +90,7 @@ def catalogue() -> pd.DataFrame:
                 "rationale": s.rationale,
                 "remediation": s.remediation,
                 "controls": s.controls,
+                "needs": s.needs,
             }
             for s in RULES.values()
         ]

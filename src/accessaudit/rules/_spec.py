@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Protocol
 
 import pandas as pd
@@ -12,7 +13,19 @@ from accessaudit.findings import SEVERITIES, make_findings
 from accessaudit.model import RULE_IDS
 from accessaudit.policy import Policy
 
-__all__ = ["RuleFunction", "RuleSpec", "SnapshotView"]
+__all__ = ["RULE_INPUTS", "RuleFunction", "RuleSpec", "SnapshotView"]
+
+#: The snapshot tables a rule can need, and what is missing when one is empty, in the words
+#: the audit notes use ("not checked: no HR source").
+RULE_INPUTS: Mapping[str, str] = MappingProxyType(
+    {
+        "accounts": "no accounts collected (no directory or identity source)",
+        "people": "no HR source",
+        "memberships": "no group memberships collected",
+        "resources": "no data inventory or permission source",
+        "grants": "no permission source (ACL or grants export)",
+    }
+)
 
 
 class SnapshotView(Protocol):
@@ -44,7 +57,9 @@ class RuleSpec:
     """A rule and what a reviewer needs to know about it.
 
     ``controls`` are the control references a finding of this rule evidences (SOX ITGC,
-    ISO 27001:2022, SOC 2, NIST SP 800-53, GDPR, HIPAA).
+    ISO 27001:2022, SOC 2, NIST SP 800-53, GDPR, HIPAA). ``needs`` names the snapshot tables
+    the rule judges (see :data:`RULE_INPUTS`): when one of them is empty, the audit reports
+    the rule as not checked instead of running it on nothing and calling the result clean.
     """
 
     id: str
@@ -54,6 +69,7 @@ class RuleSpec:
     remediation: str
     controls: tuple[str, ...]
     function: RuleFunction
+    needs: tuple[str, ...] = ("accounts",)
 
     def __post_init__(self) -> None:
         # A typo in a rule's metadata must fail when the catalogue loads, not in a report.
@@ -65,6 +81,11 @@ class RuleSpec:
             )
         if not (self.title and self.rationale and self.remediation and self.controls):
             raise ValueError(f"rule {self.id}: needs title, rationale, remediation and controls")
+        unknown = [n for n in self.needs if n not in RULE_INPUTS]
+        if not self.needs or unknown:
+            raise ValueError(
+                f"rule {self.id}: needs {unknown or 'nothing'}; name tables of {list(RULE_INPUTS)}"
+            )
 
     def findings(
         self,

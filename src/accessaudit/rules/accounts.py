@@ -230,6 +230,7 @@ STALE_ACCOUNT = RuleSpec(
         "HIPAA §164.308(a)(4)(ii)(C)",
     ),
     function=stale_account,
+    needs=("accounts",),
 )
 LEAVER_ACTIVE = RuleSpec(
     id="leaver-active",
@@ -247,6 +248,7 @@ LEAVER_ACTIVE = RuleSpec(
         HIPAA_WORKFORCE,
     ),
     function=leaver_active,
+    needs=("accounts", "people"),
 )
 ORPHAN_ACCOUNT = RuleSpec(
     id="orphan-account",
@@ -257,6 +259,7 @@ ORPHAN_ACCOUNT = RuleSpec(
     remediation="Find the owner and record the employee id on the account, or disable it.",
     controls=(SOX, ISO_IDENTITY, "SOC 2 CC6.2", "NIST SP 800-53 AC-2", HIPAA_WORKFORCE),
     function=orphan_account,
+    needs=("accounts", "people"),
 )
 PASSWORD_NEVER_EXPIRES = RuleSpec(
     id="password-never-expires",
@@ -273,4 +276,5 @@ PASSWORD_NEVER_EXPIRES = RuleSpec(
         "HIPAA §164.308(a)(5)(ii)(D)",
     ),
     function=password_never_expires,
+    needs=("accounts",),
 )

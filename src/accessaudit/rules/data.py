@@ -189,8 +189,14 @@ def direct_grant(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) ->
 
 
 def unowned_resource(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Confidential-or-above resources with no owner, or an owner HR marks terminated or
-    does not know."""
+    """Confidential-or-above resources with no owner, an owner who is not a known person or
+    group, or an owner HR marks terminated.
+
+    The message says what the evidence shows: "has no owner" only when the inventory names
+    nobody; an owner written in the inventory that did not resolve reads "owner 'IT
+    Department' is not a known person or group". Without an HR source owners cannot be
+    resolved, so only resources naming nobody are reported (the audit notes say so).
+    """
     ctx = RuleContext.of(snapshot, policy, as_of)
     r = ctx.resources
     level = pd.Categorical(
@@ -204,24 +210,35 @@ def unowned_resource(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp
         else np.full(len(r), None, dtype=object),
         dtype=object,
     ).where(owner_at >= 0)
-    no_owner = r["owner_id"].isna().to_numpy()
-    unknown = ~no_owner & (owner_at < 0)
+    written = r["owner"].astype(object).where(r["owner"].notna(), r["owner_id"].astype(object))
+    no_owner = (r["owner_id"].isna() & r["owner"].isna()).to_numpy()
+    is_group = r["owner_id"].isin(ctx.groups["group_id"]).to_numpy(dtype=bool)
+    unknown = ~no_owner & (owner_at < 0) & ~is_group & (len(ctx.people) > 0)
     left = (status == "terminated").to_numpy(dtype=bool)
     mask = high & (no_owner | unknown | left)
     rows = r[mask]
+    owner_name = ctx.people["name"].astype(object).reindex(owner_at[mask]).set_axis(rows.index)
     why = pd.Series(
         np.select(
             [no_owner[mask], unknown[mask]],
-            ["has no owner", "has an owner HR does not know (" + rows["owner_id"].fillna("") + ")"],
-            "is owned by " + rows["owner_id"].fillna("") + ", who has left",
+            [
+                "has no owner",
+                "- owner '" + written[mask].fillna("").astype(str) + "' is not a known person "
+                "or group",
+            ],
+            "is owned by "
+            + owner_name.fillna(rows["owner_id"]).astype(str)
+            + " ("
+            + rows["owner_id"].fillna("").astype(str)
+            + "), who has left",
         ),
         index=rows.index,
     )
     message = rows["name"] + " (" + _labels(rows) + ") " + why
     evidence = _resource_evidence(rows)
     evidence["owner_hr_status"] = status[mask].to_numpy()
-    names = ctx.people["name"].astype(object).reindex(owner_at[mask])
-    evidence["owner_name"] = names.set_axis(rows.index)
+    evidence["owner_name"] = owner_name
+    evidence["owner_resolved"] = pd.Series(~unknown[mask] & ~no_owner[mask], index=rows.index)
     return _resource_findings(UNOWNED_RESOURCE, rows, message, evidence)
 
 
@@ -334,6 +351,7 @@ THIRD_PARTY_SENSITIVE = RuleSpec(
         "HIPAA §164.308(a)(4)(ii)(B)",
     ),
     function=third_party_sensitive,
+    needs=("accounts", "grants"),
 )
 DIRECT_GRANT = RuleSpec(
     id="direct-grant",
@@ -343,6 +361,7 @@ DIRECT_GRANT = RuleSpec(
     remediation="Grant the right to a group the owner reviews, then remove the direct entry.",
     controls=(ISO_ACCESS, "ISO 27001:2022 A.5.18", "SOC 2 CC6.3", "NIST SP 800-53 AC-6"),
     function=direct_grant,
+    needs=("grants",),
 )
 UNOWNED_RESOURCE = RuleSpec(
     id="unowned-resource",
@@ -352,6 +371,7 @@ UNOWNED_RESOURCE = RuleSpec(
     remediation="Name an owner in the data inventory (someone currently employed).",
     controls=(ISO_INVENTORY, "ISO 27001:2022 A.5.12", "SOC 2 CC6.1", GDPR, "HIPAA §164.308(a)(4)"),
     function=unowned_resource,
+    needs=("resources",),
 )
 UNCLASSIFIED_RESOURCE = RuleSpec(
     id="unclassified-resource",
@@ -362,6 +382,7 @@ UNCLASSIFIED_RESOURCE = RuleSpec(
     remediation="Add the resource to the data inventory with owner, sensitivity and retention.",
     controls=(ISO_INVENTORY, "ISO 27001:2022 A.5.12", "SOC 2 CC6.1", GDPR),
     function=unclassified_resource,
+    needs=("grants",),
 )
 RETENTION_OVERDUE = RuleSpec(
     id="retention-overdue",
@@ -372,4 +393,5 @@ RETENTION_OVERDUE = RuleSpec(
     "with a documented reason.",
     controls=("ISO 27001:2022 A.8.10", "GDPR Art. 5(1)(e)", GDPR, "SOC 2 CC6.5"),
     function=retention_overdue,
+    needs=("resources",),
 )

@@ -418,6 +418,7 @@ MOVER_RETAINED_ACCESS = RuleSpec(
         "HIPAA §164.308(a)(4)(ii)(C)",
     ),
     function=mover_retained_access,
+    needs=("accounts", "people"),
 )
 JOINER_EARLY_ACCESS = RuleSpec(
     id="joiner-early-access",
@@ -438,6 +439,7 @@ JOINER_EARLY_ACCESS = RuleSpec(
         "HIPAA §164.308(a)(3)(ii)(B)",
     ),
     function=joiner_early_access,
+    needs=("accounts", "people"),
 )
 JOINER_EXCESS = RuleSpec(
     id="joiner-excess",
@@ -457,4 +459,5 @@ JOINER_EXCESS = RuleSpec(
         "HIPAA §164.308(a)(4)(ii)(B)",
     ),
     function=joiner_excess,
+    needs=("accounts", "people"),
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from accessaudit.findings import empty_findings
 from accessaudit.policy import Policy
 from accessaudit.rules._context import RuleContext
 from accessaudit.rules._spec import RuleSpec, SnapshotView
@@ -24,6 +25,10 @@ def peer_outlier(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) ->
     """
     ctx = RuleContext.of(snapshot, policy, as_of)
     people = ctx.people
+    if people.empty or ctx.accounts.empty:
+        # Without HR there are no departments, so no peers: nothing to judge (run_audit says
+        # "not checked: no HR source").
+        return empty_findings()
     counted = (
         people["department"].notna() & (people["status"].astype(object) != "terminated")
     ).to_numpy(dtype=bool)
@@ -163,4 +168,5 @@ PEER_OUTLIER = RuleSpec(
         "HIPAA §164.308(a)(4)(ii)(C)",
     ),
     function=peer_outlier,
+    needs=("accounts", "people", "memberships"),
 )

@@ -12,6 +12,7 @@ from typing import cast
 import numpy as np
 import pandas as pd
 
+from accessaudit.classify import approved_memberships
 from accessaudit.policy import Policy
 from accessaudit.rules._context import RuleContext, choose
 from accessaudit.rules._spec import RuleSpec, SnapshotView
@@ -119,15 +120,8 @@ def excess_privilege(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp
     ctx = RuleContext.of(snapshot, policy, as_of)
     rows = _privileged_rows(ctx)
     rows = rows[rows["enabled"].to_numpy(dtype=bool)]
-    pairs = {
-        f"{group.casefold()}\x1f{login.casefold()}"
-        for group, logins in policy.approved.items()
-        for login in logins
-    }
-    login = rows["login"].str.casefold()
-    approved = (rows["group"].str.casefold() + "\x1f" + login).isin(pairs) | (
-        rows["group_id"].str.casefold() + "\x1f" + login
-    ).isin(pairs)
+    # Approval is decided in classify.py, where review recommendations read it too.
+    approved, _listed = approved_memberships(rows["group"], rows["group_id"], rows["login"], policy)
     rows = rows[~approved.to_numpy(dtype=bool)]
     approved_lists = {g.casefold(): list(v) for g, v in policy.approved.items()}
     listed = rows["group"].str.casefold().map(approved_lists)
@@ -327,6 +321,7 @@ def sod_conflict(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) ->
         name = (
             first["person_id"]
             .map(people)
+            .astype(object)  # an empty HR table maps to float NaN
             .fillna(first["person_id"])
             .where(is_person, first["login"])
         )
@@ -438,6 +433,7 @@ EXCESS_PRIVILEGE = RuleSpec(
         "HIPAA §164.308(a)(4)(ii)(B)",
     ),
     function=excess_privilege,
+    needs=("accounts", "memberships"),
 )
 STALE_PRIVILEGE = RuleSpec(
     id="stale-privilege",
@@ -454,6 +450,7 @@ STALE_PRIVILEGE = RuleSpec(
         "NIST SP 800-53 AC-6(7)",
     ),
     function=stale_privilege,
+    needs=("accounts", "memberships"),
 )
 DISABLED_PRIVILEGED = RuleSpec(
     id="disabled-privileged",
@@ -464,6 +461,7 @@ DISABLED_PRIVILEGED = RuleSpec(
     remediation="Remove the disabled account from privileged groups.",
     controls=(SOX, ISO_PRIVILEGED, "SOC 2 CC6.2", "NIST SP 800-53 AC-2"),
     function=disabled_privileged,
+    needs=("accounts", "memberships"),
 )
 MFA_MISSING = RuleSpec(
     id="mfa-missing",
@@ -480,6 +478,7 @@ MFA_MISSING = RuleSpec(
         "HIPAA §164.308(a)(4)",
     ),
     function=mfa_missing,
+    needs=("accounts",),
 )
 SOD_CONFLICT = RuleSpec(
     id="sod-conflict",
@@ -490,4 +489,5 @@ SOD_CONFLICT = RuleSpec(
     remediation="Remove one side, or record a compensating control as a policy exception.",
     controls=(SOX, "ISO 27001:2022 A.5.3", ISO_ACCESS_RIGHTS, "SOC 2 CC6.3", "NIST SP 800-53 AC-5"),
     function=sod_conflict,
+    needs=("accounts",),
 )

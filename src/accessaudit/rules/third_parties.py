@@ -189,6 +189,7 @@ THIRD_PARTY_EXPIRING = RuleSpec(
         "HIPAA §164.308(a)(3)(ii)(C)",
     ),
     function=third_party_expiring,
+    needs=("accounts", "people", "resources", "grants"),
 )
 GUEST_WITHOUT_SPONSOR = RuleSpec(
     id="guest-without-sponsor",
@@ -206,4 +207,5 @@ GUEST_WITHOUT_SPONSOR = RuleSpec(
         "NIST SP 800-53 PS-7",
     ),
     function=guest_without_sponsor,
+    needs=("accounts",),
 )
