@@ -35,7 +35,7 @@ from accessaudit.analysis.person import person_record, sign_in_history
 from accessaudit.errors import AccessAuditError
 from accessaudit.policy import Policy
 from accessaudit.review.campaign import Campaign
-from accessaudit.review.collect import read_decision_log
+from accessaudit.review.decision_log import read_decision_log
 from accessaudit.snapshot import Snapshot
 
 __all__ = ["BUNDLE_FORMAT", "BUNDLE_MANIFEST", "is_bundle", "preserve_evidence", "verify_bundle"]
