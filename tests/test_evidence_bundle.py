@@ -74,6 +74,8 @@ def test_evidence_bundle_preserves_a_person_across_snapshots_and_verifies(
         stream.write("forged,row\n")
     assert main(["verify", str(out)]) == 1
     assert "data_reachable.csv: SHA-256 differs" in capsys.readouterr().err
+    assert main(["verify", str(out), "--digest", "0" * 64]) == 2  # snapshots only
+    assert "is an evidence bundle" in capsys.readouterr().err
 
 
 def test_evidence_for_nobody_is_bad_input_and_writes_nothing(
