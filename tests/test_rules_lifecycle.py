@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from accessaudit.analysis.movers import moves_between, moves_from_hr
 from accessaudit.audit import run_audit
+from accessaudit.model import TABLES
 from accessaudit.snapshot import Snapshot
 from test_rules_support import (
     AS_OF,
@@ -250,3 +254,37 @@ def test_guest_and_vendor_without_current_sponsor_are_flagged() -> None:
     messages = dict(zip(findings["subject_name"], findings["message"], strict=True))
     assert "has left" in messages["v2"]
     assert "no sponsor or manager" in messages["v3"]
+
+
+def test_mover_into_a_department_too_small_to_compare_is_named_in_the_notes() -> None:
+    snapshot = _movers_org(
+        people=[
+            person("tiny", department="Legal", previous_department="Finance", moved_on=_day(-90))
+        ]
+    )
+    result = run_audit(snapshot, policy(), rules=["mover-retained-access"])
+    assert "tiny" not in subjects(result.findings)
+    assert any(
+        "1 mover(s) not checked by mover-retained-access: a department with fewer than "
+        "peer_min_size (5) people (e.g. tiny)" in note
+        for note in result.notes
+    )
+
+
+def test_snapshot_of_schema_1_loads_with_empty_history_columns(tmp_path: Path) -> None:
+    folder = _movers_org().save(tmp_path / "snap")
+    # Write the people table as schema 1 had it, and the manifest to match.
+    people = pd.read_parquet(folder / "people.parquet")
+    old = people.drop(columns=["previous_department", "previous_title", "moved_on",
+                               "contract_end", "sponsor_id", "rehired_on"])  # fmt: skip
+    old.to_parquet(folder / "people.parquet", index=False)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["schema_version"] = 1
+    manifest["tables"]["people"]["sha256"] = hashlib.sha256(
+        (folder / "people.parquet").read_bytes()
+    ).hexdigest()
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    loaded = Snapshot.load(folder, verify=False)
+    assert tuple(loaded.people.columns) == TABLES["people"].column_names
+    assert loaded.people["moved_on"].isna().all()
+    assert run("mover-retained-access", loaded).empty

@@ -25,6 +25,7 @@ from accessaudit.policy import Policy
 from accessaudit.rules import RULE_INPUTS, RULES, SnapshotView
 from accessaudit.rules._context import RuleContext
 from accessaudit.rules.data import kept_under_hold
+from accessaudit.rules.lifecycle import moves_not_judged
 from accessaudit.snapshot import Snapshot
 
 _TEXT = pd.StringDtype(na_value=np.nan)
@@ -269,6 +270,13 @@ def _notes(
             notes.append(
                 f"{count} enabled account(s) in {system} were not checked for staleness: "
                 "the source does not report sign-ins"
+            )
+    if "mover-retained-access" in ran:
+        skipped = moves_not_judged(context, context.policy, context.as_of)
+        for reason, count in skipped.value_counts().items():
+            notes.append(
+                f"{count} mover(s) not checked by mover-retained-access: {reason} "
+                f"(e.g. {', '.join(skipped[skipped == reason].index[:3])})"
             )
     if "retention-overdue" in ran and context.policy.holds:
         kept = kept_under_hold(context, context.policy, context.as_of)

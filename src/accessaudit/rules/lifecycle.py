@@ -35,6 +35,7 @@ __all__ = [
     "joiner_early_access",
     "joiner_excess",
     "mover_retained_access",
+    "moves_not_judged",
 ]
 
 ISO_ACCESS_RIGHTS = "ISO 27001:2022 A.5.18"
@@ -80,6 +81,48 @@ def _person_findings(
     )
 
 
+def _judge_moves(
+    ctx: RuleContext, holdings: Holdings
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, np.ndarray, pd.Series]:
+    """The moves, their people rows, old and new department codes, which are judged now, and
+    for department moves that cannot be judged, why (indexed like the moves)."""
+    policy, as_of = ctx.policy, ctx.as_of
+    moves = _moves(ctx)
+    person = ctx.person_index.get_indexer(pd.Index(moves["person_id"]))
+    old = holdings.department_of(moves["previous_department"])
+    new = np.where(person >= 0, holdings.department_code[np.maximum(person, 0)], -1)
+    due = (as_of - moves["moved_on"]).dt.days.to_numpy(dtype=float, na_value=np.nan)
+    sizes = np.append(holdings.sizes, 0)
+    department_move = (
+        moves["previous_department"].astype("string").str.casefold()
+        != moves["department"].astype("string").str.casefold()
+    ).to_numpy(dtype=bool, na_value=False)
+    small = (sizes[old] < policy.peer_min_size) | (sizes[new] < policy.peer_min_size)
+    why = pd.Series(
+        np.select(
+            [person < 0, old < 0, small],
+            [
+                "not in the HR roster",
+                "the old department has no current staff to compare with",
+                f"a department with fewer than peer_min_size ({policy.peer_min_size}) people",
+            ],
+            "",
+        ),
+        index=moves.index,
+    ).where(department_move, "")
+    judged = department_move & why.eq("").to_numpy() & (due > policy.mover_grace_days)
+    return moves, person, old, new, judged, why[why.ne("")]
+
+
+def moves_not_judged(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) -> pd.Series:
+    """Department moves ``mover-retained-access`` cannot judge, and why: a Series of reasons
+    indexed by person_id (for the audit notes — nothing is skipped in silence)."""
+    ctx = RuleContext.of(snapshot, policy, as_of)
+    moves, *_, why = _judge_moves(ctx, Holdings(ctx))
+    out: pd.Series = why.set_axis(moves.loc[why.index, "person_id"].astype(str))
+    return out
+
+
 def mover_retained_access(
     snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp
 ) -> pd.DataFrame:
@@ -93,24 +136,8 @@ def mover_retained_access(
     ``peer_min_size`` people.
     """
     ctx = RuleContext.of(snapshot, policy, as_of)
-    moves = _moves(ctx)
     holdings = Holdings(ctx)
-    if moves.empty:
-        return _no_findings(MOVER_RETAINED_ACCESS)
-    person = ctx.person_index.get_indexer(pd.Index(moves["person_id"]))
-    old = holdings.department_of(moves["previous_department"])
-    new = np.where(person >= 0, holdings.department_code[np.maximum(person, 0)], -1)
-    due = (as_of - moves["moved_on"]).dt.days.to_numpy(dtype=float, na_value=np.nan)
-    sizes = np.append(holdings.sizes, 0)
-    judged = (
-        (person >= 0)
-        & (old >= 0)
-        & (new >= 0)
-        & (old != new)
-        & (sizes[old] >= policy.peer_min_size)
-        & (sizes[new] >= policy.peer_min_size)
-        & (due > policy.mover_grace_days)
-    )
+    moves, person, old, new, judged, _ = _judge_moves(ctx, holdings)
     moves, person, old, new = moves[judged], person[judged], old[judged], new[judged]
     if moves.empty:
         return _no_findings(MOVER_RETAINED_ACCESS)
