@@ -4,12 +4,14 @@ held leaver whose remediation says "do not delete"."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from accessaudit.audit import AuditResult, run_audit
+from accessaudit.cli import main
 from accessaudit.collection import collect
 from accessaudit.config import AuditConfig, load_config
 from accessaudit.review import collect_decisions, create_campaign, write_remediation
@@ -117,3 +119,29 @@ def test_held_leaver_is_disabled_not_deleted_and_held_data_is_kept(
     ldif = plan.files["ldif"].read_text()
     assert "CN=Samuel Okafor" not in ldif and "sokafor" not in ldif
     assert "npetrova" in ldif or "Nadia Petrova" in ldif  # not held: removed as usual
+
+
+def test_cli_audit_and_movers_review_take_the_previous_snapshot(
+    sample: tuple[Path, AuditConfig, Snapshot],
+    previous: Snapshot,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    folder = sample[0]
+    config = str(folder / "audit.toml")
+    status = main(
+        ["audit", "--config", config, "--snapshot", str(folder / "q4"),
+         "--previous-snapshot", str(folder / "q3"), "--rules", "mover-retained-access",
+         "--format", "json"]
+    )  # fmt: skip
+    assert status == 0
+    found = json.loads(capsys.readouterr().out)["findings"]
+    assert {"dlin", "lnowak", "ecarter"} <= {f["subject_name"] for f in found}
+    status = main(
+        ["review", "create", "--config", config, "--snapshot", str(folder / "q4"),
+         "--previous-snapshot", str(folder / "q3"), "--by", "manager", "--scope", "movers",
+         "--out", str(tmp_path / "movers"), "--format", "json"]
+    )  # fmt: skip
+    assert status == 0
+    manifest = json.loads(capsys.readouterr().out)
+    assert manifest["scope"] == "movers" and manifest["items"] > 0

@@ -3,8 +3,9 @@
 A mover is a person whose department or title changed (HR history, or a previous snapshot
 passed to the campaign; see :mod:`accessaudit.analysis.movers`). What they *brought along*:
 
-* with a previous snapshot, every entitlement their accounts held there and still hold;
-* without one, every entitlement fewer than ``peer_max_share`` of their new department's
+* with a previous snapshot that has accounts, every entitlement their accounts held there and
+  still hold;
+* otherwise, every entitlement fewer than ``peer_max_share`` of their new department's
   peers hold (what the new job does not explain), and every entitlement a
   ``mover-retained-access`` finding names.
 
@@ -51,7 +52,8 @@ def mover_items(
     )
     moves = moves.drop_duplicates("person_id").set_index("person_id")
     of_mover = items["person_id"].isin(moves.index)
-    if previous is not None:
+    # A previous snapshot of HR alone (no accounts) shows the moves but not what was held.
+    if previous is not None and len(previous.accounts):
         before = _held(previous)
         keys = items["account_id"].astype(str) + "\x1f" + items["entitlement_id"].astype(str)
         kept = keys.isin(set(before["account_id"] + "\x1f" + before["entitlement_id"]))
