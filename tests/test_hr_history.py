@@ -16,6 +16,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from accessaudit.collection import collect
+from accessaudit.config import load_config
 from accessaudit.connectors import find_manifests
 from accessaudit.connectors.base import CollectContext, SourceResult, SourceSettings
 from accessaudit.connectors.files import collect_hr
@@ -100,3 +102,19 @@ def test_bad_date_in_job_history_names_file_and_line(tmp_path: Path) -> None:
     )
     with pytest.raises(SourceError, match=r"job-history\.csv:3"):
         _hr(tmp_path, job_history="job-history.csv", job_history_columns=SF_COLUMNS)
+
+
+def test_config_accepts_the_job_history_keys_of_an_hr_source(tmp_path: Path) -> None:
+    (tmp_path / "job-history.csv").write_text(HISTORY, encoding="utf-8")
+    (tmp_path / "hr.csv").write_text(ROSTER, encoding="utf-8")
+    (tmp_path / "audit.toml").write_text(
+        '[audit]\nas_of = "2026-11-21"\n[[sources]]\nname = "hr"\nconnector = "hr-csv"\n'
+        'path = "hr.csv"\njob_history = "job-history.csv"\n'
+        'job_history_columns = { employee_id = "userId", start_date = "startDate", '
+        'end_date = "endDate", title = "jobTitle", manager_id = "managerId" }\n',
+        encoding="utf-8",
+    )
+    snapshot = collect(load_config(tmp_path / "audit.toml"))
+    people = snapshot.people.set_index("person_id")
+    assert people.loc["E1", "previous_department"] == "Finance"
+    assert snapshot.sources[0]["report"]["job_history"]["moves"] == 2

@@ -80,7 +80,11 @@ def read_history(
     path = settings.file_option("job_history")
     if path is None:
         return None
-    keep = {k: v for k, v in settings.options.items() if k in ("encoding", "sheet", "date_format")}
+    keep = {
+        k: v
+        for k, v in settings.options.items()
+        if k in ("encoding", "sheet", "delimiter", "date_format")
+    }
     history_settings = dataclasses.replace(
         settings,
         path=path,
