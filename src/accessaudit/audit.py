@@ -25,7 +25,7 @@ from accessaudit.policy import Policy
 from accessaudit.rules import RULE_INPUTS, RULES, SnapshotView
 from accessaudit.rules._context import RuleContext
 from accessaudit.rules.data import kept_under_hold
-from accessaudit.rules.lifecycle import moves_not_judged
+from accessaudit.rules.movers import moves_not_judged
 from accessaudit.snapshot import Snapshot
 
 _TEXT = pd.StringDtype(na_value=np.nan)

@@ -30,7 +30,8 @@ from accessaudit.rules.data import (
     UNCLASSIFIED_RESOURCE,
     UNOWNED_RESOURCE,
 )
-from accessaudit.rules.lifecycle import JOINER_EARLY_ACCESS, JOINER_EXCESS, MOVER_RETAINED_ACCESS
+from accessaudit.rules.joiners import JOINER_EARLY_ACCESS, JOINER_EXCESS
+from accessaudit.rules.movers import MOVER_RETAINED_ACCESS
 from accessaudit.rules.peers import PEER_OUTLIER
 from accessaudit.rules.privilege import (
     DISABLED_PRIVILEGED,

@@ -16,8 +16,9 @@ import numpy as np
 import pandas as pd
 
 from accessaudit.rules._context import RuleContext
+from accessaudit.rules._spec import RuleSpec
 
-__all__ = ["Holdings"]
+__all__ = ["Holdings", "day_text", "no_findings", "person_findings"]
 
 
 @dataclass
@@ -197,3 +198,49 @@ class Holdings:
             lambda s: sorted(set(s))
         )
         return out
+
+
+def day_text(times: pd.Series) -> pd.Series:
+    """Dates as YYYY-MM-DD, ``unknown`` where empty."""
+    out: pd.Series = times.dt.strftime("%Y-%m-%d").fillna("unknown")
+    return out
+
+
+def person_findings(
+    spec: RuleSpec,
+    ctx: RuleContext,
+    *,
+    person: np.ndarray,
+    login: pd.Series,
+    described: pd.DataFrame,
+    message: pd.Series,
+    evidence: pd.DataFrame,
+) -> pd.DataFrame:
+    """Person-level findings of ``spec``: one per (person row, entitlement), named by the
+    login that holds it."""
+    ids = pd.Series(ctx.people["person_id"].astype(object).to_numpy()[person], dtype=object)
+    return spec.findings(
+        subject_type="person",
+        subject_id=ids,
+        subject_name=pd.Series(login.to_numpy(), dtype=object),
+        system=described["system"],
+        person_id=ids,
+        message=message,
+        evidence=evidence,
+        entitlement=described["name"],
+        entitlement_key=described["entitlement_id"],
+    )
+
+
+def no_findings(spec: RuleSpec) -> pd.DataFrame:
+    """An empty person-level findings table of ``spec``."""
+    empty = pd.Series([], dtype=object)
+    return spec.findings(
+        subject_type="person",
+        subject_id=empty,
+        subject_name=empty,
+        system=empty,
+        person_id=empty,
+        message=empty,
+        evidence=pd.DataFrame(index=empty.index),
+    )
