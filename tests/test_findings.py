@@ -17,7 +17,7 @@ DESIGN_RULE_IDS = {
     "stale-account", "leaver-active", "orphan-account", "excess-privilege", "stale-privilege",
     "peer-outlier", "sod-conflict", "third-party-sensitive", "mfa-missing",
     "password-never-expires", "direct-grant", "unowned-resource", "unclassified-resource",
-    "retention-overdue", "disabled-privileged",
+    "retention-overdue", "disabled-privileged", "unclassified-sensitive-data",
     # planned ids of DESIGN.md, built by issue 16 (the HR lifecycle)
     "mover-retained-access", "joiner-early-access", "joiner-excess", "third-party-expiring",
     "guest-without-sponsor",

@@ -85,6 +85,7 @@ RULE_IDS: tuple[str, ...] = (
     "unclassified-resource",
     "retention-overdue",
     "disabled-privileged",
+    "unclassified-sensitive-data",
     "mover-retained-access",
     "joiner-early-access",
     "joiner-excess",

@@ -30,6 +30,7 @@ from accessaudit.rules.data import (
     UNCLASSIFIED_RESOURCE,
     UNOWNED_RESOURCE,
 )
+from accessaudit.rules.discovery import UNCLASSIFIED_SENSITIVE_DATA
 from accessaudit.rules.joiners import JOINER_EARLY_ACCESS, JOINER_EXCESS
 from accessaudit.rules.movers import MOVER_RETAINED_ACCESS
 from accessaudit.rules.peers import PEER_OUTLIER
@@ -62,6 +63,7 @@ _SPECS = {
         UNCLASSIFIED_RESOURCE,
         RETENTION_OVERDUE,
         DISABLED_PRIVILEGED,
+        UNCLASSIFIED_SENSITIVE_DATA,
         MOVER_RETAINED_ACCESS,
         JOINER_EARLY_ACCESS,
         JOINER_EXCESS,

@@ -251,6 +251,8 @@ def build_tenant(
             "onPremisesSyncEnabled": True,
             "onPremisesSamAccountName": sam,
             "employeeLeaveDateTime": _isos(end.where(terminated)),
+            # Microsoft Entra Connect sets this on synced users; AD governs their passwords.
+            "passwordPolicies": "DisablePasswordExpiration",
         }
     )
     synced = synced.astype(object).where(synced.notna(), None)
@@ -290,6 +292,7 @@ def build_tenant(
                 "onPremisesSyncEnabled": None,
                 "onPremisesSamAccountName": None,
                 "employeeLeaveDateTime": None,
+                "passwordPolicies": None,
                 "signInActivity": {
                     "lastSignInDateTime": _iso(last),
                     "lastSignInRequestId": ids("signin", "admin", number),
@@ -338,6 +341,7 @@ def build_tenant(
                 "onPremisesSyncEnabled": None,
                 "onPremisesSamAccountName": None,
                 "employeeLeaveDateTime": None,
+                "passwordPolicies": None,
                 "signInActivity": None
                 if seen is None
                 else {
