@@ -18,6 +18,9 @@ DESIGN_RULE_IDS = {
     "peer-outlier", "sod-conflict", "third-party-sensitive", "mfa-missing",
     "password-never-expires", "direct-grant", "unowned-resource", "unclassified-resource",
     "retention-overdue", "disabled-privileged", "unclassified-sensitive-data",
+    # planned ids of DESIGN.md, built by issue 16 (the HR lifecycle)
+    "mover-retained-access", "joiner-early-access", "joiner-excess", "third-party-expiring",
+    "guest-without-sponsor",
 }  # fmt: skip
 
 

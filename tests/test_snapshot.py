@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from accessaudit import Snapshot, SnapshotError, SourceError, verify_snapshot
-from accessaudit.model import TABLES
+from accessaudit.model import SCHEMA_VERSION, TABLES
 
 
 def _snapshot() -> Snapshot:
@@ -52,7 +52,7 @@ def test_manifest_records_as_of_versions_rows_and_hashes(tmp_path: Path) -> None
     _snapshot().save(tmp_path / "snap")
     manifest = json.loads((tmp_path / "snap" / "manifest.json").read_text())
     assert manifest["as_of"].startswith("2026-11-21")
-    assert manifest["schema_version"] == 1
+    assert manifest["schema_version"] == SCHEMA_VERSION
     assert manifest["library_version"]
     assert manifest["tables"]["accounts"]["rows"] == 2
     assert len(manifest["tables"]["accounts"]["sha256"]) == 64

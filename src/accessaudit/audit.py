@@ -24,6 +24,8 @@ from accessaudit.model import choose_as_of
 from accessaudit.policy import Policy
 from accessaudit.rules import RULE_INPUTS, RULES, SnapshotView
 from accessaudit.rules._context import RuleContext
+from accessaudit.rules.data import kept_under_hold
+from accessaudit.rules.movers import moves_not_judged
 from accessaudit.snapshot import Snapshot
 
 _TEXT = pd.StringDtype(na_value=np.nan)
@@ -126,19 +128,27 @@ def run_audit(
     *,
     rules: Iterable[str] | None = None,
     as_of: pd.Timestamp | None = None,
+    previous: Snapshot | None = None,
 ) -> AuditResult:
     """Run ``rules`` (default: all, in catalogue order) on ``snapshot`` under ``policy``.
 
     ``as_of`` (default: the snapshot's date; see :func:`~accessaudit.model.choose_as_of`) is
-    the day the rules judge against. Unknown rule
-    ids raise :class:`ConfigError`.
+    the day the rules judge against. ``previous`` (optional) is an earlier snapshot: movers
+    HR records no history for are found by comparing the two (``mover-retained-access``).
+    Unknown rule ids raise :class:`ConfigError`.
     """
     when = choose_as_of(explicit=as_of, snapshot=snapshot.as_of)
     chosen = tuple(RULES) if rules is None else tuple(dict.fromkeys(rules))
     unknown = [r for r in chosen if r not in RULES]
     if unknown:
         raise ConfigError(f"unknown rule id(s) {', '.join(unknown)} (known: {', '.join(RULES)})")
-    context = RuleContext(snapshot, policy, when)
+    context = RuleContext(
+        snapshot,
+        policy,
+        when,
+        previous=previous,
+        previous_as_of=previous.as_of if previous is not None else None,
+    )
     frames = []
     timings: dict[str, float] = {}
     not_checked = _not_checked(snapshot, chosen)
@@ -272,6 +282,26 @@ def _notes(
             notes.append(
                 f"{count} enabled account(s) in {system} were not checked for staleness: "
                 "the source does not report sign-ins"
+            )
+    if "mover-retained-access" in ran:
+        skipped = moves_not_judged(context, context.policy, context.as_of)
+        for reason, count in skipped.value_counts().items():
+            notes.append(
+                f"{count} mover(s) not checked by mover-retained-access: {reason} "
+                f"(e.g. {', '.join(skipped[skipped == reason].index[:3])})"
+            )
+    if "retention-overdue" in ran and context.policy.holds:
+        kept = kept_under_hold(context, context.policy, context.as_of)
+        for row in kept.itertuples():
+            notes.append(
+                f"{row.name}: retention ended {row.retention_ended:%Y-%m-%d}; kept under legal "
+                f"hold {row.matter} (owner {row.owner}, since {row.since}) — not a violation"
+            )
+    for hold in context.policy.holds:
+        if hold.has_expired(context.as_of):
+            notes.append(
+                f"legal hold {hold.matter} on {hold.subject_type} {hold.subject} expired on "
+                f"{hold.until} (owner {hold.owner}): release it, or extend it in the policy"
             )
     if "mfa-missing" in ran:
         unknown = accounts[enabled & accounts["mfa"].isna()]

@@ -108,7 +108,7 @@ def parse_config(data: Mapping[str, Any], *, base_dir: Path, origin: str) -> Aud
     if duplicated:
         raise ConfigError(f"{origin}: source name(s) used twice: {', '.join(duplicated)}")
     policy = Policy.from_mapping(
-        _table(data.get("policy", {}), f"{origin}: [policy]"), origin=origin
+        _table(data.get("policy", {}), f"{origin}: [policy]"), origin=origin, base_dir=base_dir
     )
     identity_map = audit.get("identity_map")
     return AuditConfig(

@@ -25,6 +25,7 @@ from accessaudit.errors import ConfigError, SnapshotError, SourceError
 __all__ = [
     "DERIVED_TABLES",
     "FALSE_WORDS",
+    "OLDEST_READABLE_SCHEMA",
     "PRINCIPAL_TYPES",
     "REFERENCES",
     "RESOURCE_TYPES",
@@ -46,7 +47,11 @@ __all__ = [
 ]
 
 #: Bumped whenever a stored table changes shape; written into every snapshot manifest.
-SCHEMA_VERSION = 1
+#: Version 2 added the HR history and contract columns of ``people`` (all optional): a
+#: version-1 snapshot still loads, with those columns empty (see :meth:`TableSchema.restore`).
+SCHEMA_VERSION = 2
+#: The oldest snapshot schema this version reads.
+OLDEST_READABLE_SCHEMA = 1
 
 #: Ordered from least to most; comparisons (``>= "confidential"``) work on these categoricals.
 SENSITIVITIES = ("public", "internal", "confidential", "restricted")
@@ -81,6 +86,11 @@ RULE_IDS: tuple[str, ...] = (
     "retention-overdue",
     "disabled-privileged",
     "unclassified-sensitive-data",
+    "mover-retained-access",
+    "joiner-early-access",
+    "joiner-excess",
+    "third-party-expiring",
+    "guest-without-sponsor",
 )
 
 Kind = Literal["str", "bool", "boolean", "datetime", "int", "category", "label"]
@@ -245,8 +255,16 @@ class TableSchema:
 
     def restore(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Give categorical columns read back from Parquet their schema's categories again
-        (Parquet keeps the codes but not always the full, ordered category list)."""
+        (Parquet keeps the codes but not always the full, ordered category list), and add
+        optional columns an older snapshot does not have yet (empty), in schema order."""
         restored = frame.copy(deep=False)
+        absent = [c for c in self.columns if c.name not in restored.columns and not c.required]
+        if absent:
+            for column in absent:
+                restored[column.name] = pd.Series(
+                    column.default, index=restored.index, dtype=object
+                ).astype(column.dtype())
+            restored = restored[[c for c in self.column_names if c in restored.columns]]
         for column in self.columns:
             if column.kind == "category" and column.name in restored.columns:
                 values = restored[column.name]
@@ -510,6 +528,14 @@ PEOPLE = TableSchema(
         _time("start_date"),
         _time("end_date"),
         _str("system", True, "the HR source it came from"),
+        # HR history and contract facts (schema version 2), all optional: the lifecycle rules
+        # (movers, joiners, rehires, third parties) read them when HR provides them.
+        _str("previous_department", description="department before the last move"),
+        _str("previous_title", description="title before the last move"),
+        _time("moved_on", "effective date of the last move (department or title)"),
+        _time("contract_end", "end of a contractor's or vendor's contract"),
+        _str("sponsor_id", description="person_id of the sponsor of a third party"),
+        _time("rehired_on", "date of the person's latest return after leaving"),
     ),
     key=("person_id",),
 )

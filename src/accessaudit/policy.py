@@ -12,12 +12,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 import pandas as pd
 
 from accessaudit.errors import ConfigError
+from accessaudit.holds import LegalHold, hold_from_mapping, read_holds_file
 from accessaudit.model import RULE_IDS
 
 __all__ = ["Policy", "RiskException", "SodRule"]
@@ -72,6 +74,11 @@ class Policy:
     service_account_patterns: tuple[str, ...] = ()
     sod: tuple[SodRule, ...] = ()
     exceptions: tuple[RiskException, ...] = ()
+    mover_grace_days: int = 30
+    joiner_tolerance_days: int = 7
+    joiner_window_days: int = 90
+    third_party_expiry_days: int = 30
+    holds: tuple[LegalHold, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Every threshold and list as plain JSON-able values (dates as ISO text), for the
@@ -103,11 +110,14 @@ class Policy:
         }
 
     @classmethod
-    def from_mapping(cls, mapping: Mapping[str, Any], *, origin: str) -> Policy:
+    def from_mapping(
+        cls, mapping: Mapping[str, Any], *, origin: str, base_dir: Path | None = None
+    ) -> Policy:
         """Parse the ``[policy]`` table of an audit config.
 
         ``origin`` names the file for error messages. Unknown keys, wrong types, bad dates and
         exceptions without an owner, reason or expiry raise :class:`ConfigError`.
+        ``base_dir`` resolves a relative ``holds_file`` (default: the working folder).
 
         >>> Policy.from_mapping({"privileged": {"groups": ["Tier0"]}}, origin="a.toml")
         ... # doctest: +ELLIPSIS
@@ -124,6 +134,12 @@ class Policy:
             "service_accounts",
             "sod",
             "exceptions",
+            "mover_grace_days",
+            "joiner_tolerance_days",
+            "joiner_window_days",
+            "third_party_expiry_days",
+            "holds",
+            "holds_file",
         }
         reader.no_unknown(mapping, allowed, "policy")
         privileged = reader.table(mapping, "privileged", "policy")
@@ -154,6 +170,11 @@ class Policy:
                 reader.exception(item, f"policy.exceptions[{i}]")
                 for i, item in enumerate(reader.array(mapping, "exceptions", "policy"))
             ),
+            mover_grace_days=reader.days(mapping, "mover_grace_days", 30),
+            joiner_tolerance_days=reader.days(mapping, "joiner_tolerance_days", 7),
+            joiner_window_days=reader.days(mapping, "joiner_window_days", 90),
+            third_party_expiry_days=reader.days(mapping, "third_party_expiry_days", 30),
+            holds=reader.holds(mapping, base_dir),
         )
 
 
@@ -213,6 +234,21 @@ class _Reader:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise self.fail(where, "must be a list of strings")
         return tuple(value)
+
+    def holds(self, table: Mapping[str, Any], base_dir: Path | None) -> tuple[LegalHold, ...]:
+        listed = tuple(
+            hold_from_mapping(item, f"{self.origin}: policy.holds[{i}]")
+            for i, item in enumerate(self.array(table, "holds", "policy"))
+        )
+        file = table.get("holds_file")
+        if file is None:
+            return listed
+        if not isinstance(file, str) or not file.strip():
+            raise self.fail("policy.holds_file", "must be a path to a CSV file")
+        path = Path(file).expanduser()
+        if not path.is_absolute() and base_dir is not None:
+            path = base_dir / path
+        return listed + read_holds_file(path)
 
     def sod(self, item: Mapping[str, Any], where: str) -> SodRule:
         self.no_unknown(item, {"name", "entitlements"}, where)

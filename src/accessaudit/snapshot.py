@@ -34,7 +34,12 @@ from accessaudit._evidence import read_manifest as _read_manifest
 from accessaudit._version import __version__
 from accessaudit.entitlements import effective_access, effective_memberships
 from accessaudit.errors import SnapshotError
-from accessaudit.model import SCHEMA_VERSION, STORED_TABLES, utc_timestamp
+from accessaudit.model import (
+    OLDEST_READABLE_SCHEMA,
+    SCHEMA_VERSION,
+    STORED_TABLES,
+    utc_timestamp,
+)
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -227,10 +232,11 @@ class Snapshot:
                 raise SnapshotError(
                     f"snapshot {source} does not match its manifest: " + "; ".join(problems)
                 )
-        if manifest.get("schema_version") != SCHEMA_VERSION:
+        version = manifest.get("schema_version")
+        if not isinstance(version, int) or not OLDEST_READABLE_SCHEMA <= version <= SCHEMA_VERSION:
             raise SnapshotError(
-                f"snapshot {source} has schema version {manifest.get('schema_version')}, "
-                f"this accessaudit reads version {SCHEMA_VERSION}"
+                f"snapshot {source} has schema version {version}, this accessaudit reads "
+                f"versions {OLDEST_READABLE_SCHEMA} to {SCHEMA_VERSION}"
             )
         tables = {}
         for name, schema in STORED_TABLES.items():

@@ -33,6 +33,7 @@ COMMAND_MODULES = (
     "accessaudit.cli.diff",
     "accessaudit.cli.scope",
     "accessaudit.cli.discover",
+    "accessaudit.cli.evidence",
 )
 
 

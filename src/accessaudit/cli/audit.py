@@ -53,6 +53,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     audit.add_argument(
         "--as-of", metavar="DATE", help="judge as of this date (default: snapshot, then config)"
     )
+    audit.add_argument(
+        "--previous-snapshot",
+        type=Path,
+        metavar="DIR",
+        help="an earlier snapshot: movers HR keeps no history for are found by comparing",
+    )
     audit.add_argument("--excel", type=Path, metavar="FILE", help="also write the workbook")
     audit.add_argument(
         "--format",
@@ -133,7 +139,8 @@ def _run_audit_command(args: argparse.Namespace) -> int:
         progress = bool(sys.stderr.isatty()) if args.progress is None else bool(args.progress)
         snapshot = collect(config, progress=progress, as_of=as_of)
     # The audit date follows accessaudit.model.choose_as_of: --as-of, else the snapshot's.
-    result = run_audit(snapshot, config.policy, rules=chosen, as_of=as_of)
+    previous = Snapshot.load(args.previous_snapshot) if args.previous_snapshot else None
+    result = run_audit(snapshot, config.policy, rules=chosen, as_of=as_of, previous=previous)
     if args.excel is not None:
         from accessaudit.reports.excel import write_report
 

@@ -12,6 +12,7 @@ from tabulate import tabulate
 
 from accessaudit._evidence import PASSPHRASE_ENV
 from accessaudit.cli._options import date_option
+from accessaudit.errors import ConfigError
 
 __all__ = ["register"]
 
@@ -183,6 +184,17 @@ def _collection_summary(snapshot: object, folder: Path) -> str:
 
 
 def _verify(args: argparse.Namespace) -> int:
+    from accessaudit.preserve import is_bundle
+
+    if is_bundle(args.snapshot):
+        from accessaudit.cli.evidence import verify_bundle_command
+
+        if args.digest or args.public_key:
+            raise ConfigError(
+                f"{args.snapshot} is an evidence bundle: --digest and --public-key check "
+                "snapshots; a bundle is checked against its evidence.json"
+            )
+        return verify_bundle_command(args.snapshot)
     from accessaudit.snapshot import snapshot_digest, verify_snapshot
 
     problems = verify_snapshot(args.snapshot, digest=args.digest, public_key=args.public_key)

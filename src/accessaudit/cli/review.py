@@ -42,8 +42,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     create.add_argument(
         "--scope",
         default="all",
-        metavar="privileged|sensitive|all|rule=ID",
-        help="which entitlements to review (default: all)",
+        metavar="privileged|sensitive|all|movers|rule=ID",
+        help="which entitlements to review (default: all; movers: what each mover brought "
+        "along, to the new manager)",
+    )
+    create.add_argument(
+        "--previous-snapshot",
+        type=Path,
+        metavar="DIR",
+        help="an earlier snapshot: finds movers HR keeps no history for (audit and movers scope)",
     )
     create.add_argument("--deadline", metavar="DATE")
     create.add_argument(
@@ -85,6 +92,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     remediate.add_argument("campaign", type=Path, metavar="CAMPAIGN_DIR")
     remediate.add_argument("--out", type=Path, required=True, metavar="DIR")
+    remediate.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="honour the legal holds of this config too (the campaign keeps those current "
+        "when it was created)",
+    )
     remediate.set_defaults(handler=_remediate)
 
 
@@ -97,7 +111,8 @@ def _create(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     snapshot = Snapshot.load(args.snapshot) if args.snapshot else collect(config)
-    result = run_audit(snapshot, config.policy)
+    previous = Snapshot.load(args.previous_snapshot) if args.previous_snapshot else None
+    result = run_audit(snapshot, config.policy, previous=previous)
     campaign = create_campaign(
         snapshot,
         config.policy,
@@ -107,6 +122,7 @@ def _create(args: argparse.Namespace) -> int:
         out=args.out,
         deadline=date_option("--deadline", args.deadline),
         fallback_reviewer=args.fallback_reviewer,
+        previous=previous,
     )
     if args.format == "json":
         print(json.dumps({"folder": str(campaign.folder), **campaign.manifest}, indent=2))
@@ -234,9 +250,11 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _remediate(args: argparse.Namespace) -> int:
+    from accessaudit.config import load_config
     from accessaudit.review import load_campaign, write_remediation
 
-    plan = write_remediation(load_campaign(args.campaign), args.out)
+    holds = load_config(args.config).policy.holds if args.config else ()
+    plan = write_remediation(load_campaign(args.campaign), args.out, holds=holds)
     print(
         f"Remediation plan in {plan.folder} (nothing applied): {plan.ldif} LDAP removal(s) in "
         f"{plan.files['ldif'].name}, {plan.graph} Graph request(s) in "

@@ -88,7 +88,14 @@ _GRAPH_KEYS = frozenset(
     }
 )
 _FILE_KEYS = frozenset({"columns", "encoding", "sheet", "delimiter"})
-_HR_KEYS = _FILE_KEYS | {"status_map", "worker_type_map", "default_worker_type", "date_format"}
+_HR_KEYS = _FILE_KEYS | {
+    "status_map",
+    "worker_type_map",
+    "default_worker_type",
+    "date_format",
+    "job_history",
+    "job_history_columns",
+}
 _INVENTORY_KEYS = _FILE_KEYS | {"sensitivity_map", "type_map", "date_format"}
 _NTFS_ACL_KEYS = _FILE_KEYS | {"domain", "directory"}
 _GRANTS_KEYS = _FILE_KEYS | {"directory", "right_map", "resource_type"}

@@ -39,6 +39,7 @@ from accessaudit.review._items import (
     finalise,
     select_scope,
 )
+from accessaudit.review._movers import mover_items
 from accessaudit.review._workbook import row_hashes, workbook_cells, write_workbook
 from accessaudit.snapshot import Snapshot
 
@@ -120,14 +121,18 @@ def create_campaign(
     deadline: str | pd.Timestamp | None = None,
     fallback_reviewer: str | None = None,
     created: pd.Timestamp | None = None,
+    previous: Snapshot | None = None,
 ) -> Campaign:
     """Create a review campaign in ``out``: items, one workbook per reviewer, the key.
 
     ``by`` is ``"manager"`` (each person's entitlements to their HR manager) or ``"owner"``
     (each access row on a resource to its owner). ``scope`` is ``all``, ``privileged``,
-    ``sensitive`` or ``rule=RULE_ID``. ``fallback_reviewer`` (person id or email) takes items
-    with no usable manager / owner and items that would be self-reviewed. ``audit_result``
-    (what ``run_audit`` returns) supplies the findings shown on each item.
+    ``sensitive``, ``rule=RULE_ID`` or ``movers`` (what each mover brought along, to the new
+    manager; ``previous``, an earlier snapshot, finds moves HR does not record and tells
+    exactly what was held before — see :mod:`accessaudit.review._movers`).
+    ``fallback_reviewer`` (person id or email) takes items with no usable manager / owner
+    and items that would be self-reviewed. ``audit_result`` (what ``run_audit`` returns)
+    supplies the findings shown on each item.
 
     Raises :class:`ReviewError` when ``out`` is a non-empty folder, when the scope selects no
     item, or when items have no reviewer and no fallback is given.
@@ -149,7 +154,10 @@ def create_campaign(
     )
     findings = audit_result.findings if audit_result is not None else None
     items = build_items(snapshot, policy, findings, by=by)
-    items = select_scope(items, scope)
+    if scope == "movers":
+        items = mover_items(items, snapshot, policy, previous)
+    else:
+        items = select_scope(items, scope)
     if items.empty:
         raise ReviewError(f"review scope {scope!r} by {by} selects no entitlement to review")
     items = finalise(assign_reviewers(items, snapshot.people, by=by, fallback=fallback_reviewer))
@@ -211,11 +219,40 @@ def create_campaign(
             },
             **describe_items(items),
             "reviewers": reviewers,
+            # Holds current at creation travel with the campaign: remediation honours them.
+            "legal_holds": _holds_record(policy, snapshot, created_at),
         }
         (staging / MANIFEST).write_text(
             json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
         )
     return Campaign(folder=target, manifest=manifest, items=items)
+
+
+def _holds_record(
+    policy: Policy, snapshot: Snapshot, created: pd.Timestamp
+) -> list[dict[str, Any]]:
+    """The holds current at creation, a person named by email recorded by person_id (the
+    items carry person_ids), so remediation honours them without the snapshot."""
+    people = snapshot.people
+    emails = people["email"].astype("string").str.casefold()
+    records = []
+    for hold in policy.holds:
+        if not hold.is_current(created):
+            continue
+        subject = hold.subject
+        if hold.subject_type == "person":
+            match = people.loc[(emails == subject.casefold()).fillna(False), "person_id"]
+            subject = str(match.iloc[0]) if len(match) else subject
+        records.append(
+            {
+                hold.subject_type: subject,
+                "matter": hold.matter,
+                "since": hold.since.isoformat(),
+                "until": hold.until.isoformat() if hold.until else None,
+                "owner": hold.owner,
+            }
+        )
+    return records
 
 
 def load_campaign(folder: Path | str) -> Campaign:

@@ -8,6 +8,12 @@
 
 A membership held through nesting is removed from the account's *direct* group on the path:
 removing the account from the reviewed parent group would not end a nested membership.
+
+Legal holds: an item whose account, person or resource is under a current hold (the holds
+recorded in the campaign when it was created, plus any passed in) is never proposed for
+removal: it goes to ``manual.csv`` with the action "disable, do not delete: legal hold
+<matter>", so the evidence the hold preserves is kept. Holds passed in here match a person by
+person_id (the campaign records holds that name a person by email by their person_id).
 """
 
 from __future__ import annotations
@@ -22,10 +28,11 @@ import pandas as pd
 
 from accessaudit._atomic import atomic_folder
 from accessaudit.errors import ReviewError
+from accessaudit.holds import LegalHold, held_accounts, held_resources, hold_from_mapping
 from accessaudit.review.campaign import Campaign
 from accessaudit.review.decision_log import current_decisions
 
-__all__ = ["RemediationPlan", "write_remediation"]
+__all__ = ["RemediationPlan", "campaign_holds", "write_remediation"]
 
 LDIF_FILE = "revocations.ldif"
 GRAPH_FILE = "graph-plan.json"
@@ -54,10 +61,18 @@ class RemediationPlan:
         }
 
 
-def write_remediation(campaign: Campaign, out: Path | str) -> RemediationPlan:
+def write_remediation(
+    campaign: Campaign,
+    out: Path | str,
+    *,
+    holds: tuple[LegalHold, ...] = (),
+    as_of: pd.Timestamp | None = None,
+) -> RemediationPlan:
     """Write the remediation plan for every revoke (and modify) decision in force to ``out``.
 
-    The folder is written atomically; nothing is applied to any directory.
+    The folder is written atomically; nothing is applied to any directory. Items under a
+    legal hold current on ``as_of`` (default: now) — from ``holds`` or recorded in the
+    campaign — are written as "disable, do not delete" in ``manual.csv`` instead.
 
     >>> plan = write_remediation(load_campaign("reviews/2026-Q4"), "remediation/")  # doctest: +SKIP
     >>> plan.ldif, plan.graph, plan.manual  # doctest: +SKIP
@@ -74,8 +89,18 @@ def write_remediation(campaign: Campaign, out: Path | str) -> RemediationPlan:
     entra = acted["connector"].eq("entra-id") | acted["group_kind"].isin(
         ["directory-role", "app-role"]
     )
-    ldap = revoke & group & ~entra & acted["direct_group_dn"].ne("") & acted["account_dn"].ne("")
-    graph = revoke & group & entra & ~ldap
+    hold = _holds_on(acted, (*campaign_holds(campaign), *holds), as_of)
+    held = hold.ne("")
+    acted = acted.assign(decision=acted["decision"].where(~held, "disable, do not delete: " + hold))
+    ldap = (
+        revoke
+        & group
+        & ~entra
+        & ~held
+        & acted["direct_group_dn"].ne("")
+        & acted["account_dn"].ne("")
+    )
+    graph = revoke & group & entra & ~ldap & ~held
     manual = ~(ldap | graph)
 
     target = Path(out)
@@ -94,6 +119,44 @@ def write_remediation(campaign: Campaign, out: Path | str) -> RemediationPlan:
     return RemediationPlan(
         folder=target, ldif=int(ldap.sum()), graph=int(graph.sum()), manual=int(manual.sum())
     )
+
+
+def campaign_holds(campaign: Campaign) -> tuple[LegalHold, ...]:
+    """The legal holds recorded in the campaign's manifest when it was created."""
+    return tuple(
+        hold_from_mapping(item, f"{campaign.folder}: legal_holds[{i}]")
+        for i, item in enumerate(campaign.manifest.get("legal_holds", []))
+    )
+
+
+def _holds_on(
+    items: pd.DataFrame, holds: tuple[LegalHold, ...], as_of: pd.Timestamp | None
+) -> pd.Series:
+    """For each item, ``legal hold <matter>`` of a current hold on its account, person or
+    resource; '' where none."""
+    if not holds or items.empty:
+        return pd.Series("", index=items.index, dtype=object)
+    when = as_of if as_of is not None else pd.Timestamp.now(tz="UTC")
+    accounts = items[["account_id", "login", "person_id"]].drop_duplicates("account_id")
+    people = items[["person_id"]].drop_duplicates().assign(email=None)
+    on_account = held_accounts(holds, accounts, people, when).set_index("account_id")["matter"]
+    resource_items = items[items["entitlement_type"].eq("resource")].drop_duplicates(
+        "entitlement_id"
+    )
+    resources = pd.DataFrame(
+        {"resource_id": resource_items["entitlement_id"], "name": resource_items["entitlement"]}
+    )
+    on_resource = held_resources(holds, resources, when).set_index("resource_id")["matter"]
+    matter = items["account_id"].astype(object).map(on_account).astype(object)
+    by_resource = (
+        items["entitlement_id"]
+        .astype(object)
+        .where(items["entitlement_type"].eq("resource"))
+        .map(on_resource)
+        .astype(object)
+    )
+    matter = matter.where(matter.notna(), by_resource)
+    return ("legal hold " + matter.astype(object)).where(matter.notna(), "").astype(object)
 
 
 def _ldif_line(attribute: str, value: str) -> str:

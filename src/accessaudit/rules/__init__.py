@@ -31,6 +31,8 @@ from accessaudit.rules.data import (
     UNOWNED_RESOURCE,
 )
 from accessaudit.rules.discovery import UNCLASSIFIED_SENSITIVE_DATA
+from accessaudit.rules.joiners import JOINER_EARLY_ACCESS, JOINER_EXCESS
+from accessaudit.rules.movers import MOVER_RETAINED_ACCESS
 from accessaudit.rules.peers import PEER_OUTLIER
 from accessaudit.rules.privilege import (
     DISABLED_PRIVILEGED,
@@ -39,6 +41,7 @@ from accessaudit.rules.privilege import (
     SOD_CONFLICT,
     STALE_PRIVILEGE,
 )
+from accessaudit.rules.third_parties import GUEST_WITHOUT_SPONSOR, THIRD_PARTY_EXPIRING
 
 __all__ = ["RULES", "RULE_INPUTS", "RuleFunction", "RuleSpec", "SnapshotView", "catalogue"]
 
@@ -61,6 +64,11 @@ _SPECS = {
         RETENTION_OVERDUE,
         DISABLED_PRIVILEGED,
         UNCLASSIFIED_SENSITIVE_DATA,
+        MOVER_RETAINED_ACCESS,
+        JOINER_EARLY_ACCESS,
+        JOINER_EXCESS,
+        THIRD_PARTY_EXPIRING,
+        GUEST_WITHOUT_SPONSOR,
     )
 }
 

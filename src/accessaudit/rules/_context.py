@@ -53,13 +53,25 @@ class RuleContext:
     """A snapshot seen through one policy on one date, with the per-run derived arrays.
 
     It is itself a :class:`SnapshotView`, so ``run_audit`` hands it to every rule; a rule
-    called on a plain snapshot builds its own with :meth:`of`.
+    called on a plain snapshot builds its own with :meth:`of`. ``previous`` (optional) is an
+    earlier snapshot, and ``previous_as_of`` its date: the mover rule finds moves HR does not
+    record by comparing the two.
     """
 
-    def __init__(self, snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) -> None:
+    def __init__(
+        self,
+        snapshot: SnapshotView,
+        policy: Policy,
+        as_of: pd.Timestamp,
+        *,
+        previous: SnapshotView | None = None,
+        previous_as_of: pd.Timestamp | None = None,
+    ) -> None:
         self.snapshot = snapshot
         self.policy = policy
         self.as_of = as_of
+        self.previous = previous
+        self.previous_as_of = previous_as_of
         self._shared: dict[str, Any] = {}
 
     def shared(self, name: str, build: Callable[[], Any]) -> Any:
@@ -76,7 +88,13 @@ class RuleContext:
         if isinstance(snapshot, RuleContext):
             if snapshot.policy is policy and snapshot.as_of == as_of:
                 return snapshot
-            return cls(snapshot.snapshot, policy, as_of)
+            return cls(
+                snapshot.snapshot,
+                policy,
+                as_of,
+                previous=snapshot.previous,
+                previous_as_of=snapshot.previous_as_of,
+            )
         return cls(snapshot, policy, as_of)
 
     # The SnapshotView tables, each with a fresh RangeIndex so positions are row numbers.

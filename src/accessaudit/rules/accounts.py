@@ -8,6 +8,7 @@ import pandas as pd
 from accessaudit.policy import Policy
 from accessaudit.rules._context import HUMAN_KINDS, RuleContext, choose
 from accessaudit.rules._spec import RuleSpec, SnapshotView
+from accessaudit.rules.third_parties import contract_end
 
 __all__ = [
     "LEAVER_ACTIVE",
@@ -95,24 +96,43 @@ def stale_account(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) -
 
 
 def leaver_active(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Enabled accounts of people HR marks terminated whose end date has passed (or is empty)."""
+    """Enabled accounts of people HR marks terminated whose end date has passed (or is empty),
+    and of contractors and vendors whose contract ended before the audit date (HR's
+    ``contract_end``, else ``end_date``), whatever their HR status says."""
     ctx = RuleContext.of(snapshot, policy, as_of)
     a = ctx.accounts
     person = ctx.person_rows(ctx.account_person)
     terminated = (person["status"].astype(object) == "terminated").to_numpy(dtype=bool)
     ended = (person["end_date"].isna() | (person["end_date"] <= as_of)).to_numpy(dtype=bool)
-    mask = a["enabled"].to_numpy(dtype=bool) & terminated & ended
+    contract = contract_end(person)
+    expired = (contract < as_of.normalize()).to_numpy(dtype=bool, na_value=False)
+    by_contract = expired & ~(terminated & ended)
+    mask = a["enabled"].to_numpy(dtype=bool) & ((terminated & ended) | by_contract)
     rows, who = a[mask], person[mask]
-    end = who["end_date"].set_axis(rows.index)
+    contract_rows = by_contract[mask]
+    end = (
+        who["end_date"]
+        .set_axis(rows.index)
+        .where(~contract_rows, contract[mask].set_axis(rows.index))
+    )
     after = (rows["last_sign_in"] > end).fillna(False).astype(bool)
+    name = who["name"].set_axis(rows.index).fillna(rows["person_id"])
     message = (
         rows["login"]
-        + " is still enabled but HR marks "
-        + who["name"].set_axis(rows.index).fillna(rows["person_id"])
-        + " terminated"
+        + " is still enabled but "
+        + choose(
+            contract_rows,
+            name + "'s contract ended",
+            "HR marks " + name + " terminated",
+            rows.index,
+        )
         + choose(
             end.notna(),
-            " since " + _day(end) + " (" + ctx.days_since(end).astype(str) + " days ago)",
+            choose(contract_rows, " on ", " since ", rows.index)
+            + _day(end)
+            + " ("
+            + ctx.days_since(end).astype(str)
+            + " days ago)",
             "",
             rows.index,
         )
@@ -120,8 +140,10 @@ def leaver_active(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) -
     )
     evidence = _sign_in_evidence(rows, ctx)
     evidence["person_name"] = who["name"].set_axis(rows.index)
-    evidence["hr_status"] = "terminated"
+    evidence["hr_status"] = who["status"].astype(object).set_axis(rows.index)
     evidence["hr_end_date"] = end
+    evidence["reason"] = np.where(contract_rows, "contract ended", "terminated")
+    evidence["worker_type"] = who["worker_type"].astype(object).set_axis(rows.index)
     evidence["department"] = who["department"].set_axis(rows.index)
     evidence["manager_id"] = who["manager_id"].set_axis(rows.index)
     evidence["signed_in_after_end"] = after

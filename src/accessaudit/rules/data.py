@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from accessaudit.holds import held_resources
 from accessaudit.model import SENSITIVITIES
 from accessaudit.policy import Policy
 from accessaudit.rules._context import RuleContext, choose, text
@@ -17,6 +18,7 @@ __all__ = [
     "UNCLASSIFIED_RESOURCE",
     "UNOWNED_RESOURCE",
     "direct_grant",
+    "kept_under_hold",
     "retention_overdue",
     "third_party_sensitive",
     "unclassified_resource",
@@ -270,19 +272,44 @@ def unclassified_resource(
     return _resource_findings(UNCLASSIFIED_RESOURCE, rows, message, evidence)
 
 
+def _retention_due(ctx: RuleContext) -> tuple[np.ndarray, pd.Series]:
+    """Which resources are past retention on the audit date, and when retention ended."""
+    r = ctx.resources
+    keep = pd.to_timedelta(r["retention_days"].astype("float64"), unit="D")
+    due = r["last_modified"] + keep
+    return (due < ctx.as_of).to_numpy(dtype=bool, na_value=False), due
+
+
+def kept_under_hold(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Resources past their retention period that a current legal hold keeps: not a
+    violation, reported in the audit notes. Columns: resource_id, name, retention_ended,
+    matter, owner, since, until."""
+    ctx = RuleContext.of(snapshot, policy, as_of)
+    overdue, due = _retention_due(ctx)
+    rows = ctx.resources[overdue].assign(retention_ended=due[overdue])
+    held = held_resources(policy.holds, rows, as_of)
+    out: pd.DataFrame = rows[["resource_id", "name", "retention_ended"]].merge(
+        held.drop(columns=["held_as"]), on="resource_id"
+    )
+    return out
+
+
 def retention_overdue(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) -> pd.DataFrame:
     """Resources kept past their retention period.
 
     Semantics: the retention clock starts at ``last_modified`` (the newest data in the store),
     so a store is overdue when ``last_modified + retention_days`` is before the audit date —
     nothing in it has changed for longer than it may be kept. Resources without a retention
-    period or a last-modified time are not judged.
+    period or a last-modified time are not judged. A resource under a current legal hold
+    (``[[policy.holds]]``) is kept lawfully: it is not a finding, and the audit notes list it
+    as kept under legal hold (see :func:`kept_under_hold`).
     """
     ctx = RuleContext.of(snapshot, policy, as_of)
     r = ctx.resources
-    keep = pd.to_timedelta(r["retention_days"].astype("float64"), unit="D")
-    due = r["last_modified"] + keep
-    mask = (due < as_of).to_numpy(dtype=bool, na_value=False)
+    mask, due = _retention_due(ctx)
+    if policy.holds:
+        held = held_resources(policy.holds, r, as_of)
+        mask = mask & ~r["resource_id"].isin(held["resource_id"]).to_numpy(dtype=bool)
     rows = r[mask]
     due = due[mask]
     overdue = ctx.days_since(due)

@@ -35,7 +35,12 @@ from typing import Any
 import pandas as pd
 
 from accessaudit.connectors.files import HR_COLUMNS
-from accessaudit.sample._cast import ENTRA_CLINICAL_GROUP, ENTRA_GUEST_SITE_GROUP
+from accessaudit.sample._cast import (
+    ENTRA_CLINICAL_GROUP,
+    ENTRA_GUEST_SITE_GROUP,
+    PLANTED_WITH_PREVIOUS,
+    PREVIOUS_QUARTER_DAYS,
+)
 from accessaudit.sample._generate import (
     DEFAULT_AS_OF,
     Organisation,
@@ -48,15 +53,22 @@ __all__ = [
     "ENTRA_CLINICAL_GROUP",
     "ENTRA_GUEST_SITE_GROUP",
     "EXPORTS",
+    "PREVIOUS_CONFIG",
     "Organisation",
     "audit_config",
     "generate_organisation",
     "planted_problems",
+    "planted_with_previous_quarter",
+    "previous_config",
     "write_exports",
     "write_sample_organisation",
 ]
 
 logger = logging.getLogger("accessaudit.sample")
+
+#: The previous quarter's HR roster (in ``exports/``) and the config that collects it.
+PREVIOUS_HR = "hr-previous-quarter.csv"
+PREVIOUS_CONFIG = "previous/audit.toml"
 
 #: Source name → (connector, path relative to the config, extra options) in the sample config.
 EXPORTS: Mapping[str, tuple[str, str, Mapping[str, str]]] = {
@@ -119,6 +131,12 @@ def _entra_planted(org: Organisation) -> pd.DataFrame:
         for m in tenant["group_members"].get(site, [])
         if users.get(m["id"], {}).get("userType") == "Guest"
     ]  # fmt: skip
+    rows += [
+        ("guest-without-sponsor", "account", u["userPrincipalName"], "finding",
+         "partner guest: no HR record, so no sponsor or manager", None)
+        for u in tenant["users"]
+        if u.get("userType") == "Guest" and u.get("accountEnabled", True)
+    ]  # fmt: skip
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -128,6 +146,7 @@ def write_exports(folder: Path, org: Organisation) -> dict[str, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     paths = {name: folder / Path(spec[1]).name for name, spec in EXPORTS.items() if name != "cloud"}
     _write_hr(paths["hr"], org.people)
+    _write_hr(folder / PREVIOUS_HR, org.previous_people)
     write_ldif(paths["corp"], org)
     _write_csv(paths["inventory"], _inventory_text(org.resources))
     _write_acl(paths["files"], org.acl)
@@ -172,6 +191,8 @@ def write_sample_organisation(
     config.write_text(
         audit_config(org, include_entra=include_entra), encoding="utf-8", newline="\n"
     )
+    (folder / "previous").mkdir(exist_ok=True)
+    (folder / PREVIOUS_CONFIG).write_text(previous_config(org), encoding="utf-8", newline="\n")
     logger.debug("wrote the sample organisation (%d people) to %s", len(org.people), folder)
     return config
 
@@ -190,8 +211,8 @@ def _write_csv(path: Path, table: pd.DataFrame) -> None:
 
 def _write_hr(path: Path, people: pd.DataFrame) -> None:
     roster = people[list(HR_COLUMNS)].copy()
-    roster["start_date"] = _dates(roster["start_date"])
-    roster["end_date"] = _dates(roster["end_date"])
+    for column in ("start_date", "end_date", "moved_on", "contract_end", "rehired_on"):
+        roster[column] = _dates(roster[column])
     _write_csv(path, roster)
 
 
@@ -245,14 +266,50 @@ def audit_config(org: Organisation, *, include_entra: bool = True) -> str:
     service = policy.pop("service_accounts")
     sod = policy.pop("sod")
     exceptions = policy.pop("exceptions")
+    holds = policy.pop("holds", [])
     lines += ["", "[policy]"]
     lines += [f"{key} = {_toml_value(value)}" for key, value in policy.items()]
     lines += ["", "[policy.privileged]", f"groups = {_toml_value(privileged['groups'])}"]
     lines += ["", "[policy.privileged.approved]"]
     lines += [f"{_toml_value(g)} = {_toml_value(v)}" for g, v in privileged["approved"].items()]
     lines += ["", "[policy.service_accounts]", f"patterns = {_toml_value(service['patterns'])}"]
-    for table_name, items in (("policy.sod", sod), ("policy.exceptions", exceptions)):
+    for table_name, items in (
+        ("policy.sod", sod),
+        ("policy.exceptions", exceptions),
+        ("policy.holds", holds),
+    ):
         for item in items:
             lines += ["", f"[[{table_name}]]"]
             lines += [f"{key} = {_toml_value(value)}" for key, value in item.items()]
     return "\n".join(lines) + "\n"
+
+
+def previous_config(org: Organisation) -> str:
+    """The ``previous/audit.toml`` text: the previous quarter's HR roster alone, dated then.
+    Collected, it is the previous snapshot that shows moves HR keeps no history for."""
+    then = org.as_of.normalize() - PREVIOUS_QUARTER_DAYS * pd.Timedelta(days=1)
+    return "\n".join(
+        [
+            "# accessaudit sample organisation: the HR roster of the previous quarter",
+            "",
+            "[audit]",
+            f"as_of = {_toml_value(then.date().isoformat())}",
+            "",
+            "[[sources]]",
+            'name = "hr"',
+            'connector = "hr-csv"',
+            f"path = {_toml_value('../exports/' + PREVIOUS_HR)}",
+            "",
+        ]
+    )
+
+
+def planted_with_previous_quarter(org: Organisation) -> pd.DataFrame:
+    """Plants judged with the previous quarter's snapshot (``run_audit(previous=...)``): the
+    mover HR keeps no history for, and near misses. Columns as :func:`planted_problems`."""
+    table = pd.DataFrame(
+        list(PLANTED_WITH_PREVIOUS), columns=["rule", "subject_type", "subject", "expect", "why"]
+    )
+    names = dict(zip(org.planted["subject"], org.planted["person"], strict=False))
+    table["person"] = table["subject"].map(names)
+    return table

@@ -335,6 +335,11 @@ class CastPerson:
     status: str = "active"
     end: int | None = None
     manager: str = "head"
+    # HR history and contract facts (days relative to as_of): the lifecycle plants.
+    moved_from: str = ""
+    moved: int | None = None
+    contract_end: int | None = None
+    rehired: int | None = None
 
 
 CAST_PEOPLE: tuple[CastPerson, ...] = (
@@ -350,14 +355,14 @@ CAST_PEOPLE: tuple[CastPerson, ...] = (
     CastPerson("dwhitfield", "Dana Whitfield", "IT", "Service Desk Analyst", -500, manager="praman"),
     CastPerson("ogrant", "Oliver Grant", "IT", "Security Analyst", -1500, manager="praman"),
     CastPerson("rpatel", "Raj Patel", "IT", "Network Engineer", -2200, status="terminated", end=-40, manager="praman"),
-    CastPerson("ksullivan", "Kate Sullivan", "IT", "Systems Administrator", -150, worker_type="contractor", end=120, manager="praman"),
+    CastPerson("ksullivan", "Kate Sullivan", "IT", "Systems Administrator", -40, worker_type="contractor", end=120, contract_end=25, manager="praman"),
     CastPerson("jdoe", "John Doe", "Finance", "Accountant", -1400),
     CastPerson("msantos", "Maria Santos", "Finance", "Accounts Payable Specialist", -1100),
     CastPerson("hlarsen", "Henrik Larsen", "Finance", "Treasury Analyst", -2400),
     CastPerson("tbecker", "Tom Becker", "Finance", "Accounts Payable Specialist", -900),
-    CastPerson("gkim", "Grace Kim", "Finance", "Accounts Payable Specialist", -600),
+    CastPerson("gkim", "Grace Kim", "Finance", "Accounts Payable Specialist", -600, rehired=-400),
     CastPerson("ahassan", "Ahmed Hassan", "Finance", "Treasury Manager", -3000),
-    CastPerson("lvogel", "Lena Vogel", "Finance", "Financial Analyst", -800),
+    CastPerson("lvogel", "Lena Vogel", "Finance", "Financial Analyst", -30),
     CastPerson("cdubois", "Chloé Dubois", "Finance", "Accountant", -200, worker_type="contractor", end=160),
     CastPerson("vchen", "Victor Chen", "Finance", "Accountant", -1700, end=12),
     CastPerson("nkowalski", "Nina Kowalski", "Finance", "Treasury Analyst", -1300, status="terminated", end=-120),
@@ -365,18 +370,18 @@ CAST_PEOPLE: tuple[CastPerson, ...] = (
     CastPerson("zclarke", "Zoë Clarke", "Human Resources", "HR Generalist", -1600, status="leave"),
     CastPerson("flefevre", "François Lefèvre", "Legal", "Counsel", -1250),
     CastPerson("sokafor", "Samuel Okafor", "Legal", "Deputy General Counsel", -3300, status="terminated", end=-200),
-    CastPerson("lnowak", "Łukasz Nowak", "Engineering", "Senior Software Engineer", -1800),
-    CastPerson("pnguyen", "Paul Nguyen", "Engineering", "Software Engineer", -60),
+    CastPerson("lnowak", "Łukasz Nowak", "Engineering", "Senior Software Engineer", -1800, moved_from="Finance", moved=-120),
+    CastPerson("pnguyen", "Paul Nguyen", "Engineering", "Software Engineer", 20),
     CastPerson("bfoster", "Brian Foster", "Sales", "Account Executive", -1300, status="terminated", end=-60),
     CastPerson("gholt", "Gary Holt", "Sales", "Account Executive", -2100),
-    CastPerson("wpark", "Wendy Park", "Sales", "Sales Operations Analyst", -1000),
+    CastPerson("wpark", "Wendy Park", "Sales", "Sales Operations Analyst", -1000, rehired=-200),
     CastPerson("dlin", "Derek Lin", "Sales", "Account Executive", -750),
-    CastPerson("mreed", "Marcus Reed", "Sales", "Account Executive", -1500),
-    CastPerson("ecarter", "Emily Carter", "Marketing", "Marketing Specialist", -1200),
+    CastPerson("mreed", "Marcus Reed", "Sales", "Account Executive", -1500, moved_from="Human Resources", moved=-20),
+    CastPerson("ecarter", "Emily Carter", "Marketing", "Marketing Specialist", -1200, moved_from="Finance", moved=-200),
     CastPerson("iwalsh", "Irene Walsh", "Marketing", "Content Writer", -900),
-    CastPerson("lmartins", "Leo Martins", "Marketing", "Designer", -100, worker_type="contractor", end=200),
+    CastPerson("lmartins", "Leo Martins", "Marketing", "Designer", -100, worker_type="contractor", end=200, contract_end=-15),
     CastPerson("npetrova", "Nadia Petrova", "Clinical Operations", "Clinical Research Associate", -1000, status="terminated", end=-10),
-    CastPerson("ihorvat", "Ivan Horvat", "Clinical Operations", "Clinical Data Consultant", -300, worker_type="vendor", end=65),
+    CastPerson("ihorvat", "Ivan Horvat", "Clinical Operations", "Clinical Data Consultant", -300, worker_type="vendor", end=65, contract_end=20),
     CastPerson("rlee", "Rachel Lee", "Clinical Operations", "Clinical Data Manager", -1450),
     CastPerson("hbrooks", "Helen Brooks", "Customer Support", "Support Agent", -900, status="terminated", end=-100),
     CastPerson("astone", "Amelia Stone", "Customer Support", "Support Agent", -2),
@@ -386,7 +391,20 @@ CAST_PEOPLE: tuple[CastPerson, ...] = (
 GONE_LOGINS: tuple[str, ...] = ("jmiller",)
 
 #: Movers: HR now has them in a new department; their old department's group stayed.
+#: dlin's move (Human Resources, Payroll Specialist -> Sales) is in no HR history: only the
+#: previous quarter's roster (PREVIOUS_QUARTER) shows it; his G-Payroll is that old job's.
 MOVERS: dict[str, str] = {"lnowak": "G-Finance", "ecarter": "G-Finance", "mreed": "G-HR"}
+#: How the previous quarter's roster differs for people HR records no move for:
+#: login -> (department, title) then.
+PREVIOUS_QUARTER_DAYS = 91
+PREVIOUS_ROLES: dict[str, tuple[str, str]] = {"dlin": ("Human Resources", "Payroll Specialist")}
+#: Legal holds of the sample policy: (person login, resource name, matter, since, until, owner
+#: login); days relative to as_of, until None = until released.
+HOLDS: tuple[tuple[str, str, str, int, int | None, str], ...] = (
+    ("sokafor", "", "Okafor v. Example Corp (employment tribunal)", -180, None, "flefevre"),
+    ("", "s3-exports-2019", "CMA information request 2026-114", -60, None, "flefevre"),
+    ("", "legacy-billing", "Billing dispute with Northwind (settled)", -400, -10, "flefevre"),
+)
 
 
 @dataclass(frozen=True)
@@ -425,6 +443,7 @@ CAST_ACCOUNTS: tuple[CastAccount, ...] = (
     CastAccount("astone", owner="astone", logon=None, created=-5),
     CastAccount("zclarke", owner="zclarke", logon=-50),
     CastAccount("wpark", owner="wpark", never_expires=True),
+    CastAccount("gkim", owner="gkim", created=-402),  # made for her return (rehire)
     CastAccount("rlee", owner="rlee", never_expires=True),
     CastAccount("ahassan", owner="ahassan", logon=-60),
     # a second, older account of the same person (old naming convention)
@@ -581,7 +600,7 @@ GRANTS: tuple[tuple[str, str, str], ...] = (
 PLANTED: tuple[tuple[str, str, str, str, str], ...] = (
     ("stale-account", "account", "gholt", "finding", "no sign-in for 150 days"),
     ("stale-account", "account", "iwalsh", "finding", "no sign-in for 95 days"),
-    ("stale-account", "account", "pnguyen", "finding", "never signed in; created 60 days ago"),
+    ("stale-account", "account", "pnguyen", "finding", "never signed in; created 60 days ago (starts in 20 days)"),
     ("stale-account", "account", "sokafor", "finding", "left 200 days ago; no sign-in for 210 days"),
     ("stale-account", "account", "svc-legacy-ftp", "finding", "service account unused for 400 days"),
     ("stale-account", "account", "astone", "none", "new hire, created 5 days ago, within grace"),
@@ -639,12 +658,37 @@ PLANTED: tuple[tuple[str, str, str, str, str], ...] = (
     ("unclassified-resource", "resource", "data-warehouse", "finding", "granted in grants.csv, not inventoried"),
     ("unclassified-resource", "resource", "s3-old-logs", "none", "inventoried, no grants"),
     ("retention-overdue", "resource", "hr-leavers-archive", "finding", "last modified 2650 days ago, retention 2190"),
-    ("retention-overdue", "resource", "s3-exports-2019", "finding", "last modified 2200 days ago, retention 365"),
-    ("retention-overdue", "resource", "legacy-billing", "finding", "last modified 2400 days ago, retention 1825"),
+    ("retention-overdue", "resource", "s3-exports-2019", "none", "past retention, but kept under a current legal hold"),
+    ("retention-overdue", "resource", "legacy-billing", "finding", "last modified 2400 days ago, retention 1825; its legal hold expired"),
     ("retention-overdue", "resource", "legal-board-minutes", "none", "old, but no retention period (kept permanently)"),
     ("retention-overdue", "resource", "gcs-marketing-assets", "none", "last modified 300 days ago, retention 365"),
     ("disabled-privileged", "account", "adm.rpatel", "finding", "disabled leaver's admin account still in Domain Admins"),
     ("disabled-privileged", "account", "nkowalski", "finding", "disabled, still in DL-FS-Payments-FullControl"),
     ("disabled-privileged", "account", "svc-old-backup", "finding", "disabled, still in Backup Operators"),
     ("disabled-privileged", "account", "hbrooks", "none", "disabled leaver without privileged groups"),
+    ("leaver-active", "account", "lmartins", "finding", "contractor whose contract ended 15 days ago, still enabled"),
+    ("leaver-active", "account", "ksullivan", "none", "contractor whose contract runs 25 more days"),
+    ("mover-retained-access", "person", "lnowak", "finding", "moved Finance -> Engineering 120 days ago, kept G-Finance"),
+    ("mover-retained-access", "person", "ecarter", "finding", "moved Finance -> Marketing 200 days ago, kept G-Finance"),
+    ("mover-retained-access", "person", "mreed", "none", "moved HR -> Sales 20 days ago: within the 30-day grace"),
+    ("mover-retained-access", "person", "dlin", "none", "moved HR -> Sales, in no HR history: found only with the previous quarter's snapshot"),
+    ("joiner-early-access", "account", "pnguyen", "finding", "account enabled 60 days ago; HR start in 20 days"),
+    ("joiner-early-access", "account", "wpark", "finding", "rehired 200 days ago; still on the account of her first employment"),
+    ("joiner-early-access", "account", "gkim", "none", "rehired 400 days ago with a new account made 2 days before"),
+    ("joiner-early-access", "account", "astone", "none", "new hire who started 2 days ago, account made 3 days before"),
+    ("joiner-excess", "person", "ksullivan", "finding", "joined 40 days ago; direct read on the payroll database (pii) no IT peer holds"),
+    ("joiner-excess", "person", "lvogel", "finding", "joined 30 days ago; payments full control no Finance peer but the treasurer holds"),
+    ("joiner-excess", "person", "dwhitfield", "none", "Tier 0 (excess-privilege), but joined 500 days ago"),
+    ("joiner-excess", "person", "astone", "none", "joined 2 days ago with her team's access only"),
+    ("third-party-expiring", "account", "ihorvat", "finding", "vendor on restricted clinical data; contract ends in 20 days"),
+    ("third-party-expiring", "account", "ksullivan", "finding", "contractor with direct read on the payroll database (pii); contract ends in 25 days"),
+    ("third-party-expiring", "account", "cdubois", "none", "contractor on confidential data; contract ends in 160 days"),
+    ("guest-without-sponsor", "account", "ihorvat", "none", "vendor sponsored by his HR manager"),
+)  # fmt: skip
+
+#: Plants that need the previous quarter's snapshot (``run_audit(previous=...)``).
+PLANTED_WITH_PREVIOUS: tuple[tuple[str, str, str, str, str], ...] = (
+    ("mover-retained-access", "person", "dlin", "finding", "moved HR -> Sales last quarter (no HR history), kept G-Payroll"),
+    ("mover-retained-access", "person", "lnowak", "finding", "HR history still wins: moved Finance -> Engineering"),
+    ("mover-retained-access", "person", "mreed", "none", "HR history: within the grace period"),
 )  # fmt: skip

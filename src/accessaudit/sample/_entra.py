@@ -171,6 +171,12 @@ def build_tenant(
     start = pd.to_datetime(hr["start_date"], utc=True, errors="coerce")
     end = pd.to_datetime(hr["end_date"], utc=True, errors="coerce")
     start = start.fillna(now - pd.Timedelta(days=730)) + pd.Timedelta(hours=8)
+    # A rehire's cloud account was made afresh for the return (the old one was deleted).
+    if "rehired_on" in hr:
+        rehired = pd.to_datetime(hr["rehired_on"], utc=True, errors="coerce")
+        created = start.where(rehired.isna(), rehired - pd.Timedelta(days=2, hours=-8))
+    else:
+        created = start
     department = hr["department"].astype("string")
 
     # ---- synced users (one per HR person; same employee id as AD)
@@ -241,7 +247,7 @@ def build_tenant(
             "accountEnabled": enabled,
             "userType": "Member",
             "externalUserState": None,
-            "createdDateTime": _isos(start),
+            "createdDateTime": _isos(created),
             "onPremisesSyncEnabled": True,
             "onPremisesSamAccountName": sam,
             "employeeLeaveDateTime": _isos(end.where(terminated)),

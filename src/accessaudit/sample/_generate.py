@@ -47,6 +47,7 @@ class Organisation:
     small. ``resources`` is the data inventory, ``acl`` the NTFS permission export, ``grants``
     the other systems' permissions, ``policy`` the ``[policy]`` table of the audit config and
     ``planted`` the problems planted on purpose (see :func:`accessaudit.sample.planted_problems`).
+    ``previous_people`` is the HR roster of the previous quarter (see :func:`previous_roster`).
     """
 
     as_of: pd.Timestamp
@@ -60,6 +61,7 @@ class Organisation:
     grants: pd.DataFrame
     planted: pd.DataFrame
     policy: Mapping[str, Any] = field(default_factory=dict)
+    previous_people: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def generate_organisation(
@@ -116,6 +118,7 @@ def generate_organisation(
         grants=_grants(),
         planted=_planted(users, people, people_logins),
         policy=_policy(people, people_logins, as_of),
+        previous_people=previous_roster(people, people_logins, as_of),
     )
 
 
@@ -262,8 +265,51 @@ def _people(
             "end_date": midnight + pd.to_timedelta(end_offsets, unit="D"),
         }
     )
+    people = pd.concat([people, _history(people_cast, len(people), midnight)], axis=1)
     people["manager_id"] = people["manager_id"].astype("str")
     return people, logins, dict(cast.MOVERS)
+
+
+def _history(
+    people_cast: Sequence[cast.CastPerson], total: int, midnight: pd.Timestamp
+) -> pd.DataFrame:
+    """The HR history and contract columns: the cast's lifecycle plants, empty for the bulk."""
+
+    def days(values: list[int | None]) -> pd.Series:
+        offsets = [np.nan if v is None else v for v in values] + [np.nan] * (total - len(values))
+        return pd.Series(midnight + pd.to_timedelta(offsets, unit="D"))
+
+    blank: list[str | None] = [None] * (total - len(people_cast))
+    return pd.DataFrame(
+        {
+            "previous_department": [p.moved_from or None for p in people_cast] + blank,
+            "previous_title": [None] * total,
+            "moved_on": days([p.moved for p in people_cast]),
+            "contract_end": days([p.contract_end for p in people_cast]),
+            "sponsor_id": [None] * total,
+            "rehired_on": days([p.rehired for p in people_cast]),
+        }
+    )
+
+
+def previous_roster(people: pd.DataFrame, logins: pd.Series, as_of: pd.Timestamp) -> pd.DataFrame:
+    """The HR roster as it stood ``PREVIOUS_QUARTER_DAYS`` before ``as_of``: people who had
+    started, in the department they had then (HR history, or ``PREVIOUS_ROLES``), without
+    history columns — the previous quarter's export, for finding moves between snapshots."""
+    then = as_of.normalize() - cast.PREVIOUS_QUARTER_DAYS * _DAY
+    roster = people.copy()
+    moved_since = (roster["moved_on"] > then).to_numpy(dtype=bool, na_value=False)
+    roster.loc[moved_since, "department"] = roster.loc[moved_since, "previous_department"]
+    at = pd.Index(logins).get_indexer(list(cast.PREVIOUS_ROLES))
+    for row, (department, title) in zip(at, cast.PREVIOUS_ROLES.values(), strict=True):
+        roster.loc[row, ["department", "title"]] = [department, title]
+    started = (roster["start_date"] <= then).to_numpy(dtype=bool, na_value=False)
+    roster = roster[started].reset_index(drop=True)
+    for column in ("previous_department", "previous_title", "sponsor_id"):
+        roster[column] = None
+    for column in ("moved_on", "contract_end", "rehired_on"):
+        roster[column] = pd.NaT
+    return roster
 
 
 # --- accounts -------------------------------------------------------------------------------
@@ -875,6 +921,10 @@ def _policy(people: pd.DataFrame, logins: pd.Series, as_of: pd.Timestamp) -> dic
             },
         },
         "service_accounts": {"patterns": ["svc-*", "*$"]},
+        "mover_grace_days": 30,
+        "joiner_tolerance_days": 7,
+        "joiner_window_days": 90,
+        "third_party_expiry_days": 30,
         "sod": [
             {
                 "name": "Invoice entry and payment release",
@@ -898,7 +948,21 @@ def _policy(people: pd.DataFrame, logins: pd.Series, as_of: pd.Timestamp) -> dic
                 "expires": (day - 52 * _DAY).date(),
             },
         ],
+        "holds": [_hold(email, day, hold) for hold in cast.HOLDS],
     }
+
+
+def _hold(
+    email: Mapping[str, str],
+    day: pd.Timestamp,
+    spec: tuple[str, str, str, int, int | None, str],
+) -> dict[str, Any]:
+    person, resource, matter, since, until, owner = spec
+    hold: dict[str, Any] = {"person": email[person]} if person else {"resource": resource}
+    hold.update(matter=matter, since=(day + since * _DAY).date(), owner=email[owner])
+    if until is not None:
+        hold["until"] = (day + until * _DAY).date()
+    return hold
 
 
 def _planted(users: pd.DataFrame, people: pd.DataFrame, logins: pd.Series) -> pd.DataFrame:

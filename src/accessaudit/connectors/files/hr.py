@@ -13,6 +13,7 @@ import pandas as pd
 
 from accessaudit.connectors.base import CollectContext, Manifest, SourceResult, SourceSettings
 from accessaudit.connectors.files._read import counts, examples, read_rows, translate, word_map
+from accessaudit.connectors.files.job_history import history_facts, read_history
 from accessaudit.errors import ConfigError
 from accessaudit.model import STATUSES, TABLES, WORKER_TYPES, utc_timestamp
 
@@ -32,7 +33,16 @@ HR_COLUMNS = (
     "worker_type",
     "start_date",
     "end_date",
+    # HR history and contract columns: optional, read when the export has them.
+    "previous_department",
+    "previous_title",
+    "moved_on",
+    "contract_end",
+    "sponsor_id",
+    "rehired_on",
 )
+#: Dates among the HR columns (read with ``date_format``; far dates stored empty).
+_DATES = ("start_date", "end_date", "moved_on", "contract_end", "rehired_on")
 
 
 def collect_hr(
@@ -44,6 +54,12 @@ def collect_hr(
     (their word → ours, case-insensitive), ``default_worker_type`` (for blank cells, default
     ``employee``), ``date_format`` (strftime; default ISO 8601 only), ``encoding``, ``sheet``.
     Dates beyond 2262 (``9999-12-31``, "no end") or before 1677 are stored empty and counted.
+
+    History and contracts: the optional columns ``previous_department``, ``previous_title``,
+    ``moved_on``, ``contract_end``, ``sponsor_id`` and ``rehired_on``; and ``job_history``
+    (a job-history report, one row per assignment period; see
+    :mod:`accessaudit.connectors.files.job_history`), which fills the move and rehire columns
+    where the roster leaves them empty.
     """
     rows = read_rows(
         settings, manifest, {c: c for c in HR_COLUMNS}, ("employee_id", "name", "status")
@@ -71,8 +87,10 @@ def collect_hr(
                 frame["worker_type"],
                 word_map(settings, manifest, "worker_type_map", WORKER_TYPES),
             ).fillna(default_worker),
-            "start_date": frame["start_date"],
-            "end_date": frame["end_date"],
+            **{column: frame[column] for column in _DATES},
+            "previous_department": frame["previous_department"],
+            "previous_title": frame["previous_title"],
+            "sponsor_id": frame["sponsor_id"],
             "system": settings.name,
         }
     )
@@ -88,9 +106,12 @@ def collect_hr(
         date_format=settings.option("date_format"),
     )
     far_dates = {
-        column: int((frame[column].notna() & people[column].isna()).sum())
-        for column in ("start_date", "end_date")
+        column: int((frame[column].notna() & people[column].isna()).sum()) for column in _DATES
     }
+    history = read_history(settings, manifest)
+    history_report: dict[str, Any] | None = None
+    if history is not None:
+        people, history_report = _with_history(people, *history, as_of=context.as_of)
     unknown_manager = people["manager_id"].notna() & ~people["manager_id"].isin(people["person_id"])
     active_past_end = (people["status"] == "active") & (
         people["end_date"] < utc_timestamp(context.as_of)
@@ -117,5 +138,34 @@ def collect_hr(
         "dates_stored_empty": {k: v for k, v in far_dates.items() if v},
         "warnings": warnings,
     }
+    if history_report is not None:
+        report["job_history"] = history_report
+        if history_report["unknown_people"]["count"]:
+            warnings.append(
+                f"{history_report['unknown_people']['count']} people in the job history are not "
+                "in the roster (their history is not used)"
+            )
     logger.info("%s: %d people from %s", settings.name, len(people), rows.label)
     return SourceResult(settings.name, manifest.connector, {"people": people}, report)
+
+
+def _with_history(
+    people: pd.DataFrame, periods: pd.DataFrame, report: dict[str, Any], *, as_of: object
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """``people`` with move and rehire facts from the job history where the roster has none."""
+    facts = history_facts(periods, as_of=utc_timestamp(as_of)).set_index("person_id")
+    unknown = facts.index[~facts.index.isin(people["person_id"])]
+    at = facts.reindex(people["person_id"]).set_axis(people.index)
+    out = people.copy()
+    # The move columns go together: a roster that records a move keeps all of its own.
+    roster_moved = out["moved_on"].notna() | out["previous_department"].notna()
+    for column in ("previous_department", "previous_title", "moved_on"):
+        out[column] = out[column].where(roster_moved, at[column].astype(out[column].dtype))
+    out["rehired_on"] = out["rehired_on"].fillna(at["rehired_on"])
+    return out, {
+        **report,
+        "people": len(facts),
+        "moves": int(at["moved_on"].notna().sum()),
+        "rehires": int(at["rehired_on"].notna().sum()),
+        "unknown_people": {"count": len(unknown), "examples": examples(pd.Series(unknown))},
+    }

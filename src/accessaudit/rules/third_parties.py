@@ -1,0 +1,211 @@
+"""Third parties: contracts about to end, and guests and vendors nobody sponsors.
+
+A third party's contract end is HR's ``contract_end``, or its ``end_date`` when HR keeps no
+separate contract date. Access past the contract end is ``leaver-active`` (see
+:mod:`accessaudit.rules.accounts`); here, access to sensitive data in the last
+``third_party_expiry_days`` before it, for the resource owner's review.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from accessaudit.policy import Policy
+from accessaudit.rules._context import RuleContext, choose, text
+from accessaudit.rules._spec import RuleSpec, SnapshotView
+
+__all__ = [
+    "GUEST_WITHOUT_SPONSOR",
+    "THIRD_PARTY_EXPIRING",
+    "THIRD_PARTY_WORKERS",
+    "contract_end",
+    "guest_without_sponsor",
+    "third_party_expiring",
+]
+
+#: HR worker types that are third parties.
+THIRD_PARTY_WORKERS = ("contractor", "vendor")
+
+
+def contract_end(people: pd.DataFrame) -> pd.Series:
+    """Each third party's contract end (``contract_end``, else ``end_date``); empty for
+    employees."""
+    third = people["worker_type"].astype(object).isin(THIRD_PARTY_WORKERS)
+    end: pd.Series = people["contract_end"].fillna(people["end_date"]).where(third)
+    return end
+
+
+def _day(times: pd.Series) -> pd.Series:
+    out: pd.Series = times.dt.strftime("%Y-%m-%d").fillna("unknown")
+    return out
+
+
+def third_party_expiring(
+    snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp
+) -> pd.DataFrame:
+    """Contractors' and vendors' access to sensitive data whose contract ends within
+    ``third_party_expiry_days`` (today included). One finding per account and resource;
+    the resource owner is in the evidence, for their review."""
+    ctx = RuleContext.of(snapshot, policy, as_of)
+    accounts, people = ctx.accounts, ctx.people
+    # reindex at -1 (no HR person) gives an empty date, keeping the column's UTC dtype.
+    end = contract_end(people).reindex(ctx.account_person).reset_index(drop=True)
+    end = pd.to_datetime(end, utc=True)
+    horizon = as_of + pd.Timedelta(days=policy.third_party_expiry_days)
+    soon = ((end >= as_of.normalize()) & (end <= horizon)).to_numpy(dtype=bool, na_value=False)
+    soon = soon & accounts["enabled"].to_numpy(dtype=bool)
+    acc, res = ctx.access_account, ctx.access_resource
+    ok = (acc >= 0) & (res >= 0)
+    ok[ok] = soon[acc[ok]] & ctx.resource_sensitive[res[ok]]
+    hits = np.flatnonzero(ok)
+    a = ctx.account_rows(acc[hits])
+    r = ctx.resources.iloc[res[hits]].reset_index(drop=True)
+    grant = ctx.access.iloc[hits].reset_index(drop=True)
+    who = ctx.person_rows(ctx.account_person[acc[hits]])
+    ending = end.iloc[acc[hits]].reset_index(drop=True)
+    days = (ending - as_of.normalize()).dt.days
+    message = (
+        who["worker_type"].astype(str)
+        + " "
+        + a["login"]
+        + " can "
+        + grant["right"].astype(str)
+        + " "
+        + r["name"]
+        + "; the contract ends "
+        + _day(ending)
+        + " (in "
+        + days.astype(str)
+        + " days)"
+        + choose(r["owner"].notna(), ": for " + r["owner"].fillna("") + " to review", "", r.index)
+    )
+    evidence = pd.DataFrame(
+        {
+            "resource": r["name"],
+            "right": grant["right"].astype(object),
+            "via": text(grant["via"]),
+            "sensitivity": r["sensitivity"].astype(object),
+            "data_categories": r["data_categories"],
+            "resource_owner": r["owner"],
+            "resource_owner_id": r["owner_id"],
+            "worker_type": who["worker_type"].astype(object),
+            "contract_end": ending,
+            "days_to_contract_end": days,
+            "expiry_days": policy.third_party_expiry_days,
+        }
+    )
+    return THIRD_PARTY_EXPIRING.findings(
+        subject_type="account",
+        subject_id=a["account_id"],
+        subject_name=a["login"],
+        system=a["system"],
+        person_id=a["person_id"],
+        message=message,
+        evidence=evidence,
+        entitlement=r["name"],
+        entitlement_key=r["resource_id"],
+    )
+
+
+def guest_without_sponsor(
+    snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp
+) -> pd.DataFrame:
+    """Enabled guest accounts, and enabled accounts of HR vendors, with no current sponsor.
+
+    The sponsor is the HR ``sponsor_id``, else the HR manager, of the person the account
+    belongs to; a sponsor HR marks terminated, or does not know, is no sponsor. A guest with
+    no HR person has no sponsor accessaudit can see.
+    """
+    ctx = RuleContext.of(snapshot, policy, as_of)
+    a = ctx.accounts
+    person = ctx.person_rows(ctx.account_person)
+    guest = (a["kind"].astype(object) == "guest").to_numpy(dtype=bool)
+    vendor = (person["worker_type"].astype(object) == "vendor").to_numpy(dtype=bool)
+    sponsor = person["sponsor_id"].fillna(person["manager_id"])
+    sponsor_at = ctx.person_index.get_indexer(pd.Index(sponsor))
+    people = ctx.people
+    status = (
+        people["status"].astype(object).to_numpy()[np.maximum(sponsor_at, 0)]
+        if len(people)
+        else np.full(len(a), None, dtype=object)
+    )
+    current = (sponsor_at >= 0) & (status != "terminated")
+    mask = a["enabled"].to_numpy(dtype=bool) & (guest | vendor) & ~current
+    rows = a[mask].reset_index(drop=True)
+    who = person[mask].reset_index(drop=True)
+    named = sponsor[mask].reset_index(drop=True)
+    known = pd.Series(sponsor_at[mask] >= 0)
+    why = pd.Series(
+        np.select(
+            [named.isna().to_numpy(), ~known.to_numpy()],
+            [
+                "no sponsor or manager is recorded",
+                "its sponsor " + named.fillna("") + " is not in HR",
+            ],
+            "its sponsor " + named.fillna("") + " has left",
+        ),
+        dtype=object,
+    )
+    kind = pd.Series(np.where(guest[mask], "guest", "vendor"), dtype=object)
+    message = kind + " account " + rows["login"] + ": " + why
+    evidence = pd.DataFrame(
+        {
+            "third_party_type": kind,
+            "display_name": rows["display_name"],
+            "email": rows["email"],
+            "hr_person": who["name"],
+            "sponsor_id": named,
+            "created": rows["created"],
+            "last_sign_in": rows["last_sign_in"],
+        }
+    )
+    return GUEST_WITHOUT_SPONSOR.findings(
+        subject_type="account",
+        subject_id=rows["account_id"],
+        subject_name=rows["login"],
+        system=rows["system"],
+        person_id=rows["person_id"],
+        message=message,
+        evidence=evidence,
+    )
+
+
+THIRD_PARTY_EXPIRING = RuleSpec(
+    id="third-party-expiring",
+    title="Third party's contract ends soon; sensitive access to review",
+    severity="medium",
+    rationale="Access that outlives a contract is the commonest third-party gap; the weeks "
+    "before the end are when the owner can still decide to extend or remove it.",
+    remediation="The resource owner confirms an extension with HR or schedules the removal "
+    "for the contract end date.",
+    controls=(
+        "ISO 27001:2022 A.5.19",
+        "ISO 27001:2022 A.5.20",
+        "ISO 27001:2022 A.5.18",
+        "SOC 2 CC6.2",
+        "NIST SP 800-53 PS-7",
+        "GDPR Art. 28",
+        "HIPAA §164.308(a)(3)(ii)(C)",
+    ),
+    function=third_party_expiring,
+    needs=("accounts", "people", "resources", "grants"),
+)
+GUEST_WITHOUT_SPONSOR = RuleSpec(
+    id="guest-without-sponsor",
+    title="Guest or vendor account without a sponsor",
+    severity="medium",
+    rationale="Every external identity needs someone inside who vouches for it and answers "
+    "the access review; without one it outlives its purpose unnoticed.",
+    remediation="Record a sponsor (HR sponsor_id or manager) who is currently employed, or "
+    "disable the account.",
+    controls=(
+        "ISO 27001:2022 A.5.19",
+        "ISO 27001:2022 A.5.16",
+        "SOC 2 CC6.2",
+        "NIST SP 800-53 AC-2",
+        "NIST SP 800-53 PS-7",
+    ),
+    function=guest_without_sponsor,
+    needs=("accounts",),
+)
