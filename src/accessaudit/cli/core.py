@@ -37,8 +37,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     demo.set_defaults(handler=_demo)
 
     collect = subparsers.add_parser("collect", help="read every source into a snapshot folder")
-    collect.add_argument("--config", type=Path, required=True, metavar="FILE")
-    collect.add_argument("--out", type=Path, required=True, metavar="DIR")
+    collect.add_argument(
+        "--config", type=Path, required=True, metavar="FILE", help="the audit config (TOML)"
+    )
+    collect.add_argument(
+        "--out", type=Path, required=True, metavar="DIR", help="the snapshot folder to write"
+    )
     collect.add_argument("--as-of", metavar="DATE", help="judge the data as of this date")
     collect.add_argument(
         "--save-raw",
@@ -46,18 +50,25 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="DIR",
         help="also keep the raw pages of live sources (Entra ID) here",
     )
-    collect.add_argument("--format", choices=("table", "json"), default="table")
+    collect.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="table (default) or json (schema: accessaudit/schemas/collect.json)",
+    )
     _progress_flags(collect)
     collect.set_defaults(handler=_collect)
 
     verify = subparsers.add_parser(
         "verify", help="check a snapshot folder against its manifest's SHA-256 hashes"
     )
-    verify.add_argument("snapshot", type=Path, metavar="DIR")
+    verify.add_argument("snapshot", type=Path, metavar="DIR", help="the snapshot folder")
     verify.set_defaults(handler=_verify)
 
     connectors = subparsers.add_parser("connectors", help="list the connector manifests")
-    connectors.add_argument("--format", choices=("table", "json"), default="table")
+    connectors.add_argument(
+        "--format", choices=("table", "json"), default="table", help="table (default) or json"
+    )
     connectors.add_argument(
         "--config", type=Path, metavar="FILE", help="include the config's own connector_paths"
     )
@@ -72,7 +83,9 @@ def _progress_flags(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="progress bars on stderr (default: when stderr is a terminal)",
     )
-    parser.add_argument("--no-progress", dest="progress", action="store_false")
+    parser.add_argument(
+        "--no-progress", dest="progress", action="store_false", help="no progress bars"
+    )
 
 
 def _progress(args: argparse.Namespace) -> bool:

@@ -19,15 +19,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "diff",
         help="accounts, memberships and access added, removed or changed between snapshots",
     )
-    diff.add_argument("old", type=Path, metavar="OLD")
-    diff.add_argument("new", type=Path, metavar="NEW")
+    diff.add_argument("old", type=Path, metavar="OLD", help="the earlier snapshot folder")
+    diff.add_argument("new", type=Path, metavar="NEW", help="the later snapshot folder")
     diff.add_argument(
         "--config",
         type=Path,
         metavar="FILE",
         help="audit config whose policy names extra privileged groups (default: built-ins only)",
     )
-    diff.add_argument("--format", choices=("table", "json"), default="table")
+    diff.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="table (default) or json (schema: accessaudit/schemas/diff.json)",
+    )
     diff.add_argument("--excel", type=Path, metavar="FILE", help="also write a workbook")
     diff.set_defaults(handler=_diff)
 

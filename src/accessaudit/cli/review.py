@@ -26,35 +26,54 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     review = subparsers.add_parser(
         "review",
         help="periodic access reviews: workbooks out, decisions in, remediation",
-        description=__doc__,
+        description="Steps of a review campaign: create (one workbook per reviewer), collect "
+        "(validate returned workbooks, log every valid decision), status (completion, overdue, "
+        "rejected workbooks, rubber-stamps; --verify checks revocations in a new snapshot) and "
+        "remediate (removal plans; nothing is applied).\n\nExit status of collect: 0 every "
+        "row valid, 1 problems found (each printed with workbook, sheet and row; valid "
+        "decisions still recorded), 2 no workbook could be read. status --verify exits 1 "
+        "while a revocation is still present.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = review.add_subparsers(dest="review_command", metavar="STEP", required=True)
 
     create = commands.add_parser("create", help="create a campaign: one workbook per reviewer")
-    create.add_argument("--config", type=Path, required=True, metavar="FILE")
+    create.add_argument(
+        "--config", type=Path, required=True, metavar="FILE", help="the audit config (TOML)"
+    )
     create.add_argument(
         "--snapshot", type=Path, metavar="DIR", help="a saved snapshot (default: collect now)"
     )
-    create.add_argument("--by", choices=("manager", "owner"), required=True)
+    create.add_argument(
+        "--by",
+        choices=("manager", "owner"),
+        required=True,
+        help="manager: each person's access to their HR manager; owner: to the resource owner",
+    )
     create.add_argument(
         "--scope",
         default="all",
         metavar="privileged|sensitive|all|rule=ID",
         help="which entitlements to review (default: all)",
     )
-    create.add_argument("--deadline", metavar="DATE")
+    create.add_argument(
+        "--deadline", metavar="DATE", help="the date reviewers must decide by (YYYY-MM-DD)"
+    )
     create.add_argument(
         "--fallback-reviewer",
         metavar="PERSON_ID|EMAIL",
         help="reviews items with no manager/owner and items that would be self-reviewed",
     )
-    create.add_argument("--out", type=Path, required=True, metavar="CAMPAIGN_DIR")
-    create.add_argument("--format", choices=("table", "json"), default="table")
+    create.add_argument(
+        "--out", type=Path, required=True, metavar="CAMPAIGN_DIR", help="a new campaign folder"
+    )
+    create.add_argument(
+        "--format", choices=("table", "json"), default="table", help="table (default) or json"
+    )
     create.set_defaults(handler=_create)
 
     collect = commands.add_parser("collect", help="validate returned workbooks, log decisions")
-    collect.add_argument("campaign", type=Path, metavar="CAMPAIGN_DIR")
+    collect.add_argument("campaign", type=Path, metavar="CAMPAIGN_DIR", help="the campaign folder")
     collect.add_argument(
         "workbooks",
         type=Path,
@@ -62,11 +81,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="WORKBOOK",
         help="default: CAMPAIGN_DIR/returned/*.xlsx, else the sent workbooks",
     )
-    collect.add_argument("--format", choices=("table", "json"), default="table")
+    collect.add_argument(
+        "--format", choices=("table", "json"), default="table", help="table (default) or json"
+    )
     collect.set_defaults(handler=_collect)
 
     status = commands.add_parser("status", help="completion, overdue reviewers, rubber-stamps")
-    status.add_argument("campaign", type=Path, metavar="CAMPAIGN_DIR")
+    status.add_argument("campaign", type=Path, metavar="CAMPAIGN_DIR", help="the campaign folder")
     status.add_argument(
         "--verify", type=Path, metavar="NEW_SNAPSHOT", help="check revocations were carried out"
     )
@@ -74,14 +95,23 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     status.add_argument(
         "--wide", action="store_true", help="every column (wider than 80 characters)"
     )
-    status.add_argument("--format", choices=("table", "json"), default="table")
+    status.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="table (default) or json (schema: accessaudit/schemas/status.json)",
+    )
     status.set_defaults(handler=_status)
 
     remediate = commands.add_parser(
         "remediate", help="write LDIF / Graph / CSV removal plans (nothing is applied)"
     )
-    remediate.add_argument("campaign", type=Path, metavar="CAMPAIGN_DIR")
-    remediate.add_argument("--out", type=Path, required=True, metavar="DIR")
+    remediate.add_argument(
+        "campaign", type=Path, metavar="CAMPAIGN_DIR", help="the campaign folder"
+    )
+    remediate.add_argument(
+        "--out", type=Path, required=True, metavar="DIR", help="folder for the removal plans"
+    )
     remediate.set_defaults(handler=_remediate)
 
 

@@ -17,14 +17,23 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "scope",
         help="what a compromised account reaches, or who reaches a resource; notification clocks",
     )
-    scope.add_argument("--config", type=Path, required=True, metavar="FILE")
+    scope.add_argument(
+        "--config", type=Path, required=True, metavar="FILE", help="the audit config (TOML)"
+    )
     scope.add_argument(
         "--snapshot", type=Path, metavar="DIR", help="a saved snapshot (default: collect now)"
     )
     subject = scope.add_mutually_exclusive_group(required=True)
-    subject.add_argument("--account", metavar="LOGIN")
-    subject.add_argument("--resource", metavar="NAME")
-    scope.add_argument("--format", choices=("table", "json"), default="table")
+    subject.add_argument(
+        "--account", metavar="LOGIN", help="what this (compromised) account reaches"
+    )
+    subject.add_argument("--resource", metavar="NAME", help="who reaches this resource")
+    scope.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="table (default) or json (schema: accessaudit/schemas/scope.json)",
+    )
     scope.set_defaults(handler=_scope)
 
 
