@@ -1,8 +1,9 @@
 """The file connectors: hr-csv, data-inventory, ntfs-acl and grants-csv.
 
 Fixtures in tests/fixtures/files/ are hand-written; XLSX and byte-level cases (BOM, cp1252)
-are written by the test itself into tmp_path. Contexts for ntfs-acl and grants-csv are built
-from real conformed tables, the way collect passes earlier sources on.
+are written by the test itself into tmp_path. The directory that ntfs-acl and grants-csv
+name is built from real conformed tables; what they name is resolved by the snapshot stage
+(accessaudit.resolve), as collect does.
 """
 
 from __future__ import annotations
@@ -23,11 +24,11 @@ from accessaudit.connectors.files import (
     collect_hr,
     collect_inventory,
     collect_ntfs_acl,
-    normalise_paths,
     right_from_ntfs_rights,
 )
 from accessaudit.errors import ConfigError, SourceError
 from accessaudit.model import TABLES
+from accessaudit.resolve import normalise_paths, resolve_references
 
 FIXTURES = Path(__file__).parent / "fixtures" / "files"
 AS_OF = pd.Timestamp("2026-11-21", tz="UTC")
@@ -41,8 +42,13 @@ def _settings(name: str, connector: str, path: Path | str, **options: Any) -> So
     )
 
 
-def _context(*results: SourceResult) -> CollectContext:
-    return CollectContext(as_of=AS_OF, earlier={r.source: r for r in results})
+def _context() -> CollectContext:
+    return CollectContext(as_of=AS_OF)
+
+
+def _resolved(result: SourceResult, *others: SourceResult) -> SourceResult:
+    """``result`` after the snapshot stage resolved it against ``others``."""
+    return {r.source: r for r in resolve_references([*others, result])}[result.source]
 
 
 def _hr(path: Path | str = "hr.csv", **options: Any) -> SourceResult:
@@ -80,30 +86,27 @@ def _directory() -> SourceResult:
     return SourceResult("corp", "active-directory", {"accounts": accounts, "groups": groups})
 
 
-def _inventory(context: CollectContext | None = None, **options: Any) -> SourceResult:
-    context = context or _context(_hr())
+def _inventory(**options: Any) -> SourceResult:
     return collect_inventory(
         _settings("inventory", "data-inventory", "inventory.csv", **options),
         find_manifests()["data-inventory"],
-        context,
+        _context(),
     )
 
 
 def _acl(path: Path | str = "acl.csv", **options: Any) -> SourceResult:
-    hr = _hr()
-    context = _context(_directory(), hr, _inventory(_context(hr)))
     options = {"domain": "CORP", "directory": "corp", **options}
-    return collect_ntfs_acl(
-        _settings("fsacl", "ntfs-acl", path, **options), find_manifests()["ntfs-acl"], context
+    result = collect_ntfs_acl(
+        _settings("fsacl", "ntfs-acl", path, **options), find_manifests()["ntfs-acl"], _context()
     )
+    return _resolved(result, _directory(), _hr(), _inventory())
 
 
 def _grants(path: Path | str = "grants.csv", **options: Any) -> SourceResult:
-    hr = _hr()
-    context = _context(_directory(), hr, _inventory(_context(hr)))
-    return collect_grants(
-        _settings("erp", "grants-csv", path, **options), find_manifests()["grants-csv"], context
+    result = collect_grants(
+        _settings("erp", "grants-csv", path, **options), find_manifests()["grants-csv"], _context()
     )
+    return _resolved(result, _directory(), _hr(), _inventory())
 
 
 def _grant(result: SourceResult, principal: str, resource: str, **where: Any) -> pd.Series:
@@ -289,7 +292,7 @@ def test_bad_map_target_in_config_is_a_config_error() -> None:
 
 
 def test_inventory_ids_owners_categories_and_sensitivity_map() -> None:
-    result = _inventory()
+    result = _resolved(_inventory(), _hr())
     resources = result.tables["resources"].set_index("name")
     TABLES["resources"].check(result.tables["resources"])
     assert resources.loc["Payroll", "resource_id"] == "inventory:Payroll"
@@ -446,7 +449,7 @@ def test_ntfs_bad_rights_word_names_the_real_line_after_the_type_line(tmp_path: 
     assert sorted(failures["location"]) == ["acl.csv:4", "acl.csv:5", "acl.csv:5"]
 
 
-def test_ntfs_directory_must_be_a_source_collected_before() -> None:
+def test_ntfs_directory_must_be_a_configured_source() -> None:
     with pytest.raises(ConfigError, match="directory 'nope'"):
         _acl(directory="nope")
 
@@ -499,7 +502,7 @@ def test_grants_csv_resolves_principals_resources_and_right_synonyms() -> None:
     assert _grant(result, "corp:bob", "inventory:Payroll")["deny"]
     ghost = _grant(result, "ghost", "erp:ERP Ledger")
     assert (ghost["principal_type"], ghost["right"]) == ("unresolved", "read")
-    assert result.report["unresolved"] == {"principals": 1, "by_identity": {"ghost": 1}}
+    assert result.report["unresolved"] == {"identities": 1, "rows": 1, "by_identity": {"ghost": 1}}
     resources = result.tables["resources"]
     assert resources["resource_id"].tolist() == ["erp:ERP Ledger"]
     assert not resources["inventoried"].any()
@@ -535,15 +538,15 @@ def test_grants_csv_login_in_two_directories_is_ambiguous_unless_narrowed(
         )
     )
     (tmp_path / "g.csv").write_text("principal,resource,right\nalice,Finance share,read\n")
-    context = _context(
-        _directory(), SourceResult("cloud", "entra-id", {"accounts": cloud}), _inventory()
-    )
+    others = (_directory(), SourceResult("cloud", "entra-id", {"accounts": cloud}), _inventory())
     manifest = find_manifests()["grants-csv"]
+    read = collect_grants(_settings("erp", "grants-csv", tmp_path / "g.csv"), manifest, _context())
     with pytest.raises(SourceError, match=r"g\.csv:2: principal 'alice' matches several"):
-        collect_grants(_settings("erp", "grants-csv", tmp_path / "g.csv"), manifest, context)
-    result = collect_grants(
-        _settings("erp", "grants-csv", tmp_path / "g.csv", directory="cloud"), manifest, context
+        _resolved(read, *others)
+    read = collect_grants(
+        _settings("erp", "grants-csv", tmp_path / "g.csv", directory="cloud"), manifest, _context()
     )
+    result = _resolved(read, *others)
     assert result.tables["grants"]["principal_id"].tolist() == ["cloud:1"]
 
 

@@ -104,3 +104,21 @@ def test_identity_map_with_missing_column_names_the_file(tmp_path: Path) -> None
     mapping.write_text("login,person\nann,E1\n", encoding="utf-8")
     with pytest.raises(SourceError, match=r"map\.csv.*missing column"):
         read_identity_map(mapping)
+
+
+def test_collecting_sources_in_reverse_order_gives_an_identical_snapshot(tmp_path: Path) -> None:
+    import dataclasses
+    import json
+
+    from accessaudit.collection import collect
+    from accessaudit.config import load_config
+    from accessaudit.sample import write_sample_organisation
+
+    config = load_config(write_sample_organisation(tmp_path / "org", size=300))
+    assert len({s.connector for s in config.sources}) >= 5  # directory, HR, inventory, ACL, grants
+    reverse = dataclasses.replace(config, sources=tuple(reversed(config.sources)))
+    forward = collect(config).save(tmp_path / "forward")
+    backward = collect(reverse).save(tmp_path / "backward")
+    manifests = [json.loads((f / "manifest.json").read_text()) for f in (forward, backward)]
+    assert manifests[0]["tables"]["grants"]["rows"] > 0
+    assert manifests[0] == manifests[1]

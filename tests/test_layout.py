@@ -157,6 +157,7 @@ def test_model_imports_only_errors(module: str) -> None:
     ours = {n for n in _imports(module) if n.startswith("accessaudit")}
     assert ours <= {
         "accessaudit.errors",
+        "accessaudit.errors.ConfigError",
         "accessaudit.errors.SnapshotError",
         "accessaudit.errors.SourceError",
     } | ({"accessaudit"} & ours)

@@ -373,17 +373,16 @@ def test_every_planted_problem_fires_and_near_misses_stay_quiet(sample: Path) ->
 
 def test_each_export_is_read_by_its_connector(sample: Path) -> None:
     from accessaudit.config import load_config
-    from accessaudit.connectors import CollectContext, load_protocol, protocol_phase
+    from accessaudit.connectors import CollectContext, load_protocol
+    from accessaudit.resolve import resolve_references
 
     config = load_config(sample)
-    results = {}
-    ordered = sorted(
-        config.sources, key=lambda s: protocol_phase(config.manifests[s.connector].protocol)
-    )
-    for settings in ordered:
+    read = []
+    for settings in config.sources:
         manifest = config.manifests[settings.connector]
-        context = CollectContext(as_of=DEFAULT_AS_OF, earlier=dict(results))
-        results[settings.name] = load_protocol(manifest.protocol)(settings, manifest, context)
+        context = CollectContext(as_of=DEFAULT_AS_OF)
+        read.append(load_protocol(manifest.protocol)(settings, manifest, context))
+    results = {result.source: result for result in resolve_references(read)}
     org = generate_organisation()
     assert len(results["hr"].tables["people"]) == len(org.people)
     assert len(results["corp"].tables["accounts"]) == len(org.users)

@@ -205,8 +205,8 @@ def run_audit(
 
 
 def _digest(snapshot: object) -> str | None:
-    """The snapshot's digest when it has one (saved or loaded), else its manifest hash."""
-    digest = getattr(snapshot, "digest", None) or getattr(snapshot, "snapshot_id", None)
+    """The snapshot's digest when it has one (saved or loaded); None for a fresh collection."""
+    digest = getattr(snapshot, "digest", None)
     return str(digest) if digest else None
 
 

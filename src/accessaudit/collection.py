@@ -1,7 +1,9 @@
 """Collection: run every configured source's connector and build one Snapshot.
 
-Sources are read in phase order (directories, then HR, then the data inventory, then
-permission exports) so later ones can resolve identities and paths against earlier ones.
+Sources are read in the order configured; none depends on another. Building the snapshot
+then resolves what sources say about each other (owners, ACL identities, paths, grant
+principals: :mod:`accessaudit.resolve`) and correlates accounts to people
+(:mod:`accessaudit.identity`). The snapshot is the same whatever order sources are listed in.
 Nothing is written here: a failed source raises, and the caller has no snapshot to save.
 
 >>> from accessaudit.sample import write_sample_organisation  # doctest: +SKIP
@@ -19,15 +21,11 @@ import pandas as pd
 from tqdm import tqdm
 
 from accessaudit.config import AuditConfig, load_config
-from accessaudit.connectors import (
-    CollectContext,
-    SourceResult,
-    load_protocol,
-    protocol_phase,
-)
+from accessaudit.connectors import CollectContext, SourceResult, load_protocol
 from accessaudit.errors import SnapshotError, SourceError
 from accessaudit.identity import correlate_accounts, read_identity_map
 from accessaudit.model import STORED_TABLES, TableSchema, choose_as_of
+from accessaudit.resolve import resolve_references
 from accessaudit.snapshot import Snapshot
 
 __all__ = ["build_snapshot", "collect"]
@@ -58,19 +56,13 @@ def collect(
             f"of an audit TOML file, not {type(config).__name__}"
         )
     when = choose_as_of(explicit=as_of, configured=config.as_of)
-    ordered = sorted(
-        config.sources,
-        key=lambda s: protocol_phase(config.manifests[s.connector].protocol),
-    )
+    context = CollectContext(as_of=when, progress=progress, save_raw=save_raw)
     results: dict[str, SourceResult] = {}
     for settings in tqdm(
-        ordered, desc="sources", unit="source", disable=not progress, file=sys.stderr
+        config.sources, desc="sources", unit="source", disable=not progress, file=sys.stderr
     ):
         manifest = config.manifests[settings.connector]
         logger.info("collecting %s (%s)", settings.name, settings.connector)
-        context = CollectContext(
-            as_of=when, earlier=dict(results), progress=progress, save_raw=save_raw
-        )
         protocol = load_protocol(manifest.protocol)
         try:
             result = protocol(settings, manifest, context)
@@ -94,8 +86,11 @@ def build_snapshot(
     service_patterns: Sequence[str] = (),
     identity_map: pd.DataFrame | None = None,
 ) -> Snapshot:
-    """Combine source results into a Snapshot: concatenate each table, check keys across
-    sources, correlate accounts to people and classify account kinds."""
+    """Combine source results into a Snapshot: resolve references across sources, concatenate
+    each table, check keys across sources, correlate accounts to people and classify account
+    kinds. Sources are taken in name order, so the result does not depend on the order the
+    results come in."""
+    results = resolve_references(sorted(results, key=lambda r: r.source))
     tables: dict[str, pd.DataFrame] = {}
     for name, schema in STORED_TABLES.items():
         frames = [r.tables[name] for r in results if name in r.tables and len(r.tables[name])]

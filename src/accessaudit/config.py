@@ -20,7 +20,6 @@ Secrets are never in the file: sources name the environment variable that holds 
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 import re
 import tomllib
@@ -31,16 +30,23 @@ from typing import Any
 
 import pandas as pd
 
-from accessaudit.connectors import Manifest, SourceSettings, find_manifests
+from accessaudit.connectors import Manifest, SourceSettings, find_manifests, source_keys
 from accessaudit.errors import ConfigError
-from accessaudit.model import choose_as_of, utc_timestamp
+from accessaudit.model import iso_timestamp
 from accessaudit.policy import Policy
 
 __all__ = ["AUDIT_KEYS", "AuditConfig", "load_config", "parse_config"]
 
 #: Keys of the ``[audit]`` table.
 AUDIT_KEYS = frozenset({"as_of", "identity_map", "connector_paths"})
-_SECRET_LOOKING = re.compile(r"(password|secret|token)$", re.IGNORECASE)
+#: Key names that say "a secret is here": refused anywhere in a source, whatever the value.
+_SECRET_LOOKING = re.compile(
+    r"pass(word|wd|phrase)|pwd|secret|token|credential|"
+    r"(private|api|access|signing|client|shared)[_-]?key|key[_-]?material",
+    re.IGNORECASE,
+)
+#: ...unless the key names where the secret is kept: an environment variable, a file.
+_SECRET_REFERENCE = re.compile(r"(_env|_path|_file|_cache)$", re.IGNORECASE)
 _SOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -70,10 +76,6 @@ class AuditConfig:
             f"<p><b>Audit config</b> {where}, as of {when}: {len(self.sources)} source(s)</p>"
             f"<ul>{rows}</ul>{self.policy._repr_html_()}"
         )
-
-    def audit_date(self) -> pd.Timestamp:
-        """``as_of`` from the config, or now (UTC); see :func:`~accessaudit.model.choose_as_of`."""
-        return choose_as_of(configured=self.as_of)
 
 
 def load_config(path: Path | str) -> AuditConfig:
@@ -149,13 +151,15 @@ def _source(
             f"{where} ({name}): unknown connector {connector!r}; "
             f"known: {', '.join(sorted(manifests))}"
         )
-    for key, value in table.items():
-        # A secret written into the file is refused: the config is evidence and is shared.
-        if _SECRET_LOOKING.search(key) and isinstance(value, str):
-            raise ConfigError(
-                f"{where} ({name}): {key!r} looks like a secret in plain text; put it in an "
-                f"environment variable and name that with '{key}_env'"
-            )
+    # A secret written into the file is refused: the config is evidence and is shared.
+    _refuse_secrets(table, f"{where} ({name})")
+    allowed = source_keys(manifests[connector].protocol)
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise ConfigError(
+            f"{where} ({name}): unknown key(s) {', '.join(unknown)} for connector "
+            f"{connector!r} (known: {', '.join(sorted(allowed - {'name', 'connector'}))})"
+        )
     path = table.pop("path", None)
     return SourceSettings(
         name=name,
@@ -164,6 +168,26 @@ def _source(
         options=table,
         base_dir=base_dir,
     )
+
+
+def _refuse_secrets(value: Any, where: str) -> None:
+    """Refuse a key that looks like a secret at any depth of ``value``. The keys of word
+    maps (``status_map = { "Secret" = "restricted" }``) are their words, not settings."""
+    if isinstance(value, list):
+        for item in value:
+            _refuse_secrets(item, where)
+        return
+    if not isinstance(value, Mapping):
+        return
+    for key, inner in value.items():
+        if _SECRET_LOOKING.search(str(key)) and not _SECRET_REFERENCE.search(str(key)):
+            raise ConfigError(
+                f"{where}: {key!r} looks like a secret; secrets never go in the config file "
+                f"(it is evidence and gets shared): put it in an environment variable and name "
+                f"that variable with '{key}_env', or use a certificate file"
+            )
+        if not str(key).endswith("_map"):
+            _refuse_secrets(inner, f"{where}.{key}")
 
 
 def _table(value: Any, where: str) -> Mapping[str, Any]:
@@ -184,7 +208,4 @@ def _resolve(base_dir: Path, value: str) -> Path:
 
 
 def _date(value: Any, origin: str) -> pd.Timestamp:
-    try:
-        return utc_timestamp(value if isinstance(value, dt.datetime | dt.date) else str(value))
-    except ValueError as error:
-        raise ConfigError(f"{origin}: [audit] as_of {value!r} is not a date") from error
+    return iso_timestamp(value, where=f"{origin}: [audit] as_of")

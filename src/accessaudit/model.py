@@ -12,6 +12,7 @@ whose ``failures`` DataFrame lists them all.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -19,19 +20,28 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from accessaudit.errors import SnapshotError, SourceError
+from accessaudit.errors import ConfigError, SnapshotError, SourceError
 
 __all__ = [
     "DERIVED_TABLES",
+    "FALSE_WORDS",
+    "PRINCIPAL_TYPES",
+    "REFERENCES",
+    "RESOURCE_TYPES",
     "RIGHTS",
     "RULE_IDS",
     "SCHEMA_VERSION",
     "SENSITIVITIES",
+    "STATUSES",
     "STORED_TABLES",
     "TABLES",
+    "TRUE_WORDS",
+    "WORKER_TYPES",
     "Column",
     "TableSchema",
     "choose_as_of",
+    "failures_error",
+    "iso_timestamp",
     "utc_timestamp",
 ]
 
@@ -41,6 +51,16 @@ SCHEMA_VERSION = 1
 #: Ordered from least to most; comparisons (``>= "confidential"``) work on these categoricals.
 SENSITIVITIES = ("public", "internal", "confidential", "restricted")
 RIGHTS = ("read", "write", "admin", "owner")
+#: An HR person's status and kind of worker.
+STATUSES = ("active", "leave", "terminated")
+WORKER_TYPES = ("employee", "contractor", "vendor")
+#: Kinds of data store in the inventory.
+RESOURCE_TYPES = ("share", "folder", "database", "site", "bucket", "app", "other")
+#: What a grant's or membership's principal turned out to be.
+PRINCIPAL_TYPES = ("account", "group", "unresolved")
+#: Words read as true / false in boolean columns (compared lower-case, trimmed).
+TRUE_WORDS = frozenset({"true", "yes", "y", "1", "t"})
+FALSE_WORDS = frozenset({"false", "no", "n", "0", "f"})
 
 #: The rule ids, a public contract (DESIGN.md), in catalogue order. The one list: the policy
 #: checks exception rules against it, and the rule catalogue is ordered and checked by it.
@@ -64,8 +84,6 @@ RULE_IDS: tuple[str, ...] = (
 
 Kind = Literal["str", "bool", "boolean", "datetime", "int", "category", "label"]
 
-_TRUE_WORDS = frozenset({"true", "yes", "y", "1", "t"})
-_FALSE_WORDS = frozenset({"false", "no", "n", "0", "f"})
 _MAX_FAILURES_IN_MESSAGE = 3
 
 
@@ -128,19 +146,38 @@ class TableSchema:
         *,
         source: str | None = None,
         origin: pd.Series | None = None,
+        headers: Mapping[str, str] | None = None,
+        hints: Mapping[str, str] | None = None,
+        date_format: str | None = None,
+        require: tuple[str, ...] = (),
     ) -> pd.DataFrame:
         """Return ``frame`` with exactly this table's columns, coerced to their dtypes.
 
         Optional columns that are absent are added (empty, or their default); extra columns
         are dropped. Every value that cannot be coerced, every empty required value, every word
-        outside a column's allowed set and every duplicate key is collected; if there is any,
-        one :class:`SourceError` names the first few and carries them all in ``failures``.
+        outside a column's allowed set and every row sharing a key with another is collected;
+        if there is any, one :class:`SourceError` names the first few (in row order) and
+        carries them all in ``failures``. The message stays short however many rows are bad.
 
         ``origin`` (same index as ``frame``) says where each row came from, e.g.
-        ``"hr.csv:14"``; without it rows are named by position.
+        ``"hr.csv:14"``; without it rows are named by position. ``headers`` names columns as
+        the source does (``{"person_id": "employee_id"}``) and ``hints`` adds what the user can
+        do about a bad value (``{"status": "map it in [sources.status_map]"}``). ``require``
+        names optional columns that this source must nevertheless fill.
+
+        Text dates must be ISO 8601 (``2026-11-21``, ``2026-11-21T08:00:00Z``), or match
+        ``date_format`` (strftime) when given. Dates beyond what a timestamp holds
+        (``9999-12-31`` for "no end", ``0001-01-01``) are stored empty: no date.
+
+        >>> TABLES["people"].conform(pd.DataFrame({"person_id": ["1"], "name": ["Ann"],
+        ...     "status": ["active"], "worker_type": ["employee"], "system": ["hr"],
+        ...     "end_date": ["9999-12-31"]}))["end_date"].isna().all()
+        np.True_
         """
         if origin is None:
             origin = pd.Series([f"row {i + 1}" for i in range(len(frame))], index=frame.index)
+        headers = headers or {}
+        hints = hints or {}
         missing = [
             c.name
             for c in self.columns
@@ -150,6 +187,7 @@ class TableSchema:
             raise SourceError(
                 f"{self.name}: missing required column(s) {', '.join(missing)}", source=source
             )
+        position = pd.Series(np.arange(len(frame)), index=frame.index)
         out: dict[str, pd.Series] = {}
         failures: list[pd.DataFrame] = []
         for column in self.columns:
@@ -157,20 +195,22 @@ class TableSchema:
                 raw = frame[column.name]
             else:
                 raw = pd.Series(column.default, index=frame.index, dtype=object)
-            coerced, bad = _coerce(raw, column)
-            if column.required:
+            coerced, bad = _coerce(raw, column, date_format)
+            if column.required or column.name in require:
                 bad = bad | (coerced.isna() & ~bad)
             if bad.any():
+                hint = f"; {hints[column.name]}" if column.name in hints else ""
                 failures.append(
                     pd.DataFrame(
                         {
+                            "position": position[bad].to_numpy(),
                             "location": origin[bad].astype(str).to_numpy(),
-                            "column": column.name,
+                            "column": headers.get(column.name, column.name),
                             "value": raw[bad].astype(str).to_numpy(),
                             "problem": np.where(
                                 raw[bad].isna().to_numpy(),
                                 "empty but required",
-                                _problem_text(column),
+                                _problem_text(column, date_format) + hint,
                             ),
                         }
                     )
@@ -178,13 +218,15 @@ class TableSchema:
             out[column.name] = coerced
         result = pd.DataFrame(out, index=frame.index)
         if self.key and len(result):
-            duplicated = result.duplicated(list(self.key), keep="first")
+            # keep=False: every row sharing a key is named, so the user sees all the lines.
+            duplicated = result.duplicated(list(self.key), keep=False)
             if duplicated.any():
                 failures.append(
                     pd.DataFrame(
                         {
+                            "position": position[duplicated].to_numpy(),
                             "location": origin[duplicated].astype(str).to_numpy(),
-                            "column": ",".join(self.key),
+                            "column": ",".join(headers.get(k, k) for k in self.key),
                             "value": result.loc[duplicated, list(self.key)]
                             .astype(str)
                             .agg("/".join, axis=1)
@@ -194,14 +236,7 @@ class TableSchema:
                     )
                 )
         if failures:
-            table = pd.concat(failures, ignore_index=True)
-            shown = "; ".join(
-                f"{r.location}: {r.column} {r.problem} ({r.value!r})"
-                for r in table.head(_MAX_FAILURES_IN_MESSAGE).itertuples()
-            )
-            more = len(table) - _MAX_FAILURES_IN_MESSAGE
-            suffix = f"; and {more} more" if more > 0 else ""
-            raise SourceError(f"{self.name}: {shown}{suffix}", source=source, failures=table)
+            raise failures_error(pd.concat(failures, ignore_index=True), source=source)
         return result.reset_index(drop=True)
 
     def restore(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -241,6 +276,44 @@ def utc_timestamp(value: pd.Timestamp | str | object) -> pd.Timestamp:
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
+def iso_timestamp(value: object, *, where: str) -> pd.Timestamp:
+    """A date a user gave (``--as-of``, ``--deadline``, ``[audit] as_of``) as a UTC timestamp.
+
+    Only ISO 8601 is accepted (``2026-11-21``, or a date and time such as
+    ``2026-11-21T09:00:00+01:00``), because ``01/02/2026`` is 1 February to some readers and
+    2 January to others; a TOML date or a ``datetime`` is taken as it is. Anything else, or
+    a date outside what pandas can hold (years 1678-2261), is a :class:`ConfigError` naming
+    ``where``.
+
+    >>> iso_timestamp("2026-12-15", where="--deadline").isoformat()
+    '2026-12-15T00:00:00+00:00'
+    """
+    if isinstance(value, pd.Timestamp | dt.datetime | dt.date):
+        parsed: object = value
+    elif isinstance(value, str):
+        text = value.strip()
+        try:
+            parsed = (
+                dt.date.fromisoformat(text) if len(text) <= 10 else dt.datetime.fromisoformat(text)
+            )
+        except ValueError:
+            raise ConfigError(
+                f"{where}: {value!r} is not a date in ISO 8601 form; write it as YYYY-MM-DD "
+                "(for example 2026-12-15)"
+            ) from None
+    else:
+        raise ConfigError(f"{where}: {value!r} is not a date; write it as YYYY-MM-DD")
+    try:
+        # Nanoseconds, as every table holds: a date past 2262 must fail here, not mid-audit.
+        return utc_timestamp(parsed).as_unit("ns")
+    except (ValueError, OverflowError):
+        # pandas' nanosecond timestamps end in 2262 (OutOfBoundsDatetime is a ValueError).
+        raise ConfigError(
+            f"{where}: {value!r} is outside the dates accessaudit can judge "
+            f"({pd.Timestamp.min.date()} to {pd.Timestamp.max.date()})"
+        ) from None
+
+
 def choose_as_of(
     *,
     explicit: object = None,
@@ -263,23 +336,93 @@ def choose_as_of(
     return pd.Timestamp.now(tz="UTC")
 
 
-def _problem_text(column: Column) -> str:
+def failures_error(failures: pd.DataFrame, *, source: str | None) -> SourceError:
+    """One :class:`SourceError` for a table of bad rows (columns ``location``, ``column``,
+    ``value``, ``problem``, and optionally ``position`` to sort them in input order).
+
+    The message names the first few, in input order, and how many more there are; the error
+    carries every row in ``failures`` and the first row's location in ``location``.
+    """
+    if "position" in failures.columns:
+        failures = failures.sort_values("position", kind="stable").drop(columns="position")
+    failures = failures.reset_index(drop=True)
+    shown = [
+        f"{r.location}: {_failure_text(r.column, r.value, r.problem)}"
+        for r in failures.head(_MAX_FAILURES_IN_MESSAGE).itertuples()
+    ]
+    first_location = str(failures.loc[0, "location"])
+    shown[0] = shown[0].removeprefix(f"{first_location}: ")
+    more = len(failures) - _MAX_FAILURES_IN_MESSAGE
+    if more > 0:
+        shown.append(f"and {more} more (see .failures)")
+    return SourceError("; ".join(shown), source=source, location=first_location, failures=failures)
+
+
+def _failure_text(column: object, value: object, problem: object) -> str:
+    shown = f" {value!r}" if value not in ("", "nan", "<NA>", None) else ""
+    return f"{column}{shown} {problem}"
+
+
+def _replace_surrogates(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    # Through UTF-16, a pair of surrogates becomes its character again and a lone one one U+FFFD.
+    return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+def _problem_text(column: Column, date_format: str | None = None) -> str:
     if column.allowed is not None:
         return f"is not one of {', '.join(column.allowed)}"
+    if column.kind == "datetime":
+        if date_format:
+            return f"does not match date_format {date_format!r}"
+        return "is not an ISO 8601 date (YYYY-MM-DD); set date_format for this source"
     return {
         "bool": "is not true/false",
         "boolean": "is not true/false",
-        "datetime": "is not a date",
         "int": "is not a whole number",
     }.get(column.kind, "is not valid")
 
 
-def _coerce(raw: pd.Series, column: Column) -> tuple[pd.Series, pd.Series]:
+#: The range a nanosecond timestamp holds; dates outside it are "no date" (9999-12-31).
+_EARLIEST = pd.Timestamp.min.tz_localize("UTC")
+_LATEST = pd.Timestamp.max.tz_localize("UTC")
+
+
+def _coerce_dates(raw: pd.Series, date_format: str | None) -> tuple[pd.Series, pd.Series]:
+    """Text or datetime values as UTC timestamps; a mask of values that are not dates."""
+    was_missing = raw.isna()
+    if isinstance(raw.dtype, pd.DatetimeTZDtype):
+        parsed = raw.dt.tz_convert("UTC")
+    elif pd.api.types.is_datetime64_dtype(raw.dtype):
+        parsed = raw.dt.tz_localize("UTC")
+    elif pd.api.types.is_numeric_dtype(raw.dtype):
+        parsed = pd.to_datetime(raw, utc=True, errors="coerce")
+    else:
+        text = raw.astype("string").str.strip()
+        text = text.mask(text == "")
+        parsed = pd.to_datetime(text, utc=True, errors="coerce", format=date_format or "ISO8601")
+    # Parsed at microsecond resolution; a timestamp holds 1677-2262, so far dates (HR's
+    # 9999-12-31 "no end", 0001-01-01) become no date rather than an overflow.
+    beyond = ((parsed < _EARLIEST) | (parsed > _LATEST)).fillna(False).astype(bool)
+    parsed = parsed.mask(beyond).astype(pd.DatetimeTZDtype("ns", "UTC"))
+    return parsed, parsed.isna() & ~was_missing & ~beyond
+
+
+def _coerce(
+    raw: pd.Series, column: Column, date_format: str | None = None
+) -> tuple[pd.Series, pd.Series]:
     """Coerce one column; return the coerced values and a mask of values that would not go."""
     was_missing = raw.isna()
     dtype = column.dtype()
     if column.kind == "str":
-        coerced = raw.astype(dtype)
+        try:
+            coerced = raw.astype(dtype)
+        except UnicodeEncodeError:
+            # A lone surrogate (JSON allows "\ud800") cannot be stored as UTF-8: it becomes
+            # U+FFFD, visibly, rather than costing the whole collection. Only on this rare
+            # path is the column walked value by value.
+            coerced = raw.map(_replace_surrogates).astype(dtype)
         return coerced, pd.Series(False, index=raw.index)
     if column.kind in ("bool", "boolean"):
         if pd.api.types.is_bool_dtype(raw.dtype):
@@ -287,22 +430,15 @@ def _coerce(raw: pd.Series, column: Column) -> tuple[pd.Series, pd.Series]:
         else:
             words = raw.astype("string").str.strip().str.lower()
             values = pd.Series(pd.NA, index=raw.index, dtype="boolean")
-            values[words.isin(_TRUE_WORDS).fillna(False).astype(bool)] = True
-            values[words.isin(_FALSE_WORDS).fillna(False).astype(bool)] = False
+            values[words.isin(TRUE_WORDS).fillna(False).astype(bool)] = True
+            values[words.isin(FALSE_WORDS).fillna(False).astype(bool)] = False
         bad = values.isna() & ~was_missing
         if column.kind == "bool":
             fill = bool(column.default) if column.default is not None else False
             return values.fillna(fill).astype(bool), bad
         return values, bad
     if column.kind == "datetime":
-        if isinstance(raw.dtype, pd.DatetimeTZDtype):
-            coerced = raw.dt.tz_convert("UTC")
-        elif pd.api.types.is_datetime64_dtype(raw.dtype):
-            coerced = raw.dt.tz_localize("UTC")
-        else:
-            coerced = pd.to_datetime(raw, utc=True, errors="coerce", format="mixed")
-        coerced = coerced.astype(dtype)
-        return coerced, coerced.isna() & ~was_missing
+        return _coerce_dates(raw, date_format)
     if column.kind == "label":
         coerced = raw if isinstance(raw.dtype, pd.CategoricalDtype) else raw.astype("category")
         return coerced, pd.Series(False, index=raw.index)
@@ -327,9 +463,21 @@ def _time(name: str, description: str = "") -> Column:
 
 
 def _enum(
-    name: str, allowed: tuple[str, ...], *, required: bool = True, ordered: bool = False
+    name: str,
+    allowed: tuple[str, ...],
+    *,
+    required: bool = True,
+    ordered: bool = False,
+    description: str = "",
 ) -> Column:
-    return Column(name, "category", required=required, allowed=allowed, ordered=ordered)
+    return Column(
+        name,
+        "category",
+        required=required,
+        allowed=allowed,
+        ordered=ordered,
+        description=description,
+    )
 
 
 PEOPLE = TableSchema(
@@ -342,8 +490,8 @@ PEOPLE = TableSchema(
         _str("department"),
         _str("title"),
         _str("manager_id", description="person_id of the manager"),
-        _enum("status", ("active", "leave", "terminated")),
-        _enum("worker_type", ("employee", "contractor", "vendor")),
+        _enum("status", STATUSES),
+        _enum("worker_type", WORKER_TYPES),
         _time("start_date"),
         _time("end_date"),
         _str("system", True, "the HR source it came from"),
@@ -415,7 +563,7 @@ MEMBERSHIPS = TableSchema(
     (
         _str("group_id", True),
         _str("member_id", True, "account_id or group_id; for unresolved members the raw value"),
-        _enum("member_type", ("account", "group", "unresolved")),
+        _enum("member_type", PRINCIPAL_TYPES),
         _enum("assignment", ("active", "eligible")),
     ),
     key=("group_id", "member_id", "assignment"),
@@ -428,7 +576,7 @@ RESOURCES = TableSchema(
         _str("resource_id", True, "system:name"),
         _str("system", True),
         _str("name", True),
-        _enum("type", ("share", "folder", "database", "site", "bucket", "app", "other")),
+        _enum("type", RESOURCE_TYPES),
         _str("path", description="UNC path, URL or connection string"),
         _str("owner", description="the owner as the inventory wrote it"),
         _str("owner_id", description="person_id of the owner"),
@@ -447,13 +595,58 @@ GRANTS = TableSchema(
     "a permission on a resource",
     (
         _str("principal_id", True, "account_id or group_id; for unresolved, the raw identity"),
-        _enum("principal_type", ("account", "group", "unresolved")),
+        _enum("principal_type", PRINCIPAL_TYPES),
         _str("resource_id", True),
         _enum("right", RIGHTS, ordered=True),
         Column("inherited", "bool", default=False),
         Column("deny", "bool", default=False),
         _str("path", description="the exact path or object the permission sits on"),
         _str("system", True, "the source of the permission"),
+    ),
+)
+
+REFERENCES = TableSchema(
+    "references",
+    "a permission as its source wrote it, before principal and resource are resolved",
+    (
+        Column(
+            "principal",
+            "label",
+            required=True,
+            description="as written: DOMAIN\\name or a SID (windows), or an account_id, "
+            "group_id, login or group name (name)",
+        ),
+        _enum("principal_form", ("windows", "name")),
+        Column("domain", "label", description="NetBIOS domain of DOMAIN\\name identities"),
+        Column(
+            "directory",
+            "label",
+            description="the source whose accounts and groups the principal names; empty for any",
+        ),
+        Column(
+            "resource",
+            "label",
+            required=True,
+            description="as written: a path (path) or a resource_id or inventory name (name)",
+        ),
+        _enum("resource_form", ("path", "name")),
+        _enum(
+            "resource_type",
+            RESOURCE_TYPES,
+            required=False,
+            description="the type of a resource the inventory does not know (name form)",
+        ),
+        _enum(
+            "right",
+            RIGHTS,
+            required=False,
+            ordered=True,
+            description="empty where the entry gives no data right (kept to be counted)",
+        ),
+        Column("inherited", "bool", default=False),
+        Column("deny", "bool", default=False),
+        Column("system", "label", required=True, description="the source"),
+        _str("location", True, "file:line it came from"),
     ),
 )
 

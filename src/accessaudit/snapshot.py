@@ -16,21 +16,34 @@ import json
 from collections.abc import Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from accessaudit._atomic import atomic_folder
+from accessaudit._evidence import (
+    SIGNATURE_MEMBER,
+    check_signature,
+    load_public_key,
+    manifest_digest,
+    sign_manifest,
+)
 from accessaudit._version import __version__
 from accessaudit.entitlements import effective_access, effective_memberships
 from accessaudit.errors import SnapshotError
 from accessaudit.model import SCHEMA_VERSION, STORED_TABLES, utc_timestamp
 
-__all__ = ["MANIFEST_NAME", "Snapshot", "verify_snapshot"]
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+__all__ = ["MANIFEST_NAME", "Snapshot", "check_replaceable", "snapshot_digest", "verify_snapshot"]
 
 MANIFEST_NAME = "manifest.json"
 _FORMAT = "accessaudit-snapshot"
 _CHUNK = 1 << 20
+# Members Snapshot adds to the manifest it read; they are not part of the file's content.
+_DERIVED = frozenset({"manifest_sha256"})
+_MAX_MANIFEST_BYTES = 16 << 20
 
 
 class Snapshot:
@@ -139,6 +152,15 @@ class Snapshot:
         value = self.manifest.get("manifest_sha256")
         return str(value) if value else None
 
+    @property
+    def digest(self) -> str | None:
+        """The snapshot digest: SHA-256 of its canonical manifest (see
+        :mod:`accessaudit._evidence`), the value ``accessaudit verify --digest`` checks and
+        every report records; None before the snapshot was saved or loaded."""
+        if not self.manifest:
+            return None
+        return manifest_digest({k: v for k, v in self.manifest.items() if k not in _DERIVED})
+
     def counts(self) -> pd.DataFrame:
         """Rows per table, for a quick look."""
         return pd.DataFrame(
@@ -157,23 +179,25 @@ class Snapshot:
         )
 
     # ----------------------------------------------------------------------------------
-    def save(self, folder: Path | str) -> Path:
+    def save(self, folder: Path | str, *, sign_key: Ed25519PrivateKey | None = None) -> Path:
         """Write the snapshot to ``folder`` atomically and return the folder.
 
         The tables are written into a temporary sibling folder, hashed into the manifest, and
-        the folder is renamed into place; an existing snapshot there is replaced only once the
-        new one is complete. A folder that exists but is not a snapshot is left untouched.
+        the folder is renamed into place. An existing ``folder`` is replaced only when it is
+        provably an accessaudit snapshot (our format and schema version, and exactly the files
+        its manifest lists); anything else there is left untouched and is a
+        :class:`SnapshotError`. ``sign_key`` (see :func:`accessaudit._evidence.load_signing_key`)
+        adds an Ed25519 signature of the manifest; :attr:`digest` names the result.
         """
         target = Path(folder)
-        if target.exists() and not (target / MANIFEST_NAME).exists() and any(target.iterdir()):
-            raise SnapshotError(f"{target} exists and is not a snapshot; refusing to overwrite")
+        check_replaceable(target)
         with atomic_folder(target) as staging:
             files: dict[str, Any] = {}
             for name, frame in self._tables.items():
                 file = staging / f"{name}.parquet"
                 frame.to_parquet(file, index=False)
                 files[name] = {"file": file.name, "rows": len(frame), "sha256": _sha256(file)}
-            manifest = {
+            written = {
                 "format": _FORMAT,
                 "schema_version": SCHEMA_VERSION,
                 "library_version": __version__,
@@ -182,7 +206,11 @@ class Snapshot:
                 "correlation": self.correlation,
                 "tables": files,
             }
-            manifest_text = json.dumps(manifest, indent=2, sort_keys=True, default=str)
+            # Through JSON and back, so the digest is of exactly what a reader will parse.
+            manifest = json.loads(json.dumps(written, default=str))
+            if sign_key is not None:
+                manifest[SIGNATURE_MEMBER] = sign_manifest(manifest, sign_key)
+            manifest_text = json.dumps(manifest, indent=2, sort_keys=True)
             (staging / MANIFEST_NAME).write_text(manifest_text + "\n", encoding="utf-8")
         self.manifest = {**manifest, "manifest_sha256": _sha256(target / MANIFEST_NAME)}
         return target
@@ -221,39 +249,165 @@ class Snapshot:
         )
 
 
-def verify_snapshot(folder: Path | str) -> list[str]:
-    """Check every file of a snapshot against its manifest.
+def verify_snapshot(
+    folder: Path | str,
+    *,
+    digest: str | None = None,
+    public_key: Path | str | None = None,
+) -> list[str]:
+    """Check every file of a snapshot against its manifest, and optionally the manifest itself.
 
     Returns one line per problem (a file whose SHA-256 differs, a missing file, a file the
-    manifest does not list); an empty list means the snapshot is intact.
+    manifest does not list, a table that is a symbolic link; with ``digest``, a snapshot
+    digest other than the one expected; with ``public_key``, a missing or invalid
+    signature); an empty list means the snapshot is intact. A manifest that cannot be
+    read, or that names a file outside its folder, is a :class:`SnapshotError`; so is an
+    unreadable ``public_key`` (a :class:`~accessaudit.errors.ConfigError`).
+
+    >>> verify_snapshot("snapshots/2026-Q4", digest="9f2c…")  # doctest: +SKIP
+    []
     """
     source = Path(folder)
+    key = load_public_key(public_key) if public_key is not None else None
     manifest = _read_manifest(source)
     problems = []
     listed = {MANIFEST_NAME}
-    for name, entry in sorted(manifest.get("tables", {}).items()):
-        file = source / str(entry.get("file", ""))
+    for name, entry in sorted(manifest["tables"].items()):
+        file = source / entry["file"]
         listed.add(file.name)
-        if not file.is_file():
+        if file.is_symlink():
+            problems.append(
+                f"{file.name}: a symbolic link, not a file of the snapshot (table {name})"
+            )
+        elif not file.is_file():
             problems.append(f"{file.name}: missing (table {name})")
-        elif _sha256(file) != entry.get("sha256"):
+        elif _sha256(file) != entry["sha256"]:
             problems.append(f"{file.name}: SHA-256 differs from the manifest (table {name})")
     for extra in sorted(p.name for p in source.iterdir() if p.name not in listed):
         problems.append(f"{extra}: not listed in the manifest")
+    if (source / MANIFEST_NAME).is_symlink():
+        problems.append(f"{MANIFEST_NAME}: a symbolic link, not the snapshot's own manifest")
+    if digest is not None:
+        actual = manifest_digest(manifest)
+        if actual != digest.strip().lower():
+            problems.append(
+                f"{MANIFEST_NAME}: snapshot digest {actual} is not the expected {digest.strip()}"
+            )
+    if key is not None:
+        problem = check_signature(manifest, key)
+        if problem:
+            problems.append(f"{MANIFEST_NAME}: {problem}")
     return problems
 
 
+def snapshot_digest(folder: Path | str) -> str:
+    """The digest of the snapshot in ``folder`` (SHA-256 of its canonical manifest), read
+    from its manifest without checking the tables (that is :func:`verify_snapshot`'s job)."""
+    return manifest_digest(_read_manifest(Path(folder)))
+
+
+def check_replaceable(folder: Path | str) -> None:
+    """Raise :class:`SnapshotError` unless ``folder`` may receive a snapshot: it does not
+    exist, is an empty folder, or is provably a snapshot this library wrote (our format and
+    schema version, and nothing in it but the files its manifest lists).
+
+    Called by :meth:`Snapshot.save`; the command line calls it before collecting too, so a
+    wrong ``--out`` is refused before an hour of collection, not after.
+    """
+    target = Path(folder)
+    if not target.exists() and not target.is_symlink():
+        return
+    if target.is_symlink() or not target.is_dir():
+        raise SnapshotError(f"{target} exists and is not a folder; refusing to replace it")
+    try:
+        entries = list(target.iterdir())
+    except OSError as error:
+        raise SnapshotError(f"{target}: cannot read the folder ({error.strerror})") from error
+    if not entries:
+        return
+    refusal = f"{target} exists and is not an accessaudit snapshot, so it was left untouched"
+    try:
+        manifest = _read_manifest(target)
+    except SnapshotError as error:
+        raise SnapshotError(f"{refusal}: {error}; choose another folder") from error
+    if manifest.get("schema_version") != SCHEMA_VERSION:
+        raise SnapshotError(
+            f"{refusal}: its manifest has schema version {manifest.get('schema_version')!r}, "
+            f"not {SCHEMA_VERSION}; choose another folder"
+        )
+    listed = {MANIFEST_NAME} | {entry["file"] for entry in manifest["tables"].values()}
+    foreign = sorted(
+        p.name for p in entries if p.name not in listed or p.is_symlink() or not p.is_file()
+    )
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (
+            f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
+        )
+        raise SnapshotError(
+            f"{refusal}: it holds files its manifest does not list ({shown}); choose another folder"
+        )
+
+
 def _read_manifest(folder: Path) -> dict[str, Any]:
+    """The manifest of ``folder``, checked for shape: every problem is a SnapshotError."""
     file = folder / MANIFEST_NAME
     if not file.is_file():
         raise SnapshotError(f"{folder} is not a snapshot: {MANIFEST_NAME} is missing")
     try:
-        manifest = json.loads(file.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        with file.open("rb") as stream:
+            data = stream.read(_MAX_MANIFEST_BYTES + 1)
+    except OSError as error:
+        raise SnapshotError(f"{file}: cannot read ({error.strerror or error})") from error
+    if len(data) > _MAX_MANIFEST_BYTES:
+        raise SnapshotError(f"{file}: larger than {_MAX_MANIFEST_BYTES >> 20} MB, not a manifest")
+    try:
+        manifest = json.loads(data.decode("utf-8"), object_pairs_hook=_no_duplicate_keys)
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
+        # ValueError covers JSONDecodeError, duplicate keys and over-long numbers.
         raise SnapshotError(f"{file}: not a valid manifest ({error})") from error
     if not isinstance(manifest, dict) or manifest.get("format") != _FORMAT:
         raise SnapshotError(f"{file}: not an accessaudit snapshot manifest")
+    try:
+        utc_timestamp(str(manifest.get("as_of")))
+    except (ValueError, TypeError, OverflowError) as error:
+        raise SnapshotError(f"{file}: 'as_of' is not a date ({error})") from error
+    sources = manifest.get("sources", [])
+    if not isinstance(sources, list) or not all(isinstance(s, dict) for s in sources):
+        raise SnapshotError(f"{file}: 'sources' is not a list of objects")
+    if not isinstance(manifest.get("correlation", {}), dict):
+        raise SnapshotError(f"{file}: 'correlation' is not an object")
+    tables = manifest.get("tables")
+    if not isinstance(tables, dict):
+        raise SnapshotError(f"{file}: 'tables' is not an object of table entries")
+    for name, entry in tables.items():
+        if not (
+            isinstance(entry, dict)
+            and isinstance(entry.get("file"), str)
+            and isinstance(entry.get("sha256"), str)
+        ):
+            raise SnapshotError(f"{file}: table {name!r} has no file name and SHA-256")
+        name_on_disk = entry["file"]
+        if (
+            name_on_disk in ("", ".", "..", MANIFEST_NAME)
+            or Path(name_on_disk).name != name_on_disk
+            or "\\" in name_on_disk
+            or "\0" in name_on_disk
+        ):
+            raise SnapshotError(
+                f"{file}: table {name!r} names {name_on_disk!r}, a path outside the snapshot "
+                "folder (a table must be a file directly inside it)"
+            )
     return manifest
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # Two values for one key would let a reader and a verifier see different manifests.
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"key {key!r} appears twice")
+        result[key] = value
+    return result
 
 
 def _sha256(file: Path) -> str:

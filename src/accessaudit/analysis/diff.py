@@ -51,10 +51,17 @@ class SnapshotDiff:
     access_added: pd.DataFrame
     access_removed: pd.DataFrame
     access_changed: pd.DataFrame
+    # The digests of the two snapshots (None for one never saved), so a diff names its evidence.
+    old_digest: str | None = None
+    new_digest: str | None = None
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every change table by name, in reading order."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if not f.name.endswith("as_of")}
+        return {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if isinstance(getattr(self, f.name), pd.DataFrame)
+        }
 
     def summary(self) -> pd.DataFrame:
         """One row per change table with its row count (and privileged count where it applies)."""
@@ -124,6 +131,8 @@ def diff_snapshots(old: Snapshot, new: Snapshot, *, policy: Policy | None = None
     return SnapshotDiff(
         old_as_of=old.as_of,
         new_as_of=new.as_of,
+        old_digest=old.digest,
+        new_digest=new.digest,
         accounts_added=added.sort_values(["system", "login"]).reset_index(drop=True),
         accounts_removed=removed.sort_values(["system", "login"]).reset_index(drop=True),
         accounts_changed=changed.reset_index(drop=True),

@@ -10,11 +10,13 @@ from pathlib import Path
 
 from tabulate import tabulate
 
+from accessaudit._evidence import PASSPHRASE_ENV
 from accessaudit.cli._options import date_option
 
 __all__ = ["register"]
 
 _DEFAULT_DEMO_FOLDER = "accessaudit-demo"
+_DEMO_ENTRIES = frozenset({"sample", "snapshot", "report.xlsx", "review"})
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -56,13 +58,36 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default="table",
         help="table (default) or json (schema: accessaudit/schemas/collect.json)",
     )
+    collect.add_argument(
+        "--sign-key",
+        type=Path,
+        metavar="FILE",
+        help="sign the manifest with this Ed25519 private key (PEM); an encrypted key's "
+        "passphrase is read from the variable named by --passphrase-env",
+    )
+    collect.add_argument(
+        "--passphrase-env",
+        default=PASSPHRASE_ENV,
+        metavar="VAR",
+        help=f"environment variable holding the signing key's passphrase ({PASSPHRASE_ENV})",
+    )
     _progress_flags(collect)
     collect.set_defaults(handler=_collect)
 
     verify = subparsers.add_parser(
-        "verify", help="check a snapshot folder against its manifest's SHA-256 hashes"
+        "verify",
+        help="check a snapshot folder against its manifest's SHA-256 hashes",
+        description="Check every file against manifest.json; with --digest, that the snapshot "
+        "is the one whose digest you recorded; with --public-key, that your key signed it. "
+        "Exit 1 when anything differs.",
     )
     verify.add_argument("snapshot", type=Path, metavar="DIR", help="the snapshot folder")
+    verify.add_argument(
+        "--digest", metavar="HEX", help="the snapshot digest printed when it was collected"
+    )
+    verify.add_argument(
+        "--public-key", type=Path, metavar="FILE", help="Ed25519 public key (PEM) of the signer"
+    )
     verify.set_defaults(handler=_verify)
 
     connectors = subparsers.add_parser("connectors", help="list the connector manifests")
@@ -93,23 +118,31 @@ def _progress(args: argparse.Namespace) -> bool:
 
 
 def _collect(args: argparse.Namespace) -> int:
+    from accessaudit._evidence import load_signing_key
     from accessaudit.collection import collect
     from accessaudit.config import load_config
     from accessaudit.coverage import collection_warnings
+    from accessaudit.snapshot import check_replaceable
 
     config = load_config(args.config)
-    snapshot = collect(
-        config,
-        progress=_progress(args),
-        save_raw=args.save_raw,
-        as_of=date_option("--as-of", args.as_of),
+    as_of = date_option("--as-of", args.as_of)
+    # The key is read before anything is collected: a wrong passphrase should not cost a
+    # whole collection.
+    sign_key = (
+        load_signing_key(args.sign_key, passphrase_env=args.passphrase_env)
+        if args.sign_key
+        else None
     )
-    snapshot.save(args.out)
+    check_replaceable(args.out)
+    snapshot = collect(config, progress=_progress(args), save_raw=args.save_raw, as_of=as_of)
+    snapshot.save(args.out, sign_key=sign_key)
     if args.format == "json":
         print(
             json.dumps(
                 {
                     "snapshot": str(args.out),
+                    "digest": snapshot.digest,
+                    "signed": sign_key is not None,
                     "as_of": snapshot.as_of.isoformat(),
                     "tables": snapshot.counts()["rows"].to_dict(),
                     "sources": snapshot.sources,
@@ -140,6 +173,7 @@ def _collection_summary(snapshot: object, folder: Path) -> str:
     lines = [
         *([f"PARTIAL EXPORT of {', '.join(partial)}: findings may be missing."] if partial else []),
         f"Snapshot written to {folder} (as of {snapshot.as_of.date()})",
+        f"Snapshot digest (SHA-256 of the manifest; keep it with the evidence): {snapshot.digest}",
         tabulate(rows, headers=["source", "connector", "rows"]),
         "Correlation: "
         + ", ".join(f"{how} {count}" for how, count in matched.items())
@@ -151,14 +185,20 @@ def _collection_summary(snapshot: object, folder: Path) -> str:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from accessaudit.snapshot import verify_snapshot
+    from accessaudit.snapshot import snapshot_digest, verify_snapshot
 
-    problems = verify_snapshot(args.snapshot)
+    problems = verify_snapshot(args.snapshot, digest=args.digest, public_key=args.public_key)
     if problems:
         for problem in problems:
             print(f"{args.snapshot}: {problem}", file=sys.stderr)
         return 1
-    print(f"{args.snapshot}: intact (every file matches manifest.json)")
+    checked = ["every file matches manifest.json"]
+    if args.digest:
+        checked.append("the digest is the one expected")
+    if args.public_key:
+        checked.append(f"signed by {args.public_key.name}")
+    print(f"{args.snapshot}: intact ({'; '.join(checked)})")
+    print(f"snapshot digest: {snapshot_digest(args.snapshot)}")
     return 0
 
 
@@ -198,6 +238,7 @@ def _demo(args: argparse.Namespace) -> int:
     from accessaudit.sample import write_sample_organisation
 
     out: Path = args.out
+    _check_demo_folder(out)
     say = _stderr_step
     say(f"writing the sample organisation ({args.size} people) to {out / 'sample'}")
     config_path = write_sample_organisation(out / "sample", size=args.size)
@@ -210,9 +251,9 @@ def _demo(args: argparse.Namespace) -> int:
     write_report(out / "report.xlsx", result, snapshot)
     say(f"Excel report written to {out / 'report.xlsx'}")
     review_folder = out / "review"
-    if (review_folder / "campaign.json").is_file():
-        # The demo owns its output folder: a re-run replaces the campaign it made last time
-        # (create_campaign itself never overwrites one).
+    if review_folder.exists():
+        # A re-run replaces the campaign the demo made last time (create_campaign itself
+        # never overwrites one), after _check_demo_folder proved that is what it is.
         shutil.rmtree(review_folder)
     # In the sample, access of people without a manager (and self-reviews) goes to the CIO,
     # as an IT-risk owner would in a real campaign.
@@ -234,6 +275,30 @@ def _demo(args: argparse.Namespace) -> int:
     print()
     print(summary_table(result))
     return 0
+
+
+def _check_demo_folder(out: Path) -> None:
+    """The demo writes into ``out`` only when it is new, empty, or a demo folder from an
+    earlier run (nothing but what the demo writes, its snapshot and campaign provably ours)."""
+    from accessaudit.errors import ConfigError
+    from accessaudit.review.campaign import CAMPAIGN_ENTRIES, load_campaign
+    from accessaudit.snapshot import check_replaceable
+
+    if not out.exists() and not out.is_symlink():
+        return
+    refusal = f"--out {out}: exists and is not a folder an earlier demo wrote; left untouched"
+    if out.is_symlink() or not out.is_dir():
+        raise ConfigError(f"{refusal} (it is not a folder)")
+    foreign = sorted(p.name for p in out.iterdir() if p.name not in _DEMO_ENTRIES)
+    if foreign:
+        raise ConfigError(f"{refusal} (it holds {', '.join(foreign[:5])}); choose a new folder")
+    check_replaceable(out / "snapshot")
+    review = out / "review"
+    if review.exists():
+        load_campaign(review)
+        extra = sorted(p.name for p in review.iterdir() if p.name not in CAMPAIGN_ENTRIES)
+        if extra:
+            raise ConfigError(f"{refusal} ({review} holds {', '.join(extra[:5])})")
 
 
 def _stderr_step(message: str) -> None:

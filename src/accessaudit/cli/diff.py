@@ -52,6 +52,7 @@ def _diff(args: argparse.Namespace) -> int:
         print(json.dumps(diff_document(change), indent=2, default=str))
         return 0
     print(f"Changes from {change.old_as_of.date()} to {change.new_as_of.date()}")
+    print(f"Snapshot digests: old {change.old_digest}, new {change.new_digest}")
     summary = change.summary().astype(object)
     print(
         tabulate(

@@ -2,9 +2,11 @@
 
 Exit status of ``review collect``: 0 every workbook read and every row valid; 1 problems were
 found (tampered, added or removed rows, unknown decision words, conflicts, missing comments,
-a workbook from another campaign) — each is printed with workbook, sheet and row, and every
-valid decision was still recorded; 2 no workbook could be read at all. ``review status
---verify`` exits 1 when a revocation is still present in the new snapshot.
+a workbook from another campaign, a file in returned/ that is not .xlsx or .xlsm) — each is
+printed with workbook, sheet and row, and every valid decision was still recorded; 2 no
+workbook could be read at all, or decisions.jsonl was altered (the line is named). A later
+return supersedes an earlier one for the same item, and collect lists what it superseded.
+``review status --verify`` exits 1 when a revocation is still present in the new snapshot.
 """
 
 from __future__ import annotations
@@ -79,7 +81,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=Path,
         nargs="*",
         metavar="WORKBOOK",
-        help="default: CAMPAIGN_DIR/returned/*.xlsx, else the sent workbooks",
+        help="default: every file in CAMPAIGN_DIR/returned/ (.xlsx and .xlsm read, others "
+        "reported), else the sent workbooks",
     )
     collect.add_argument(
         "--format", choices=("table", "json"), default="table", help="table (default) or json"
@@ -173,6 +176,9 @@ def _collect(args: argparse.Namespace) -> int:
                     "unreadable": list(result.unreadable),
                     "accepted": len(result.accepted),
                     "logged": result.logged,
+                    "superseded": result.superseded.astype(object)
+                    .where(result.superseded.notna(), None)
+                    .to_dict(orient="records"),
                     "problems": result.problems.astype(object)
                     .where(result.problems.notna(), None)
                     .to_dict(orient="records"),
@@ -186,6 +192,15 @@ def _collect(args: argparse.Namespace) -> int:
         f"Campaign {campaign.id}: read {len(result.read)} workbook(s), accepted "
         f"{len(result.accepted)} decision(s), {result.logged} new in {campaign.decisions_log.name}"
     )
+    if len(result.superseded):
+        # The latest return wins (see accessaudit.review.collect); say what it replaced.
+        print(f"{len(result.superseded)} decision(s) supersede an earlier return:")
+        print(
+            tabulate(
+                result.superseded.to_numpy().tolist(),
+                headers=[str(c) for c in result.superseded.columns],
+            )
+        )
     if len(result.problems):
         table = result.problems.astype(object).where(result.problems.notna(), "")
         print(f"{len(table)} problem(s):")

@@ -1,5 +1,8 @@
 """Connectors: manifests found on disk, protocol code that reads the sources they describe.
 
+This module is the registry only: which code reads each protocol and which keys a
+``[[sources]]`` table of it may hold. Connectors run in any order; nothing here ranks them.
+
 >>> from accessaudit.connectors import find_manifests
 >>> sorted(find_manifests())[:2]
 ['active-directory', 'data-inventory']
@@ -33,19 +36,71 @@ __all__ = [
     "builtin_manifest_dir",
     "find_manifests",
     "load_protocol",
-    "protocol_phase",
+    "source_keys",
 ]
 
-#: protocol name -> (module, function, phase). Sources are collected in phase order, so a
-#: permission export (phase 3) can resolve identities against directories (phase 0) and map
-#: paths onto the inventory (phase 2). Modules are imported only when a source uses them.
-PROTOCOLS: Mapping[str, tuple[str, str, int]] = {
-    "ldap": ("accessaudit.connectors.ldap", "collect", 0),
-    "graph": ("accessaudit.connectors.entra", "collect", 0),
-    "hr-csv": ("accessaudit.connectors.files", "collect_hr", 1),
-    "data-inventory": ("accessaudit.connectors.files", "collect_inventory", 2),
-    "ntfs-acl": ("accessaudit.connectors.files", "collect_ntfs_acl", 3),
-    "grants-csv": ("accessaudit.connectors.files", "collect_grants", 3),
+#: Keys every ``[[sources]]`` table may hold.
+_COMMON_KEYS = frozenset({"name", "connector", "path"})
+#: The keys each protocol reads from its ``[[sources]]`` table, besides the common ones.
+_LDAP_KEYS = frozenset(
+    {
+        "url",
+        "base_dn",
+        "bind_dn",
+        "password_env",
+        "ca_bundle",
+        "start_tls",
+        "allow_plaintext",
+        "page_size",
+        "timeout",
+        "retries",
+        "range_window",
+        "attributes",
+        "backend",
+        "nested",
+        "filter",
+        # Read by the ldap package (issue 10): extra person classes, a truncated ldapsearch
+        # export allowed as partial, the ppolicy default when the overlay's is not readable.
+        "person_classes",
+        "allow_partial_export",
+        "ppolicy_default",
+    }
+)
+_GRAPH_KEYS = frozenset(
+    {
+        "tenant_id",
+        "client_id",
+        "client_secret_env",
+        "certificate_path",
+        "certificate_password_env",
+        "auth",
+        "authority_url",
+        "graph_url",
+        "ca_bundle",
+        "token_cache",
+        "instance_discovery",
+        "sign_in_timeout",
+        "page_size",
+        "max_retries",
+        "backoff_seconds",
+        "timeout_seconds",
+    }
+)
+_FILE_KEYS = frozenset({"columns", "encoding", "sheet", "delimiter"})
+_HR_KEYS = _FILE_KEYS | {"status_map", "worker_type_map", "default_worker_type", "date_format"}
+_INVENTORY_KEYS = _FILE_KEYS | {"sensitivity_map", "type_map", "date_format"}
+_NTFS_ACL_KEYS = _FILE_KEYS | {"domain", "directory"}
+_GRANTS_KEYS = _FILE_KEYS | {"directory", "right_map", "resource_type"}
+
+#: protocol name -> (module, function, the source keys it reads). Modules are imported only
+#: when a source uses them.
+PROTOCOLS: Mapping[str, tuple[str, str, frozenset[str]]] = {
+    "ldap": ("accessaudit.connectors.ldap", "collect", _LDAP_KEYS),
+    "graph": ("accessaudit.connectors.entra", "collect", _GRAPH_KEYS),
+    "hr-csv": ("accessaudit.connectors.files", "collect_hr", _HR_KEYS),
+    "data-inventory": ("accessaudit.connectors.files", "collect_inventory", _INVENTORY_KEYS),
+    "ntfs-acl": ("accessaudit.connectors.files", "collect_ntfs_acl", _NTFS_ACL_KEYS),
+    "grants-csv": ("accessaudit.connectors.files", "collect_grants", _GRANTS_KEYS),
 }
 
 
@@ -107,6 +162,6 @@ def load_protocol(protocol: str) -> CollectFunction:
     return cast(CollectFunction, getattr(module, function_name))
 
 
-def protocol_phase(protocol: str) -> int:
-    """When sources of ``protocol`` are collected relative to the others (lower first)."""
-    return PROTOCOLS[protocol][2]
+def source_keys(protocol: str) -> frozenset[str]:
+    """Every key a ``[[sources]]`` table of ``protocol`` may hold (common ones included)."""
+    return _COMMON_KEYS | PROTOCOLS[protocol][2]

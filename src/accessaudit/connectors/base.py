@@ -8,13 +8,18 @@ flavour (say, 389-DS with its own employee-id attribute) by adding a manifest, w
 A protocol is a function ``collect(settings, manifest, context) -> SourceResult``. It reads one
 configured source and returns rows already conformed to :mod:`accessaudit.model`, plus a
 collection report. It never writes anything but, when asked, the raw pages it read.
+
+A connector knows no other connector: sources are read in any order. What a source says about
+*other* sources' objects (a permission naming ``CORP\\alice``, a path inside an inventoried
+share, an owner's e-mail address) is returned as written, and resolved when the snapshot is
+built (:mod:`accessaudit.resolve`).
 """
 
 from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -22,7 +27,7 @@ from typing import Any, Protocol
 import pandas as pd
 
 from accessaudit.errors import ConfigError, SourceError
-from accessaudit.model import TABLES
+from accessaudit.model import REFERENCES, TABLES
 
 __all__ = [
     "CollectContext",
@@ -112,48 +117,41 @@ class Manifest:
 
 @dataclass
 class SourceResult:
-    """What one source yielded: conformed tables (a subset of the stored tables) and a report.
+    """What one source yielded: conformed tables (a subset of the stored tables), the
+    permissions it names as written, and a report.
+
+    ``references`` (conformed to :data:`accessaudit.model.REFERENCES`, or None) holds
+    permissions whose principal (``CORP\\alice``, a SID, a login) and resource (a path, an
+    inventory name) name other sources' objects; the snapshot stage resolves them into
+    ``grants`` (and non-inventoried ``resources``), whatever order sources were read in.
 
     ``report`` is JSON-able and goes into the snapshot manifest: counts per object type,
     unresolved identities, attributes the bind account could not read, whether MFA and
-    sign-ins were known, warnings.
+    sign-ins were known, warnings. The snapshot stage adds what it resolved for this source.
     """
 
     source: str
     connector: str
     tables: dict[str, pd.DataFrame]
     report: dict[str, Any] = field(default_factory=dict)
+    references: pd.DataFrame | None = None
 
     def __post_init__(self) -> None:
         unknown = set(self.tables) - set(TABLES)
         if unknown:
             raise SourceError(f"connector returned unknown tables {sorted(unknown)}")
+        if self.references is not None:
+            REFERENCES.check(self.references)
 
 
 @dataclass(frozen=True)
 class CollectContext:
-    """What a connector may know beyond its own settings.
-
-    ``earlier`` holds the results of sources collected before this one (directories first,
-    then HR, the inventory, and permission exports last), so an ACL export can resolve
-    ``CORP\\alice`` against the ``corp`` directory and map paths to inventory resources.
-    """
+    """What a connector may know beyond its own settings: the audit date, whether to show
+    progress, and where to keep raw pages (``--save-raw``). Nothing about other sources."""
 
     as_of: pd.Timestamp
-    earlier: Mapping[str, SourceResult] = field(default_factory=dict)
     progress: bool = False
     save_raw: Path | None = None
-
-    def table(self, name: str, *, source: str | None = None) -> pd.DataFrame:
-        """The rows of ``name`` collected so far (from one ``source``, or from all)."""
-        frames = [
-            result.tables[name]
-            for result in self.earlier.values()
-            if name in result.tables and (source is None or result.source == source)
-        ]
-        if not frames:
-            return TABLES[name].empty()
-        return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
 class CollectFunction(Protocol):
@@ -162,7 +160,3 @@ class CollectFunction(Protocol):
     def __call__(
         self, settings: SourceSettings, manifest: Manifest, context: CollectContext
     ) -> SourceResult: ...
-
-
-#: A factory so protocol modules (and their heavy imports: ldap3, msal) load only when used.
-Loader = Callable[[], CollectFunction]

@@ -20,7 +20,10 @@ def write_diff_workbook(change: SnapshotDiff, path: Path | str) -> Path:
     table (every source value as text, never a formula), saved atomically. Returns the path."""
     book = Workbook(write_only=True)
     summary = change.summary().assign(
-        old_as_of=change.old_as_of.isoformat(), new_as_of=change.new_as_of.isoformat()
+        old_as_of=change.old_as_of.isoformat(),
+        new_as_of=change.new_as_of.isoformat(),
+        old_digest=change.old_digest or "",
+        new_digest=change.new_digest or "",
     )
     write_frame(book.create_sheet("Summary"), summary)
     for name, table in change.tables().items():

@@ -160,6 +160,8 @@ def diff_document(change: SnapshotDiff) -> dict[str, Any]:
     document: dict[str, Any] = {
         "old_as_of": change.old_as_of.isoformat(),
         "new_as_of": change.new_as_of.isoformat(),
+        "old_digest": change.old_digest,
+        "new_digest": change.new_digest,
     }
     for name, table in change.tables().items():
         document[name] = frame_records(table)

@@ -28,6 +28,7 @@ import pandas as pd
 
 from accessaudit._atomic import atomic_folder
 from accessaudit.errors import ReviewError
+from accessaudit.model import iso_timestamp
 from accessaudit.policy import Policy
 from accessaudit.review._items import (
     UNASSIGNED,
@@ -42,7 +43,13 @@ from accessaudit.review._items import (
 from accessaudit.review._workbook import row_hashes, workbook_cells, write_workbook
 from accessaudit.snapshot import Snapshot
 
-__all__ = ["CAMPAIGN_FORMAT", "Campaign", "create_campaign", "load_campaign"]
+__all__ = [
+    "CAMPAIGN_ENTRIES",
+    "CAMPAIGN_FORMAT",
+    "Campaign",
+    "create_campaign",
+    "load_campaign",
+]
 
 CAMPAIGN_FORMAT = "accessaudit-review-campaign"
 MANIFEST = "campaign.json"
@@ -51,6 +58,8 @@ KEY = "campaign.key"
 WORKBOOKS = "workbooks"
 RETURNED = "returned"
 DECISIONS_LOG = "decisions.jsonl"
+# Everything a campaign folder may hold; a folder with anything else is not (only) ours.
+CAMPAIGN_ENTRIES = frozenset({MANIFEST, ITEMS, KEY, WORKBOOKS, RETURNED, DECISIONS_LOG})
 
 
 @dataclass(frozen=True)
@@ -77,9 +86,10 @@ class Campaign:
 
     @property
     def deadline(self) -> pd.Timestamp | None:
-        """The review deadline (end of that day, UTC), or None."""
+        """The review deadline day (UTC midnight; decisions are due by the end of that day,
+        the date the workbooks show), or None."""
         value = self.manifest.get("deadline")
-        return pd.Timestamp(value, tz="UTC") + pd.Timedelta(days=1) if value else None
+        return pd.Timestamp(value, tz="UTC") if value else None
 
     @property
     def reviewers(self) -> pd.DataFrame:
@@ -142,9 +152,15 @@ def create_campaign(
     if by not in ("manager", "owner"):
         raise ReviewError(f"review by {by!r}: use manager or owner")
     target = Path(out)
+    if target.is_symlink() or (target.exists() and not target.is_dir()):
+        raise ReviewError(f"{target} exists and is not a folder; choose a new campaign folder")
     if target.exists() and any(target.iterdir()):
         raise ReviewError(f"{target} exists and is not empty; choose a new campaign folder")
-    deadline_text = pd.Timestamp(deadline).strftime("%Y-%m-%d") if deadline is not None else None
+    deadline_text = (
+        iso_timestamp(deadline, where="deadline").strftime("%Y-%m-%d")
+        if deadline is not None
+        else None
+    )
     findings = audit_result.findings if audit_result is not None else None
     items = build_items(snapshot, policy, findings, by=by)
     items = select_scope(items, scope)
@@ -200,6 +216,7 @@ def create_campaign(
             "snapshot": {
                 "as_of": snapshot.as_of.isoformat(),
                 "manifest_sha256": snapshot.snapshot_id,
+                "digest": snapshot.digest,
             },
             "policy": {
                 "stale_days": policy.stale_days,

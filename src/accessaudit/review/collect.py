@@ -5,17 +5,24 @@ and integrity hash are exactly as sent, its decision word is keep / revoke / mod
 comment rules hold (a comment is required for keep against a revoke recommendation, and for
 modify). Each problem is reported with workbook, sheet and row; a bad row never costs the
 other rows their decisions. Accepted decisions are appended to ``decisions.jsonl`` — never
-rewritten — with the reviewer, the file's modification time as ``decided_at``, the file name
-and its SHA-256, so each decision can be traced to the exact file it came from.
+rewritten, each line sealed and chained (:mod:`accessaudit.review.decision_log`) — with the
+reviewer, the file's modification time as ``decided_at``, the file name and its SHA-256, so
+each decision can be traced to the exact file it came from.
+
+**Which decision is in force** (one rule, for the state and the messages alike): the last
+decision logged for an item. A collection logs the decisions of returns it has not logged
+before; a workbook already logged (same SHA-256) is re-read but changes nothing. So a later
+return supersedes an earlier one, and the result lists each decision it superseded. Two new
+returns in the same collection that decide an item differently are a conflict: neither is
+logged, the decision in force (if any) stays, and the problem says which it is.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -33,29 +40,29 @@ from accessaudit.review._workbook import (
     workbook_cells,
 )
 from accessaudit.review.campaign import RETURNED, WORKBOOKS, Campaign
+from accessaudit.review.decision_log import LOG_COLUMNS, append_decisions, read_decision_log
 
 __all__ = [
     "PROBLEM_COLUMNS",
+    "SUPERSEDED_COLUMNS",
     "CollectResult",
     "check_workbook",
     "collect_decisions",
-    "current_decisions",
-    "read_decision_log",
 ]
 
 PROBLEM_COLUMNS = ("workbook", "sheet", "row", "item_id", "problem")
-_LOG_COLUMNS = (
-    "campaign_id",
+SUPERSEDED_COLUMNS = (
     "item_id",
-    "reviewer_id",
     "decision",
-    "comment",
-    "decided_at",
-    "source_file",
-    "file_sha256",
+    "workbook",
     "row",
-    "collected_at",
+    "superseded_decision",
+    "superseded_file",
+    "superseded_collected_at",
 )
+# Returned workbooks are read whatever the case of their extension; .xlsm is how Excel saves
+# a workbook someone added a macro to, and openpyxl reads its cells the same way.
+_WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm"})
 
 
 @dataclass(frozen=True)
@@ -66,7 +73,8 @@ class CollectResult:
     problem (``workbook``, ``sheet``, ``row`` — empty for a whole-workbook or removed-row
     problem — ``item_id``, ``problem``). ``read`` / ``unreadable``: workbook file names.
     ``logged``: how many decisions were new to the log (re-collecting the same file adds
-    nothing).
+    nothing). ``superseded``: one row per decision in force that a decision logged now
+    replaced (:data:`SUPERSEDED_COLUMNS`).
     """
 
     accepted: pd.DataFrame
@@ -74,6 +82,9 @@ class CollectResult:
     read: tuple[str, ...]
     unreadable: tuple[str, ...]
     logged: int
+    superseded: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(SUPERSEDED_COLUMNS))
+    )
 
     @property
     def exit_status(self) -> int:
@@ -89,9 +100,11 @@ def collect_decisions(
 ) -> CollectResult:
     """Validate returned workbooks and append their valid decisions to the decisions log.
 
-    ``workbooks`` defaults to every ``*.xlsx`` in the campaign's ``returned/`` folder, or the
-    sent workbooks when nothing was returned there. Raises :class:`ReviewError` only when no
-    workbook could be read at all; every other problem is in ``problems``.
+    ``workbooks`` defaults to every file in the campaign's ``returned/`` folder (``.xlsx``
+    and ``.xlsm`` in any case are read; any other file is reported, never skipped), or the
+    sent workbooks when nothing was returned there. Raises :class:`ReviewError` when no
+    workbook could be read at all, or when the decisions log was tampered with; every other
+    problem is in ``problems``. The module text gives the rule for which decision is in force.
 
     >>> result = collect_decisions(load_campaign("reviews/2026-Q4"))  # doctest: +SKIP
     >>> result.problems                                                 # doctest: +SKIP
@@ -101,11 +114,24 @@ def collect_decisions(
         raise ReviewError(f"{campaign.folder}: no workbooks to collect")
     now = (collected_at or pd.Timestamp.now(tz="UTC")).isoformat()
     key = campaign.key()
+    # Read (and so check) the log first: a tampered log stops the collection before any work.
+    log = read_decision_log(campaign)
     problems: list[pd.DataFrame] = []
     accepted: list[pd.DataFrame] = []
     read: list[str] = []
     unreadable: list[str] = []
     for file in files:
+        if file.suffix.lower() not in _WORKBOOK_SUFFIXES:
+            unreadable.append(file.name)
+            problems.append(
+                _problem(
+                    file.name,
+                    "",
+                    f"{file.name}: not an Excel workbook (.xlsx or .xlsm), so none of its "
+                    "decisions were read; open it in Excel and save it as Excel Workbook (.xlsx)",
+                )
+            )
+            continue
         try:
             returned = read_workbook(file)
         except ReviewError as error:
@@ -135,27 +161,72 @@ def collect_decisions(
     decisions = (
         pd.concat(accepted, ignore_index=True)
         if accepted
-        else pd.DataFrame(columns=[*_LOG_COLUMNS, "workbook_name"])
+        else pd.DataFrame(columns=[*LOG_COLUMNS, "workbook_name"])
     )
-    decisions, conflicts = _drop_conflicts(decisions)
+    identity = ["item_id", "decision", "comment", "file_sha256"]
+    replayed = _in_log(decisions, log, identity)
+    in_force = log.drop_duplicates("item_id", keep="last").set_index("item_id")
+    fresh, conflicts = _drop_conflicts(decisions[~replayed], in_force)
     problems.append(conflicts)
     problem_table = pd.concat([p for p in problems if len(p)] or [_empty_problems()])
     problem_table = problem_table.reset_index(drop=True)
     problem_table["row"] = problem_table["row"].astype("Int64")
-    decisions = decisions[list(_LOG_COLUMNS)].reset_index(drop=True)
-    logged = _append_log(campaign, decisions)
+    fresh = fresh.drop_duplicates(identity)
+    superseded = _superseded(fresh, in_force)
+    logged = append_decisions(campaign, fresh)
+    in_run = pd.concat([decisions[replayed].drop_duplicates(identity), fresh])
     return CollectResult(
-        accepted=decisions,
+        accepted=in_run[list(LOG_COLUMNS)].reset_index(drop=True),
         problems=problem_table,
         read=tuple(read),
         unreadable=tuple(unreadable),
         logged=logged,
+        superseded=superseded,
     )
 
 
 def _default_workbooks(campaign: Campaign) -> list[Path]:
-    returned = sorted((campaign.folder / RETURNED).glob("*.xlsx"))
+    # Every file a person put in returned/ is read or reported; only hidden files (.DS_Store,
+    # our own temporaries) are left out.
+    folder = campaign.folder / RETURNED
+    returned = (
+        sorted(p for p in folder.iterdir() if not p.name.startswith(".")) if folder.is_dir() else []
+    )
     return returned or sorted((campaign.folder / WORKBOOKS).glob("*.xlsx"))
+
+
+def _in_log(decisions: pd.DataFrame, log: pd.DataFrame, identity: list[str]) -> pd.Series:
+    """Decisions already logged from the same file (a re-read return), as a mask."""
+    if decisions.empty or log.empty:
+        return pd.Series(False, index=decisions.index)
+    seen = pd.MultiIndex.from_frame(log[identity].astype(str))
+    mask = pd.MultiIndex.from_frame(decisions[identity].astype(str)).isin(seen)
+    return pd.Series(mask, index=decisions.index)
+
+
+def _superseded(fresh: pd.DataFrame, in_force: pd.DataFrame) -> pd.DataFrame:
+    """The decisions in force that ``fresh`` decisions replace (decision or comment changed)."""
+    before = in_force.reindex(fresh["item_id"].to_numpy())
+    was = before["decision"].to_numpy(dtype=object)
+    was_comment = before["comment"].to_numpy(dtype=object)
+    changed = before["decision"].notna().to_numpy() & (
+        (was != fresh["decision"].to_numpy(dtype=object))
+        | (was_comment != fresh["comment"].to_numpy(dtype=object))
+    )
+    rows = fresh[changed]
+    old = before[changed]
+    return pd.DataFrame(
+        {
+            "item_id": rows["item_id"].to_numpy(),
+            "decision": rows["decision"].to_numpy(),
+            "workbook": rows["source_file"].to_numpy(),
+            "row": rows["row"].to_numpy(),
+            "superseded_decision": old["decision"].to_numpy(),
+            "superseded_file": old["source_file"].to_numpy(),
+            "superseded_collected_at": old["collected_at"].to_numpy(),
+        },
+        columns=list(SUPERSEDED_COLUMNS),
+    )
 
 
 def _empty_problems() -> pd.DataFrame:
@@ -304,8 +375,11 @@ def check_workbook(
     return good, problem_table
 
 
-def _drop_conflicts(decisions: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The same item decided differently in two workbooks: neither decision stands."""
+def _drop_conflicts(
+    decisions: pd.DataFrame, in_force: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The same item decided differently in two new returns: neither is logged, and the
+    problem names the decision that stays in force (``in_force``, by item id)."""
     if decisions.empty:
         return decisions, _empty_problems()
     kinds = decisions.groupby("item_id")["decision"].transform("nunique")
@@ -320,6 +394,12 @@ def _drop_conflicts(decisions: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame
         + conflicting["decision"]
     )
     others = where.groupby(conflicting["item_id"]).agg("; ".join)
+    before = in_force.reindex(conflicting["item_id"].to_numpy())
+    decided_before = pd.Series(before["decision"].to_numpy(), dtype=object)
+    stays = (
+        ("the decision in force stays " + decided_before.astype(str) + " from ")
+        + pd.Series(before["source_file"].to_numpy(), dtype=object).astype(str)
+    ).where(decided_before.notna(), "the item stays undecided")
     problems = pd.DataFrame(
         {
             "workbook": conflicting["workbook_name"].to_numpy(),
@@ -329,60 +409,14 @@ def _drop_conflicts(decisions: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame
             "problem": (
                 "item decided differently in more than one workbook ("
                 + conflicting["item_id"].map(others).astype(str)
-                + "); neither decision was accepted"
-            ).to_numpy(),
+                + "); neither decision was accepted; "
+            ).to_numpy()
+            + stays.to_numpy(),
         }
     )
     kept = decisions[kinds <= 1].drop_duplicates(["item_id", "decision", "comment"])
     kept = kept.drop_duplicates("item_id")
     return kept, problems
-
-
-def read_decision_log(campaign: Campaign) -> pd.DataFrame:
-    """Every line of the campaign's ``decisions.jsonl`` in the order it was written."""
-    log = campaign.decisions_log
-    if not log.exists():
-        return pd.DataFrame({c: pd.Series([], dtype=object) for c in _LOG_COLUMNS})
-    records = []
-    with log.open(encoding="utf-8") as stream:
-        for number, line in enumerate(stream, start=1):
-            if not line.strip():
-                continue
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError as error:
-                raise ReviewError(f"{log}:{number}: not a JSON line ({error})") from error
-    return pd.DataFrame(records, columns=list(_LOG_COLUMNS))
-
-
-def current_decisions(campaign: Campaign) -> pd.DataFrame:
-    """The decision in force for each item: the last one logged."""
-    log = read_decision_log(campaign)
-    return log.drop_duplicates("item_id", keep="last").reset_index(drop=True)
-
-
-def _append_log(campaign: Campaign, decisions: pd.DataFrame) -> int:
-    """Append decisions not already logged from the same file; return how many were new."""
-    if decisions.empty:
-        return 0
-    before = read_decision_log(campaign)
-    identity = ["item_id", "decision", "comment", "file_sha256"]
-    if len(before):
-        seen = pd.MultiIndex.from_frame(before[identity].astype(str))
-        fresh = decisions[~pd.MultiIndex.from_frame(decisions[identity].astype(str)).isin(seen)]
-    else:
-        fresh = decisions
-    if fresh.empty:
-        return 0
-    lines = [
-        json.dumps({k: (int(v) if k == "row" else v) for k, v in record.items()}, sort_keys=True)
-        for record in fresh.to_dict(orient="records")
-    ]
-    with campaign.decisions_log.open("a", encoding="utf-8") as stream:
-        stream.write("\n".join(lines) + "\n")
-        stream.flush()
-        os.fsync(stream.fileno())
-    return len(fresh)
 
 
 def _sha256(file: Path) -> str:

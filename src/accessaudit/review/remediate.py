@@ -23,7 +23,7 @@ import pandas as pd
 from accessaudit._atomic import atomic_folder
 from accessaudit.errors import ReviewError
 from accessaudit.review.campaign import Campaign
-from accessaudit.review.collect import current_decisions
+from accessaudit.review.decision_log import current_decisions
 
 __all__ = ["RemediationPlan", "write_remediation"]
 
@@ -79,6 +79,8 @@ def write_remediation(campaign: Campaign, out: Path | str) -> RemediationPlan:
     manual = ~(ldap | graph)
 
     target = Path(out)
+    if target.is_symlink() or (target.exists() and not target.is_dir()):
+        raise ReviewError(f"{target} exists and is not a folder; choose a new folder for the plan")
     if target.exists() and any(target.iterdir()):
         raise ReviewError(f"{target} exists and is not empty; choose a new folder for the plan")
     with atomic_folder(target) as staging:

@@ -27,7 +27,8 @@ from accessaudit.errors import ReviewError
 from accessaudit.model import choose_as_of
 from accessaudit.review._workbook import read_workbook
 from accessaudit.review.campaign import RETURNED, Campaign
-from accessaudit.review.collect import check_workbook, current_decisions
+from accessaudit.review.collect import check_workbook
+from accessaudit.review.decision_log import current_decisions
 from accessaudit.snapshot import Snapshot
 
 __all__ = ["CampaignStatus", "campaign_status", "verify_revocations"]
@@ -44,10 +45,10 @@ class CampaignStatus:
     modify, completion (0–1), overdue (bool), rubber_stamp (the signals, '' when none),
     returned (workbooks of theirs in ``returned/``), rejected (rows of those workbooks that
     cannot be accepted: edited, tampered, bad decision word, missing comment, or the whole
-    workbook when it belongs elsewhere). ``deadline`` is the end of the deadline day (UTC);
-    ``deadline_day`` the date as given when the campaign was created.
+    workbook when it belongs elsewhere).
     ``verification`` (only with a new snapshot): one row per revoke decision with ``status``
-    ``carried out`` or ``still present`` and a ``detail``.
+    ``carried out`` or ``still present`` and a ``detail``. ``deadline`` is the deadline day
+    as the workbooks show it (reviewers are overdue from the day after).
     """
 
     campaign_id: str
@@ -61,7 +62,7 @@ class CampaignStatus:
         """The deadline as given ("2026-12-15"), the same date the workbooks show."""
         if self.deadline is None:
             return None
-        return str((self.deadline - pd.Timedelta(days=1)).date())
+        return str(self.deadline.date())
 
     @property
     def rejected(self) -> int:
@@ -94,7 +95,9 @@ class CampaignStatus:
             "campaign_id": self.campaign_id,
             "as_of": self.as_of.isoformat(),
             "deadline": self.deadline_day,
-            "deadline_ends": self.deadline.isoformat() if self.deadline is not None else None,
+            "deadline_ends": (self.deadline + pd.Timedelta(days=1)).isoformat()
+            if self.deadline is not None
+            else None,
             "items": self.items,
             "decided": self.decided,
             "completion": round(self.completion, 4),
@@ -144,7 +147,8 @@ def campaign_status(
     table["decided"] = table[["keep", "revoke", "modify"]].sum(axis=1)
     table["completion"] = (table["decided"] / table["items"]).round(4)
     deadline = campaign.deadline
-    late = deadline is not None and now > deadline
+    # The deadline is a day: reviewers have until the end of it.
+    late = deadline is not None and now >= deadline + pd.Timedelta(days=1)
     table["overdue"] = late & (table["decided"] < table["items"])
     table["rubber_stamp"] = _rubber_stamps(decided, table, campaign.created)
     returned = _returned(campaign)

@@ -1,0 +1,163 @@
+"""The evidence chain of a snapshot: the digest that names it and an optional signature.
+
+**Canonical manifest.** ``manifest.json`` parsed as JSON, without its ``signature`` member,
+written again with sorted keys, no whitespace (separators ``,`` and ``:``), non-ASCII
+characters as UTF-8 (not ``\\u`` escapes), and encoded as UTF-8. The same manifest therefore
+gives the same bytes whatever indentation or key order the file on disk has.
+
+**Digest.** The SHA-256 (hex) of the canonical manifest. The manifest holds the SHA-256 of every
+table, so the digest pins every byte of the snapshot: editing a table and re-hashing the
+manifest changes it. ``collect`` prints it, reports and campaigns record it, and
+``accessaudit verify DIR --digest HEX`` checks it against the value an auditor wrote down.
+
+**Signature.** Optional Ed25519 over the canonical manifest, with a key only the auditor holds
+(``collect --sign-key key.pem``); ``verify --public-key key.pub`` checks it. A key pair::
+
+    openssl genpkey -algorithm ed25519 -out audit-key.pem        # add -aes256 for a passphrase
+    openssl pkey -in audit-key.pem -pubout -out audit-key.pub
+
+>>> manifest_digest({"b": 1, "a": "é", "signature": {"value": "x"}}) == manifest_digest(
+...     {"a": "é", "b": 1})
+True
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    PublicFormat,
+    load_pem_private_key,
+    load_pem_public_key,
+)
+
+from accessaudit.errors import ConfigError
+
+__all__ = [
+    "PASSPHRASE_ENV",
+    "SIGNATURE_MEMBER",
+    "canonical_manifest",
+    "check_signature",
+    "load_public_key",
+    "load_signing_key",
+    "manifest_digest",
+    "sign_manifest",
+]
+
+SIGNATURE_MEMBER = "signature"
+PASSPHRASE_ENV = "ACCESSAUDIT_KEY_PASSPHRASE"
+_ALGORITHM = "ed25519"
+_MAX_KEY_FILE = 64 * 1024
+
+
+def canonical_manifest(manifest: Mapping[str, Any]) -> bytes:
+    """The canonical bytes of ``manifest`` (see the module text): what is digested and signed."""
+    body = {key: value for key, value in manifest.items() if key != SIGNATURE_MEMBER}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
+        "utf-8"
+    )
+
+
+def manifest_digest(manifest: Mapping[str, Any]) -> str:
+    """The snapshot digest: SHA-256 (hex) of :func:`canonical_manifest`."""
+    return hashlib.sha256(canonical_manifest(manifest)).hexdigest()
+
+
+def load_signing_key(
+    path: Path | str, *, passphrase_env: str = PASSPHRASE_ENV
+) -> Ed25519PrivateKey:
+    """Read an Ed25519 private key (PEM, PKCS#8 as ``openssl genpkey`` writes it).
+
+    An encrypted key is opened with the passphrase in the environment variable
+    ``passphrase_env``; the passphrase never comes from the command line or the config.
+    Any problem is a :class:`ConfigError` naming the file.
+    """
+    file = Path(path)
+    data = _read_key_file(file)
+    passphrase = os.environ.get(passphrase_env)
+    try:
+        key = load_pem_private_key(data, password=passphrase.encode() if passphrase else None)
+    except TypeError as error:
+        # cryptography says TypeError both for "encrypted, no password" and the reverse.
+        if passphrase:
+            raise ConfigError(
+                f"{file}: the key is not encrypted; unset {passphrase_env}"
+            ) from error
+        raise ConfigError(
+            f"{file}: the key is encrypted; put its passphrase in the environment variable "
+            f"{passphrase_env}"
+        ) from error
+    except ValueError as error:
+        raise ConfigError(
+            f"{file}: not a readable PEM private key, or the passphrase in {passphrase_env} is "
+            "wrong"
+        ) from error
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ConfigError(f"{file}: not an Ed25519 key (openssl genpkey -algorithm ed25519)")
+    return key
+
+
+def load_public_key(path: Path | str) -> Ed25519PublicKey:
+    """Read an Ed25519 public key (PEM ``PUBLIC KEY``, as ``openssl pkey -pubout`` writes it);
+    a :class:`ConfigError` naming the file when it is not one."""
+    file = Path(path)
+    try:
+        key = load_pem_public_key(_read_key_file(file))
+    except (ValueError, TypeError) as error:
+        raise ConfigError(f"{file}: not a readable PEM public key") from error
+    if not isinstance(key, Ed25519PublicKey):
+        raise ConfigError(f"{file}: not an Ed25519 public key")
+    return key
+
+
+def sign_manifest(manifest: Mapping[str, Any], key: Ed25519PrivateKey) -> dict[str, str]:
+    """The ``signature`` member for ``manifest``: algorithm, the signer's public key and the
+    Ed25519 signature of the canonical manifest (both base64)."""
+    public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return {
+        "algorithm": _ALGORITHM,
+        "public_key": base64.b64encode(public).decode("ascii"),
+        "value": base64.b64encode(key.sign(canonical_manifest(manifest))).decode("ascii"),
+    }
+
+
+def check_signature(manifest: Mapping[str, Any], key: Ed25519PublicKey) -> str | None:
+    """None when ``manifest`` carries a valid signature by ``key``; otherwise the problem."""
+    signature = manifest.get(SIGNATURE_MEMBER)
+    if signature is None:
+        return "the manifest is not signed"
+    if not isinstance(signature, Mapping) or signature.get("algorithm") != _ALGORITHM:
+        return "the manifest's signature is not an Ed25519 signature"
+    try:
+        value = base64.b64decode(str(signature.get("value", "")), validate=True)
+    except (binascii.Error, ValueError):
+        return "the manifest's signature is not base64"
+    try:
+        key.verify(value, canonical_manifest(manifest))
+    except InvalidSignature:
+        return (
+            "the manifest's signature does not match this public key "
+            "(the manifest was altered, or another key signed it)"
+        )
+    return None
+
+
+def _read_key_file(file: Path) -> bytes:
+    try:
+        with file.open("rb") as stream:
+            data = stream.read(_MAX_KEY_FILE + 1)
+    except OSError as error:
+        raise ConfigError(f"{file}: cannot read the key ({error.strerror or error})") from error
+    if len(data) > _MAX_KEY_FILE:
+        raise ConfigError(f"{file}: too large to be a key file")
+    return data

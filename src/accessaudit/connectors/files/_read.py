@@ -1,0 +1,196 @@
+"""Reading a source file (CSV or XLSX) into our column names, with the line of every row.
+
+Each file protocol reads ``settings.path`` (CSV, or XLSX by extension, read with openpyxl in
+read-only mode), maps the file's headers onto our column names (the manifest's ``[columns]``
+table, overridden per source by ``columns = { ours = "Their Header" }``) and keeps, for every
+row, the real line it came from (``hr.csv:14``; the header is line 1, a PowerShell ``#TYPE``
+line moves data to line 3; ``hr.xlsx!People:7`` for a workbook). Validation is not done here:
+the protocols hand rows and their origins to :meth:`accessaudit.model.TableSchema.conform`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from accessaudit.connectors.base import Manifest, SourceSettings
+from accessaudit.connectors.files._csv import file_error, read_csv
+from accessaudit.connectors.files._xlsx import read_xlsx
+from accessaudit.errors import ConfigError
+
+__all__ = [
+    "Rows",
+    "constant",
+    "counts",
+    "examples",
+    "read_rows",
+    "translate",
+    "word_map",
+]
+
+_EXAMPLES = 5
+
+
+@dataclass(frozen=True)
+class Rows:
+    """A source file's rows under our column names (stripped text, empty → NA), the line each
+    came from, the file's label for messages and the source's header for each column."""
+
+    frame: pd.DataFrame
+    lines: npt.NDArray[np.int64]
+    label: str
+    headers: Mapping[str, str]
+
+    def origin(self) -> pd.Series:
+        """``"file:line"`` for every row, indexed like the frame."""
+        return f"{self.label}:" + pd.Series(self.lines, index=self.frame.index).astype(str)
+
+
+def _source_path(settings: SourceSettings) -> Path:
+    if settings.path is None:
+        raise ConfigError(f"source {settings.name!r} ({settings.connector}) needs 'path'")
+    path = Path(settings.path).expanduser()
+    return path if path.is_absolute() else settings.base_dir / path
+
+
+def _column_map(
+    settings: SourceSettings, manifest: Manifest, defaults: Mapping[str, str]
+) -> dict[str, str]:
+    """Our column name → the file's header: defaults, the manifest, then the source."""
+    mapping = dict(defaults)
+    for where, table in (
+        (f"connector manifest {manifest.file}: [columns]", manifest.section("columns")),
+        (f"source {settings.name!r}: columns", settings.option("columns", {})),
+    ):
+        if not isinstance(table, Mapping):
+            raise ConfigError(f"{where} must be a table of our column = their header")
+        for ours, theirs in table.items():
+            if ours not in defaults:
+                raise ConfigError(
+                    f"{where}: {ours!r} is not one of our columns ({', '.join(defaults)})"
+                )
+            if not isinstance(theirs, str) or not theirs.strip():
+                raise ConfigError(f"{where}: {ours} must name a header, got {theirs!r}")
+            mapping[ours] = theirs.strip()
+    return mapping
+
+
+def read_rows(
+    settings: SourceSettings,
+    manifest: Manifest,
+    defaults: Mapping[str, str],
+    required: Iterable[str],
+) -> Rows:
+    """Read the source file into our columns (stripped strings, empty → NA).
+
+    ``defaults`` maps our column names to the headers expected when neither the manifest nor
+    the source renames them; ``required`` columns must be present in the header. Blank rows
+    are skipped; a file with a header and no data is an error.
+    """
+    path = _source_path(settings)
+    mapping = _column_map(settings, manifest, defaults)
+    if not path.is_file():
+        problem = "is a folder, not a file" if path.is_dir() else "file not found"
+        raise file_error(settings.name, str(path), problem)
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        raw, names, lines, label, header_line = read_xlsx(path, settings)
+    else:
+        raw, names, lines, label, header_line = read_csv(path, settings)
+    positions: dict[str, list[int]] = {}
+    for position, name in enumerate(names):
+        positions.setdefault(str(name).strip().lower(), []).append(position)
+    repeated = [
+        " and ".join(repr(str(names[p]).strip()) for p in positions[theirs.lower()])
+        for theirs in mapping.values()
+        if len(positions.get(theirs.lower(), ())) > 1
+    ]
+    if repeated:
+        raise file_error(
+            settings.name,
+            f"{label}:{header_line}",
+            f"the header repeats column {'; '.join(repeated)} (names compare without case); "
+            "rename one so it is clear which to read",
+        )
+    missing = [ours for ours in required if mapping[ours].lower() not in positions]
+    if missing:
+        wanted = ", ".join(f"{mapping[m]!r} (for {m})" for m in missing)
+        found = ", ".join(repr(str(h).strip()) for h in names)
+        raise file_error(
+            settings.name,
+            f"{label}:{header_line}",
+            f"missing column {wanted}; columns found: {found}. Rename the header or map it "
+            f'with columns = {{ {missing[0]} = "Their Header" }} in the source',
+        )
+    frame = pd.DataFrame(index=raw.index)
+    for ours, theirs in mapping.items():
+        key = theirs.lower()
+        if key in positions:
+            values = raw[positions[key][0]].astype("str").str.strip()
+            frame[ours] = values.mask(values == "")
+        else:
+            frame[ours] = pd.Series(pd.NA, index=raw.index, dtype="str")
+    blank = frame.isna().all(axis=1).to_numpy()
+    frame = frame.loc[~blank].reset_index(drop=True)
+    lines = lines[~blank]
+    if frame.empty:
+        raise file_error(settings.name, f"{label}:{header_line}", "has a header but no data rows")
+    return Rows(frame=frame, lines=lines, label=label, headers=mapping)
+
+
+def word_map(
+    settings: SourceSettings,
+    manifest: Manifest,
+    key: str,
+    allowed: tuple[str, ...],
+    builtin: Mapping[str, str] = MappingProxyType({}),
+) -> dict[str, str]:
+    """Their word (lower-case) → ours: our own words, built-ins, the manifest's ``[key]``
+    table, then the source's ``key`` option. A target outside ``allowed`` is a ConfigError."""
+    lookup = {word: word for word in allowed}
+    lookup.update(builtin)
+    for where, table in (
+        (f"connector manifest {manifest.file}: [{key}]", manifest.section(key)),
+        (f"source {settings.name!r}: {key}", settings.option(key, {})),
+    ):
+        if not isinstance(table, Mapping):
+            raise ConfigError(f"{where} must be a table of their word = our word")
+        for theirs, ours in table.items():
+            target = str(ours).strip().lower()
+            if target not in allowed:
+                raise ConfigError(
+                    f"{where}: {theirs!r} maps to {ours!r}, which is not one of "
+                    f"{', '.join(allowed)}"
+                )
+            lookup[str(theirs).strip().lower()] = target
+    return lookup
+
+
+def translate(values: pd.Series, lookup: Mapping[str, str]) -> pd.Series:
+    """Their words as ours (case-insensitive); a word the lookup lacks stays as written, so
+    the table schema reports it with its line."""
+    mapped = values.str.lower().map(dict(lookup))
+    return mapped.fillna(values).astype("str")
+
+
+def constant(value: str | None, length: int) -> pd.Categorical:
+    """One value (or none) repeated ``length`` times, as a categorical: a per-source setting
+    carried on every row costs one byte a row."""
+    categories = pd.Index([] if value is None else [value], dtype=object)
+    codes = np.full(length, -1 if value is None else 0, dtype=np.int8)
+    return pd.Categorical.from_codes(codes, categories=categories)
+
+
+def counts(values: pd.Series) -> dict[str, int]:
+    """How often each value occurs, sorted by value (for reports)."""
+    return {str(k): int(v) for k, v in values.value_counts(dropna=True).sort_index().items()}
+
+
+def examples(values: pd.Series) -> list[str]:
+    """The first few distinct values (for reports)."""
+    return [str(v) for v in values.dropna().unique()[:_EXAMPLES]]

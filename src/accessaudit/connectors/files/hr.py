@@ -1,0 +1,124 @@
+"""hr-csv: an HR roster (CSV or XLSX) read into the ``people`` table.
+
+>>> # [[sources]] name = "hr"  connector = "hr-csv"  path = "hr.csv"
+>>> # status_map = { "Withdrawn" = "terminated", "LOA" = "leave" }
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pandas as pd
+
+from accessaudit.connectors.base import CollectContext, Manifest, SourceResult, SourceSettings
+from accessaudit.connectors.files._read import counts, examples, read_rows, translate, word_map
+from accessaudit.errors import ConfigError
+from accessaudit.model import STATUSES, TABLES, WORKER_TYPES, utc_timestamp
+
+__all__ = ["HR_COLUMNS", "collect_hr"]
+
+logger = logging.getLogger("accessaudit.connectors.files.hr")
+
+#: The HR export's default columns (DESIGN.md); ``columns`` in the config renames them.
+HR_COLUMNS = (
+    "employee_id",
+    "name",
+    "email",
+    "department",
+    "title",
+    "manager_id",
+    "status",
+    "worker_type",
+    "start_date",
+    "end_date",
+)
+
+
+def collect_hr(
+    settings: SourceSettings, manifest: Manifest, context: CollectContext
+) -> SourceResult:
+    """Read an HR roster (CSV or XLSX) into the ``people`` table.
+
+    Options: ``columns`` (our name → their header), ``status_map`` and ``worker_type_map``
+    (their word → ours, case-insensitive), ``default_worker_type`` (for blank cells, default
+    ``employee``), ``date_format`` (strftime; default ISO 8601 only), ``encoding``, ``sheet``.
+    Dates beyond 2262 (``9999-12-31``, "no end") or before 1677 are stored empty and counted.
+    """
+    rows = read_rows(
+        settings, manifest, {c: c for c in HR_COLUMNS}, ("employee_id", "name", "status")
+    )
+    frame = rows.frame
+    default_worker = str(settings.option("default_worker_type", "employee")).lower()
+    if default_worker not in WORKER_TYPES:
+        raise ConfigError(
+            f"source {settings.name!r}: default_worker_type {default_worker!r} is not one of "
+            f"{', '.join(WORKER_TYPES)}"
+        )
+    defaulted_worker = int(frame["worker_type"].isna().sum())
+    people = pd.DataFrame(
+        {
+            "person_id": frame["employee_id"],
+            "name": frame["name"],
+            "email": frame["email"].str.lower(),
+            "department": frame["department"],
+            "title": frame["title"],
+            "manager_id": frame["manager_id"],
+            "status": translate(
+                frame["status"], word_map(settings, manifest, "status_map", STATUSES)
+            ),
+            "worker_type": translate(
+                frame["worker_type"],
+                word_map(settings, manifest, "worker_type_map", WORKER_TYPES),
+            ).fillna(default_worker),
+            "start_date": frame["start_date"],
+            "end_date": frame["end_date"],
+            "system": settings.name,
+        }
+    )
+    people = TABLES["people"].conform(
+        people,
+        source=settings.name,
+        origin=rows.origin(),
+        headers={"person_id": rows.headers["employee_id"], **rows.headers},
+        hints={
+            "status": 'map it in [sources.status_map], e.g. status_map = { "Gone" = "terminated" }',
+            "worker_type": "map it in [sources.worker_type_map]",
+        },
+        date_format=settings.option("date_format"),
+    )
+    far_dates = {
+        column: int((frame[column].notna() & people[column].isna()).sum())
+        for column in ("start_date", "end_date")
+    }
+    unknown_manager = people["manager_id"].notna() & ~people["manager_id"].isin(people["person_id"])
+    active_past_end = (people["status"] == "active") & (
+        people["end_date"] < utc_timestamp(context.as_of)
+    )
+    warnings = []
+    if active_past_end.any():
+        warnings.append(
+            f"{int(active_past_end.sum())} people active with a past end date (kept as HR "
+            f"says; e.g. {', '.join(examples(people.loc[active_past_end, 'person_id']))})"
+        )
+    if unknown_manager.any():
+        warnings.append(
+            f"{int(unknown_manager.sum())} people name a manager_id that is not in the file"
+        )
+    report: dict[str, Any] = {
+        "file": rows.label,
+        "rows": len(people),
+        "by_status": counts(people["status"].astype("str")),
+        "by_worker_type": counts(people["worker_type"].astype("str")),
+        "worker_type_defaulted": defaulted_worker,
+        "unknown_managers": {
+            "count": int(unknown_manager.sum()),
+            "examples": examples(people.loc[unknown_manager, "manager_id"]),
+        },
+        "active_with_past_end_date": int(active_past_end.sum()),
+        # 9999-12-31 ("no end") and 0001-01-01 lie beyond a timestamp: stored as no date.
+        "dates_stored_empty": {k: v for k, v in far_dates.items() if v},
+        "warnings": warnings,
+    }
+    logger.info("%s: %d people from %s", settings.name, len(people), rows.label)
+    return SourceResult(settings.name, manifest.connector, {"people": people}, report)
