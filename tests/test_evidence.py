@@ -337,7 +337,9 @@ def test_report_campaign_and_diff_record_the_snapshot_digest(
     digest = snapshot_digest(out / "snapshot")
     assert digest in capsys.readouterr().out
     book = openpyxl.load_workbook(out / "report.xlsx", read_only=True)
-    summary = {row[0]: row[1] for row in book["Summary"].iter_rows(values_only=True) if row}
+    summary = {
+        row[0]: row[1] for row in book["Summary"].iter_rows(values_only=True) if len(row) > 1
+    }
     book.close()
     assert summary["Snapshot digest (SHA-256)"] == digest
     campaign = json.loads((out / "review" / "campaign.json").read_text(encoding="utf-8"))

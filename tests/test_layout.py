@@ -187,3 +187,20 @@ def test_analysis_and_rules_share_one_classification() -> None:
         "accessaudit.review._items",
     ):
         assert _imports_any(module, ("accessaudit.classify",)), module
+
+
+def test_building_the_command_line_loads_no_pandas() -> None:
+    """``accessaudit --help`` must start at once: the parser is built from plain words, and
+    each command imports what it needs when it runs."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from accessaudit.cli import build_parser\n"
+        "build_parser().format_help()\n"
+        "loaded = sorted({'pandas', 'numpy', 'openpyxl', 'ldap3', 'msal'} & "
+        "{m.split('.')[0] for m in sys.modules})\n"
+        "assert not loaded, loaded\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

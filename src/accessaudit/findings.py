@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from accessaudit._vocabulary import SEVERITIES
 from accessaudit.policy import RiskException
 
 __all__ = [
@@ -31,7 +32,6 @@ __all__ = [
 ]
 
 #: Least to most severe, so ``findings.severity >= "high"`` works on the ordered categorical.
-SEVERITIES: tuple[str, ...] = ("info", "low", "medium", "high", "critical")
 SEVERITY_DTYPE = pd.CategoricalDtype(list(SEVERITIES), ordered=True)
 SUBJECT_TYPES: tuple[str, ...] = ("account", "group", "resource", "person", "membership", "grant")
 

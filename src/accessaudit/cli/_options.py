@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
 
-from accessaudit.model import iso_timestamp
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["date_option"]
 
@@ -15,4 +16,7 @@ def date_option(option: str, value: str | None) -> pd.Timestamp | None:
     naming the option (see :func:`accessaudit.model.iso_timestamp`)."""
     if value is None:
         return None
+    # Imported here: parsing the command line must not load pandas (``--help`` starts at once).
+    from accessaudit.model import iso_timestamp
+
     return iso_timestamp(value, where=option)

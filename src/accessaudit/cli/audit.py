@@ -21,8 +21,8 @@ from accessaudit.cli._options import date_option
 
 if TYPE_CHECKING:
     from accessaudit.audit import AuditResult
+from accessaudit._vocabulary import SEVERITIES
 from accessaudit.errors import ConfigError
-from accessaudit.findings import SEVERITIES
 
 __all__ = ["register"]
 

@@ -59,8 +59,6 @@ _LDAP_KEYS = frozenset(
         "backend",
         "nested",
         "filter",
-        # Read by the ldap package (issue 10): extra person classes, a truncated ldapsearch
-        # export allowed as partial, the ppolicy default when the overlay's is not readable.
         "person_classes",
         "allow_partial_export",
         "ppolicy_default",
@@ -84,6 +82,7 @@ _GRAPH_KEYS = frozenset(
         "max_retries",
         "backoff_seconds",
         "timeout_seconds",
+        "allow_plaintext",
     }
 )
 _FILE_KEYS = frozenset({"columns", "encoding", "sheet", "delimiter"})

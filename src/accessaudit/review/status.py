@@ -48,7 +48,8 @@ class CampaignStatus:
     workbook when it belongs elsewhere).
     ``verification`` (only with a new snapshot): one row per revoke decision with ``status``
     ``carried out`` or ``still present`` and a ``detail``. ``deadline`` is the deadline day
-    as the workbooks show it (reviewers are overdue from the day after).
+    as the workbooks show it (UTC midnight; reviewers are overdue from the day after);
+    ``deadline_day`` the same date as text.
     """
 
     campaign_id: str
@@ -95,9 +96,11 @@ class CampaignStatus:
             "campaign_id": self.campaign_id,
             "as_of": self.as_of.isoformat(),
             "deadline": self.deadline_day,
-            "deadline_ends": (self.deadline + pd.Timedelta(days=1)).isoformat()
-            if self.deadline is not None
-            else None,
+            "deadline_ends": (
+                (self.deadline + pd.Timedelta(days=1)).isoformat()
+                if self.deadline is not None
+                else None
+            ),
             "items": self.items,
             "decided": self.decided,
             "completion": round(self.completion, 4),
