@@ -77,3 +77,32 @@ def test_policy_config_and_campaign_show_compact_cards_in_jupyter(tmp_path: Path
     )  # fmt: skip
     card = campaign._repr_html_()
     assert "deadline 2026-12-15" in card and "<table" not in card and len(card) < 600
+
+
+def test_console_output_of_every_command_fits_80_columns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = str(accessaudit.write_sample_organisation(tmp_path / "org", size=200))
+    q3, q4 = str(tmp_path / "q3"), str(tmp_path / "q4")
+    campaign = str(tmp_path / "campaign")
+    commands = [
+        ["collect", "--config", config, "--out", q3],
+        ["collect", "--config", config, "--out", q4],
+        ["audit", "--config", config, "--snapshot", q4],
+        ["diff", q3, q4, "--config", config],
+        ["scope", "--config", config, "--snapshot", q4, "--resource", "finance-share"],
+        ["connectors"],
+        ["rules"],
+        ["review", "create", "--config", config, "--snapshot", q4, "--by", "manager",
+         "--scope", "privileged", "--out", campaign, "--fallback-reviewer", "E10007"],
+        ["review", "collect", campaign],
+        ["review", "status", campaign],
+    ]  # fmt: skip
+    for command in commands:
+        main(command)
+        out = capsys.readouterr().out
+        assert out.strip(), command
+        too_long = [line for line in out.splitlines() if len(line) > 80]
+        assert too_long == [], (command, too_long[:3])
+    main(["connectors", "--wide"])
+    assert max(len(line) for line in capsys.readouterr().out.splitlines()) > 80

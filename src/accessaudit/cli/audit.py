@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from tabulate import tabulate
 
 from accessaudit.cli._options import date_option
+from accessaudit.cli._table import add_wide_option
 
 if TYPE_CHECKING:
     from accessaudit.audit import AuditResult
@@ -70,9 +71,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     audit.add_argument(
         "--rules", metavar="ID,…", help="run only these rule ids (see `accessaudit rules`)"
     )
-    audit.add_argument(
-        "--wide", action="store_true", help="rule titles and unwrapped lines (wider than 80)"
-    )
+    add_wide_option(audit)
     _progress_flags(audit)
     audit.set_defaults(handler=_run_audit_command)
 
@@ -89,9 +88,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default="table",
         help="table (default) or json (with rationale, remediation and inputs)",
     )
-    rules.add_argument(
-        "--wide", action="store_true", help="show every control (wider than 80 columns)"
-    )
+    add_wide_option(rules)
     rules.set_defaults(handler=_list_rules_command)
 
 

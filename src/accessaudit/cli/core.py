@@ -8,10 +8,9 @@ import shutil
 import sys
 from pathlib import Path
 
-from tabulate import tabulate
-
 from accessaudit._evidence import PASSPHRASE_ENV
 from accessaudit.cli._options import date_option
+from accessaudit.cli._table import add_wide_option, fit_lines, table
 
 __all__ = ["register"]
 
@@ -36,6 +35,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     demo.add_argument("--size", type=int, default=1500, help="people in the sample (1500)")
     _progress_flags(demo)
+    add_wide_option(demo)
     demo.set_defaults(handler=_demo)
 
     collect = subparsers.add_parser("collect", help="read every source into a snapshot folder")
@@ -72,6 +72,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help=f"environment variable holding the signing key's passphrase ({PASSPHRASE_ENV})",
     )
     _progress_flags(collect)
+    add_wide_option(collect)
     collect.set_defaults(handler=_collect)
 
     verify = subparsers.add_parser(
@@ -97,6 +98,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     connectors.add_argument(
         "--config", type=Path, metavar="FILE", help="include the config's own connector_paths"
     )
+    add_wide_option(connectors)
     connectors.set_defaults(handler=_connectors)
 
 
@@ -154,11 +156,11 @@ def _collect(args: argparse.Namespace) -> int:
             )
         )
     else:
-        print(_collection_summary(snapshot, args.out))
+        print(_collection_summary(snapshot, args.out, wide=args.wide))
     return 0
 
 
-def _collection_summary(snapshot: object, folder: Path) -> str:
+def _collection_summary(snapshot: object, folder: Path, *, wide: bool = False) -> str:
     from accessaudit.coverage import collection_warnings, partial_sources
     from accessaudit.reports.console import collection_lines
     from accessaudit.snapshot import Snapshot
@@ -174,14 +176,15 @@ def _collection_summary(snapshot: object, folder: Path) -> str:
         *([f"PARTIAL EXPORT of {', '.join(partial)}: findings may be missing."] if partial else []),
         f"Snapshot written to {folder} (as of {snapshot.as_of.date()})",
         f"Snapshot digest (SHA-256 of the manifest; keep it with the evidence): {snapshot.digest}",
-        tabulate(rows, headers=["source", "connector", "rows"]),
+        table(rows, ["source", "connector", "rows"], wide=wide),
         "Correlation: "
         + ", ".join(f"{how} {count}" for how, count in matched.items())
         + f"; unmatched human accounts {snapshot.correlation.get('unmatched_human_accounts', 0)}",
         # What the sources could not read is said here, not only in manifest.json.
-        *collection_lines(collection_warnings(snapshot.sources, snapshot.correlation)),
+        *collection_lines(collection_warnings(snapshot.sources, snapshot.correlation), wide=wide),
     ]
-    return "\n".join(lines)
+    # Tables are already fitted; fit_lines wraps the sentences (a digest stays whole).
+    return "\n".join(fit_lines(line.split("\n"), wide=wide) for line in lines)
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -220,9 +223,10 @@ def _connectors(args: argparse.Namespace) -> int:
         print(json.dumps(rows, indent=2))
     else:
         print(
-            tabulate(
+            table(
                 [[r["connector"], r["protocol"], r["description"]] for r in rows],
-                headers=["connector", "protocol", "description"],
+                ["connector", "protocol", "description"],
+                wide=args.wide,
             )
         )
     return 0
@@ -271,9 +275,9 @@ def _demo(args: argparse.Namespace) -> int:
         f"review workbooks written to {out / 'review' / 'workbooks'} "
         f"({len(campaign.reviewers)} reviewers, {len(campaign.items)} items)"
     )
-    print(_collection_summary(snapshot, out / "snapshot"))
+    print(_collection_summary(snapshot, out / "snapshot", wide=args.wide))
     print()
-    print(summary_table(result))
+    print(summary_table(result, wide=args.wide))
     return 0
 
 

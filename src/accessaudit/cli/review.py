@@ -16,9 +16,8 @@ import json
 import sys
 from pathlib import Path
 
-from tabulate import tabulate
-
 from accessaudit.cli._options import date_option
+from accessaudit.cli._table import add_wide_option, fit_lines, table
 
 __all__ = ["register"]
 
@@ -72,6 +71,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     create.add_argument(
         "--format", choices=("table", "json"), default="table", help="table (default) or json"
     )
+    add_wide_option(create)
     create.set_defaults(handler=_create)
 
     collect = commands.add_parser("collect", help="validate returned workbooks, log decisions")
@@ -87,6 +87,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     collect.add_argument(
         "--format", choices=("table", "json"), default="table", help="table (default) or json"
     )
+    add_wide_option(collect)
     collect.set_defaults(handler=_collect)
 
     status = commands.add_parser("status", help="completion, overdue reviewers, rubber-stamps")
@@ -95,9 +96,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--verify", type=Path, metavar="NEW_SNAPSHOT", help="check revocations were carried out"
     )
     status.add_argument("--as-of", metavar="DATE", help="judge deadlines on this date")
-    status.add_argument(
-        "--wide", action="store_true", help="every column (wider than 80 characters)"
-    )
+    add_wide_option(status)
     status.add_argument(
         "--format",
         choices=("table", "json"),
@@ -143,16 +142,20 @@ def _create(args: argparse.Namespace) -> int:
         return 0
     manifest = campaign.manifest
     print(
-        f"Campaign {campaign.id}: {manifest['items']} items "
-        f"({manifest['recommended_revoke']} recommended for revoke) "
-        f"for {len(manifest['reviewers'])} reviewers in {campaign.folder}"
-    )
-    print(
-        tabulate(
-            campaign.reviewers.to_numpy().tolist(),
-            headers=[str(c) for c in campaign.reviewers.columns],
+        fit_lines(
+            [
+                f"Campaign {campaign.id}: {manifest['items']} items "
+                f"({manifest['recommended_revoke']} recommended for revoke) "
+                f"for {len(manifest['reviewers'])} reviewers in {campaign.folder}"
+            ],
+            wide=args.wide,
         )
     )
+    reviewers = campaign.reviewers
+    if not args.wide:
+        # 80 columns: who and how much; the file name (--wide) follows from the reviewer.
+        reviewers = reviewers[["reviewer", "email", "items"]]
+    print(table(reviewers.to_numpy().tolist(), [str(c) for c in reviewers.columns], wide=args.wide))
     if manifest.get("unassigned_items"):
         print(
             f"accessaudit: {manifest['unassigned_items']} item(s) have no manager/owner and "
@@ -189,22 +192,31 @@ def _collect(args: argparse.Namespace) -> int:
         )
         return result.exit_status
     print(
-        f"Campaign {campaign.id}: read {len(result.read)} workbook(s), accepted "
-        f"{len(result.accepted)} decision(s), {result.logged} new in {campaign.decisions_log.name}"
+        fit_lines(
+            [
+                f"Campaign {campaign.id}: read {len(result.read)} workbook(s), accepted "
+                f"{len(result.accepted)} decision(s), {result.logged} new in "
+                f"{campaign.decisions_log.name}"
+            ],
+            wide=args.wide,
+        )
     )
     if len(result.superseded):
         # The latest return wins (see accessaudit.review.collect); say what it replaced.
         print(f"{len(result.superseded)} decision(s) supersede an earlier return:")
         print(
-            tabulate(
+            table(
                 result.superseded.to_numpy().tolist(),
-                headers=[str(c) for c in result.superseded.columns],
+                [str(c) for c in result.superseded.columns],
+                wide=args.wide,
             )
         )
     if len(result.problems):
-        table = result.problems.astype(object).where(result.problems.notna(), "")
-        print(f"{len(table)} problem(s):")
-        print(tabulate(table.to_numpy().tolist(), headers=[str(c) for c in table.columns]))
+        problems = result.problems.astype(object).where(result.problems.notna(), "")
+        print(f"{len(problems)} problem(s):")
+        print(
+            table(problems.to_numpy().tolist(), [str(c) for c in problems.columns], wide=args.wide)
+        )
     return result.exit_status
 
 
@@ -235,29 +247,24 @@ def _status(args: argparse.Namespace) -> int:
             f"Returned but rejected: {row.reviewer} ({row.reviewer_id}): {row.rejected} row(s) "
             "could not be accepted; run `accessaudit review collect` for each problem"
         )
-    table = status.reviewers.drop(columns=["workbook"]).assign(
+    reviewers = status.reviewers.drop(columns=["workbook"]).assign(
         completion=lambda t: (t["completion"] * 100).round().astype(int).astype(str) + "%"
     )
     if not args.wide:
         # Fits 80 columns: who, how far, and the signals; --wide adds ids and the split.
-        table = table[
+        reviewers = reviewers[
             ["reviewer", "items", "decided", "completion", "overdue", "rejected", "rubber_stamp"]
         ].rename(columns={"completion": "done", "rubber_stamp": "signals"})
-    print(
-        tabulate(
-            table.to_numpy().tolist(),
-            headers=[str(c) for c in table.columns],
-            maxcolwidths=None if args.wide else [22, None, None, None, None, None, 24],
-        )
-    )
+    print(table(reviewers.to_numpy().tolist(), [str(c) for c in reviewers.columns], wide=args.wide))
     if status.verification is not None:
         done = len(status.verification) - still
         print(f"\nRevocations carried out: {done}; still present: {still}")
         if len(status.verification):
             print(
-                tabulate(
+                table(
                     status.verification.to_numpy().tolist(),
-                    headers=[str(c) for c in status.verification.columns],
+                    [str(c) for c in status.verification.columns],
+                    wide=args.wide,
                 )
             )
     return 1 if still else 0
