@@ -350,3 +350,24 @@ def test_report_campaign_and_diff_record_the_snapshot_digest(
     assert document["old_digest"] == document["new_digest"] == digest
     # A second run replaces what the first one wrote: the demo folder is provably its own.
     assert main(["demo", "--out", str(out), "--size", "200", "--no-progress"]) == 0
+
+
+def test_keygen_makes_a_pair_that_signs_and_verifies_and_never_overwrites(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ACCESSAUDIT_KEY_PASSPHRASE", "a long passphrase")
+    private = tmp_path / "keys" / "audit-key.pem"
+    private.parent.mkdir()
+    assert main(["keygen", str(private)]) == 0
+    public = private.with_suffix(".pub")
+    assert private.stat().st_mode & 0o777 == 0o600
+    assert b"ENCRYPTED" in private.read_bytes()
+    out = tmp_path / "snap"
+    command = ["collect", "--config", str(_config(tmp_path)), "--out", str(out)]
+    assert main([*command, "--sign-key", str(private)]) == 0
+    assert main(["verify", str(out), "--public-key", str(public)]) == 0
+    before = private.read_bytes()
+    capsys.readouterr()
+    assert main(["keygen", str(private)]) == 2
+    assert "never overwritten" in capsys.readouterr().err
+    assert private.read_bytes() == before

@@ -1,4 +1,5 @@
-"""The evidence chain of a snapshot: the digest that names it and an optional signature.
+"""The evidence chain of a snapshot: its manifest, the digest that names it and an optional
+signature.
 
 **Canonical manifest.** ``manifest.json`` parsed as JSON, without its ``signature`` member,
 written again with sorted keys, no whitespace (separators ``,`` and ``:``), non-ASCII
@@ -35,29 +36,40 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import (
+    BestAvailableEncryption,
     Encoding,
+    KeySerializationEncryption,
+    NoEncryption,
+    PrivateFormat,
     PublicFormat,
     load_pem_private_key,
     load_pem_public_key,
 )
 
-from accessaudit.errors import ConfigError
+from accessaudit.errors import ConfigError, SnapshotError
 
 __all__ = [
+    "MANIFEST_FORMAT",
+    "MANIFEST_NAME",
     "PASSPHRASE_ENV",
     "SIGNATURE_MEMBER",
     "canonical_manifest",
     "check_signature",
+    "generate_key_pair",
     "load_public_key",
     "load_signing_key",
     "manifest_digest",
+    "read_manifest",
     "sign_manifest",
 ]
 
+MANIFEST_NAME = "manifest.json"
+MANIFEST_FORMAT = "accessaudit-snapshot"
 SIGNATURE_MEMBER = "signature"
 PASSPHRASE_ENV = "ACCESSAUDIT_KEY_PASSPHRASE"
 _ALGORITHM = "ed25519"
 _MAX_KEY_FILE = 64 * 1024
+_MAX_MANIFEST_BYTES = 16 << 20
 
 
 def canonical_manifest(manifest: Mapping[str, Any]) -> bytes:
@@ -150,6 +162,102 @@ def check_signature(manifest: Mapping[str, Any], key: Ed25519PublicKey) -> str |
             "(the manifest was altered, or another key signed it)"
         )
     return None
+
+
+def generate_key_pair(
+    private_file: Path | str, *, passphrase_env: str = PASSPHRASE_ENV
+) -> tuple[Path, Path]:
+    """Write a new Ed25519 key pair: ``private_file`` (PEM PKCS#8, mode 0600, encrypted with
+    the passphrase in ``passphrase_env`` when that variable is set) and the public key beside
+    it with the suffix ``.pub``. Existing files are never overwritten (:class:`ConfigError`).
+    Returns both paths; the same as the two ``openssl`` commands in the module text."""
+    private = Path(private_file)
+    public = private.with_suffix(".pub")
+    for file in (private, public):
+        if file.exists() or file.is_symlink():
+            raise ConfigError(f"{file} exists; keys are never overwritten")
+    key = Ed25519PrivateKey.generate()
+    passphrase = os.environ.get(passphrase_env)
+    encryption: KeySerializationEncryption = (
+        BestAvailableEncryption(passphrase.encode()) if passphrase else NoEncryption()
+    )
+    try:
+        descriptor = os.open(private, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as stream:
+            stream.write(key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, encryption))
+        public.write_bytes(
+            key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
+        )
+    except OSError as error:
+        raise ConfigError(f"cannot write {private}: {error.strerror or error}") from error
+    return private, public
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    """The manifest of snapshot ``folder``, checked for shape (format, dates, table entries
+    naming files directly inside the folder); every problem is a :class:`SnapshotError`."""
+    file = folder / MANIFEST_NAME
+    if not file.is_file():
+        raise SnapshotError(f"{folder} is not a snapshot: {MANIFEST_NAME} is missing")
+    try:
+        with file.open("rb") as stream:
+            data = stream.read(_MAX_MANIFEST_BYTES + 1)
+    except OSError as error:
+        raise SnapshotError(f"{file}: cannot read ({error.strerror or error})") from error
+    if len(data) > _MAX_MANIFEST_BYTES:
+        raise SnapshotError(f"{file}: larger than {_MAX_MANIFEST_BYTES >> 20} MB, not a manifest")
+    try:
+        manifest = json.loads(data.decode("utf-8"), object_pairs_hook=_no_duplicate_keys)
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
+        # ValueError covers JSONDecodeError, duplicate keys and over-long numbers.
+        raise SnapshotError(f"{file}: not a valid manifest ({error})") from error
+    if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
+        raise SnapshotError(f"{file}: not an accessaudit snapshot manifest")
+    # Imported here: the command line imports this module to build its parser, and building
+    # the parser must not load pandas (``accessaudit --help`` starts at once).
+    from accessaudit.model import utc_timestamp  # noqa: PLC0415
+
+    try:
+        utc_timestamp(str(manifest.get("as_of")))
+    except (ValueError, TypeError, OverflowError) as error:
+        raise SnapshotError(f"{file}: 'as_of' is not a date ({error})") from error
+    sources = manifest.get("sources", [])
+    if not isinstance(sources, list) or not all(isinstance(s, dict) for s in sources):
+        raise SnapshotError(f"{file}: 'sources' is not a list of objects")
+    if not isinstance(manifest.get("correlation", {}), dict):
+        raise SnapshotError(f"{file}: 'correlation' is not an object")
+    tables = manifest.get("tables")
+    if not isinstance(tables, dict):
+        raise SnapshotError(f"{file}: 'tables' is not an object of table entries")
+    for name, entry in tables.items():
+        if not (
+            isinstance(entry, dict)
+            and isinstance(entry.get("file"), str)
+            and isinstance(entry.get("sha256"), str)
+        ):
+            raise SnapshotError(f"{file}: table {name!r} has no file name and SHA-256")
+        name_on_disk = entry["file"]
+        if (
+            name_on_disk in ("", ".", "..", MANIFEST_NAME)
+            or Path(name_on_disk).name != name_on_disk
+            or "\\" in name_on_disk
+            or "\0" in name_on_disk
+        ):
+            raise SnapshotError(
+                f"{file}: table {name!r} names {name_on_disk!r}, a path outside the snapshot "
+                "folder (a table must be a file directly inside it)"
+            )
+    return manifest
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # Two values for one key would let a reader and a verifier see different manifests.
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"key {key!r} appears twice")
+        result[key] = value
+    return result
 
 
 def _read_key_file(file: Path) -> bytes:

@@ -91,6 +91,9 @@ def load_config(path: Path | str) -> AuditConfig:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{file}: {error}") from error
+    except RecursionError as error:
+        # tomllib parses nested arrays recursively; no real config nests this deep.
+        raise ConfigError(f"{file}: values nested too deeply to be an audit config") from error
     return parse_config(data, base_dir=file.resolve().parent, origin=str(file))
 
 

@@ -22,12 +22,15 @@ import pandas as pd
 
 from accessaudit._atomic import atomic_folder
 from accessaudit._evidence import (
+    MANIFEST_FORMAT,
+    MANIFEST_NAME,
     SIGNATURE_MEMBER,
     check_signature,
     load_public_key,
     manifest_digest,
     sign_manifest,
 )
+from accessaudit._evidence import read_manifest as _read_manifest
 from accessaudit._version import __version__
 from accessaudit.entitlements import effective_access, effective_memberships
 from accessaudit.errors import SnapshotError
@@ -38,12 +41,9 @@ if TYPE_CHECKING:
 
 __all__ = ["MANIFEST_NAME", "Snapshot", "check_replaceable", "snapshot_digest", "verify_snapshot"]
 
-MANIFEST_NAME = "manifest.json"
-_FORMAT = "accessaudit-snapshot"
 _CHUNK = 1 << 20
 # Members Snapshot adds to the manifest it read; they are not part of the file's content.
 _DERIVED = frozenset({"manifest_sha256"})
-_MAX_MANIFEST_BYTES = 16 << 20
 
 
 class Snapshot:
@@ -198,7 +198,7 @@ class Snapshot:
                 frame.to_parquet(file, index=False)
                 files[name] = {"file": file.name, "rows": len(frame), "sha256": _sha256(file)}
             written = {
-                "format": _FORMAT,
+                "format": MANIFEST_FORMAT,
                 "schema_version": SCHEMA_VERSION,
                 "library_version": __version__,
                 "as_of": self.as_of.isoformat(),
@@ -346,68 +346,6 @@ def check_replaceable(folder: Path | str) -> None:
         raise SnapshotError(
             f"{refusal}: it holds files its manifest does not list ({shown}); choose another folder"
         )
-
-
-def _read_manifest(folder: Path) -> dict[str, Any]:
-    """The manifest of ``folder``, checked for shape: every problem is a SnapshotError."""
-    file = folder / MANIFEST_NAME
-    if not file.is_file():
-        raise SnapshotError(f"{folder} is not a snapshot: {MANIFEST_NAME} is missing")
-    try:
-        with file.open("rb") as stream:
-            data = stream.read(_MAX_MANIFEST_BYTES + 1)
-    except OSError as error:
-        raise SnapshotError(f"{file}: cannot read ({error.strerror or error})") from error
-    if len(data) > _MAX_MANIFEST_BYTES:
-        raise SnapshotError(f"{file}: larger than {_MAX_MANIFEST_BYTES >> 20} MB, not a manifest")
-    try:
-        manifest = json.loads(data.decode("utf-8"), object_pairs_hook=_no_duplicate_keys)
-    except (ValueError, UnicodeDecodeError, RecursionError) as error:
-        # ValueError covers JSONDecodeError, duplicate keys and over-long numbers.
-        raise SnapshotError(f"{file}: not a valid manifest ({error})") from error
-    if not isinstance(manifest, dict) or manifest.get("format") != _FORMAT:
-        raise SnapshotError(f"{file}: not an accessaudit snapshot manifest")
-    try:
-        utc_timestamp(str(manifest.get("as_of")))
-    except (ValueError, TypeError, OverflowError) as error:
-        raise SnapshotError(f"{file}: 'as_of' is not a date ({error})") from error
-    sources = manifest.get("sources", [])
-    if not isinstance(sources, list) or not all(isinstance(s, dict) for s in sources):
-        raise SnapshotError(f"{file}: 'sources' is not a list of objects")
-    if not isinstance(manifest.get("correlation", {}), dict):
-        raise SnapshotError(f"{file}: 'correlation' is not an object")
-    tables = manifest.get("tables")
-    if not isinstance(tables, dict):
-        raise SnapshotError(f"{file}: 'tables' is not an object of table entries")
-    for name, entry in tables.items():
-        if not (
-            isinstance(entry, dict)
-            and isinstance(entry.get("file"), str)
-            and isinstance(entry.get("sha256"), str)
-        ):
-            raise SnapshotError(f"{file}: table {name!r} has no file name and SHA-256")
-        name_on_disk = entry["file"]
-        if (
-            name_on_disk in ("", ".", "..", MANIFEST_NAME)
-            or Path(name_on_disk).name != name_on_disk
-            or "\\" in name_on_disk
-            or "\0" in name_on_disk
-        ):
-            raise SnapshotError(
-                f"{file}: table {name!r} names {name_on_disk!r}, a path outside the snapshot "
-                "folder (a table must be a file directly inside it)"
-            )
-    return manifest
-
-
-def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    # Two values for one key would let a reader and a verifier see different manifests.
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise ValueError(f"key {key!r} appears twice")
-        result[key] = value
-    return result
 
 
 def _sha256(file: Path) -> str:

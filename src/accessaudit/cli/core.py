@@ -91,6 +91,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     verify.set_defaults(handler=_verify)
 
+    keygen = subparsers.add_parser(
+        "keygen",
+        help="make an Ed25519 key pair for signing snapshots (collect --sign-key)",
+        description="Write FILE (the private key, mode 0600; encrypted with the passphrase in "
+        f"${PASSPHRASE_ENV} when set) and FILE with the suffix .pub (the public key, for "
+        "verify --public-key). Existing files are never overwritten.",
+    )
+    keygen.add_argument("private_key", type=Path, metavar="FILE")
+    keygen.add_argument("--passphrase-env", default=PASSPHRASE_ENV, metavar="VAR")
+    keygen.set_defaults(handler=_keygen)
+
     connectors = subparsers.add_parser("connectors", help="list the connector manifests")
     connectors.add_argument(
         "--format", choices=("table", "json"), default="table", help="table (default) or json"
@@ -202,6 +213,15 @@ def _verify(args: argparse.Namespace) -> int:
         checked.append(f"signed by {args.public_key.name}")
     print(f"{args.snapshot}: intact ({'; '.join(checked)})")
     print(f"snapshot digest: {snapshot_digest(args.snapshot)}")
+    return 0
+
+
+def _keygen(args: argparse.Namespace) -> int:
+    from accessaudit._evidence import generate_key_pair
+
+    private, public = generate_key_pair(args.private_key, passphrase_env=args.passphrase_env)
+    print(f"private key: {private} (keep it with the auditor, never with the snapshots)")
+    print(f"public key:  {public} (for accessaudit verify --public-key)")
     return 0
 
 

@@ -40,7 +40,14 @@ from accessaudit.review._workbook import (
     workbook_cells,
 )
 from accessaudit.review.campaign import RETURNED, WORKBOOKS, Campaign
-from accessaudit.review.decision_log import LOG_COLUMNS, append_decisions, read_decision_log
+from accessaudit.review.decision_log import (
+    LOG_COLUMNS,
+    SUPERSEDED_COLUMNS,
+    append_decisions,
+    logged_before,
+    read_decision_log,
+    superseded_by,
+)
 
 __all__ = [
     "PROBLEM_COLUMNS",
@@ -51,15 +58,6 @@ __all__ = [
 ]
 
 PROBLEM_COLUMNS = ("workbook", "sheet", "row", "item_id", "problem")
-SUPERSEDED_COLUMNS = (
-    "item_id",
-    "decision",
-    "workbook",
-    "row",
-    "superseded_decision",
-    "superseded_file",
-    "superseded_collected_at",
-)
 # Returned workbooks are read whatever the case of their extension; .xlsm is how Excel saves
 # a workbook someone added a macro to, and openpyxl reads its cells the same way.
 _WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm"})
@@ -164,7 +162,7 @@ def collect_decisions(
         else pd.DataFrame(columns=[*LOG_COLUMNS, "workbook_name"])
     )
     identity = ["item_id", "decision", "comment", "file_sha256"]
-    replayed = _in_log(decisions, log, identity)
+    replayed = logged_before(decisions, log, identity)
     in_force = log.drop_duplicates("item_id", keep="last").set_index("item_id")
     fresh, conflicts = _drop_conflicts(decisions[~replayed], in_force)
     problems.append(conflicts)
@@ -172,7 +170,7 @@ def collect_decisions(
     problem_table = problem_table.reset_index(drop=True)
     problem_table["row"] = problem_table["row"].astype("Int64")
     fresh = fresh.drop_duplicates(identity)
-    superseded = _superseded(fresh, in_force)
+    superseded = superseded_by(fresh, in_force)
     logged = append_decisions(campaign, fresh)
     in_run = pd.concat([decisions[replayed].drop_duplicates(identity), fresh])
     return CollectResult(
@@ -193,40 +191,6 @@ def _default_workbooks(campaign: Campaign) -> list[Path]:
         sorted(p for p in folder.iterdir() if not p.name.startswith(".")) if folder.is_dir() else []
     )
     return returned or sorted((campaign.folder / WORKBOOKS).glob("*.xlsx"))
-
-
-def _in_log(decisions: pd.DataFrame, log: pd.DataFrame, identity: list[str]) -> pd.Series:
-    """Decisions already logged from the same file (a re-read return), as a mask."""
-    if decisions.empty or log.empty:
-        return pd.Series(False, index=decisions.index)
-    seen = pd.MultiIndex.from_frame(log[identity].astype(str))
-    mask = pd.MultiIndex.from_frame(decisions[identity].astype(str)).isin(seen)
-    return pd.Series(mask, index=decisions.index)
-
-
-def _superseded(fresh: pd.DataFrame, in_force: pd.DataFrame) -> pd.DataFrame:
-    """The decisions in force that ``fresh`` decisions replace (decision or comment changed)."""
-    before = in_force.reindex(fresh["item_id"].to_numpy())
-    was = before["decision"].to_numpy(dtype=object)
-    was_comment = before["comment"].to_numpy(dtype=object)
-    changed = before["decision"].notna().to_numpy() & (
-        (was != fresh["decision"].to_numpy(dtype=object))
-        | (was_comment != fresh["comment"].to_numpy(dtype=object))
-    )
-    rows = fresh[changed]
-    old = before[changed]
-    return pd.DataFrame(
-        {
-            "item_id": rows["item_id"].to_numpy(),
-            "decision": rows["decision"].to_numpy(),
-            "workbook": rows["source_file"].to_numpy(),
-            "row": rows["row"].to_numpy(),
-            "superseded_decision": old["decision"].to_numpy(),
-            "superseded_file": old["source_file"].to_numpy(),
-            "superseded_collected_at": old["collected_at"].to_numpy(),
-        },
-        columns=list(SUPERSEDED_COLUMNS),
-    )
 
 
 def _empty_problems() -> pd.DataFrame:

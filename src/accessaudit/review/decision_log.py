@@ -36,7 +36,15 @@ import pandas as pd
 from accessaudit.errors import ReviewError
 from accessaudit.review.campaign import Campaign
 
-__all__ = ["LOG_COLUMNS", "append_decisions", "current_decisions", "read_decision_log"]
+__all__ = [
+    "LOG_COLUMNS",
+    "SUPERSEDED_COLUMNS",
+    "append_decisions",
+    "current_decisions",
+    "logged_before",
+    "read_decision_log",
+    "superseded_by",
+]
 
 logger = logging.getLogger("accessaudit.review")
 
@@ -51,6 +59,15 @@ LOG_COLUMNS = (
     "file_sha256",
     "row",
     "collected_at",
+)
+SUPERSEDED_COLUMNS = (
+    "item_id",
+    "decision",
+    "workbook",
+    "row",
+    "superseded_decision",
+    "superseded_file",
+    "superseded_collected_at",
 )
 _CHAIN = "chain"
 _SEAL = "seal"
@@ -115,6 +132,42 @@ def append_decisions(campaign: Campaign, decisions: pd.DataFrame) -> int:
     finally:
         os.close(descriptor)
     return len(records)
+
+
+def logged_before(decisions: pd.DataFrame, log: pd.DataFrame, identity: list[str]) -> pd.Series:
+    """A mask of ``decisions`` already in ``log`` with the same ``identity`` columns (a return
+    read again), which change nothing."""
+    if decisions.empty or log.empty:
+        return pd.Series(False, index=decisions.index)
+    seen = pd.MultiIndex.from_frame(log[identity].astype(str))
+    mask = pd.MultiIndex.from_frame(decisions[identity].astype(str)).isin(seen)
+    return pd.Series(mask, index=decisions.index)
+
+
+def superseded_by(fresh: pd.DataFrame, in_force: pd.DataFrame) -> pd.DataFrame:
+    """One row (:data:`SUPERSEDED_COLUMNS`) per decision in force (``in_force``, by item id)
+    that a ``fresh`` decision replaces with another decision or comment."""
+    before = in_force.reindex(fresh["item_id"].to_numpy())
+    was = before["decision"].to_numpy(dtype=object)
+    was_comment = before["comment"].to_numpy(dtype=object)
+    changed = before["decision"].notna().to_numpy() & (
+        (was != fresh["decision"].to_numpy(dtype=object))
+        | (was_comment != fresh["comment"].to_numpy(dtype=object))
+    )
+    rows = fresh[changed]
+    old = before[changed]
+    return pd.DataFrame(
+        {
+            "item_id": rows["item_id"].to_numpy(),
+            "decision": rows["decision"].to_numpy(),
+            "workbook": rows["source_file"].to_numpy(),
+            "row": rows["row"].to_numpy(),
+            "superseded_decision": old["decision"].to_numpy(),
+            "superseded_file": old["source_file"].to_numpy(),
+            "superseded_collected_at": old["collected_at"].to_numpy(),
+        },
+        columns=list(SUPERSEDED_COLUMNS),
+    )
 
 
 class _End:
