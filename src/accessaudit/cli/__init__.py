@@ -41,6 +41,7 @@ EXAMPLES: dict[str, str] = {
     "demo": "accessaudit demo --out accessaudit-demo",
     "collect": "accessaudit collect --config audit.toml --out snapshots/2026-Q4",
     "verify": "accessaudit verify snapshots/2026-Q4",
+    "keygen": "accessaudit keygen keys/audit-signing.pem",
     "connectors": "accessaudit connectors --format json",
     "audit": "accessaudit audit --config audit.toml --snapshot snapshots/2026-Q4 "
     "--excel report.xlsx --fail-on high",

@@ -98,8 +98,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         f"${PASSPHRASE_ENV} when set) and FILE with the suffix .pub (the public key, for "
         "verify --public-key). Existing files are never overwritten.",
     )
-    keygen.add_argument("private_key", type=Path, metavar="FILE")
-    keygen.add_argument("--passphrase-env", default=PASSPHRASE_ENV, metavar="VAR")
+    keygen.add_argument(
+        "private_key", type=Path, metavar="FILE", help="where to write the private key (PEM)"
+    )
+    keygen.add_argument(
+        "--passphrase-env",
+        default=PASSPHRASE_ENV,
+        metavar="VAR",
+        help=f"environment variable holding the passphrase that encrypts it ({PASSPHRASE_ENV})",
+    )
     keygen.set_defaults(handler=_keygen)
 
     connectors = subparsers.add_parser("connectors", help="list the connector manifests")
