@@ -14,6 +14,7 @@ corp      a long description a long
 from __future__ import annotations
 
 import argparse
+import re
 import textwrap
 from collections.abc import Iterable, Sequence
 
@@ -24,6 +25,7 @@ __all__ = ["TERMINAL_WIDTH", "add_wide_option", "fit_lines", "table"]
 TERMINAL_WIDTH = 80
 _GAP = 2  # tabulate's "simple" format puts two spaces between columns
 _NARROWEST = 8
+_DIGEST = re.compile(r"\b[0-9a-f]{64}\b")
 _HEADER_PADDING = 2  # tabulate's MIN_PADDING: a column is at least its header plus two
 
 
@@ -66,14 +68,21 @@ def table(
 
 
 def fit_lines(texts: Iterable[str], *, wide: bool = False, width: int = TERMINAL_WIDTH) -> str:
-    """Lines of text, each wrapped at word boundaries to ``width`` (indented after the first)
-    unless ``wide``."""
+    """Lines of text, each wrapped at spaces to ``width`` (indented after the first) unless
+    ``wide``. A line that carries a SHA-256 digest is never wrapped: scripts and auditors
+    copy it whole (``Snapshot digest …: <hex>``)."""
     out: list[str] = []
     for text in texts:
-        if wide or len(text) <= width:
+        if wide or len(text) <= width or _DIGEST.search(text):
             out.append(text)
         else:
             out.extend(
-                textwrap.wrap(text, width=width, subsequent_indent="  ", break_long_words=False)
+                textwrap.wrap(
+                    text,
+                    width=width,
+                    subsequent_indent="  ",
+                    break_long_words=False,
+                    break_on_hyphens=False,
+                )
             )
     return "\n".join(out)
