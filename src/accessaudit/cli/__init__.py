@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "accessaudit.cli.review",
     "accessaudit.cli.diff",
     "accessaudit.cli.scope",
+    "accessaudit.cli.discover",
 )
 
 
@@ -54,6 +55,7 @@ EXAMPLES: dict[str, str] = {
     "review status": "accessaudit review status campaigns/2026-Q4 --verify snapshots/2027-Q1",
     "review remediate": "accessaudit review remediate campaigns/2026-Q4 --out plans/2026-Q4",
     "diff": "accessaudit diff snapshots/2026-Q3 snapshots/2026-Q4 --excel changes.xlsx",
+    "discover": "accessaudit discover --config audit.toml --inventory found-inventory.csv",
     "scope": "accessaudit scope --config audit.toml --snapshot snapshots/2026-Q4 --account jdoe",
 }
 

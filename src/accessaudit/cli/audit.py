@@ -15,10 +15,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tabulate import tabulate
-
 from accessaudit.cli._options import date_option
-from accessaudit.cli._table import add_wide_option
+from accessaudit.cli._table import add_wide_option, table
 
 if TYPE_CHECKING:
     from accessaudit.audit import AuditResult
@@ -197,11 +195,9 @@ def _list_rules_command(args: argparse.Namespace) -> int:
     if args.wide:
         rows = [[s.id, s.severity, s.title, "; ".join(s.controls)] for s in RULES.values()]
         headers = ["id", "severity", "title", "controls"]
-        widths: list[int | None] = [None, None, 40, 60]
     else:
-        # 22 + 8 + 44 + spacing fits 80 columns; the controls are in --wide and --format json.
+        # The controls are in --wide, --format json and docs/rules.md.
         rows = [[s.id, s.severity, s.title] for s in RULES.values()]
         headers = ["id", "severity", "title"]
-        widths = [None, None, 44]
-    sys.stdout.write(tabulate(rows, headers=headers, maxcolwidths=widths) + "\n")
+    sys.stdout.write(table(rows, headers, wide=args.wide) + "\n")
     return EXIT_OK

@@ -41,7 +41,9 @@ __all__ = [
 
 #: Keys every ``[[sources]]`` table may hold.
 _COMMON_KEYS = frozenset({"name", "connector", "path"})
-#: The keys each protocol reads from its ``[[sources]]`` table, besides the common ones.
+#: The keys each protocol reads from its ``[[sources]]`` table, besides the common ones. A
+#: config naming any other key is refused; tests/test_files_connectors.py checks that every
+#: key the protocol code reads is listed here.
 _LDAP_KEYS = frozenset(
     {
         "url",
@@ -59,8 +61,8 @@ _LDAP_KEYS = frozenset(
         "backend",
         "nested",
         "filter",
-        "person_classes",
         "allow_partial_export",
+        "person_classes",
         "ppolicy_default",
     }
 )
@@ -90,6 +92,31 @@ _HR_KEYS = _FILE_KEYS | {"status_map", "worker_type_map", "default_worker_type",
 _INVENTORY_KEYS = _FILE_KEYS | {"sensitivity_map", "type_map", "date_format"}
 _NTFS_ACL_KEYS = _FILE_KEYS | {"domain", "directory"}
 _GRANTS_KEYS = _FILE_KEYS | {"directory", "right_map", "resource_type"}
+_DATABASE_KEYS = frozenset(
+    {
+        "host",
+        "port",
+        "user",
+        "password_env",
+        "ca_bundle",
+        "connect_timeout",
+        "statement_timeout",
+        "email_domain",
+        "last_use_query",
+        "discover",
+        "discover_min_confidence",
+        "sample_rows",
+    }
+)
+_POSTGRESQL_KEYS = _DATABASE_KEYS | {
+    "dbname",
+    "service",
+    "sslmode",
+    "sslrootcert",
+    "databases",
+    "exclude_databases",
+}
+_MYSQL_KEYS = _DATABASE_KEYS | {"ssl_ca", "ssl_verify"}
 
 #: protocol name -> (module, function, the source keys it reads). Modules are imported only
 #: when a source uses them.
@@ -100,6 +127,8 @@ PROTOCOLS: Mapping[str, tuple[str, str, frozenset[str]]] = {
     "data-inventory": ("accessaudit.connectors.files", "collect_inventory", _INVENTORY_KEYS),
     "ntfs-acl": ("accessaudit.connectors.files", "collect_ntfs_acl", _NTFS_ACL_KEYS),
     "grants-csv": ("accessaudit.connectors.files", "collect_grants", _GRANTS_KEYS),
+    "postgresql": ("accessaudit.connectors.databases", "collect_postgresql", _POSTGRESQL_KEYS),
+    "mysql": ("accessaudit.connectors.databases", "collect_mysql", _MYSQL_KEYS),
 }
 
 

@@ -30,6 +30,7 @@ from accessaudit.rules.data import (
     UNCLASSIFIED_RESOURCE,
     UNOWNED_RESOURCE,
 )
+from accessaudit.rules.discovery import UNCLASSIFIED_SENSITIVE_DATA
 from accessaudit.rules.peers import PEER_OUTLIER
 from accessaudit.rules.privilege import (
     DISABLED_PRIVILEGED,
@@ -59,6 +60,7 @@ _SPECS = {
         UNCLASSIFIED_RESOURCE,
         RETENTION_OVERDUE,
         DISABLED_PRIVILEGED,
+        UNCLASSIFIED_SENSITIVE_DATA,
     )
 }
 

@@ -56,8 +56,8 @@ def rule_reference(evidence: Mapping[str, Sequence[str]] | None = None) -> str:
             + ".",
         ]
         keys = (evidence or {}).get(spec.id)
-        if keys:
-            lines += ["", "**Evidence.** " + ", ".join(f"`{k}`" for k in keys) + "."]
+        shown = ", ".join(f"`{k}`" for k in keys) if keys else "(not produced on the sample)"
+        lines += ["", f"**Evidence.** {shown}."]
         lines += [
             "",
             f"**Known false positives.** {spec.false_positives}",
