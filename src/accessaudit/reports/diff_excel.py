@@ -10,7 +10,7 @@ from pathlib import Path
 from openpyxl import Workbook
 
 from accessaudit.analysis.diff import SnapshotDiff
-from accessaudit.reports._xlsx import atomic_save, write_frame
+from accessaudit.reports.xlsx import atomic_save, write_frame
 
 __all__ = ["write_diff_workbook"]
 

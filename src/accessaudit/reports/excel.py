@@ -17,7 +17,7 @@ from openpyxl import Workbook
 
 from accessaudit.audit import AuditResult
 from accessaudit.reports._workpaper import rules_sheet, summary_sheet
-from accessaudit.reports._xlsx import CellStyles, atomic_save, write_frame
+from accessaudit.reports.xlsx import CellStyles, atomic_save, write_frame
 from accessaudit.rules import RULES
 from accessaudit.snapshot import Snapshot
 

@@ -149,7 +149,7 @@ UNCLASSIFIED_SENSITIVE_DATA = RuleSpec(
         "HIPAA §164.308(a)(1)(ii)(A)",
     ),
     function=unclassified_sensitive_data,
-    needs=("resources",),
+    needs=("resources", "discovered"),
     false_positives=(
         "Sampled values that only look like personal data (test fixtures, synthetic or "
         "masked rows, numbers that pass a checksum by chance); a category declared on a "

@@ -46,6 +46,7 @@ __all__ = [
     "cell_value",
     "date_cell",
     "finish_sheet",
+    "fits_page_width",
     "header_row",
     "print_layout",
     "rows_of",
@@ -241,10 +242,16 @@ def print_layout(sheet: Any, total_width: float) -> None:
     at most :data:`_PRINTABLE_WIDTH` characters is fitted to one page width."""
     sheet.page_setup.orientation = "landscape"
     sheet.print_title_rows = "1:1"
-    if total_width <= _PRINTABLE_WIDTH:
+    if fits_page_width(total_width):
         sheet.page_setup.fitToWidth = 1
         sheet.page_setup.fitToHeight = 0
         sheet.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def fits_page_width(total_width: float) -> bool:
+    """Whether columns adding up to ``total_width`` characters print fitted to one landscape
+    page width (wider sheets print across pages rather than shrink unreadably)."""
+    return total_width <= _PRINTABLE_WIDTH
 
 
 def finish_sheet(sheet: Any, *, rows: int, columns: int) -> None:
