@@ -70,3 +70,34 @@ def test_rules_sheet_explains_every_rule_on_one_page_width(
     assert rows[spec.id][6] == "; ".join(spec.controls)
     assert sheet["E2"].alignment.wrap_text
     assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.print_title_rows == "$1:$1"
+
+
+def test_review_workbook_prints_one_page_wide_and_lets_reviewers_resize(
+    tmp_path: Path,
+) -> None:
+    config = accessaudit.load_config(
+        accessaudit.write_sample_organisation(tmp_path / "org", size=200)
+    )
+    snapshot = accessaudit.collect(config)
+    campaign = accessaudit.create_campaign(
+        snapshot, config.policy, accessaudit.run_audit(snapshot, config.policy),
+        by="manager", scope="privileged", out=tmp_path / "c", fallback_reviewer="E10007",
+    )  # fmt: skip
+    book = openpyxl.load_workbook(campaign.folder / campaign.reviewers["workbook"].iloc[0])
+    sheet = book["Review"]
+    header = [c.value for c in sheet[1]]
+    assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.paperSize == 8
+    # fitToWidth 1 is the file format's default (xlsxwriter leaves it out); 0 pages high.
+    assert sheet.page_setup.fitToWidth in (None, 1) and sheet.page_setup.fitToHeight == 0
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert sheet.print_title_rows == "$1:$1"
+    # Person … Comment are all inside the one-page-wide print area.
+    area_end = sheet.print_area.split(":")[-1].lstrip("$").split("$")[0]
+    assert openpyxl.utils.column_index_from_string(area_end) == header.index("Comment") + 1
+    # Cells protected, layout not: columns and rows may be resized.
+    assert sheet.protection.sheet and not sheet.protection.formatColumns
+    assert not sheet.protection.formatRows
+    reason = sheet.cell(2, header.index("Reason") + 1)
+    assert reason.alignment.wrap_text and reason.protection.locked
+    comment = sheet.cell(2, header.index("Comment") + 1)
+    assert comment.alignment.wrap_text and not comment.protection.locked
