@@ -137,6 +137,16 @@ def run_audit(
     HR records no history for are found by comparing the two (``mover-retained-access``).
     Unknown rule ids raise :class:`ConfigError`.
     """
+    if not isinstance(policy, Policy):
+        hint = " (pass config.policy)" if hasattr(policy, "policy") else ""
+        raise TypeError(
+            f"run_audit() takes a Policy as its second argument{hint}, not {type(policy).__name__}"
+        )
+    if not all(hasattr(snapshot, name) for name in ("accounts", "people", "as_of")):
+        raise TypeError(
+            "run_audit() takes a Snapshot (accessaudit.collect(...) or Snapshot.load(folder)), "
+            f"not {type(snapshot).__name__}"
+        )
     when = choose_as_of(explicit=as_of, snapshot=snapshot.as_of)
     chosen = tuple(RULES) if rules is None else tuple(dict.fromkeys(rules))
     unknown = [r for r in chosen if r not in RULES]

@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
-from accessaudit.config import AuditConfig
+from accessaudit.config import AuditConfig, load_config
 from accessaudit.connectors import CollectContext, SourceResult, load_protocol
 from accessaudit.errors import SnapshotError, SourceError
 from accessaudit.identity import correlate_accounts, read_identity_map
@@ -34,7 +34,7 @@ logger = logging.getLogger("accessaudit.collection")
 
 
 def collect(
-    config: AuditConfig,
+    config: AuditConfig | Path | str,
     *,
     progress: bool = False,
     save_raw: Path | None = None,
@@ -42,10 +42,19 @@ def collect(
 ) -> Snapshot:
     """Read every source of ``config`` and return the snapshot (not yet saved).
 
+    ``config`` is an :class:`AuditConfig` or the path of an audit TOML file
+    (``collect("audit.toml")``); anything else is a :class:`TypeError` naming what was given.
     ``save_raw`` keeps the raw pages of live sources that support it (Entra ID) in that
     folder, so they can be re-read later with ``path = …``. ``as_of`` overrides the config's
     date.
     """
+    if isinstance(config, str | Path):
+        config = load_config(config)
+    elif not isinstance(config, AuditConfig):
+        raise TypeError(
+            "collect() takes an AuditConfig (accessaudit.load_config('audit.toml')) or the path "
+            f"of an audit TOML file, not {type(config).__name__}"
+        )
     when = choose_as_of(explicit=as_of, configured=config.as_of)
     context = CollectContext(as_of=when, progress=progress, save_raw=save_raw)
     results: dict[str, SourceResult] = {}

@@ -20,6 +20,7 @@ Secrets are never in the file: sources name the environment variable that holds 
 
 from __future__ import annotations
 
+import html
 import re
 import tomllib
 from collections.abc import Mapping
@@ -60,6 +61,21 @@ class AuditConfig:
     identity_map: Path | None = None
     connector_paths: tuple[Path, ...] = ()
     manifests: Mapping[str, Manifest] = field(default_factory=dict, repr=False)
+
+    def _repr_html_(self) -> str:
+        """A compact card for Jupyter: the file, the date, one line per source."""
+        rows = "".join(
+            f"<li>{html.escape(s.name)}: {html.escape(s.connector)}"
+            + (f" ({html.escape(str(s.path))})" if s.path is not None else "")
+            + "</li>"
+            for s in self.sources
+        )
+        where = html.escape(str(self.path)) if self.path is not None else "built in code"
+        when = self.as_of.date() if self.as_of is not None else "now"
+        return (
+            f"<p><b>Audit config</b> {where}, as of {when}: {len(self.sources)} source(s)</p>"
+            f"<ul>{rows}</ul>{self.policy._repr_html_()}"
+        )
 
 
 def load_config(path: Path | str) -> AuditConfig:

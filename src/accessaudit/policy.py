@@ -10,6 +10,7 @@ Thresholds live here (read from the ``[policy]`` table of the audit TOML), never
 from __future__ import annotations
 
 import datetime as dt
+import html
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,6 +80,23 @@ class Policy:
     joiner_window_days: int = 90
     third_party_expiry_days: int = 30
     holds: tuple[LegalHold, ...] = ()
+
+    def _repr_html_(self) -> str:
+        """A compact card for Jupyter: thresholds on one line, then counts of the lists."""
+        approved = ", ".join(
+            f"{html.escape(group)} ({len(logins)})" for group, logins in self.approved.items()
+        )
+        return (
+            f"<p><b>Policy</b>: stale after {self.stale_days} days (privileged "
+            f"{self.privileged_stale_days}), new-account grace {self.new_account_grace_days} "
+            f"days, peers: at least {self.peer_min_size}, outlier below "
+            f"{self.peer_max_share:.0%}</p><ul>"
+            f"<li>privileged groups added: "
+            f"{html.escape(', '.join(self.privileged_groups)) or 'none'}</li>"
+            f"<li>approved lists: {approved or 'none'}</li>"
+            f"<li>{len(self.sod)} SoD rule(s), {len(self.exceptions)} accepted risk(s), "
+            f"{len(self.service_account_patterns)} service-account pattern(s)</li></ul>"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Every threshold and list as plain JSON-able values (dates as ISO text), for the

@@ -37,6 +37,30 @@ COMMAND_MODULES = (
 )
 
 
+#: One example per command, shown at the end of its ``--help`` (tests/test_cli_habits.py
+#: checks every command has one).
+EXAMPLES: dict[str, str] = {
+    "demo": "accessaudit demo --out accessaudit-demo",
+    "collect": "accessaudit collect --config audit.toml --out snapshots/2026-Q4",
+    "verify": "accessaudit verify snapshots/2026-Q4",
+    "keygen": "accessaudit keygen keys/audit-signing.pem",
+    "connectors": "accessaudit connectors --format json",
+    "audit": "accessaudit audit --config audit.toml --snapshot snapshots/2026-Q4 "
+    "--excel report.xlsx --fail-on high",
+    "rules": "accessaudit rules --wide",
+    "review": "accessaudit review status campaigns/2026-Q4",
+    "review create": "accessaudit review create --config audit.toml --snapshot "
+    "snapshots/2026-Q4 --by manager --scope privileged --deadline 2026-12-15 "
+    "--out campaigns/2026-Q4",
+    "review collect": "accessaudit review collect campaigns/2026-Q4",
+    "review status": "accessaudit review status campaigns/2026-Q4 --verify snapshots/2027-Q1",
+    "review remediate": "accessaudit review remediate campaigns/2026-Q4 --out plans/2026-Q4",
+    "diff": "accessaudit diff snapshots/2026-Q3 snapshots/2026-Q4 --excel changes.xlsx",
+    "discover": "accessaudit discover --config audit.toml --inventory found-inventory.csv",
+    "scope": "accessaudit scope --config audit.toml --snapshot snapshots/2026-Q4 --account jdoe",
+}
+
+
 class _CommandModule(Protocol):
     def register(self, subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None: ...
 
@@ -47,22 +71,45 @@ def build_parser() -> argparse.ArgumentParser:
         prog="accessaudit",
         description="Access reviews and data-inventory audits: who can reach what, "
         "who should not, and what is never used.",
+        epilog="example:\n  accessaudit demo   # the whole job on the built-in sample "
+        "organisation\n  accessaudit COMMAND --help",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"accessaudit {__version__}")
     parser.add_argument(
         "-v", "--verbose", action="count", default=0, help="more detail on stderr (-vv: debug)"
     )
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         module = cast(_CommandModule, importlib.import_module(name))
         module.register(subparsers)
+    _add_examples(subparsers, "")
     return parser
+
+
+def _add_examples(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], prefix: str
+) -> None:
+    """Put each command's example from :data:`EXAMPLES` at the end of its help."""
+    for name, command in subparsers.choices.items():
+        key = f"{prefix}{name}"
+        example = EXAMPLES.get(key)
+        if example and "example" not in (command.epilog or ""):
+            command.epilog = f"{command.epilog or ''}\n\nexample:\n  {example}".strip("\n")
+            command.formatter_class = argparse.RawDescriptionHelpFormatter
+        for action in command._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                _add_examples(action, f"{key} ")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (the console script exits with it)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command is None:
+        # Bare `accessaudit`: the help, not an error.
+        parser.print_help()
+        return EXIT_OK
     with _command_logging(args.verbose):
         try:
             return int(args.handler(args))

@@ -15,9 +15,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tabulate import tabulate
-
 from accessaudit.cli._options import date_option
+from accessaudit.cli._table import add_wide_option, table
 
 if TYPE_CHECKING:
     from accessaudit.audit import AuditResult
@@ -76,9 +75,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     audit.add_argument(
         "--rules", metavar="ID,…", help="run only these rule ids (see `accessaudit rules`)"
     )
-    audit.add_argument(
-        "--wide", action="store_true", help="rule titles and unwrapped lines (wider than 80)"
-    )
+    add_wide_option(audit)
     _progress_flags(audit)
     audit.set_defaults(handler=_run_audit_command)
 
@@ -95,9 +92,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default="table",
         help="table (default) or json (with rationale, remediation and inputs)",
     )
-    rules.add_argument(
-        "--wide", action="store_true", help="show every control (wider than 80 columns)"
-    )
+    add_wide_option(rules)
     rules.set_defaults(handler=_list_rules_command)
 
 
@@ -207,11 +202,9 @@ def _list_rules_command(args: argparse.Namespace) -> int:
     if args.wide:
         rows = [[s.id, s.severity, s.title, "; ".join(s.controls)] for s in RULES.values()]
         headers = ["id", "severity", "title", "controls"]
-        widths: list[int | None] = [None, None, 40, 60]
     else:
-        # 22 + 8 + 44 + spacing fits 80 columns; the controls are in --wide and --format json.
+        # The controls are in --wide, --format json and docs/rules.md.
         rows = [[s.id, s.severity, s.title] for s in RULES.values()]
         headers = ["id", "severity", "title"]
-        widths = [None, None, 44]
-    sys.stdout.write(tabulate(rows, headers=headers, maxcolwidths=widths) + "\n")
+    sys.stdout.write(table(rows, headers, wide=args.wide) + "\n")
     return EXIT_OK

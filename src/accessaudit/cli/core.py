@@ -8,10 +8,9 @@ import shutil
 import sys
 from pathlib import Path
 
-from tabulate import tabulate
-
 from accessaudit._evidence import PASSPHRASE_ENV
 from accessaudit.cli._options import date_option
+from accessaudit.cli._table import add_wide_option, fit_lines, table
 from accessaudit.errors import ConfigError
 
 __all__ = ["register"]
@@ -37,11 +36,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     demo.add_argument("--size", type=int, default=1500, help="people in the sample (1500)")
     _progress_flags(demo)
+    add_wide_option(demo)
     demo.set_defaults(handler=_demo)
 
     collect = subparsers.add_parser("collect", help="read every source into a snapshot folder")
-    collect.add_argument("--config", type=Path, required=True, metavar="FILE")
-    collect.add_argument("--out", type=Path, required=True, metavar="DIR")
+    collect.add_argument(
+        "--config", type=Path, required=True, metavar="FILE", help="the audit config (TOML)"
+    )
+    collect.add_argument(
+        "--out", type=Path, required=True, metavar="DIR", help="the snapshot folder to write"
+    )
     collect.add_argument("--as-of", metavar="DATE", help="judge the data as of this date")
     collect.add_argument(
         "--save-raw",
@@ -49,7 +53,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="DIR",
         help="also keep the raw pages of live sources (Entra ID) here",
     )
-    collect.add_argument("--format", choices=("table", "json"), default="table")
+    collect.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="table (default) or json (schema: accessaudit/schemas/collect.json)",
+    )
     collect.add_argument(
         "--sign-key",
         type=Path,
@@ -64,6 +73,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help=f"environment variable holding the signing key's passphrase ({PASSPHRASE_ENV})",
     )
     _progress_flags(collect)
+    add_wide_option(collect)
     collect.set_defaults(handler=_collect)
 
     verify = subparsers.add_parser(
@@ -73,7 +83,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "is the one whose digest you recorded; with --public-key, that your key signed it. "
         "Exit 1 when anything differs.",
     )
-    verify.add_argument("snapshot", type=Path, metavar="DIR")
+    verify.add_argument("snapshot", type=Path, metavar="DIR", help="the snapshot folder")
     verify.add_argument(
         "--digest", metavar="HEX", help="the snapshot digest printed when it was collected"
     )
@@ -89,15 +99,25 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         f"${PASSPHRASE_ENV} when set) and FILE with the suffix .pub (the public key, for "
         "verify --public-key). Existing files are never overwritten.",
     )
-    keygen.add_argument("private_key", type=Path, metavar="FILE")
-    keygen.add_argument("--passphrase-env", default=PASSPHRASE_ENV, metavar="VAR")
+    keygen.add_argument(
+        "private_key", type=Path, metavar="FILE", help="where to write the private key (PEM)"
+    )
+    keygen.add_argument(
+        "--passphrase-env",
+        default=PASSPHRASE_ENV,
+        metavar="VAR",
+        help=f"environment variable holding the passphrase that encrypts it ({PASSPHRASE_ENV})",
+    )
     keygen.set_defaults(handler=_keygen)
 
     connectors = subparsers.add_parser("connectors", help="list the connector manifests")
-    connectors.add_argument("--format", choices=("table", "json"), default="table")
+    connectors.add_argument(
+        "--format", choices=("table", "json"), default="table", help="table (default) or json"
+    )
     connectors.add_argument(
         "--config", type=Path, metavar="FILE", help="include the config's own connector_paths"
     )
+    add_wide_option(connectors)
     connectors.set_defaults(handler=_connectors)
 
 
@@ -109,7 +129,9 @@ def _progress_flags(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="progress bars on stderr (default: when stderr is a terminal)",
     )
-    parser.add_argument("--no-progress", dest="progress", action="store_false")
+    parser.add_argument(
+        "--no-progress", dest="progress", action="store_false", help="no progress bars"
+    )
 
 
 def _progress(args: argparse.Namespace) -> bool:
@@ -153,11 +175,11 @@ def _collect(args: argparse.Namespace) -> int:
             )
         )
     else:
-        print(_collection_summary(snapshot, args.out))
+        print(_collection_summary(snapshot, args.out, wide=args.wide))
     return 0
 
 
-def _collection_summary(snapshot: object, folder: Path) -> str:
+def _collection_summary(snapshot: object, folder: Path, *, wide: bool = False) -> str:
     from accessaudit.coverage import collection_warnings, partial_sources
     from accessaudit.reports.console import collection_lines
     from accessaudit.snapshot import Snapshot
@@ -173,14 +195,15 @@ def _collection_summary(snapshot: object, folder: Path) -> str:
         *([f"PARTIAL EXPORT of {', '.join(partial)}: findings may be missing."] if partial else []),
         f"Snapshot written to {folder} (as of {snapshot.as_of.date()})",
         f"Snapshot digest (SHA-256 of the manifest; keep it with the evidence): {snapshot.digest}",
-        tabulate(rows, headers=["source", "connector", "rows"]),
+        table(rows, ["source", "connector", "rows"], wide=wide),
         "Correlation: "
         + ", ".join(f"{how} {count}" for how, count in matched.items())
         + f"; unmatched human accounts {snapshot.correlation.get('unmatched_human_accounts', 0)}",
         # What the sources could not read is said here, not only in manifest.json.
-        *collection_lines(collection_warnings(snapshot.sources, snapshot.correlation)),
+        *collection_lines(collection_warnings(snapshot.sources, snapshot.correlation), wide=wide),
     ]
-    return "\n".join(lines)
+    # Tables are already fitted; fit_lines wraps the sentences (a digest stays whole).
+    return "\n".join(fit_lines(line.split("\n"), wide=wide) for line in lines)
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -239,9 +262,10 @@ def _connectors(args: argparse.Namespace) -> int:
         print(json.dumps(rows, indent=2))
     else:
         print(
-            tabulate(
+            table(
                 [[r["connector"], r["protocol"], r["description"]] for r in rows],
-                headers=["connector", "protocol", "description"],
+                ["connector", "protocol", "description"],
+                wide=args.wide,
             )
         )
     return 0
@@ -290,9 +314,9 @@ def _demo(args: argparse.Namespace) -> int:
         f"review workbooks written to {out / 'review' / 'workbooks'} "
         f"({len(campaign.reviewers)} reviewers, {len(campaign.items)} items)"
     )
-    print(_collection_summary(snapshot, out / "snapshot"))
+    print(_collection_summary(snapshot, out / "snapshot", wide=args.wide))
     print()
-    print(summary_table(result))
+    print(summary_table(result, wide=args.wide))
     return 0
 
 

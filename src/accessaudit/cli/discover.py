@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from tabulate import tabulate
+from accessaudit.cli._table import add_wide_option, table
 
 __all__ = ["register"]
 
@@ -22,7 +22,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "phone, person name, national ids, payment cards, IBAN, date of birth, address, IP, "
         "health. Reports match rates and confidence, never the values.",
     )
-    parser.add_argument("--config", type=Path, required=True, metavar="FILE")
+    parser.add_argument(
+        "--config", type=Path, required=True, metavar="FILE", help="the audit config (TOML)"
+    )
     parser.add_argument(
         "--out", type=Path, metavar="FILE", help="write every column's result (.csv or .json)"
     )
@@ -36,7 +38,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--source", action="append", default=[], metavar="NAME", help="only this source"
     )
-    parser.add_argument("--format", choices=("table", "json"), default="table")
+    parser.add_argument(
+        "--format", choices=("table", "json"), default="table", help="table (default) or json"
+    )
+    add_wide_option(parser)
     parser.set_defaults(handler=_discover)
 
 
@@ -82,7 +87,7 @@ def _discover(args: argparse.Namespace) -> int:
             columns=("column", "size"), tables=("table", "nunique")
         )
     ).reset_index()
-    print(tabulate(summary.to_dict("list"), headers="keys", tablefmt="simple"))
+    print(table(summary.to_numpy().tolist(), [str(c) for c in summary.columns], wide=args.wide))
     for source, details in report.items():
         print(
             f"{source}: {details['tables_sampled']} tables sampled, "

@@ -16,9 +16,8 @@ import json
 import sys
 from pathlib import Path
 
-from tabulate import tabulate
-
 from accessaudit.cli._options import date_option
+from accessaudit.cli._table import add_wide_option, fit_lines, table
 
 __all__ = ["register"]
 
@@ -28,17 +27,30 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     review = subparsers.add_parser(
         "review",
         help="periodic access reviews: workbooks out, decisions in, remediation",
-        description=__doc__,
+        description="Steps of a review campaign: create (one workbook per reviewer), collect "
+        "(validate returned workbooks, log every valid decision), status (completion, overdue, "
+        "rejected workbooks, rubber-stamps; --verify checks revocations in a new snapshot) and "
+        "remediate (removal plans; nothing is applied).\n\nExit status of collect: 0 every "
+        "row valid, 1 problems found (each printed with workbook, sheet and row; valid "
+        "decisions still recorded), 2 no workbook could be read. status --verify exits 1 "
+        "while a revocation is still present.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = review.add_subparsers(dest="review_command", metavar="STEP", required=True)
 
     create = commands.add_parser("create", help="create a campaign: one workbook per reviewer")
-    create.add_argument("--config", type=Path, required=True, metavar="FILE")
+    create.add_argument(
+        "--config", type=Path, required=True, metavar="FILE", help="the audit config (TOML)"
+    )
     create.add_argument(
         "--snapshot", type=Path, metavar="DIR", help="a saved snapshot (default: collect now)"
     )
-    create.add_argument("--by", choices=("manager", "owner"), required=True)
+    create.add_argument(
+        "--by",
+        choices=("manager", "owner"),
+        required=True,
+        help="manager: each person's access to their HR manager; owner: to the resource owner",
+    )
     create.add_argument(
         "--scope",
         default="all",
@@ -52,18 +64,25 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="DIR",
         help="an earlier snapshot: finds movers HR keeps no history for (audit and movers scope)",
     )
-    create.add_argument("--deadline", metavar="DATE")
+    create.add_argument(
+        "--deadline", metavar="DATE", help="the date reviewers must decide by (YYYY-MM-DD)"
+    )
     create.add_argument(
         "--fallback-reviewer",
         metavar="PERSON_ID|EMAIL",
         help="reviews items with no manager/owner and items that would be self-reviewed",
     )
-    create.add_argument("--out", type=Path, required=True, metavar="CAMPAIGN_DIR")
-    create.add_argument("--format", choices=("table", "json"), default="table")
+    create.add_argument(
+        "--out", type=Path, required=True, metavar="CAMPAIGN_DIR", help="a new campaign folder"
+    )
+    create.add_argument(
+        "--format", choices=("table", "json"), default="table", help="table (default) or json"
+    )
+    add_wide_option(create)
     create.set_defaults(handler=_create)
 
     collect = commands.add_parser("collect", help="validate returned workbooks, log decisions")
-    collect.add_argument("campaign", type=Path, metavar="CAMPAIGN_DIR")
+    collect.add_argument("campaign", type=Path, metavar="CAMPAIGN_DIR", help="the campaign folder")
     collect.add_argument(
         "workbooks",
         type=Path,
@@ -72,26 +91,36 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="default: every file in CAMPAIGN_DIR/returned/ (.xlsx and .xlsm read, others "
         "reported), else the sent workbooks",
     )
-    collect.add_argument("--format", choices=("table", "json"), default="table")
+    collect.add_argument(
+        "--format", choices=("table", "json"), default="table", help="table (default) or json"
+    )
+    add_wide_option(collect)
     collect.set_defaults(handler=_collect)
 
     status = commands.add_parser("status", help="completion, overdue reviewers, rubber-stamps")
-    status.add_argument("campaign", type=Path, metavar="CAMPAIGN_DIR")
+    status.add_argument("campaign", type=Path, metavar="CAMPAIGN_DIR", help="the campaign folder")
     status.add_argument(
         "--verify", type=Path, metavar="NEW_SNAPSHOT", help="check revocations were carried out"
     )
     status.add_argument("--as-of", metavar="DATE", help="judge deadlines on this date")
+    add_wide_option(status)
     status.add_argument(
-        "--wide", action="store_true", help="every column (wider than 80 characters)"
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="table (default) or json (schema: accessaudit/schemas/status.json)",
     )
-    status.add_argument("--format", choices=("table", "json"), default="table")
     status.set_defaults(handler=_status)
 
     remediate = commands.add_parser(
         "remediate", help="write LDIF / Graph / CSV removal plans (nothing is applied)"
     )
-    remediate.add_argument("campaign", type=Path, metavar="CAMPAIGN_DIR")
-    remediate.add_argument("--out", type=Path, required=True, metavar="DIR")
+    remediate.add_argument(
+        "campaign", type=Path, metavar="CAMPAIGN_DIR", help="the campaign folder"
+    )
+    remediate.add_argument(
+        "--out", type=Path, required=True, metavar="DIR", help="folder for the removal plans"
+    )
     remediate.add_argument(
         "--config",
         type=Path,
@@ -129,16 +158,20 @@ def _create(args: argparse.Namespace) -> int:
         return 0
     manifest = campaign.manifest
     print(
-        f"Campaign {campaign.id}: {manifest['items']} items "
-        f"({manifest['recommended_revoke']} recommended for revoke) "
-        f"for {len(manifest['reviewers'])} reviewers in {campaign.folder}"
-    )
-    print(
-        tabulate(
-            campaign.reviewers.to_numpy().tolist(),
-            headers=[str(c) for c in campaign.reviewers.columns],
+        fit_lines(
+            [
+                f"Campaign {campaign.id}: {manifest['items']} items "
+                f"({manifest['recommended_revoke']} recommended for revoke) "
+                f"for {len(manifest['reviewers'])} reviewers in {campaign.folder}"
+            ],
+            wide=args.wide,
         )
     )
+    reviewers = campaign.reviewers
+    if not args.wide:
+        # 80 columns: who and how much; the file name (--wide) follows from the reviewer.
+        reviewers = reviewers[["reviewer", "email", "items"]]
+    print(table(reviewers.to_numpy().tolist(), [str(c) for c in reviewers.columns], wide=args.wide))
     if manifest.get("unassigned_items"):
         print(
             f"accessaudit: {manifest['unassigned_items']} item(s) have no manager/owner and "
@@ -175,22 +208,31 @@ def _collect(args: argparse.Namespace) -> int:
         )
         return result.exit_status
     print(
-        f"Campaign {campaign.id}: read {len(result.read)} workbook(s), accepted "
-        f"{len(result.accepted)} decision(s), {result.logged} new in {campaign.decisions_log.name}"
+        fit_lines(
+            [
+                f"Campaign {campaign.id}: read {len(result.read)} workbook(s), accepted "
+                f"{len(result.accepted)} decision(s), {result.logged} new in "
+                f"{campaign.decisions_log.name}"
+            ],
+            wide=args.wide,
+        )
     )
     if len(result.superseded):
         # The latest return wins (see accessaudit.review.collect); say what it replaced.
         print(f"{len(result.superseded)} decision(s) supersede an earlier return:")
         print(
-            tabulate(
+            table(
                 result.superseded.to_numpy().tolist(),
-                headers=[str(c) for c in result.superseded.columns],
+                [str(c) for c in result.superseded.columns],
+                wide=args.wide,
             )
         )
     if len(result.problems):
-        table = result.problems.astype(object).where(result.problems.notna(), "")
-        print(f"{len(table)} problem(s):")
-        print(tabulate(table.to_numpy().tolist(), headers=[str(c) for c in table.columns]))
+        problems = result.problems.astype(object).where(result.problems.notna(), "")
+        print(f"{len(problems)} problem(s):")
+        print(
+            table(problems.to_numpy().tolist(), [str(c) for c in problems.columns], wide=args.wide)
+        )
     return result.exit_status
 
 
@@ -221,29 +263,24 @@ def _status(args: argparse.Namespace) -> int:
             f"Returned but rejected: {row.reviewer} ({row.reviewer_id}): {row.rejected} row(s) "
             "could not be accepted; run `accessaudit review collect` for each problem"
         )
-    table = status.reviewers.drop(columns=["workbook"]).assign(
+    reviewers = status.reviewers.drop(columns=["workbook"]).assign(
         completion=lambda t: (t["completion"] * 100).round().astype(int).astype(str) + "%"
     )
     if not args.wide:
         # Fits 80 columns: who, how far, and the signals; --wide adds ids and the split.
-        table = table[
+        reviewers = reviewers[
             ["reviewer", "items", "decided", "completion", "overdue", "rejected", "rubber_stamp"]
         ].rename(columns={"completion": "done", "rubber_stamp": "signals"})
-    print(
-        tabulate(
-            table.to_numpy().tolist(),
-            headers=[str(c) for c in table.columns],
-            maxcolwidths=None if args.wide else [22, None, None, None, None, None, 24],
-        )
-    )
+    print(table(reviewers.to_numpy().tolist(), [str(c) for c in reviewers.columns], wide=args.wide))
     if status.verification is not None:
         done = len(status.verification) - still
         print(f"\nRevocations carried out: {done}; still present: {still}")
         if len(status.verification):
             print(
-                tabulate(
+                table(
                     status.verification.to_numpy().tolist(),
-                    headers=[str(c) for c in status.verification.columns],
+                    [str(c) for c in status.verification.columns],
+                    wide=args.wide,
                 )
             )
     return 1 if still else 0

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from tabulate import tabulate
+from accessaudit.cli._table import add_wide_option, fit_lines, table
 
 __all__ = ["register"]
 
@@ -17,14 +17,24 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "scope",
         help="what a compromised account reaches, or who reaches a resource; notification clocks",
     )
-    scope.add_argument("--config", type=Path, required=True, metavar="FILE")
+    scope.add_argument(
+        "--config", type=Path, required=True, metavar="FILE", help="the audit config (TOML)"
+    )
     scope.add_argument(
         "--snapshot", type=Path, metavar="DIR", help="a saved snapshot (default: collect now)"
     )
     subject = scope.add_mutually_exclusive_group(required=True)
-    subject.add_argument("--account", metavar="LOGIN")
-    subject.add_argument("--resource", metavar="NAME")
-    scope.add_argument("--format", choices=("table", "json"), default="table")
+    subject.add_argument(
+        "--account", metavar="LOGIN", help="what this (compromised) account reaches"
+    )
+    subject.add_argument("--resource", metavar="NAME", help="who reaches this resource")
+    scope.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="table (default) or json (schema: accessaudit/schemas/scope.json)",
+    )
+    add_wide_option(scope)
     scope.set_defaults(handler=_scope)
 
 
@@ -44,24 +54,31 @@ def _scope(args: argparse.Namespace) -> int:
         print(json.dumps(scope_document(result), indent=2, default=str))
         return 0
     print(
-        f"Scope of {result.subject_type} {result.subject!r} as of {result.as_of.date()}: "
-        f"{len(result.accounts)} account(s), {result.resources['resource_id'].nunique()} "
-        f"resource(s), data categories: {', '.join(result.data_categories) or 'none'}"
+        fit_lines(
+            [
+                f"Scope of {result.subject_type} {result.subject!r} as of "
+                f"{result.as_of.date()}: {len(result.accounts)} account(s), "
+                f"{result.resources['resource_id'].nunique()} resource(s), data categories: "
+                f"{', '.join(result.data_categories) or 'none'}"
+            ],
+            wide=args.wide,
+        )
     )
     columns = ["login", "resource", "right", "path", "sensitivity", "data_categories"]
     reach = result.resources[columns].astype(object)
-    print(tabulate(reach.where(reach.notna(), "").to_numpy().tolist(), headers=columns))
+    print(table(reach.where(reach.notna(), "").to_numpy().tolist(), columns, wide=args.wide))
     if len(result.groups):
         groups = result.groups[["name", "system", "privileged", "path"]].astype(object)
         print("\nGroups:")
-        print(tabulate(groups.to_numpy().tolist(), headers=[str(c) for c in groups.columns]))
+        print(table(groups.to_numpy().tolist(), [str(c) for c in groups.columns], wide=args.wide))
     if len(result.notifications):
         print("\nNotification clocks:")
         clocks = result.notifications.astype(object)
         print(
-            tabulate(
+            table(
                 clocks.where(clocks.notna(), "").to_numpy().tolist(),
-                headers=[str(c) for c in clocks.columns],
+                [str(c) for c in clocks.columns],
+                wide=args.wide,
             )
         )
     return 0

@@ -125,21 +125,33 @@ def rules_sheet(book: Workbook, styles: CellStyles) -> None:
     table["needs"] = table["needs"].map(", ".join)
     table["controls"] = table["controls"].map("; ".join)
     table = table.rename(columns={"needs": "data it needs"})
+    wrapped = dict.fromkeys(("title", "rationale", "remediation", "controls"), _wrapped_text)
     write_frame(
         book.create_sheet("Rules"),
         table[["id", "severity", "title", "data it needs", "rationale", "remediation", "controls"]],
+        # 198 characters in all: fitted to one landscape page width, long text wrapped.
         {
             "id": 22,
-            "severity": 10,
-            "title": 34,
-            "data it needs": 22,
-            "rationale": 60,
-            "remediation": 50,
-            "controls": 60,
+            "severity": 9,
+            "title": 28,
+            "data it needs": 16,
+            "rationale": 45,
+            "remediation": 40,
+            "controls": 38,
         },
-        {"severity": styles.severity},
+        {"severity": styles.severity, **wrapped},
         styles,
     )
+
+
+def _wrapped_text(sheet: Any, value: object) -> object:
+    """A text cell that wraps inside its column (the Rules sheet has 15 rows: per-cell
+    styling costs nothing here)."""
+    if value is None:
+        return None
+    cell = text_cell(sheet, value)
+    cell.alignment = _WRAP
+    return cell
 
 
 def _policy_rows(result: AuditResult) -> list[tuple[str, object]]:

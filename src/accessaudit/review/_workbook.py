@@ -25,7 +25,7 @@ from openpyxl import load_workbook
 
 from accessaudit._atomic import atomic_file
 from accessaudit.errors import ReviewError
-from accessaudit.reports.xlsx import NOT_XML, fits_page_width
+from accessaudit.reports.xlsx import NOT_XML
 
 __all__ = [
     "DATA_COLUMNS",
@@ -70,7 +70,36 @@ HEADER: tuple[str, ...] = (*(h for h, _ in DATA_COLUMNS), "Decision", "Comment",
 _DECISION_COL = len(DATA_COLUMNS) + 1
 _COMMENT_COL = len(DATA_COLUMNS) + 2
 _HASH_COL = len(DATA_COLUMNS) + 3
-_WIDTHS = {"Person": 22, "Entitlement": 28, "How held": 36, "Reason": 34, "Comment": 40}
+#: Column widths (characters). The sheet prints one A3 landscape page wide, so Person,
+#: Entitlement, Recommendation, Reason, Decision and Comment are on the same page; the long
+#: text columns wrap instead of being cut, and reviewers may still resize any column.
+_WIDTHS = {
+    "Item": 10,
+    "Person": 20,
+    "Department": 14,
+    "HR status": 11,
+    "Account": 14,
+    "System": 8,
+    "Type": 9,
+    "Entitlement": 24,
+    "Right": 8,
+    "How held": 22,
+    "Privileged": 10,
+    "Sensitivity": 11,
+    "Data categories": 11,
+    "Last sign-in": 16,
+    "Peer share": 12,
+    "Findings": 14,
+    "Recommendation": 15,
+    "Reason": 30,
+    "Decision": 10,
+    "Comment": 30,
+}
+#: Columns whose text wraps within the column width.
+_WRAPPED = frozenset(
+    {"Person", "Entitlement", "How held", "Last sign-in", "Findings", "Reason", "Comment"}
+)
+_A3 = 8  # xlsxwriter's paper code for A3
 
 
 def workbook_cells(items: pd.DataFrame) -> pd.DataFrame:
@@ -158,7 +187,9 @@ def write_workbook(
     sheet = book.add_worksheet(REVIEW_SHEET)
     for column, title in enumerate(HEADER):
         sheet.write_string(0, column, title, formats.header)
-        sheet.set_column(column, column, _WIDTHS.get(title, 14))
+        # A column format applies to the cells written without one of their own.
+        wrap = formats.wrapped if title in _WRAPPED else None
+        sheet.set_column(column, column, _WIDTHS.get(title, 14), wrap)
     cells = workbook_cells(items) if cells is None else cells
     recommendation_column = len(DATA_COLUMNS) - 2
     for row, (values, integrity, recommendation) in enumerate(
@@ -173,8 +204,8 @@ def write_workbook(
         for column, value in enumerate(values):
             revoke = recommendation == "revoke" and column == recommendation_column
             _text(sheet, row, column, value, formats, revoke=revoke)
-        for column in (_DECISION_COL - 1, _COMMENT_COL - 1):
-            sheet.write_blank(row, column, None, formats.editable)
+        sheet.write_blank(row, _DECISION_COL - 1, None, formats.editable)
+        sheet.write_blank(row, _COMMENT_COL - 1, None, formats.editable_wrapped)
         _text(sheet, row, _HASH_COL - 1, str(integrity), formats)
     last = max(len(items) + 1, 2)
     sheet.data_validation(
@@ -194,12 +225,17 @@ def write_workbook(
     sheet.set_column(_HASH_COL - 1, _HASH_COL - 1, 14, None, {"hidden": True})
     sheet.freeze_panes(1, 1)
     sheet.set_landscape()
+    sheet.set_paper(_A3)
     sheet.repeat_rows(0)
-    if fits_page_width(sum(_WIDTHS.get(title, 14) for title in HEADER[:_COMMENT_COL])):
-        sheet.fit_to_pages(1, 0)
+    # One page wide whatever the width: the decision columns must print beside the person.
+    sheet.fit_to_pages(1, 0)
+    sheet.print_area(0, 0, last - 1, _COMMENT_COL - 1)
     sheet.autofilter(0, 0, last - 1, _COMMENT_COL - 1)
-    # Protected, but a reviewer may still filter and sort.
-    sheet.protect("", {"autofilter": True, "sort": True})
+    # Cells are protected, not the layout: a reviewer may filter, sort and resize columns
+    # and rows (the integrity hash covers values, never widths).
+    sheet.protect(
+        "", {"autofilter": True, "sort": True, "format_columns": True, "format_rows": True}
+    )
     sheet.activate()
 
     book.set_properties({"title": f"Access review {campaign_id}"})
@@ -225,6 +261,10 @@ class _Formats:
             }
         )
         self.editable = book.add_format({"locked": False})
+        self.editable_wrapped = book.add_format(
+            {"locked": False, "text_wrap": True, "valign": "top"}
+        )
+        self.wrapped = book.add_format({"text_wrap": True, "valign": "top"})
         self.title = book.add_format({"bold": True, "font_size": 13})
         self._book = book
         self._made: dict[tuple[bool, bool], Any] = {}

@@ -15,6 +15,7 @@ campaign never exists.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import secrets
@@ -96,6 +97,19 @@ class Campaign:
         """One row per reviewer with their workbook and item count."""
         rows = [{"reviewer_id": k, **v} for k, v in self.manifest["reviewers"].items()]
         return pd.DataFrame(rows, columns=["reviewer_id", "reviewer", "email", "workbook", "items"])
+
+    def _repr_html_(self) -> str:
+        """A compact card for Jupyter: id, deadline, scope, counts (not the items table)."""
+        manifest = self.manifest
+        revoke = int((self.items["recommendation"] == "revoke").sum()) if len(self.items) else 0
+        return (
+            f"<p><b>Review campaign</b> {html.escape(self.id)} by "
+            f"{html.escape(str(manifest.get('by', '?')))}, scope "
+            f"{html.escape(str(manifest.get('scope', '?')))}, deadline "
+            f"{html.escape(str(manifest.get('deadline') or 'none'))}: {len(self.items)} items "
+            f"({revoke} recommended for revoke) for {len(manifest.get('reviewers', {}))} "
+            f"reviewer(s); folder {html.escape(str(self.folder))}</p>"
+        )
 
     def key(self) -> bytes:
         """The campaign's HMAC key."""

@@ -61,6 +61,8 @@ class RuleSpec:
     ISO 27001:2022, SOC 2, NIST SP 800-53, GDPR, HIPAA). ``needs`` names the snapshot tables
     the rule judges (see :data:`RULE_INPUTS`): when one of them is empty, the audit reports
     the rule as not checked instead of running it on nothing and calling the result clean.
+    ``thresholds`` names the ``[policy]`` keys it reads; ``false_positives`` says when a
+    finding may be right by the data and still not a problem (for the rule reference).
     """
 
     id: str
@@ -71,6 +73,8 @@ class RuleSpec:
     controls: tuple[str, ...]
     function: RuleFunction
     needs: tuple[str, ...] = ("accounts",)
+    thresholds: tuple[str, ...] = ()
+    false_positives: str = ""
 
     def __post_init__(self) -> None:
         # A typo in a rule's metadata must fail when the catalogue loads, not in a report.
@@ -80,8 +84,16 @@ class RuleSpec:
             raise ValueError(
                 f"rule {self.id}: severity {self.severity!r} is not one of {SEVERITIES}"
             )
-        if not (self.title and self.rationale and self.remediation and self.controls):
-            raise ValueError(f"rule {self.id}: needs title, rationale, remediation and controls")
+        if not (
+            self.title
+            and self.rationale
+            and self.remediation
+            and self.controls
+            and self.false_positives
+        ):
+            raise ValueError(
+                f"rule {self.id}: needs title, rationale, remediation, controls and false_positives"
+            )
         unknown = [n for n in self.needs if n not in RULE_INPUTS]
         if not self.needs or unknown:
             raise ValueError(

@@ -231,6 +231,14 @@ STALE_ACCOUNT = RuleSpec(
     ),
     function=stale_account,
     needs=("accounts",),
+    thresholds=("stale_days", "new_account_grace_days"),
+    false_positives=(
+        "AD's lastLogonTimestamp replicates with a lag of up to ~14 days, so an account used "
+        "in the last two weeks of the window can look idle; accounts used only for Kerberos "
+        "service tickets, certificate or application sign-ins the directory does not record "
+        "look unused; break-glass accounts are idle by design (record them as accepted "
+        "risks)."
+    ),
 )
 LEAVER_ACTIVE = RuleSpec(
     id="leaver-active",
@@ -249,6 +257,11 @@ LEAVER_ACTIVE = RuleSpec(
     ),
     function=leaver_active,
     needs=("accounts", "people"),
+    false_positives=(
+        "A rehire or a leaver kept on as a contractor under the same employee id; an HR end "
+        "date entered in advance of the real last day; an account kept enabled on purpose for"
+        " a mailbox hand-over (record it as an accepted risk with an expiry)."
+    ),
 )
 ORPHAN_ACCOUNT = RuleSpec(
     id="orphan-account",
@@ -260,6 +273,13 @@ ORPHAN_ACCOUNT = RuleSpec(
     controls=(SOX, ISO_IDENTITY, "SOC 2 CC6.2", "NIST SP 800-53 AC-2", HIPAA_WORKFORCE),
     function=orphan_account,
     needs=("accounts", "people"),
+    thresholds=("service_accounts.patterns",),
+    false_positives=(
+        "Service, shared, test and vendor accounts whose names do not match the "
+        "service-account patterns; people missing from the HR extract (board members, "
+        "interns, staff of a subsidiary); accounts that need the manual identity map because "
+        "their employee id and e-mail differ from HR."
+    ),
 )
 PASSWORD_NEVER_EXPIRES = RuleSpec(
     id="password-never-expires",
@@ -277,4 +297,9 @@ PASSWORD_NEVER_EXPIRES = RuleSpec(
     ),
     function=password_never_expires,
     needs=("accounts",),
+    false_positives=(
+        "Accounts whose password is a long random secret kept in a vault with rotation by the"
+        " vault; modern policies (NIST SP 800-63B) no longer require periodic expiry when "
+        "other controls are in place."
+    ),
 )

@@ -352,6 +352,11 @@ THIRD_PARTY_SENSITIVE = RuleSpec(
     ),
     function=third_party_sensitive,
     needs=("accounts", "grants"),
+    false_positives=(
+        "Contractors with a signed contract and a need (the finding asks for that evidence); "
+        "guests invited for a project on a share later reclassified; without an HR source "
+        "only guests are judged."
+    ),
 )
 DIRECT_GRANT = RuleSpec(
     id="direct-grant",
@@ -362,6 +367,11 @@ DIRECT_GRANT = RuleSpec(
     controls=(ISO_ACCESS, "ISO 27001:2022 A.5.18", "SOC 2 CC6.3", "NIST SP 800-53 AC-6"),
     function=direct_grant,
     needs=("grants",),
+    false_positives=(
+        "Owner and administrator entries the system itself sets on the folder it creates; "
+        "ACLs migrated from an old file server that the owner has already scheduled for "
+        "cleanup."
+    ),
 )
 UNOWNED_RESOURCE = RuleSpec(
     id="unowned-resource",
@@ -372,6 +382,11 @@ UNOWNED_RESOURCE = RuleSpec(
     controls=(ISO_INVENTORY, "ISO 27001:2022 A.5.12", "SOC 2 CC6.1", GDPR, "HIPAA §164.308(a)(4)"),
     function=unowned_resource,
     needs=("resources",),
+    false_positives=(
+        "Owners written as a team name or shared mailbox the HR file does not know (the "
+        "message quotes the owner as written); an owner who left last week and whose "
+        "successor is not yet in the inventory."
+    ),
 )
 UNCLASSIFIED_RESOURCE = RuleSpec(
     id="unclassified-resource",
@@ -383,6 +398,11 @@ UNCLASSIFIED_RESOURCE = RuleSpec(
     controls=(ISO_INVENTORY, "ISO 27001:2022 A.5.12", "SOC 2 CC6.1", GDPR),
     function=unclassified_resource,
     needs=("grants",),
+    false_positives=(
+        "Scratch, temporary and system folders (profiles, home drives) that are intentionally"
+        " not in the inventory; a path spelled differently in the ACL export and the "
+        "inventory."
+    ),
 )
 RETENTION_OVERDUE = RuleSpec(
     id="retention-overdue",
@@ -394,4 +414,8 @@ RETENTION_OVERDUE = RuleSpec(
     controls=("ISO 27001:2022 A.8.10", "GDPR Art. 5(1)(e)", GDPR, "SOC 2 CC6.5"),
     function=retention_overdue,
     needs=("resources",),
+    false_positives=(
+        "Stores under legal hold; stores whose last-modified time is not updated by the "
+        "system (read-only archives) or whose retention is counted from another event."
+    ),
 )

@@ -150,4 +150,9 @@ UNCLASSIFIED_SENSITIVE_DATA = RuleSpec(
     ),
     function=unclassified_sensitive_data,
     needs=("resources", "discovered"),
+    false_positives=(
+        "Sampled values that only look like personal data (test fixtures, synthetic or "
+        "masked rows, numbers that pass a checksum by chance); a category declared on a "
+        "parent entry of the inventory under another name."
+    ),
 )

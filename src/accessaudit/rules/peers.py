@@ -169,4 +169,11 @@ PEER_OUTLIER = RuleSpec(
     ),
     function=peer_outlier,
     needs=("accounts", "people", "memberships"),
+    thresholds=("peer_min_size", "peer_max_share"),
+    false_positives=(
+        "Specialists who are the only one in their department with a tool (the one payroll "
+        "administrator); managers and team leads; departments in HR that do not match teams. "
+        "A peer share alone is never a reason to revoke privileged access: reviews recommend "
+        "'review' for it."
+    ),
 )

@@ -440,6 +440,12 @@ EXCESS_PRIVILEGE = RuleSpec(
     ),
     function=excess_privilege,
     needs=("accounts", "memberships"),
+    thresholds=("privileged.groups", "privileged.approved"),
+    false_positives=(
+        "A correct holder missing from the approved list (the list is out of date); a "
+        "privileged group nested on purpose into a tool's group; a PIM-eligible assignment "
+        "that is approved in the PIM process but not in the policy file."
+    ),
 )
 STALE_PRIVILEGE = RuleSpec(
     id="stale-privilege",
@@ -457,6 +463,12 @@ STALE_PRIVILEGE = RuleSpec(
     ),
     function=stale_privilege,
     needs=("accounts", "memberships"),
+    thresholds=("privileged_stale_days", "new_account_grace_days"),
+    false_positives=(
+        "Break-glass and emergency accounts (idle by design); the ~14-day lastLogonTimestamp "
+        "lag in AD; admin accounts used only through a PAM tool that signs in with its own "
+        "identity."
+    ),
 )
 DISABLED_PRIVILEGED = RuleSpec(
     id="disabled-privileged",
@@ -468,6 +480,10 @@ DISABLED_PRIVILEGED = RuleSpec(
     controls=(SOX, ISO_PRIVILEGED, "SOC 2 CC6.2", "NIST SP 800-53 AC-2"),
     function=disabled_privileged,
     needs=("accounts", "memberships"),
+    false_positives=(
+        "Accounts disabled for a short absence and re-enabled on return (still worth removing"
+        " from the group meanwhile)."
+    ),
 )
 MFA_MISSING = RuleSpec(
     id="mfa-missing",
@@ -485,6 +501,11 @@ MFA_MISSING = RuleSpec(
     ),
     function=mfa_missing,
     needs=("accounts",),
+    false_positives=(
+        "MFA enforced outside the source (a VPN or PAM gateway in front of the directory, a "
+        "third-party IdP) that the source does not report; service accounts that cannot do "
+        "MFA by design and are restricted by network controls."
+    ),
 )
 SOD_CONFLICT = RuleSpec(
     id="sod-conflict",
@@ -496,4 +517,10 @@ SOD_CONFLICT = RuleSpec(
     controls=(SOX, "ISO 27001:2022 A.5.3", ISO_ACCESS_RIGHTS, "SOC 2 CC6.3", "NIST SP 800-53 AC-5"),
     function=sod_conflict,
     needs=("accounts",),
+    thresholds=("sod",),
+    false_positives=(
+        "A combination held for a documented, compensated reason (approved dual role in a "
+        "small team); entitlements that share a name with the SoD rule but grant something "
+        "else in another system."
+    ),
 )
