@@ -85,6 +85,13 @@ _GRAPH_KEYS = frozenset(
         "allow_plaintext",
     }
 )
+_M365_KEYS = _GRAPH_KEYS | {
+    "directory",
+    "onedrive",
+    "delta_state",
+    "sensitivity_map",
+    "internal_domains",
+}
 _FILE_KEYS = frozenset({"columns", "encoding", "sheet", "delimiter"})
 _HR_KEYS = _FILE_KEYS | {"status_map", "worker_type_map", "default_worker_type", "date_format"}
 _INVENTORY_KEYS = _FILE_KEYS | {"sensitivity_map", "type_map", "date_format"}
@@ -96,6 +103,7 @@ _GRANTS_KEYS = _FILE_KEYS | {"directory", "right_map", "resource_type"}
 PROTOCOLS: Mapping[str, tuple[str, str, frozenset[str]]] = {
     "ldap": ("accessaudit.connectors.ldap", "collect", _LDAP_KEYS),
     "graph": ("accessaudit.connectors.entra", "collect", _GRAPH_KEYS),
+    "m365": ("accessaudit.connectors.m365", "collect", _M365_KEYS),
     "hr-csv": ("accessaudit.connectors.files", "collect_hr", _HR_KEYS),
     "data-inventory": ("accessaudit.connectors.files", "collect_inventory", _INVENTORY_KEYS),
     "ntfs-acl": ("accessaudit.connectors.files", "collect_ntfs_acl", _NTFS_ACL_KEYS),

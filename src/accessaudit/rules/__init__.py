@@ -38,6 +38,12 @@ from accessaudit.rules.privilege import (
     SOD_CONFLICT,
     STALE_PRIVILEGE,
 )
+from accessaudit.rules.sharing import (
+    EXTERNAL_SHARING,
+    LINK_NO_EXPIRY,
+    ORG_WIDE_LINK,
+    PUBLIC_LINK,
+)
 
 __all__ = ["RULES", "RULE_INPUTS", "RuleFunction", "RuleSpec", "SnapshotView", "catalogue"]
 
@@ -59,6 +65,10 @@ _SPECS = {
         UNCLASSIFIED_RESOURCE,
         RETENTION_OVERDUE,
         DISABLED_PRIVILEGED,
+        PUBLIC_LINK,
+        ORG_WIDE_LINK,
+        LINK_NO_EXPIRY,
+        EXTERNAL_SHARING,
     )
 }
 
