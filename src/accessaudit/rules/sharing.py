@@ -56,8 +56,8 @@ def _link_grants(ctx: RuleContext) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def _of_account(ctx: RuleContext, column: str, at: np.ndarray) -> pd.Series:
     """``column`` of the accounts at positions ``at`` (-1: no account → missing)."""
-    values = pd.Series(ctx.accounts[column].astype(object).to_numpy()[at], dtype="object")
-    out: pd.Series = values.where(at >= 0)
+    source = np.append(ctx.accounts[column].astype(object).to_numpy(), np.array([None]))
+    out: pd.Series = pd.Series(source[at], dtype="object")  # -1 picks the appended None
     return out
 
 

@@ -291,7 +291,8 @@ class _Builder:
             "right": right,
             "inherited": inherited,
             "deny": False,
-            "path": where,
+            # The URL the permission sits on; ``where`` (page or file) differs live and re-read.
+            "path": rid[len(self.system) + 1 :],
             "system": self.system,
             "link_type": link.get("type"),
             "link_scope": link.get("scope") if link else None,
