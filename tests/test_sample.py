@@ -323,11 +323,11 @@ def test_entra_site_group_is_the_one_the_entra_tenant_holds() -> None:
 # --- planted problems ---------------------------------------------------------------------
 
 
-def test_planted_problems_cover_all_fifteen_rules() -> None:
+def test_planted_problems_cover_every_rule() -> None:
     from accessaudit.model import RULE_IDS
 
     table = planted_problems(generate_organisation(300))
-    assert len(RULE_IDS) == 15
+    assert len(RULE_IDS) == 19
     planted = set(table.loc[table["expect"] == "finding", "rule"])
     expected = set(RULE_IDS) if HAS_ENTRA else set(RULE_IDS) - {"mfa-missing"}
     assert planted == expected
@@ -339,6 +339,16 @@ def test_planted_problems_cover_all_fifteen_rules() -> None:
     assert (table["expect"] == "none").sum() >= 10
 
 
+def _sharepoint_urls() -> set[str]:
+    """Every URL of the sample SharePoint tenant (its sites, libraries and items)."""
+    from accessaudit.sample._m365 import build_sharepoint
+
+    data = build_sharepoint()
+    drives = [d for ds in data["drives"].values() for d in ds]
+    items = [i for its in data["items"].values() for i in its]
+    return {str(o["webUrl"]) for o in [*data["sites"], *drives, *items] if o.get("webUrl")}
+
+
 def test_planted_subjects_exist_in_the_organisation() -> None:
     org = generate_organisation(300)
     table = planted_problems(org)
@@ -347,6 +357,7 @@ def test_planted_subjects_exist_in_the_organisation() -> None:
     assert set(accounts["subject"]) <= set(org.users["login"])
     resources = local[local["subject_type"] == "resource"]
     known = set(org.resources["resource"]) | set(org.grants["resource"]) | {"\\\\fs01\\scratch"}
+    known |= _sharepoint_urls()
     assert set(resources["subject"]) <= known
 
 

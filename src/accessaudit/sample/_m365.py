@@ -20,9 +20,22 @@ a collection that asked for each file's permissions would show in the call count
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-__all__ = ["HOST", "TEAM_GROUP_ID", "build_sharepoint"]
+import pandas as pd
+
+from accessaudit.connectors.entra.pages import RawPage, RawPages
+
+__all__ = [
+    "HOST",
+    "TEAM_GROUP_ID",
+    "build_sharepoint",
+    "planted_sharing",
+    "sharepoint_pages",
+    "write_sharepoint",
+]
 
 HOST = "contoso.sharepoint.com"
 TEAM_GROUP_ID = "4c1f2b6e-9d3a-4e57-8b21-6f0a9c3d7e11"
@@ -223,5 +236,81 @@ def _plant(data: dict[str, Any]) -> None:
         data,
         finance,
         {"id": "fin-budget", "name": "Budget.xlsx", "file": {}, "webUrl": f"{fin_url}/Budget.xlsx"},
-        [_link("org-fin", "organization", "edit")],
+        [
+            _link("org-fin", "organization", "edit"),
+            {
+                "id": "invite-advisor",
+                "roles": ["write"],
+                "invitation": {"email": "consultant@advisors.example", "signInRequired": True},
+                "expirationDateTime": "2027-03-31T00:00:00Z",
+            },
+        ],
+    )
+
+
+def sharepoint_pages(data: Mapping[str, Any], *, owner_email: str) -> RawPages:
+    """``data`` (as :func:`build_sharepoint` makes it) as the pages a live ``m365`` collection
+    with hierarchical sharing saves: only the permission roots and their permissions."""
+    raw = RawPages()
+    graph = "https://graph.microsoft.com/v1.0"
+    raw.add(RawPage("sites", None, f"{graph}/sites/getAllSites", {"value": list(data["sites"])}))
+    for site in data["sites"]:
+        url = f"{graph}/sites/{site['id']}/drives"
+        raw.add(RawPage("drives", site["id"], url, {"value": data["drives"][site["id"]]}))
+    team = {"id": TEAM_GROUP_ID, "displayName": "Finance Team", "mail": "finance@contoso.com"}
+    raw.add(RawPage("groups", None, f"{graph}/groups", {"value": [team]}))
+    for group, sites in data["group_sites"].items():
+        raw.add(RawPage("group_sites", group, f"{graph}/groups/{group}/sites", {"value": sites}))
+        owner = {"id": "0b1c2d3e-0000-4000-8000-000000000001", "mail": owner_email}
+        url = f"{graph}/groups/{group}/owners"
+        raw.add(RawPage("group_owners", group, url, {"value": [owner]}))
+    for drive_id, items in data["items"].items():
+        roots = [
+            {**{k: v for k, v in item.items() if not k.startswith("_")}, "shared": {}}
+            for item in items
+            if item.get("_unique")
+        ]
+        raw.add(RawPage("items", drive_id, f"delta-state:{drive_id}", {"value": roots}))
+        for item in roots:
+            parent = f"{drive_id}|{item['id']}"
+            values = data["permissions"][(drive_id, item["id"])]
+            url = f"{graph}/drives/{drive_id}/items/{item['id']}/permissions"
+            raw.add(RawPage("permissions", parent, url, {"value": values}))
+    return raw
+
+
+def write_sharepoint(folder: Path, *, owner_email: str) -> None:
+    """Write the sample SharePoint tenant as saved pages (what ``m365`` with ``path`` reads)."""
+    sharepoint_pages(build_sharepoint(), owner_email=owner_email).save(Path(folder))
+
+
+def planted_sharing() -> pd.DataFrame:
+    """The planted sharing problems and near misses: rule, subject (a resource URL), expect."""
+    hr = f"https://{HOST}/sites/hr/Shared%20Documents"
+    marketing = f"https://{HOST}/sites/marketing/Shared%20Documents"
+    finance = f"https://{HOST}/sites/financeteam/Shared%20Documents"
+    salaries, reviews = f"{hr}/Salaries%202026.xlsx", f"{hr}/Reviews"
+    handbook, brochure, budget = (
+        f"{hr}/Handbook%20draft.docx",
+        f"{marketing}/Brochure.pdf",
+        (f"{finance}/Budget.xlsx"),
+    )
+    rows = [
+        ("public-link", salaries, "finding", "anonymous edit link on the restricted HR site"),
+        ("public-link", handbook, "finding", "anonymous link (with expiry) on restricted data"),
+        ("public-link", brochure, "none", "anonymous link on internal marketing data"),
+        ("org-wide-link", reviews, "finding", "organisation link on the restricted HR site"),
+        ("org-wide-link", finance, "finding", "Everyone except external users, confidential"),
+        ("org-wide-link", budget, "none", "organisation link on confidential (not restricted)"),
+        ("link-no-expiry", salaries, "finding", "anonymous link without expiry, 313 days old"),
+        ("link-no-expiry", reviews, "finding", "external invitation without expiry"),
+        ("link-no-expiry", handbook, "none", "anonymous link that expires"),
+        ("external-sharing", reviews, "finding", "auditor@partner.example invited on HR data"),
+        ("external-sharing", budget, "finding", "consultant@advisors.example on finance data"),
+        ("external-sharing", salaries, "none", "links only, no outsider invited"),
+        ("link-no-expiry", budget, "none", "the advisor's invitation expires"),
+    ]
+    return pd.DataFrame(
+        [(rule, "resource", subject, expect, why, None) for rule, subject, expect, why in rows],
+        columns=["rule", "subject_type", "subject", "expect", "why", "person"],
     )
