@@ -10,8 +10,8 @@ in a fresh subprocess so peak memory (ru_maxrss) belongs to that reader alone:
 * ``read_entries ...``    accessaudit.connectors.ldap.live.read_entries on each backend
 * ``collect ...``         accessaudit.connectors.ldap.collect: entries to tables
 
-Every reader fetches the same attributes (the openldap manifest's) with the same two filters
-(accounts, then groups) over LDAPS.
+Every reader fetches the same attributes (the openldap manifest's) with the same filters
+(accounts, groups, then password policies) over LDAPS.
 
     python bench/ldap_bench.py --users 5000      # a quick run (~20 s)
     python bench/ldap_bench.py                    # 100,000 users, 5,000 groups

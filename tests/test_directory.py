@@ -588,3 +588,73 @@ def test_removed_nested_option_is_refused_with_the_reason() -> None:
     )
     with pytest.raises(ConfigError, match="'nested' is no longer an option"):
         LdapOptions.from_settings(settings, find_manifests()["active-directory"])
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ("userAccountControl: 1e400", "userAccountControl '1e400' is not a whole number"),
+        ("userAccountControl: 1.5", "userAccountControl '1.5' is not a whole number"),
+        ("primaryGroupID: 99999999999999999999", "primaryGroupID '99999999999999999999' is not"),
+        ("lastLogonTimestamp: inf", "lastLogonTimestamp 'inf' is not a filetime time"),
+    ],
+)
+def test_numbers_that_are_not_64_bit_integers_are_refused_with_the_entry(
+    tmp_path: Path, line: str, problem: str
+) -> None:
+    # RFC 4517 §3.3.16 INTEGER: decimal digits; AD's flags, RIDs and FILETIMEs fit 64 bits.
+    export = tmp_path / "numbers.ldif"
+    export.write_text(_AD_EDGE.replace("userAccountControl: 512\n", "") + line + "\n")
+    with pytest.raises(SourceError, match=r"numbers\.ldif:1: ") as caught:
+        _read("active-directory", export, "edge")
+    assert problem in str(caught.value)
+
+
+def test_export_without_any_account_or_group_says_so_first(tmp_path: Path) -> None:
+    # Issue 11: an empty directory source must not pass as a clean, empty result.
+    export = tmp_path / "empty.ldif"
+    export.write_text("dn: ou=people,dc=x\nobjectClass: organizationalUnit\nou: people\n")
+    result = _read("openldap", export, "dir")
+    assert result.tables["accounts"].empty
+    assert result.report["warnings"][0].startswith("no account and no group was read from 1 ")
+
+
+def _options_with(option: str, value: object) -> SourceSettings:
+    return SourceSettings(
+        name="ol",
+        connector="openldap",
+        options={"url": "ldaps://ldap.example.org", "base_dn": "dc=x", option: value},
+    )
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "problem"),
+    [
+        ("attributes", "cn", "attributes must be a list"),
+        ("filter", 5, "search filters must look like"),
+        ("person_classes", ["inet OrgPerson"], "person_classes must be a list"),
+    ],
+)
+def test_malformed_live_search_options_are_config_errors_naming_them(
+    option: str, value: object, problem: str
+) -> None:
+    from accessaudit.connectors.ldap.options import LdapOptions
+
+    with pytest.raises(ConfigError, match=problem):
+        LdapOptions.from_settings(_options_with(option, value), find_manifests()["openldap"])
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "problem"),
+    [
+        ("person_classes", [3], "person_classes must be a name or a list of names"),
+        ("ppolicy_default", 7, "ppolicy_default must be the DN"),
+    ],
+)
+def test_malformed_mapping_options_are_config_errors_naming_them(
+    option: str, value: object, problem: str
+) -> None:
+    from accessaudit.connectors.ldap.mapping import DirectoryMapping
+
+    with pytest.raises(ConfigError, match=problem):
+        DirectoryMapping.for_source(_options_with(option, value), find_manifests()["openldap"])

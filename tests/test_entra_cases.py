@@ -19,6 +19,8 @@ with the documented behaviour in tests/graph_server/fixtures/access_cases.json, 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -291,6 +293,24 @@ def test_users_in_the_default_property_set_are_unknown_not_disabled(
     assert stale.empty  # unknown sign-ins are not "never used"
 
 
+def test_cloud_password_that_never_expires_is_read_and_absent_policies_are_unknown(
+    collected: tuple[Any, GraphServer],
+) -> None:
+    result, _ = collected
+    patti = _account(result, "PattiF@contoso.com")
+    assert bool(patti["password_never_expires"]) is True
+    assert patti["password_last_set"] == pd.Timestamp("2024-01-15T10:00:00Z")
+    assert bool(_account(result, "DiegoS@contoso.com")["password_never_expires"]) is False
+    accounts = result.tables["accounts"]
+    synced = accounts[accounts["employee_id"].notna() & accounts["kind"].eq("user")]
+    assert len(synced) > 50 and not synced["password_never_expires"].any()  # AD governs them
+    coverage = result.report["coverage"]
+    assert coverage["password_policy_unknown"] == 4  # the other cases lack the property
+    assert "LeeG@contoso.com" in coverage["examples"]["password_policy_unknown"]
+    flagged = _audit(result.tables, "password-never-expires")
+    assert "PattiF@contoso.com" in set(flagged["subject_name"])
+
+
 # ---- broken objects -------------------------------------------------------------------------
 
 
@@ -324,3 +344,34 @@ def test_object_without_id_or_malformed_page_names_the_file_and_the_problem(
     message = str(caught.value)
     assert str(page) in message and problem in message
     assert "nan" not in message.lower().replace("nanos", "")
+
+
+def test_live_object_without_id_is_a_source_error_naming_the_url(
+    tenant: dict[str, Any], pki: PkiFiles, manifest: Manifest
+) -> None:
+    with pytest.raises(SourceError, match="object 1 of the page has no 'id'") as caught:
+        _collect(tenant, pki, manifest, Faults(malformed="id"))
+    assert "/v1.0/users?" in str(caught.value) and "$skiptoken=…" in str(caught.value)
+
+
+def test_broken_saved_page_exits_2_with_one_line_naming_the_file(tmp_path: Path) -> None:
+    folder = tmp_path / "entra"
+    tenant_pages(build_tenant(make_people(8, seed=2), as_of=AS_OF)).save(folder)
+    page = folder / "pages" / "groups"
+    broken = sorted(page.glob("*.json"))[0]
+    broken.write_text('{"value": [{"id": "g1", "displayName": ["not", "a", "name"]}]}')
+    config = tmp_path / "audit.toml"
+    config.write_text(
+        '[audit]\nas_of = "2026-11-21"\n[[sources]]\nname = "entra"\n'
+        'connector = "entra-id"\npath = "entra"\n',
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "accessaudit", "collect", "--config", str(config), "--out",
+         str(tmp_path / "snap")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert broken.name in done.stderr and "displayName is a list, expected a string" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "snap").exists()

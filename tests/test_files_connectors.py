@@ -135,6 +135,27 @@ def test_each_file_protocol_is_registered_and_has_a_manifest_with_columns() -> N
         assert load_protocol(connector) is function
 
 
+def test_every_source_key_a_protocol_reads_is_declared_in_the_registry() -> None:
+    """A key the code reads but the registry lacks would be refused in every config."""
+    import inspect
+    import re
+
+    from accessaudit.connectors import source_keys
+
+    reads = re.compile(r'(?:option|required|secret)\(\s*(?:settings,\s*)?"([a-z_]+)"')
+    for protocol in PROTOCOLS:
+        origin = Path(inspect.getfile(load_protocol(protocol)))
+        # A package's collect reads through the whole package; a module, through itself and
+        # the private helpers beside it.
+        if origin.name == "__init__.py":
+            files = sorted(origin.parent.glob("*.py"))
+        else:
+            files = [origin, *sorted(origin.parent.glob("_*.py"))]
+        read = {key for file in files for key in reads.findall(file.read_text(encoding="utf-8"))}
+        assert read, protocol
+        assert read <= source_keys(protocol), (protocol, read - source_keys(protocol))
+
+
 # ----------------------------------------------------------------------------- hr-csv
 
 
@@ -558,3 +579,24 @@ def test_grants_csv_row_with_extra_fields_names_its_line(tmp_path: Path) -> None
         _grants(tmp_path / "g.csv")
     assert caught.value.location == "g.csv:3"
     assert "has 4 fields where the header has 3" in str(caught.value)
+
+
+def test_inventory_owner_naming_a_group_resolves_and_an_unknown_one_is_kept_as_written(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "inv.csv").write_text(
+        "resource,owner,sensitivity\nA,Finance-RW,confidential\nB,IT Department,restricted\n"
+    )
+    read = collect_inventory(
+        _settings("inv", "data-inventory", tmp_path / "inv.csv"),
+        find_manifests()["data-inventory"],
+        _context(),
+    )
+    assert read.tables["resources"]["owner_id"].isna().all()  # the connector resolves nothing
+    result = _resolved(read, _directory(), _hr())
+    resources = result.tables["resources"].set_index("name")
+    assert resources.loc["A", "owner_id"] == "corp:finance-rw"
+    assert pd.isna(resources.loc["B", "owner_id"])
+    assert resources.loc["B", "owner"] == "IT Department"  # what rules quote in their message
+    assert result.report["owners"] == {"person": 0, "group": 1, "unresolved": 1}
+    assert result.report["unknown_owners"] == {"count": 1, "examples": ["IT Department"]}

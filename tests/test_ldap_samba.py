@@ -145,6 +145,19 @@ def test_domain_collection_has_every_user_with_sid_ids(
     assert {"administrator", "user00000", "adm.carol"} <= set(accounts["login"].str.lower())
 
 
+def test_live_read_counts_the_search_references_it_does_not_follow(
+    collected: dict[str, Any], backend: str
+) -> None:
+    """A DC answers a subtree search of the domain with continuation references to the
+    partitions below it (RFC 4511 §4.5.3), e.g. CN=Configuration; both clients used to drop
+    them without a word. They are counted and named in the report."""
+    report = collected[backend].report
+    references = report["search_references"]
+    assert references["count"] >= 1
+    assert any("CN=Configuration" in url for url in references["first"])
+    assert any("search reference(s) (ref:) not followed" in w for w in report["warnings"])
+
+
 def test_domain_admin_through_nesting_is_a_group_to_group_edge(
     collected: dict[str, Any], backend: str
 ) -> None:

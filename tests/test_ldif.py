@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import base64
+import tempfile
+import time
+import tracemalloc
 from pathlib import Path
 
+import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from accessaudit.connectors import CollectContext, SourceResult, SourceSettings, find_manifests
 from accessaudit.connectors.ldap.ldif import read_ldif
 from accessaudit.errors import SourceError
+from accessaudit.model import TABLES
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ldif"
+MANIFESTS = find_manifests()
+FUZZ_CONTEXT = CollectContext(as_of=pd.Timestamp("2026-11-21", tz="UTC"))
 
 
 def _write(tmp_path: Path, text: str | bytes, name: str = "export.ldif") -> Path:
@@ -246,3 +256,101 @@ def test_credentials_in_a_quoted_url_never_reach_the_message(tmp_path: Path) -> 
         list(read_ldif(path))
     assert "s3cret" not in str(caught.value) and "admin" not in str(caught.value)
     assert "ldap://***@dc1.example.com/x" in str(caught.value)
+
+
+# -- property: any input is tables or our SourceError with a line --------------------------
+# Issue 11: whatever bytes an LDIF export holds, reading it (and turning it into tables with
+# either shipped manifest) either works or raises SourceError naming file:line (or the
+# source), never another exception, within a time and memory bound.
+
+_LINE_PIECES = [
+    b"dn: uid=a,dc=x",
+    b"dn: CN=b,DC=x",
+    b"dn:: Q049YyxEQz14",
+    b"objectClass: inetOrgPerson",
+    b"objectClass: posixAccount",
+    b"objectClass: posixGroup",
+    b"objectClass: pwdPolicy",
+    b"objectClass: user",
+    b"objectClass: group",
+    b"objectClass: OpenLDAPperson",
+    b"objectSid:: AQUAAAAAAAUVAAAA3PTcO4M9K0aCi6Yo9AMAAA==",
+    b"objectSid: S-1-5-21-1-2-3-500",
+    b"uid: a",
+    b"sAMAccountName: b",
+    b"gidNumber: 10",
+    b"memberUid: a",
+    b"member: uid=a,dc=x",
+    b"memberOf: CN=b,DC=x",
+    b"pwdAccountLockedTime: 000001010000Z",
+    b"pwdAccountLockedTime: 99991231235959Z",
+    b"pwdPolicySubentry: uid=a,dc=x",
+    b"pwdLockout: TRUE",
+    b"pwdLockoutDuration: 99999999999999999999",
+    b"userAccountControl: 514",
+    b"userAccountControl: 1e400",
+    b"lastLogonTimestamp: 1",
+    b"lastLogonTimestamp: 9223372036854775807",
+    b"whenCreated: 99991231235959.0Z",
+    b"createTimestamp: 20240131120000+0100",
+    b"authTimestamp: 2024",
+    b"# extended LDIF",
+    b"# search result",
+    b"search: 2",
+    b"result: 0 Success",
+    b"result: 4 Size limit exceeded",
+    b"result: \xd9\xa3 x",
+    b"pagedresults: cookie=abc",
+    b"ref: ldap://u:p@h/x",
+    b"version: 1",
+    b"changetype: add",
+    b" folded",
+    b"",
+]
+
+
+def _ldif_documents() -> st.SearchStrategy[bytes]:
+    lines = st.lists(st.one_of(st.sampled_from(_LINE_PIECES), st.binary(max_size=40)), max_size=40)
+    structured = lines.map(lambda parts: b"\n".join(parts) + b"\n")
+    return st.one_of(structured, st.binary(max_size=2000))
+
+
+def _outcome(path: Path, connector: str) -> SourceResult | SourceError:
+    from accessaudit.connectors.ldap import collect
+
+    settings = SourceSettings(name="fuzz", connector=connector, path=path)
+    try:
+        return collect(settings, MANIFESTS[connector], FUZZ_CONTEXT)
+    except SourceError as error:
+        return error
+
+
+# Bounds are generous: the machine running CI may be shared; a blow-up is orders larger.
+@settings(
+    max_examples=100,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(document=_ldif_documents())
+def test_any_bytes_give_tables_or_a_source_error_with_a_location(document: bytes) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "fuzz.ldif"
+        path.write_bytes(document)
+        tracemalloc.start()
+        started = time.monotonic()
+        try:
+            outcomes = [_outcome(path, c) for c in ("openldap", "active-directory")]
+        finally:
+            _, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+        assert time.monotonic() - started < 20
+        assert peak < 64 * 1024 * 1024
+        for outcome in outcomes:
+            if isinstance(outcome, SourceError):
+                assert outcome.source == "fuzz"
+                assert outcome.location is None or outcome.location.startswith(f"{path}:")
+                assert ":p@" not in str(outcome)  # URL credentials never shown
+            else:
+                for name in ("accounts", "groups", "memberships"):
+                    TABLES[name].check(outcome.tables[name])

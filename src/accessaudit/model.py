@@ -230,7 +230,9 @@ class TableSchema:
         result = pd.DataFrame(out, index=frame.index)
         if self.key and len(result):
             # keep=False: every row sharing a key is named, so the user sees all the lines.
-            duplicated = result.duplicated(list(self.key), keep=False)
+            # Empty keys are reported as empty above, not as repeats of each other.
+            filled = result[list(self.key)].notna().all(axis=1)
+            duplicated = result.duplicated(list(self.key), keep=False) & filled
             if duplicated.any():
                 failures.append(
                     pd.DataFrame(
@@ -239,6 +241,7 @@ class TableSchema:
                             "location": origin[duplicated].astype(str).to_numpy(),
                             "column": ",".join(headers.get(k, k) for k in self.key),
                             "value": result.loc[duplicated, list(self.key)]
+                            .astype(object)
                             .astype(str)
                             .agg("/".join, axis=1)
                             .to_numpy(),
@@ -395,6 +398,7 @@ def _problem_text(column: Column, date_format: str | None = None) -> str:
     }.get(column.kind, "is not valid")
 
 
+_LARGEST_WHOLE = 2**53
 #: The range a nanosecond timestamp holds; dates outside it are "no date" (9999-12-31).
 _EARLIEST = pd.Timestamp.min.tz_localize("UTC")
 _LATEST = pd.Timestamp.max.tz_localize("UTC")
@@ -454,9 +458,12 @@ def _coerce(
         coerced = raw if isinstance(raw.dtype, pd.CategoricalDtype) else raw.astype("category")
         return coerced, pd.Series(False, index=raw.index)
     if column.kind == "int":
-        numbers = pd.to_numeric(raw, errors="coerce")
-        bad = (numbers.isna() & ~was_missing) | (numbers.notna() & (numbers % 1 != 0))
-        return numbers.where(~bad).round().astype(dtype), bad
+        # As floats, so 20-digit numbers and 1e400 are bad values, not an overflow; whole
+        # numbers beyond 2**53 cannot be told apart, so they are bad too.
+        numbers = pd.to_numeric(raw, errors="coerce").astype("float64")
+        whole = (numbers % 1 == 0) & (numbers.abs() <= _LARGEST_WHOLE)
+        bad = ~was_missing & ~whole
+        return numbers.where(whole).astype(dtype), bad
     if raw.dtype == dtype:
         return raw, pd.Series(False, index=raw.index)
     words = raw.astype("string").str.strip().str.lower()

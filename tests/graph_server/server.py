@@ -117,7 +117,7 @@ class Faults:
     expire_token_after: int = 0  # after n Graph requests every issued token stops working
     licence_403: bool = False  # $select=signInActivity → 403 (no Entra ID P1/P2)
     mfa_403: bool = False  # the MFA registration report → 403
-    malformed: str | None = None  # "json" or "value": the second page of /users is broken
+    malformed: str | None = None  # "json", "value" or "id": the second page of /users is broken
     leave_date_403: bool = False  # $select=employeeLeaveDateTime → 403 (permission missing)
     pim_groups_403: bool = False  # PIM for Groups schedules → 403 (permission missing)
     foreign_next_link: str | None = None  # the first /users page links to this host instead
@@ -691,6 +691,8 @@ class GraphServer:
         if dataset == "users" and offset > 0 and self.faults.malformed:
             if self.faults.malformed == "json":
                 return 200, b'{"@odata.context": "users", "value": [{"id": ', {}
+            if self.faults.malformed == "id":  # an object without its id
+                return 200, {"value": [{"displayName": "Nobody", "accountEnabled": True}]}, {}
             return 200, {"@odata.context": f"{self.base_url}/v1.0/$metadata#users"}, {}
         chunk = items[offset : offset + top]
         if select:

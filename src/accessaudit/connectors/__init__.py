@@ -41,7 +41,9 @@ __all__ = [
 
 #: Keys every ``[[sources]]`` table may hold.
 _COMMON_KEYS = frozenset({"name", "connector", "path"})
-#: The keys each protocol reads from its ``[[sources]]`` table, besides the common ones.
+#: The keys each protocol reads from its ``[[sources]]`` table, besides the common ones. A
+#: config naming any other key is refused; tests/test_files_connectors.py checks that every
+#: key the protocol code reads is listed here.
 _LDAP_KEYS = frozenset(
     {
         "url",
@@ -59,8 +61,8 @@ _LDAP_KEYS = frozenset(
         "backend",
         "nested",
         "filter",
-        "person_classes",
         "allow_partial_export",
+        "person_classes",
         "ppolicy_default",
     }
 )

@@ -11,7 +11,7 @@ import pandas as pd
 
 from accessaudit.connectors.base import SourceResult
 from accessaudit.errors import ConfigError
-from accessaudit.model import RIGHTS, TABLES, failures_error
+from accessaudit.model import PRINCIPAL_TYPES, RIGHTS, TABLES, failures_error
 from accessaudit.resolve._lookup import EXAMPLES, resolve_principals
 from accessaudit.resolve._paths import resolve_resources
 
@@ -77,6 +77,12 @@ def resolve_permissions(
     known_sources: set[str],
     report: dict[str, Any],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``result``'s permission references as ``grants`` and the non-inventoried
+    ``resources`` they name; what resolved and what did not is added to ``report``.
+
+    A principal or resource name that matches several is a :class:`SourceError` naming every
+    such line; a ``directory`` that is not a configured source is a :class:`ConfigError`.
+    """
     refs = result.references
     assert refs is not None
     source = result.source
@@ -190,8 +196,7 @@ def _report_permissions(
             "grants": len(grants),
             "deny_grants": int(grants["deny"].sum()),
             "rows_by_principal_type": {
-                kind: int((type_of_row == kind).sum())
-                for kind in ("account", "group", "unresolved")
+                kind: int((type_of_row == kind).sum()) for kind in PRINCIPAL_TYPES
             },
             "unresolved": {
                 "identities": len(by_identity),
@@ -215,4 +220,4 @@ def _report_permissions(
             f"{len(by_identity)} identities could not be resolved and are kept as unresolved "
             f"({int(by_identity.sum())} rows; e.g. {shown})"
         )
-        logger.warning("%s: %s", refs["system"].iloc[0], report["warnings"][-1])
+        logger.info("%s: %s", refs["system"].iloc[0], report["warnings"][-1])

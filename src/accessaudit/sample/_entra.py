@@ -245,6 +245,8 @@ def build_tenant(
             "onPremisesSyncEnabled": True,
             "onPremisesSamAccountName": sam,
             "employeeLeaveDateTime": _isos(end.where(terminated)),
+            # Microsoft Entra Connect sets this on synced users; AD governs their passwords.
+            "passwordPolicies": "DisablePasswordExpiration",
         }
     )
     synced = synced.astype(object).where(synced.notna(), None)
@@ -284,6 +286,7 @@ def build_tenant(
                 "onPremisesSyncEnabled": None,
                 "onPremisesSamAccountName": None,
                 "employeeLeaveDateTime": None,
+                "passwordPolicies": None,
                 "signInActivity": {
                     "lastSignInDateTime": _iso(last),
                     "lastSignInRequestId": ids("signin", "admin", number),
@@ -332,6 +335,7 @@ def build_tenant(
                 "onPremisesSyncEnabled": None,
                 "onPremisesSamAccountName": None,
                 "employeeLeaveDateTime": None,
+                "passwordPolicies": None,
                 "signInActivity": None
                 if seen is None
                 else {

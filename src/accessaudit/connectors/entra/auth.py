@@ -203,6 +203,7 @@ def _certificate(settings: SourceSettings) -> dict[str, Any]:
 
 
 def tls_error(location: str, source: str, error: Exception) -> SourceError:
+    """The error for a server certificate that does not verify, saying what to set."""
     return SourceError(
         "TLS certificate could not be verified; set ca_bundle to the CA that signed it "
         f"({type(error).__name__})",

@@ -38,6 +38,8 @@ class GraphHTTPError(SourceError):
 
 @dataclass
 class RequestStats:
+    """What a collection cost: requests, pages, batches, throttling retries, new tokens."""
+
     requests: int = 0
     pages: int = 0
     batches: int = 0

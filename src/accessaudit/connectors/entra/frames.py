@@ -13,7 +13,7 @@ import pandas as pd
 
 from accessaudit.connectors.entra.pages import RawPages
 
-__all__ = ["column", "frame", "lookup", "origin", "text", "times"]
+__all__ = ["absent", "column", "frame", "lookup", "origin", "text", "times"]
 
 
 def frame(raw: RawPages, dataset: str, *, depth: int = 1) -> pd.DataFrame:
@@ -36,6 +36,13 @@ def origin(table: pd.DataFrame) -> pd.Series:
     return column(table, "_origin").astype(str) + " object " + column(table, "id").astype(str)
 
 
+def absent(raw: RawPages, dataset: str, name: str) -> pd.Series:
+    """Which objects of ``dataset`` (in :func:`frame`'s order) lack property ``name``
+    altogether: not returned, as opposed to ``null``, which is Graph's answer."""
+    records = raw.records(dataset)[0]
+    return pd.Series(np.fromiter((name not in r for r in records), bool, count=len(records)))
+
+
 def column(table: pd.DataFrame, name: str) -> pd.Series:
     """Column ``name``, or a column of missing values when no object had the property."""
     if name in table.columns:
@@ -48,13 +55,24 @@ def text(table: pd.DataFrame, name: str) -> pd.Series:
     return column(table, name).astype("string")
 
 
+_EARLIEST = pd.Timestamp.min.tz_localize("UTC")
+_LATEST = pd.Timestamp.max.tz_localize("UTC").floor("s")
+
+
 def times(series: pd.Series) -> pd.Series:
-    """Graph's ISO 8601 timestamps as UTC times; anything else is missing."""
-    return pd.to_datetime(series, utc=True, errors="coerce", format="ISO8601")
+    """Graph's ISO 8601 timestamps as UTC times (nanosecond precision, as the tables store
+    them); anything else is missing. Graph writes ``0001-01-01T…`` for "not set", which
+    stays missing; dates past 2262 (a ``9999-12-31`` "never expires") become the latest
+    representable time, so they still read as far in the future.
+    """
+    parsed = pd.to_datetime(series, utc=True, errors="coerce", format="ISO8601")
+    parsed = parsed.where(parsed >= _EARLIEST).mask(parsed > _LATEST, _LATEST)
+    return parsed.astype("datetime64[ns, UTC]")
 
 
 def lookup(keys: pd.Series, values: pd.Series) -> pd.Series:
-    """``keys.map(values)``, also for no keys (where pandas would try to cast the dtype)."""
-    if not len(keys):
-        return pd.Series([], index=keys.index, dtype=values.dtype)
-    return keys.map(values)
+    """``values`` looked up by ``keys`` (missing or unknown keys give missing values), with
+    ``values``' dtype whatever the keys hold."""
+    unique = values[~values.index.duplicated()]
+    found = unique.reindex(pd.Index(keys.astype(object).to_numpy()))
+    return pd.Series(found.to_numpy(), index=keys.index, dtype=unique.dtype)

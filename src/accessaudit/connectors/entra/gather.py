@@ -33,6 +33,12 @@ LICENCE_ERROR = "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
 def collect_live(
     settings: SourceSettings, graph: GraphSettings, context: CollectContext
 ) -> tuple[RawPages, dict[str, Any]]:
+    """Sign in and read the tenant: every page read, and the request statistics.
+
+    ``graph_url`` and ``authority_url`` must be HTTPS (see
+    :func:`~accessaudit.connectors.entra.settings.endpoint_url`); the session trusts exactly
+    ``ca_bundle`` (or the system's CAs), never the environment's.
+    """
     graph_url = endpoint_url(settings, "graph_url", DEFAULT_GRAPH)
     ca_bundle = settings.file_option("ca_bundle")
     if ca_bundle is not None and not ca_bundle.is_file():

@@ -12,6 +12,8 @@ every page is checked against the documented shapes (:mod:`.shapes`), and anythi
 from __future__ import annotations
 
 import json
+import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,13 +22,14 @@ from typing import Any
 import numpy as np
 
 from accessaudit.connectors.entra.settings import redact_url
-from accessaudit.connectors.entra.shapes import check_objects
+from accessaudit.connectors.entra.shapes import RELATIONS, check_objects
 from accessaudit.errors import SourceError
 
-__all__ = ["RAW_FORMAT", "RawPage", "RawPages", "check_page"]
+__all__ = ["MAX_PAGE_BYTES", "RAW_FORMAT", "RAW_VERSION", "RawPage", "RawPages", "check_page"]
 
 #: Written into ``index.json``; a folder without it is not one of ours.
 RAW_FORMAT = "accessaudit-graph-pages"
+RAW_VERSION = 1
 #: One saved page is at most this big (Graph's largest pages, 999 users with every property
 #: selected, are a few MB); a bigger file is not one of ours and is refused before parsing.
 MAX_PAGE_BYTES = 64 * 1024 * 1024
@@ -111,7 +114,12 @@ class RawPages:
                     "url": redact_url(page.url),
                 }
             )
-        index = {"format": RAW_FORMAT, "version": 1, "notes": self.notes, "pages": entries}
+        index = {
+            "format": RAW_FORMAT,
+            "version": RAW_VERSION,
+            "notes": self.notes,
+            "pages": entries,
+        }
         temporary = folder / "index.json.tmp"
         temporary.write_text(json.dumps(index, indent=1, ensure_ascii=False), encoding="utf-8")
         temporary.replace(folder / "index.json")
@@ -128,6 +136,13 @@ class RawPages:
         if not isinstance(index, dict) or index.get("format") != RAW_FORMAT:
             raise SourceError(
                 f"not a folder of raw Graph pages (index.json lacks format {RAW_FORMAT!r})",
+                source=source,
+                location=str(index_file),
+            )
+        if index.get("version") != RAW_VERSION:
+            raise SourceError(
+                f"format version {index.get('version')!r}; this accessaudit reads "
+                f"version {RAW_VERSION}",
                 source=source,
                 location=str(index_file),
             )
@@ -159,6 +174,12 @@ def _entry(entry: Any, where: str, source: str | None) -> tuple[str, str | None,
     parent, url = entry.get("parent"), entry.get("url", "")
     if parent is not None and not isinstance(parent, str):
         raise SourceError("'parent' must be a string or null", source=source, location=where)
+    if entry["dataset"] in RELATIONS and not (parent or "").strip():
+        raise SourceError(
+            f"a {entry['dataset']} page must name the object it lists ('parent')",
+            source=source,
+            location=where,
+        )
     if not isinstance(url, str):
         raise SourceError("'url' must be a string", source=source, location=where)
     return str(entry["dataset"]), parent, url, str(entry["file"])
@@ -205,7 +226,17 @@ def _notes(notes: Any, index_file: Path, source: str | None) -> dict[str, Any]:
 def _read_json_file(file: Path, source: str | None) -> Any:
     try:
         with file.open("rb") as handle:
-            data = handle.read(MAX_PAGE_BYTES + 1)
+            status = os.fstat(handle.fileno())
+            if not stat.S_ISREG(status.st_mode):
+                raise SourceError("is not a regular file", source=source, location=str(file))
+            if status.st_size > MAX_PAGE_BYTES:
+                raise SourceError(
+                    f"is larger than {MAX_PAGE_BYTES // (1024 * 1024)} MiB, too big for a "
+                    "Graph page",
+                    source=source,
+                    location=str(file),
+                )
+            data = handle.read()
     except FileNotFoundError as error:
         raise SourceError("file is missing", source=source, location=str(file)) from error
     except IsADirectoryError as error:
@@ -216,12 +247,6 @@ def _read_json_file(file: Path, source: str | None) -> Any:
             source=source,
             location=str(file),
         ) from error
-    if len(data) > MAX_PAGE_BYTES:
-        raise SourceError(
-            f"is larger than {MAX_PAGE_BYTES // (1024 * 1024)} MiB, too big for a Graph page",
-            source=source,
-            location=str(file),
-        )
     try:
         return json.loads(data.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as error:

@@ -16,7 +16,7 @@ from typing import Any
 
 from accessaudit.errors import SourceError
 
-__all__ = ["SHAPES", "check_objects"]
+__all__ = ["RELATIONS", "REQUIRED", "SHAPES", "check_objects"]
 
 # ISO 8601 as Graph writes DateTimeOffset values (always UTC, "Z"; offsets accepted).
 _TIMESTAMP = re.compile(
@@ -70,6 +70,9 @@ SHAPES: Mapping[str, Mapping[str, Shape]] = {
         "userType": "str",
         "createdDateTime": "time",
         "employeeLeaveDateTime": "time",
+        "onPremisesSyncEnabled": "bool",
+        "passwordPolicies": "str",
+        "lastPasswordChangeDateTime": "time",
         "signInActivity": _SIGN_IN,
     },
     "groups": {
@@ -118,6 +121,23 @@ SHAPES: Mapping[str, Mapping[str, Shape]] = {
     },
 }
 
+#: Properties without which an object means nothing (Graph documents them as required, not
+#: nullable): a role assignment without its principal, an app role assignment without its
+#: role. The object a relation page was asked about (its ``parent``) is required separately.
+REQUIRED: Mapping[str, tuple[str, ...]] = {
+    "role_assignments": ("principalId", "roleDefinitionId"),
+    "role_eligibility": ("principalId", "roleDefinitionId"),
+    "group_eligibility": ("principalId", "accessId"),
+    "group_assignments": ("principalId", "accessId"),
+    "app_role_assigned_to": ("principalId", "appRoleId"),
+}
+#: Datasets read per object (a group's members, a service principal's assignments): each of
+#: their pages names that object as its parent.
+RELATIONS = frozenset(
+    {"group_members", "group_owners", "app_role_assigned_to", "group_eligibility",
+     "group_assignments"}
+)  # fmt: skip
+
 _EXPECTED = {
     "str": "a string",
     "bool": "true or false",
@@ -152,6 +172,8 @@ def check_objects(dataset: str, values: list[Any], *, location: str, source: str
         # A dotted name would collide with the flattened nested properties (``a.b``).
         dotted = next((k for k in item if "." in k and "@" not in k), None)
         problem = f"property name {_shorten(dotted)} is not Graph's" if dotted else ""
+        missing = next((k for k in REQUIRED.get(dataset, ()) if item.get(k) in (None, "")), None)
+        problem = problem or (f"{missing} is missing" if missing else "")
         problem = problem or _problem(item, shape, "")
         if problem:
             raise SourceError(

@@ -111,6 +111,11 @@ def _warnings(report: dict[str, Any]) -> list[str]:
             f"{coverage['user_type_unknown']} users without userType: guests told apart by "
             "their #EXT# user principal name only"
         )
+    if coverage["password_policy_unknown"]:
+        said.append(
+            f"{coverage['password_policy_unknown']} cloud users without passwordPolicies: "
+            "whether their password expires is unknown (password-never-expires cannot flag them)"
+        )
     if sign_in["known"] and sign_in["unknown"]:
         said.append(
             f"{sign_in['unknown']} users without signInActivity: last sign-in unknown "

@@ -13,10 +13,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from accessaudit.connectors.entra.frames import column, frame, lookup, origin, text, times
+from accessaudit.connectors.entra.frames import absent, column, frame, lookup, origin, text, times
 from accessaudit.connectors.entra.pages import RawPages
 from accessaudit.connectors.entra.settings import GraphSettings
 from accessaudit.connectors.entra.transform_activity import EXAMPLES, mfa_capability, sign_ins
+from accessaudit.model import utc_timestamp
 
 __all__ = ["AccountsRead", "accounts_from_pages", "credentials_report"]
 
@@ -56,6 +57,13 @@ def accounts_from_pages(
     # Without userType, Graph's guest naming (UPN "<address>#EXT#@<tenant>") still tells.
     guest = user_type.eq("guest").fillna(upn.str.contains("#EXT#", regex=False).fillna(False))
     user_enabled = column(users, "accountEnabled").astype("boolean")
+    # passwordPolicies "DisablePasswordExpiration" (resources/user.md) is a password that
+    # never expires, for cloud-only users; on synced users Entra Connect sets it and the
+    # on-premises directory governs the password (read from the AD source instead).
+    synced = column(users, "onPremisesSyncEnabled").astype("boolean").eq(True).fillna(False)
+    policies = text(users, "passwordPolicies")
+    never_expires = policies.str.contains("DisablePasswordExpiration", regex=False)
+    policy_unknown = ~synced & absent(raw, "users", "passwordPolicies")
     user_accounts = pd.DataFrame(
         {
             "account_id": prefix + user_ids,
@@ -71,6 +79,8 @@ def accounts_from_pages(
             "enabled": user_enabled.fillna(True),
             "expires": times(column(users, "employeeLeaveDateTime")),
             "created": times(column(users, "createdDateTime")),
+            "password_last_set": times(column(users, "lastPasswordChangeDateTime")),
+            "password_never_expires": never_expires.fillna(False) & ~synced,
             "last_sign_in": activity.last_sign_in,
             "last_sign_in_known": activity.known,
             "mfa": mfa,
@@ -117,6 +127,7 @@ def accounts_from_pages(
                 [logins[user_enabled.isna()], sp_accounts["login"][sp_enabled.isna()]]
             ),
             "user_type_unknown": logins[user_type.isna()],
+            "password_policy_unknown": logins[policy_unknown],
             "login_from_mail_or_id": logins[upn.isna()],
         }
     )
@@ -160,15 +171,22 @@ def _credentials(apps: pd.DataFrame, as_of: pd.Timestamp, long_lived_days: int) 
     for listed, kind in (("passwordCredentials", "secret"), ("keyCredentials", "certificate")):
         if listed not in apps.columns:
             continue
-        exploded = apps[["appId", "displayName", listed]].explode(listed).dropna(subset=[listed])
+        owners = pd.DataFrame(
+            {
+                "appId": text(apps, "appId"),
+                "displayName": text(apps, "displayName"),
+                listed: apps[listed],
+            }
+        )
+        exploded = owners.explode(listed).dropna(subset=[listed])
         if not len(exploded):
             continue
         details = pd.json_normalize(exploded[listed].tolist())
         frames.append(
             pd.DataFrame(
                 {
-                    "application": exploded["displayName"].astype("string").to_numpy(),
-                    "appId": exploded["appId"].astype("string").to_numpy(),
+                    "application": exploded["displayName"].to_numpy(),
+                    "appId": exploded["appId"].to_numpy(),
                     "type": kind,
                     "name": text(details, "displayName").to_numpy(),
                     "start": times(column(details, "startDateTime")).to_numpy(),
@@ -192,8 +210,7 @@ def _credentials(apps: pd.DataFrame, as_of: pd.Timestamp, long_lived_days: int) 
     table = pd.concat(frames, ignore_index=True)
     table["start"] = pd.to_datetime(table["start"], utc=True)
     table["end"] = pd.to_datetime(table["end"], utc=True)
-    as_of_utc = pd.Timestamp(as_of)
-    as_of_utc = as_of_utc.tz_localize("UTC") if as_of_utc.tzinfo is None else as_of_utc
+    as_of_utc = utc_timestamp(as_of)
     table["expired"] = (table["end"] < as_of_utc).fillna(False).astype(bool)
     lifetime = table["end"] - table["start"]
     table["long_lived"] = (

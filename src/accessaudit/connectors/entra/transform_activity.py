@@ -17,10 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from accessaudit.connectors.entra.frames import column, frame, text, times
+from accessaudit.connectors.entra.frames import absent, column, frame, text, times
 from accessaudit.connectors.entra.pages import RawPages
 from accessaudit.connectors.entra.settings import GraphSettings
 
@@ -53,11 +52,7 @@ def sign_ins(raw: RawPages, users: pd.DataFrame, graph: GraphSettings) -> SignIn
     fields = [str(name) for name in notes.get("sign_in_fields", [])]
     successful = graph.sign_in_successful
     attempt_fields = [name for name in fields if name != successful]
-    records = raw.records("users")[0]
-    has_activity = pd.Series(
-        np.fromiter((_ACTIVITY in record for record in records), bool, count=len(records)),
-        index=users.index,
-    )
+    has_activity = ~absent(raw, "users", _ACTIVITY).set_axis(users.index)
     known = has_activity & tenant_known
 
     def stamp(name: str) -> pd.Series:

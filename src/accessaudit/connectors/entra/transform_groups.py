@@ -23,9 +23,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from accessaudit.connectors.entra.frames import column, frame, origin, text, times
+from accessaudit.connectors.entra.frames import column, frame, lookup, origin, text, times
 from accessaudit.connectors.entra.pages import RawPages
 from accessaudit.connectors.entra.settings import GraphSettings
+from accessaudit.model import utc_timestamp
 
 __all__ = ["GroupsRead", "groups_from_pages"]
 
@@ -91,8 +92,8 @@ def groups_from_pages(
     )
     kind_by_id = pd.concat(
         [
-            pd.Series("account", index=account_ids.astype(object)),
-            pd.Series("group", index=group_ids.astype(object)),
+            pd.Series("account", index=account_ids.astype(object), dtype=object),
+            pd.Series("group", index=group_ids.astype(object), dtype=object),
         ]
     )
     kind_by_id = kind_by_id[~kind_by_id.index.duplicated()]
@@ -147,7 +148,7 @@ def _directory_roles(
         {
             "group_id": prefix + "role:" + role_definition_ids,
             "member_id": prefix + principal_ids,
-            "member_type": principal_ids.map(kinds).fillna("unresolved"),
+            "member_type": lookup(principal_ids, kinds).fillna("unresolved"),
             "assignment": column(role_edges, "assignment"),
         }
     )
@@ -222,8 +223,7 @@ def _group_pim(
     status = text(schedules, "status").str.lower()
     start = times(column(schedules, "scheduleInfo.startDateTime"))
     end = times(column(schedules, "scheduleInfo.expiration.endDateTime"))
-    as_of_utc = pd.Timestamp(as_of)
-    as_of_utc = as_of_utc.tz_localize("UTC") if as_of_utc.tzinfo is None else as_of_utc
+    as_of_utc = utc_timestamp(as_of)
     in_effect = (
         (status.isna() | status.eq("provisioned")).fillna(False)
         & ~(start > as_of_utc).fillna(False)
@@ -240,7 +240,7 @@ def _group_pim(
         {
             "group_id": prefix + group_ids[chosen],
             "member_id": prefix + principal_ids[chosen],
-            "member_type": principal_ids[chosen].map(kinds).fillna("unresolved"),
+            "member_type": lookup(principal_ids[chosen], kinds).fillna("unresolved"),
             "assignment": column(schedules, "assignment")[chosen].where(member[chosen], "eligible"),
         }
     )
@@ -273,7 +273,7 @@ def _app_role_groups(
         role_value.isna() & app_role_ids.eq(_DEFAULT_APP_ROLE).fillna(False), "default access"
     ).fillna(app_role_ids)
     resource_names = text(assigned, "resourceDisplayName").fillna(
-        resource_ids.map(pd.Series(text(sps, "displayName").to_numpy(), index=sp_ids))
+        lookup(resource_ids, pd.Series(text(sps, "displayName").to_numpy(), index=sp_ids))
     )
     principal_type = text(assigned, "principalType").str.lower()
     app_role_members = pd.DataFrame(

@@ -138,8 +138,8 @@ def _rights(words: pd.Series) -> pd.Series:
             ours.append(str(word))
             continue
         ours.append(_NO_DATA_RIGHT if right is None else right)
-    mapped = pd.Series(np.asarray(ours, dtype=object)[np.maximum(codes, 0)], index=words.index)
-    return mapped.where(codes >= 0)
+    # code -1 (an empty cell) picks the None appended last
+    return pd.Series(np.asarray([*ours, None], dtype=object)[codes], index=words.index)
 
 
 def collect_ntfs_acl(

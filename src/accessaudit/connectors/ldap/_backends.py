@@ -81,11 +81,12 @@ class Connection(Protocol):
         attributes: Sequence[str],
         page_size: int | None,
         cookie: bytes,
-    ) -> tuple[Page, bytes]:
-        """One page (or a whole non-paged result) and the cookie for the next page.
+    ) -> tuple[Page, bytes, list[str]]:
+        """One page (or a whole non-paged result), the cookie for the next page, and the URLs
+        of the search references (continuation references, RFC 4511 §4.5.3) in it.
 
         Attribute names are as the server spelled them (any case, with options such as
-        ``;range=0-1499``); the reader normalises them.
+        ``;range=0-1499``); the reader normalises them. References are not followed.
         """
         ...
 
@@ -179,7 +180,7 @@ class _Ldap3Connection:
         attributes: Sequence[str],
         page_size: int | None,
         cookie: bytes,
-    ) -> tuple[Page, bytes]:
+    ) -> tuple[Page, bytes, list[str]]:
         ldap3 = self._ldap3
         try:
             self._conn.search(
@@ -204,9 +205,15 @@ class _Ldap3Connection:
             for item in self._conn.response or ()
             if item.get("type") == "searchResEntry"
         ]
+        references = [
+            str(uri)
+            for item in self._conn.response or ()
+            if item.get("type") == "searchResRef"
+            for uri in item.get("uri") or ()
+        ]
         control = (result.get("controls") or {}).get(_PAGED_RESULTS_OID) or {}
         next_cookie = (control.get("value") or {}).get("cookie") or b""
-        return page, bytes(next_cookie)
+        return page, bytes(next_cookie), references
 
     def close(self) -> None:
         try:
@@ -285,7 +292,7 @@ class _PythonLdapConnection:
         attributes: Sequence[str],
         page_size: int | None,
         cookie: bytes,
-    ) -> tuple[Page, bytes]:
+    ) -> tuple[Page, bytes, list[str]]:
         ldap = self._ldap
         controls = []
         if page_size is not None:
@@ -302,14 +309,19 @@ class _PythonLdapConnection:
         except ldap.LDAPError as error:
             raise self._translate(error) from error
         # Names stay as the server spelled them: the reader lower-cases them once per shape.
-        page: Page = [
-            (dn, attrs) for dn, attrs in data or () if dn is not None and isinstance(attrs, dict)
-        ]
+        page: Page = []
+        references: list[str] = []
+        for dn, attrs in data or ():
+            if dn is not None and isinstance(attrs, dict):
+                page.append((dn, attrs))
+            elif dn is None and isinstance(attrs, list):
+                # python-ldap hands a search reference over as (None, [URL, ...]).
+                references += [u.decode() if isinstance(u, bytes) else str(u) for u in attrs]
         next_cookie = b""
         for control in response_controls or ():
             if control.controlType == self._paged.controlType:
                 next_cookie = control.cookie or b""
-        return page, bytes(next_cookie)
+        return page, bytes(next_cookie), references
 
     def close(self) -> None:
         if self._conn is None:

@@ -30,11 +30,11 @@ import binascii
 import re
 from base64 import b64decode
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from accessaudit.connectors.ldap.syntax import redact_url
+from accessaudit.connectors.ldap._ldapsearch import SearchOutcome, SearchResult, search_result
+from accessaudit.connectors.ldap._report import located_error
 from accessaudit.errors import SourceError
 
 __all__ = ["LdifEntries", "read_ldif"]
@@ -47,25 +47,10 @@ _ATTRIBUTE_NAME = re.compile(rb"^[A-Za-z0-9][A-Za-z0-9.\-]*(?:;[A-Za-z0-9\-=.*]+
 _CONTENT_CHANGETYPES = frozenset({b"add"})
 # The first line of ``ldapsearch`` output without -LLL (ldapsearch(1), "-L").
 _LDAPSEARCH_HEADER = b"# extended LDIF"
-# RFC 4511 §4.1.9 result codes that mean "the server stopped before the end of the results".
-_LIMIT_RESULTS = {3: "timeLimitExceeded", 4: "sizeLimitExceeded", 11: "adminLimitExceeded"}
-_REFERRAL = 10
-_SAMPLE = 10
 
 Entry = tuple[str, dict[str, list[bytes]], int]
 # Bounds the per-file name cache: a schema has a few hundred names, a hostile file millions.
 _NAME_CACHE = 4096
-
-
-@dataclass(frozen=True)
-class _SearchResult:
-    """One ``search:`` / ``result:`` trailer of ldapsearch output."""
-
-    line: int
-    code: int
-    text: str
-    cookie: bytes | None  # the ``pagedresults: cookie=`` of a paged search; None if unpaged
-    referrals: tuple[str, ...]
 
 
 def read_ldif(path: Path, *, source: str | None = None, allow_partial: bool = False) -> LdifEntries:
@@ -113,15 +98,7 @@ class LdifEntries:
             raise SourceError(
                 f"cannot open LDIF export: {error.strerror}", source=self.source, location=name
             ) from error
-        self.report = {
-            "search_references": {"count": 0, "first": []},
-            "search_results": 0,
-            "partial": False,
-        }
-        warnings: list[str] = []
-        results: list[_SearchResult] = []
-        # Whether an entry came after the last trailer (ldapsearch output cut short).
-        entry_after_result = False
+        outcome = SearchOutcome(name, self.source, allow_partial=self.allow_partial)
         first_record = True
         # Attribute descriptions repeat on nearly every line; parse each spelling once.
         names: dict[bytes, str] = {}
@@ -130,86 +107,15 @@ class LdifEntries:
             for record in lines.records(handle):
                 parsed = _record(record, first_record, name, self.source, names)
                 first_record = False
-                if isinstance(parsed, _SearchResult):
-                    results.append(parsed)
-                    entry_after_result = False
-                    self._check_result(parsed, warnings)
+                if isinstance(parsed, SearchResult):
+                    outcome.result(parsed)
                 elif isinstance(parsed, tuple):
-                    entry_after_result = True
+                    outcome.entry()
                     yield parsed
                 elif parsed is not None:
-                    self._reference(parsed)
-        if lines.ldapsearch_output:
-            self._check_complete(results, entry_after_result, lines.last, warnings)
-        self.report["search_results"] = len(results)
-        references = self.report["search_references"]["count"]
-        if references:
-            warnings.append(
-                f"{references} search reference(s) (ref:) not followed: the entries they point "
-                "to are held by another server and are not in this export"
-            )
-        self.report["warnings"] = warnings
-
-    def _reference(self, urls: list[str]) -> None:
-        references = self.report["search_references"]
-        references["count"] += 1
-        shown = references["first"]
-        for url in urls:
-            if len(shown) < _SAMPLE:
-                shown.append(redact_url(url))
-
-    def _check_result(self, result: _SearchResult, warnings: list[str]) -> None:
-        if result.code == 0:
-            return
-        name = _LIMIT_RESULTS.get(result.code, "referral" if result.code == _REFERRAL else "")
-        what = f"result {result.code} ({result.text or name or 'an error'})"
-        if result.code in _LIMIT_RESULTS:
-            fix = (
-                "the server stopped at its limit; export again with paging: "
-                "ldapsearch -E pr=1000/noprompt ..."
-            )
-        elif result.code == _REFERRAL:
-            where = ", ".join(redact_url(r) for r in result.referrals) or "another server"
-            fix = f"the base DN is held by {where}; export from that server"
-        else:
-            fix = "the search failed; fix its cause and export again"
-        self._incomplete(f"ldapsearch ended with {what}: {fix}", result.line, warnings)
-
-    def _check_complete(
-        self,
-        results: list[_SearchResult],
-        entry_after_result: bool,
-        last_line: int,
-        warnings: list[str],
-    ) -> None:
-        """ldapsearch output ends with a trailer, and a paged search's last one has no cookie."""
-        if not results or entry_after_result:
-            self._incomplete(
-                "ldapsearch output without its closing '# search result' trailer: the export "
-                "was cut off; export the directory again",
-                last_line,
-                warnings,
-            )
-        elif results[-1].cookie:
-            self._incomplete(
-                "the last page of a paged ldapsearch still has a paging cookie: the export "
-                "stopped before the last page; export again with -E pr=1000/noprompt",
-                results[-1].line,
-                warnings,
-            )
-
-    def _incomplete(self, problem: str, line: int, warnings: list[str]) -> None:
-        if not self.allow_partial:
-            raise _error(
-                f"{problem} (or set allow_partial_export = true to audit what was read)",
-                str(self.path),
-                line,
-                self.source,
-            )
-        self.report["partial"] = True
-        warnings.append(
-            f"PARTIAL EXPORT ({self.path}:{line}): {problem}; findings miss whatever was not "
-            "exported (allow_partial_export = true)"
+                    outcome.reference(parsed)
+        self.report = outcome.finish(
+            ldapsearch_output=lines.ldapsearch_output, last_line=lines.last
         )
 
 
@@ -241,7 +147,7 @@ class _Lines:
                 line = line[len(_BOM) :]
             if line.startswith(b" "):
                 if logical is None:
-                    raise _error(
+                    raise located_error(
                         "a continuation line (starting with a space) follows a blank line",
                         self.file,
                         line_number,
@@ -260,7 +166,7 @@ class _Lines:
                 yield record
                 record = []
         if self.last == 0:
-            raise _error(
+            raise located_error(
                 "the LDIF export is empty (0 bytes): the export failed or was cut off; "
                 "export the directory again",
                 self.file,
@@ -270,7 +176,7 @@ class _Lines:
         if parts and not ends_with_newline:
             # ldapsearch and ldifde end every line; a file that stops inside a folded value
             # was cut off, and its last value would silently be shorter than in the directory.
-            raise _error(
+            raise located_error(
                 "the file ends inside a folded value without a line end: the export was "
                 "truncated; export the directory again",
                 self.file,
@@ -283,18 +189,13 @@ class _Lines:
             yield record
 
 
-def _error(message: str, file: str, line: int, source: str | None) -> SourceError:
-    # Values quoted from the file may hold URLs with a user name and password: never shown.
-    return SourceError(redact_url(message), source=source, location=f"{file}:{line}")
-
-
 def _record(
     record: list[tuple[int, bytes]],
     first_record: bool,
     file: str,
     source: str | None,
     names: dict[bytes, str],
-) -> Entry | _SearchResult | list[str] | None:
+) -> Entry | SearchResult | list[str] | None:
     """Turn the logical lines of one record into an entry, an ldapsearch trailer, the URLs of
     a search reference, or None (a lone ``version: 1``).
 
@@ -311,7 +212,7 @@ def _record(
     kind, value = parse(0)
     if first_record and kind == "version":
         if value != b"1":
-            raise _error(
+            raise located_error(
                 f"unsupported LDIF version {value.decode(errors='replace')!r} (only 1)",
                 file,
                 record[0][0],
@@ -323,13 +224,13 @@ def _record(
         kind, value = parse(1)
     start = record[first][0]
     if kind == "search":
-        return _search_result([parse(i) for i in range(first, last + 1)], start, file, source)
+        return search_result([parse(i) for i in range(first, last + 1)], start, file, source)
     if kind == "ref":
         # A search reference: ldapsearch writes one ``ref:`` line per URL (RFC 4511 §4.5.3).
         lines = [parse(i) for i in range(first, last + 1)]
         return [url.decode("utf-8", "replace") for name, url in lines if name == "ref"]
     if kind != "dn":
-        raise _error(f"an entry must start with 'dn:', not {kind!r}", file, start, source)
+        raise located_error(f"an entry must start with 'dn:', not {kind!r}", file, start, source)
     dn = _text(value, file, start, source, "dn")
     attributes: dict[str, list[bytes]] = {}
     for index in range(first + 1, last + 1):
@@ -337,7 +238,7 @@ def _record(
         number = record[index][0]
         if name == "changetype":
             if data.lower() not in _CONTENT_CHANGETYPES:
-                raise _error(
+                raise located_error(
                     f"change record (changetype: {data.decode(errors='replace')}) in {dn!r}: "
                     "accessaudit reads exports of the directory's state, not change files",
                     file,
@@ -346,46 +247,18 @@ def _record(
                 )
             continue
         if name == "control":
-            raise _error(
+            raise located_error(
                 "LDAP controls belong to change records; give an export instead",
                 file,
                 number,
                 source,
             )
         if name == "dn":
-            raise _error(
+            raise located_error(
                 "a second 'dn:' inside one entry (missing blank line?)", file, number, source
             )
         attributes.setdefault(name, []).append(data)
     return dn, attributes, start
-
-
-def _search_result(
-    lines: list[tuple[str, bytes]], start: int, file: str, source: str | None
-) -> _SearchResult:
-    """The trailer ``search: N`` / ``result: CODE text`` [``text:``, ``matchedDN:``, ``ref:``,
-    ``control:``, ``pagedresults: cookie=``] that ldapsearch writes after each page."""
-    code: int | None = None
-    text = ""
-    cookie: bytes | None = None
-    referrals: list[str] = []
-    for name, value in lines:
-        if name == "result":
-            number, _, words = value.decode("utf-8", "replace").strip().partition(" ")
-            # RFC 4511 result codes are small ASCII numbers; anything else is not a trailer.
-            if not (number.isascii() and number.isdigit() and len(number) <= 9):
-                raise _error(f"unreadable ldapsearch result {number!r}", file, start, source)
-            code, text = int(number), words.strip()
-        elif name == "text" and value.strip():
-            detail = value.decode("utf-8", "replace").strip()
-            text = f"{text}: {detail}" if text else detail
-        elif name == "ref":
-            referrals.append(value.decode("utf-8", "replace").strip())
-        elif name == "pagedresults":
-            cookie = value.partition(b"cookie=")[2].strip()
-    if code is None:
-        raise _error("ldapsearch trailer without a 'result:' line", file, start, source)
-    return _SearchResult(start, code, text, cookie, tuple(referrals))
 
 
 def _attribute(
@@ -399,13 +272,13 @@ def _attribute(
     colon = line.find(b":")
     if colon < 0:
         shown = line[:40].decode(errors="replace")
-        raise _error(f"line has no colon: {shown!r}", file, number, source)
+        raise located_error(f"line has no colon: {shown!r}", file, number, source)
     description = line[:colon]
     name = names.get(description)
     if name is None:
         if not _ATTRIBUTE_NAME.match(description):
             shown = description[:40].decode(errors="replace")
-            raise _error(f"not an attribute name: {shown!r}", file, number, source)
+            raise located_error(f"not an attribute name: {shown!r}", file, number, source)
         name = description.split(b";", 1)[0].decode("ascii").lower()
         if len(names) < _NAME_CACHE:
             names[description] = name
@@ -415,9 +288,11 @@ def _attribute(
         try:
             return name, b64decode(encoded, validate=True)
         except (binascii.Error, ValueError) as error:
-            raise _error(f"bad base64 value for {name!r}: {error}", file, number, source) from error
+            raise located_error(
+                f"bad base64 value for {name!r}: {error}", file, number, source
+            ) from error
     if rest.startswith(b"<"):
-        raise _error(
+        raise located_error(
             f"{name!r} takes its value from a URL ({rest[1:].strip().decode(errors='replace')}); "
             "accessaudit never reads files or URLs named inside an export",
             file,
@@ -433,7 +308,7 @@ def _text(value: bytes, file: str, number: int, source: str | None, name: str) -
     try:
         return value.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise _error(
+        raise located_error(
             f"value of {name!r} is not UTF-8 text (binary values must be base64, 'attr::')",
             file,
             number,

@@ -47,6 +47,8 @@ from accessaudit.connectors.ldap._backends import (
     TlsFailure,
     open_connection,
 )
+from accessaudit.connectors.ldap._pages import PageNormaliser
+from accessaudit.connectors.ldap._report import SearchReferences
 from accessaudit.connectors.ldap.options import LdapOptions
 from accessaudit.errors import ConfigError, SourceError
 
@@ -83,18 +85,6 @@ def _collector_paused() -> Iterator[None]:
         yield
     finally:
         gc.enable()
-
-
-def _range_of(name: str) -> tuple[str, int, str] | None:
-    """``member;range=0-1499`` -> (``member``, 0, ``1499``); ``None`` for a plain name."""
-    base, _, rest = name.partition(";range=")
-    if not rest:
-        return None
-    start, _, end = rest.partition("-")
-    try:
-        return base, int(start), end
-    except ValueError:
-        return None
 
 
 class LiveEntries:
@@ -141,16 +131,11 @@ class LiveEntries:
         # Hashes of the DNs yielded so far (~70 bytes each in a set; not the entries): after a
         # restart the server forces by rejecting our cookie, they let us skip what was yielded.
         yielded: set[int] = set()
-        # Lower-case names of the attributes any entry carried: a requested attribute no entry
-        # carries is reported, since a server silently omits what the bind DN may not read.
-        returned: set[str] = set()
-        # Attribute names as the server sent them -> lower-case names and whether entries of
-        # that shape need :meth:`_complete`; a directory has a handful of shapes, so names
-        # are lower-cased and checked once per shape, not once per entry.
-        shapes: dict[tuple[str, ...], tuple[tuple[str, ...] | None, bool]] = {}
+        pages = PageNormaliser(options)
+        references = SearchReferences()
         position = 0
         try:
-            connection = self._connect(connection, attempt=0)
+            connection = self._connect(attempt=0)
             for search_filter in options.filters:
                 cookie = b""
                 restarted = False
@@ -158,15 +143,15 @@ class LiveEntries:
                 while True:
                     try:
                         with _collector_paused():
-                            page, next_cookie = connection.search(
+                            page, next_cookie, page_references = connection.search(
                                 options.base_dn,
                                 subtree=True,
                                 search_filter=search_filter,
-                                attributes=self._request_attributes(),
+                                attributes=pages.request_attributes(),
                                 page_size=options.page_size,
                                 cookie=cookie,
                             )
-                            entries = self._normalise(connection, page, shapes, returned)
+                            entries = pages.normalise(connection, page)
                     except ConnectionLost as error:
                         attempt += 1
                         connection = self._reconnect(connection, attempt, error, position)
@@ -188,6 +173,8 @@ class LiveEntries:
                         raise self._source_error(error, search_filter) from error
                     attempt = 0
                     self.report["pages"] += 1
+                    references.add(page_references)
+                    self.report["range_retrieved_groups"] = pages.range_retrieved
                     keys = [hash(dn.lower()) for dn, _ in entries]
                     if yielded.isdisjoint(keys):
                         yielded.update(keys)
@@ -211,7 +198,10 @@ class LiveEntries:
             bar.close()
             if connection is not None:
                 connection.close()
-        self._report_not_returned(returned, position)
+        self._report_not_returned(pages.returned, position)
+        self.report["search_references"] = references.report()
+        warning = references.warning()
+        self.report["warnings"] = [warning] if warning else []
         logger.info(
             "%s: read %d entries in %d pages (%s)",
             options.url,
@@ -253,10 +243,8 @@ class LiveEntries:
 
     # -- connecting ---------------------------------------------------------------------------
 
-    def _connect(self, previous: Connection | None, attempt: int) -> Connection:
+    def _connect(self, attempt: int) -> Connection:
         options = self.options
-        if previous is not None:
-            previous.close()
         try:
             return open_connection(options, self._password)
         except TlsFailure as error:
@@ -300,9 +288,9 @@ class LiveEntries:
                 previous.close()
                 previous = None
             time.sleep(_RETRY_BACKOFF_SECONDS * attempt)
-            self.report["retries"] = self.report.get("retries", 0) + 1
+            self.report["retries"] += 1
             try:
-                return self._connect(None, attempt=attempt)
+                return self._connect(attempt=attempt)
             except ConnectionLost as again:
                 last = again
                 attempt += 1
@@ -323,104 +311,6 @@ class LiveEntries:
             f"search of {options.base_dn!r} with {search_filter} failed at {options.url}: {error}",
             source=options.source,
         )
-
-    # -- attributes ---------------------------------------------------------------------------
-
-    def _request_attributes(self) -> list[str]:
-        options = self.options
-        if options.range_window is None:
-            return list(options.attributes)
-        wanted: list[str] = []
-        for name in options.attributes:
-            if name.lower() in options.range_attributes:
-                wanted.append(f"{name};range=0-{options.range_window - 1}")
-            else:
-                wanted.append(name)
-        if "*" in options.attributes:
-            wanted += [f"{n};range=0-{options.range_window - 1}" for n in options.range_attributes]
-        return wanted
-
-    def _normalise(
-        self,
-        connection: Connection,
-        page: Page,
-        shapes: dict[tuple[str, ...], tuple[tuple[str, ...] | None, bool]],
-        returned: set[str],
-    ) -> Page:
-        """Lower-case the attribute names of one page and complete the entries that need it.
-
-        Entries of one object class come with the same names in the same order, so the work
-        is done per distinct name tuple (``shapes``, kept across pages); an entry whose names
-        are already lower-case and plain is passed on as it is. ``returned`` collects the
-        lower-case names seen.
-        """
-        out: Page = []
-        for dn, raw in page:
-            names = tuple(raw)
-            shape = shapes.get(names)
-            if shape is None:
-                lowered = tuple(name.lower() for name in names)
-                special = any(";" in name for name in lowered)
-                if not special:
-                    returned.update(lowered)
-                shape = shapes[names] = (None if lowered == names else lowered, special)
-            lowered_names, special = shape
-            attrs = (
-                raw
-                if lowered_names is None
-                else dict(zip(lowered_names, raw.values(), strict=True))
-            )
-            if special:
-                # Ranged or optioned names fold into their base name: count them after that.
-                entry = self._complete(connection, dn, attrs)
-                returned.update(entry[1])
-                out.append(entry)
-            else:
-                out.append((dn, attrs))
-        return out
-
-    def _complete(
-        self, connection: Connection, dn: str, attrs: Attributes
-    ) -> tuple[str, Attributes]:
-        """Follow every ranged attribute to its end and fold options into base names."""
-        ranged = [name for name in attrs if ";range=" in name]
-        for name in ranged:
-            parsed = _range_of(name)
-            values = attrs.pop(name)
-            if parsed is None:
-                continue
-            base, _, end = parsed
-            while end != "*":
-                more, end = self._next_range(connection, dn, base, int(end) + 1)
-                values += more
-            attrs[base] = values
-            self.report["range_retrieved_groups"] += 1
-        for name in [name for name in attrs if ";" in name]:
-            # Like the LDIF reader: options (``;binary``) go, values stay, so both paths agree.
-            attrs.setdefault(name.partition(";")[0], []).extend(attrs.pop(name))
-        return dn, attrs
-
-    def _next_range(
-        self, connection: Connection, dn: str, attribute: str, start: int
-    ) -> tuple[list[bytes], str]:
-        """The values of ``attribute`` from ``start`` on, and where they end (``*``: last)."""
-        window = self.options.range_window
-        wanted = f"{attribute};range={start}-{'*' if window is None else start + window - 1}"
-        page, _ = connection.search(
-            dn,
-            subtree=False,
-            search_filter="(objectClass=*)",
-            attributes=[wanted],
-            page_size=None,
-            cookie=b"",
-        )
-        for _, attrs in page:
-            for name, values in attrs.items():
-                parsed = _range_of(name.lower())
-                if parsed is not None and parsed[0] == attribute.lower():
-                    return values, parsed[2]
-        # The attribute shrank under us (members removed since the first page): done.
-        return [], "*"
 
 
 def read_entries(

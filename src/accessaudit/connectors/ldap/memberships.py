@@ -135,21 +135,14 @@ def _primary_group_edges(
     accounts: pd.DataFrame, groups: pd.DataFrame, source: str, report: dict[str, Any]
 ) -> pd.DataFrame:
     """primaryGroupID is a RID in the account's own domain; AD lists it nowhere else."""
-    rid = pd.to_numeric(accounts["primary_group"], errors="coerce").astype("Int64")
+    rid = accounts["primary_group"]
     domain = accounts["native_id"].str.upper().str.extract(DOMAIN_SID)["domain"]
     group_id = source + ":" + domain + "-" + rid.astype("string")
     has_rid = group_id.notna()
     known = group_id.isin(groups["group_id"]).fillna(False).astype(bool)
     report["primary_groups_outside_export"] = sample(group_id[has_rid & ~known])
     keep = has_rid & known
-    return pd.DataFrame(
-        {
-            "group_id": group_id[keep],
-            "member_id": accounts.loc[keep, "account_id"],
-            "member_type": "account",
-            "match": accounts.loc[keep, "account_id"],
-        }
-    )
+    return _account_edges(group_id[keep], accounts.loc[keep, "account_id"])
 
 
 def dn_index(accounts: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
@@ -180,11 +173,16 @@ def _primary_gid_edges(
     group_id = gid.map(group_of_gid)
     report["primary_gids_outside_export"] = sample(gid[gid.notna() & group_id.isna()])
     keep = group_id.notna()
+    return _account_edges(group_id[keep], accounts.loc[keep, "account_id"])
+
+
+def _account_edges(group_id: pd.Series, account_id: pd.Series) -> pd.DataFrame:
+    """Edges from groups to accounts, aligned on the accounts' index."""
     return pd.DataFrame(
         {
-            "group_id": group_id[keep],
-            "member_id": accounts.loc[keep, "account_id"],
+            "group_id": group_id,
+            "member_id": account_id,
             "member_type": "account",
-            "match": accounts.loc[keep, "account_id"],
+            "match": account_id,
         }
     )

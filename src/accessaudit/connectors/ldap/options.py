@@ -102,6 +102,10 @@ class LdapOptions:
         if attributes is None:
             # The manifest says what the transform maps; ask for exactly that.
             attributes = attributes_to_request(manifest)
+        elif not isinstance(attributes, list) or not all(isinstance(a, str) for a in attributes):
+            raise ConfigError(
+                f"source {name!r}: attributes must be a list of attribute names, not {attributes!r}"
+            )
         range_attributes = search.get("range_attributes", ["member"])
         backend = str(settings.option("backend", "auto"))
         if backend == "auto":
@@ -146,7 +150,7 @@ def _search_filters(settings: SourceSettings, search: Mapping[str, Any]) -> tupl
     else everything under the base DN."""
     own = settings.option("filter")
     if own is not None:
-        filters = [own] if isinstance(own, str) else list(own)
+        filters = list(own) if isinstance(own, list) else [own]
     else:
         keys = ("accounts_filter", "service_accounts_filter", "groups_filter", "policies_filter")
         filters = [search[key] for key in keys if search.get(key)]

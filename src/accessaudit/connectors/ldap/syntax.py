@@ -22,12 +22,14 @@ __all__ = [
     "outside_range",
     "redact_url",
     "sid_to_string",
+    "whole_numbers",
 ]
 
 # Windows FILETIME: 100 ns ticks since 1601-01-01; 1970-01-01 is this many ticks later.
 _FILETIME_UNIX_EPOCH = 116_444_736_000_000_000
 # AD's documented "never" for accountExpires (and 0 for "never" / "not set").
 _FILETIME_NEVER = 2**63 - 1
+_INT64_MAX_TEXT = str(2**63 - 1)
 # The rule for times pandas cannot hold (it stores int64 nanoseconds: 1677-09-21 to
 # 2262-04-11): a directory time before 1678 or after 2261 is stored as no time (NaT) and
 # counted by the caller. Such values are real and mean "never" or "no end" in practice: AD
@@ -90,11 +92,28 @@ def normalise_dn(dns: pd.Series) -> pd.Series:
     return text
 
 
+def whole_numbers(values: pd.Series) -> pd.Series:
+    """Decimal integers (LDAP INTEGER syntax, RFC 4517 §3.3.16) that fit 64 bits, as Int64;
+    anything else (``1.5``, ``1e30``, ``inf``, 20 digits) is NA.
+
+    >>> whole_numbers(pd.Series(["512", "-1", "1e30", None])).tolist()
+    [512, -1, <NA>, <NA>]
+    """
+    text = values.astype(pd.StringDtype(na_value=np.nan)).str.strip()
+    magnitude = text.str.removeprefix("-")
+    digits = magnitude.str.fullmatch(r"[0-9]{1,19}").fillna(False).astype(bool)
+    # Equal-length digit strings compare like their numbers: drop what int64 cannot hold.
+    too_big = (magnitude.str.len() == 19) & (magnitude > _INT64_MAX_TEXT)
+    usable = digits & ~too_big.fillna(False).astype(bool)
+    numbers = pd.to_numeric(text.where(usable), errors="coerce", dtype_backend="numpy_nullable")
+    return numbers.astype("Int64")
+
+
 def never_times(values: pd.Series, form: str) -> pd.Series:
     """Values that mean "never" rather than a time: FILETIME 0 and 2**63-1, ppolicy's
     permanent lock ``000001010000Z``."""
     if form == "filetime":
-        numbers = pd.to_numeric(values, errors="coerce")
+        numbers = whole_numbers(values)
         return ((numbers == 0) | (numbers == _FILETIME_NEVER)).fillna(False).astype(bool)
     return (values.astype("string").str.strip() == PERMANENT_LOCK).fillna(False).astype(bool)
 
@@ -107,7 +126,7 @@ def outside_range(values: pd.Series, form: str) -> pd.Series:
     """
     text = values.astype(pd.StringDtype(na_value=np.nan)).str.strip()
     if form == "filetime":
-        ticks = pd.to_numeric(text, errors="coerce")
+        ticks = whole_numbers(text)
         outside = ((ticks > 0) & (ticks < _FILETIME_FIRST)) | (
             (ticks >= _FILETIME_LAST) & (ticks != _FILETIME_NEVER)
         )
@@ -123,7 +142,7 @@ def convert_times(values: pd.Series, form: str) -> pd.Series:
     text = values.astype(pd.StringDtype(na_value=np.nan)).str.strip()
     text = text.where(~outside_range(text, form))
     if form == "filetime":
-        ticks = pd.to_numeric(text, errors="coerce", dtype_backend="numpy_nullable")
+        ticks = whole_numbers(text)
         usable = ((ticks >= _FILETIME_FIRST) & (ticks < _FILETIME_LAST)).fillna(False).astype(bool)
         micros = ((ticks - _FILETIME_UNIX_EPOCH) // 10).where(usable)
         return pd.to_datetime(micros, unit="us", utc=True)

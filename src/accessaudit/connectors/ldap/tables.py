@@ -29,6 +29,7 @@ from accessaudit.connectors.ldap.syntax import (
     never_times,
     normalise_dn,
     outside_range,
+    whole_numbers,
 )
 from accessaudit.errors import SourceError
 
@@ -76,26 +77,24 @@ class Tables:
             frame["sid"] = native
         return frame
 
-    def _policies_frame(self) -> pd.DataFrame:
+    def _policies_frame(self, location: Callable[[int], str]) -> pd.DataFrame:
         """Password policies by normalised DN: ``lockout`` (pwdLockout is TRUE) and
         ``duration`` (pwdLockoutDuration in seconds; NA when absent, which means 0)."""
         raw = pd.DataFrame(self.policy_columns, dtype=object)
         frame = pd.DataFrame(index=normalise_dn(raw["dn"].astype(pd.StringDtype(na_value=np.nan))))
         lockout = raw.get("policy_lockout", pd.Series(pd.NA, index=raw.index, dtype=object))
-        text = lockout.astype(pd.StringDtype(na_value=np.nan)).str.strip().str.upper()
+        text = lockout.astype(pd.StringDtype(na_value=np.nan)).str.strip()
+        # LDAP Boolean syntax is exactly TRUE or FALSE (RFC 4517 §3.3.3).
+        not_boolean = text.notna() & ~text.isin(["TRUE", "FALSE"]).fillna(False).astype(bool)
+        self._refuse(not_boolean, raw, lockout, "pwdLockout {!r} is not TRUE or FALSE", location)
         frame["lockout"] = (text == "TRUE").fillna(False).astype(bool).to_numpy()
-        if "policy_lockout_duration" in raw:
-            duration = raw["policy_lockout_duration"]
-            seconds = pd.to_numeric(duration, errors="coerce")
-            if bool((duration.notna() & seconds.isna()).any()):
-                first = duration[duration.notna() & seconds.isna()].iloc[0]
-                raise SourceError(
-                    f"pwdLockoutDuration {first!r} of a password policy is not a number",
-                    source=self.source,
-                )
-            frame["duration"] = seconds.to_numpy()
-        else:
-            frame["duration"] = np.nan
+        duration = raw.get(
+            "policy_lockout_duration", pd.Series(pd.NA, index=raw.index, dtype=object)
+        )
+        seconds = whole_numbers(duration)
+        what = "pwdLockoutDuration {!r} is not a whole number of seconds"
+        self._refuse(duration.notna() & seconds.isna(), raw, duration, what, location)
+        frame["duration"] = seconds.astype("float64").to_numpy()
         return frame[~frame.index.duplicated()]
 
     def accounts(
@@ -166,7 +165,7 @@ class Tables:
                 policy_dn=raw.get(
                     "password_policy", pd.Series(pd.NA, index=raw.index, dtype=object)
                 ),
-                policies=self._policies_frame(),
+                policies=self._policies_frame(location),
                 default_policy=mapping.default_policy,
                 as_of=as_of,
                 report=report,
@@ -180,9 +179,10 @@ class Tables:
         }
         report["accounts_disabled"] = int((~frame["enabled"].astype(bool)).sum())
         report["accounts_locked"] = int(frame["locked"].fillna(False).astype(bool).sum())
-        for field in ("primary_group", "gid_number"):
-            if field in raw:
-                frame[field] = raw[field]
+        if "primary_group" in raw:
+            frame["primary_group"] = self._integers(raw, "primary_group", location)
+        if "gid_number" in raw:
+            frame["gid_number"] = raw["gid_number"]
         return frame
 
     def _times(
@@ -210,11 +210,11 @@ class Tables:
 
     def _integers(self, raw: pd.DataFrame, field: str, location: Callable[[int], str]) -> pd.Series:
         values = raw[field]
-        numbers = pd.to_numeric(values, errors="coerce", dtype_backend="numpy_nullable")
+        numbers = whole_numbers(values)
         label = self.mapping.label(self.mapping.attributes[field][0])
-        what = f"{label} {{!r}} is not a number"
+        what = f"{label} {{!r}} is not a whole number"
         self._refuse(values.notna() & numbers.isna(), raw, values, what, location)
-        return numbers.astype("Int64")
+        return numbers
 
     def _refuse(
         self,

@@ -103,6 +103,7 @@ class _Gatherer:
         ]
         self.policies: dict[str, list[Any]] = {
             "dn": [],
+            "position": [],
             **{field: [] for field in POLICY_FIELDS if field in mapping.attributes},
         }
         self.edges = MembershipEdges()
@@ -129,17 +130,16 @@ class _Gatherer:
             self.skipped["no objectClass"] += 1
             return
         if classes & mapping.service_classes:
-            account_class = "service"
+            entry_kind = "service"
         elif classes & mapping.exclude_classes:
             self.skipped[f"objectClass {sorted(classes & mapping.exclude_classes)[0]}"] += 1
             return
         elif classes & mapping.account_classes:
-            account_class = ""
+            entry_kind = "account"
         elif classes & mapping.group_classes:
-            account_class = "group"
+            entry_kind = "group"
         elif classes & mapping.policy_classes:
-            self._policy(dn, attributes, position, location)
-            return
+            entry_kind = "policy"
         elif classes & mapping.person_like_classes:
             # Someone who may sign in, of a class the manifest does not list: never dropped
             # without a word (OpenLDAP's own sample data uses OpenLDAPperson, for one).
@@ -152,7 +152,7 @@ class _Gatherer:
             self.skipped["not an account or group"] += 1
             return
         native_id = None
-        if self.by_sid:
+        if self.by_sid and entry_kind != "policy":
             raw_id = attributes.get(mapping.id_attribute)
             if not raw_id:
                 self.skipped[f"no {mapping.label(mapping.id_attribute)}"] += 1
@@ -166,13 +166,16 @@ class _Gatherer:
                     location=location(position),
                 ) from error
         try:
-            if account_class == "group":
+            if entry_kind == "policy":
+                self._policy(dn, attributes, position)
+                return
+            if entry_kind == "group":
                 self._group(dn, native_id, attributes, position)
             else:
                 if not _first(attributes, mapping.names("login")):
                     self.skipped["no login attribute"] += 1
                     return
-                self._account(dn, native_id, account_class, attributes, position)
+                self._account(dn, native_id, entry_kind, attributes, position)
             self.edges.add_member_of(dn, _all(attributes, mapping.names("member_of")))
         except UnicodeDecodeError as error:
             raise SourceError(
@@ -213,24 +216,13 @@ class _Gatherer:
         self.edges.add_members(dn, _all(attributes, self.mapping.names("member")))
         self.edges.add_member_uids(dn, _all(attributes, self.mapping.names("member_uid")))
 
-    def _policy(
-        self,
-        dn: str,
-        attributes: Mapping[str, list[bytes]],
-        position: int,
-        location: Callable[[int], str],
-    ) -> None:
-        try:
-            self.policies["dn"].append(dn)
-            for field in POLICY_FIELDS:
-                if field in self.policies:
-                    self.policies[field].append(_first(attributes, self.mapping.names(field)))
-        except UnicodeDecodeError as error:
-            raise SourceError(
-                f"an attribute of {dn!r} is not UTF-8 text: {error}",
-                source=self.source,
-                location=location(position),
-            ) from error
+    def _policy(self, dn: str, attributes: Mapping[str, list[bytes]], position: int) -> None:
+        values = [_first(attributes, self.mapping.names(f)) for f in POLICY_FIELDS]
+        self.policies["dn"].append(dn)
+        self.policies["position"].append(position)
+        for field, value in zip(POLICY_FIELDS, values, strict=True):
+            if field in self.policies:
+                self.policies[field].append(value)
 
     def finish(
         self, manifest: Manifest, context: CollectContext, location: Callable[[int], str]
@@ -255,6 +247,14 @@ class _Gatherer:
         memberships = membership_table(self.edges, accounts, groups, self.source, report)
         report["skipped"] = dict(sorted(self.skipped.items()))
         self._report_unlisted_person_classes(report)
+        if accounts.empty and groups.empty:
+            # A declared directory that yields nothing is a misconfiguration or a failed
+            # export far more often than an empty directory: never a quiet "0 findings".
+            report.setdefault("warnings", []).insert(
+                0,
+                f"no account and no group was read from {self.entries} entries: check the "
+                "export (or base_dn and filters) and the connector's object classes",
+            )
         conformed = {
             "accounts": _conform("accounts", accounts, self.source),
             "groups": _conform("groups", groups, self.source),
