@@ -33,7 +33,7 @@ SECRET_ENV = "ACCESSAUDIT_TEST_M365_SECRET"
 TENANT = {
     "tenant_id": "b6f0c1d2-7e3a-4c5b-9a8d-1e2f3a4b5c6d",
     "users": [],
-    "groups": [{"id": TEAM_GROUP_ID, "displayName": "Finance Team", "groupTypes": ["Unified"]}],
+    "groups": [{"id": TEAM_GROUP_ID, "displayName": "Board Pack", "groupTypes": ["Unified"]}],
     "group_members": {TEAM_GROUP_ID: []},
     "group_owners": {
         TEAM_GROUP_ID: [
@@ -102,7 +102,7 @@ def test_collects_sites_libraries_and_only_the_permission_roots(
     resources = result.tables["resources"]
     assert (resources["type"] == "site").sum() == 5
     assert (resources["type"] == "library").sum() == 5
-    # 5 library roots + 4 extra folders + 4 planted items + the Finance budget: never the
+    # 5 library roots + 4 extra folders + 4 planted items + the board budget: never the
     # 150 plain files.
     assert sharepoint.counters.permission_requests == 5 + 4 + 5
     assert result.report["delta_items_seen"] >= 150
@@ -110,11 +110,11 @@ def test_collects_sites_libraries_and_only_the_permission_roots(
     assert "deltashowsharingchanges" in sharepoint.counters.prefer[0]
     assert sharepoint.counters.user_agents == {USER_AGENT}
     assert USER_AGENT.startswith("NONISV|accessaudit|")
-    salaries = resources[resources["name"].str.endswith("Salaries%202026.xlsx")].iloc[0]
+    salaries = resources[resources["name"].str.endswith("Trial%20results%202026.xlsx")].iloc[0]
     assert salaries["type"] == "file"
-    assert salaries["sensitivity"] == "restricted"  # the HR site's label, mapped
-    assert salaries["parent_id"].endswith("/sites/hr/Shared%20Documents")
-    finance = resources[resources["name"].str.endswith("/sites/financeteam")].iloc[0]
+    assert salaries["sensitivity"] == "restricted"  # the clinical site's label, mapped
+    assert salaries["parent_id"].endswith("/sites/clinical-research/Shared%20Documents")
+    finance = resources[resources["name"].str.endswith("/sites/board-pack")].iloc[0]
     assert finance["owner"] == "fin.lead@contoso.com"  # Teams site → its group's owner
 
 
@@ -138,7 +138,7 @@ def test_every_link_scope_becomes_the_documented_grant(pki: PkiFiles, manifest: 
         "auditor@partner.example",
         "external",
     )
-    assert invited["link_created_by"] == "hr.lead@contoso.com"
+    assert invited["link_created_by"] == "clinical.lead@example.com"
     assert "existing" not in set(result.tables["grants"]["permission_id"].dropna())
     assert result.report["links_existing_access"] == 1
     everyone = result.tables["grants"][result.tables["grants"]["principal_id"] == "organization"]
@@ -182,7 +182,7 @@ def test_delta_token_kept_changes_only_then_expired_token_resyncs(
         asked = sharepoint.counters.permission_requests
         drive = "b!drive000001"
         file = {"id": f"{drive}-f3", "name": "Document 3.docx", "file": {}, "_unique": True}
-        file["webUrl"] = "https://contoso.sharepoint.com/sites/marketing/Document%203.docx"
+        file["webUrl"] = "https://example.sharepoint.com/sites/marketing/Document%203.docx"
         file["_sharing_changed"] = True
         sharepoint.change(drive, file, [{"id": "new-anon", **_anonymous()}])
         second = _collect(settings, manifest)
@@ -260,7 +260,7 @@ def test_public_link_fires_on_restricted_data_not_on_internal(sample_view: _View
 
 def test_org_wide_link_on_restricted_and_everyone_on_confidential(sample_view: _View) -> None:
     fired = _fired("org-wide-link", sample_view)
-    # org-view: restricted HR folder; Everyone except external users on the Finance site.
+    # org-view: restricted clinical folder; Everyone except external users on the Board Pack site.
     # Near misses: org-fin (a link on confidential data), org-mk (internal).
     assert set(fired) == {"org-view", "organization"}
 

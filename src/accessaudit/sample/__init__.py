@@ -158,24 +158,34 @@ def write_sample_organisation(
     >>> "[[policy.sod]]" in config.read_text(encoding="utf-8")
     True
     """
+    from accessaudit.sample._m365 import write_sharepoint  # noqa: PLC0415
+
     folder = Path(folder)
     org = generate_organisation(size, seed, as_of)
     exports = folder / "exports"
     write_exports(exports, org)
+    owner = str(org.people.loc[org.people["status"] == "active", "email"].iloc[0])
     if include_entra:
         # The Entra tenant is another module's work; it shares this organisation's people.
         if importlib.util.find_spec("accessaudit.sample._entra") is None:
             raise ModuleNotFoundError(
                 "accessaudit.sample._entra is not installed; pass include_entra=False"
             )
-        from accessaudit.sample._entra import write_tenant  # noqa: PLC0415
+        from accessaudit.sample._entra import (  # noqa: PLC0415
+            GUEST_SITE_GROUP,
+            build_tenant,
+            tenant_pages,
+        )
 
-        write_tenant(exports / "entra", org.people, as_of=org.as_of, seed=seed)
-    from accessaudit.sample._m365 import write_sharepoint  # noqa: PLC0415
-
-    # The Finance Team's owner is the first active person of the organisation.
-    owner = org.people.loc[org.people["status"] == "active", "email"].iloc[0]
-    write_sharepoint(exports / "m365", owner_email=str(owner))
+        tenant = build_tenant(org.people, as_of=org.as_of, seed=seed)
+        tenant_pages(tenant).save(exports / "entra")
+        # The SharePoint Board Pack site is the board-pack group's: its members reach it.
+        board = next(g["id"] for g in tenant["groups"] if g["displayName"] == GUEST_SITE_GROUP)
+        write_sharepoint(
+            exports / "m365", owner_email=owner, team_group_id=board, team_name=GUEST_SITE_GROUP
+        )
+    else:
+        write_sharepoint(exports / "m365", owner_email=owner)
     config = folder / "audit.toml"
     config.write_text(
         audit_config(org, include_entra=include_entra), encoding="utf-8", newline="\n"

@@ -3,16 +3,18 @@
 The shapes follow Graph v1.0's documentation (resources/site.md, drive.md, driveitem.md,
 permission.md, sharinglink.md). Planted, per ``build_sharepoint``:
 
-* HR site (label "Highly Confidential" → restricted): an anonymous edit link without expiry
-  on ``Salaries 2026.xlsx`` (public-link, link-no-expiry); an organisation link on the
+* Clinical Research site (label "Highly Confidential" → restricted; the data inventory names
+  it too, and gives its owner): an anonymous edit link without expiry on
+  ``Trial results 2026.xlsx`` (public-link, link-no-expiry); an organisation link on the
   ``Reviews`` folder (org-wide-link); an invitation of ``auditor@partner.example`` (external-
   sharing); near misses: an anonymous link *with* expiry on a restricted file is still a
   public link but not link-no-expiry, an ``existingAccess`` link (grants nothing).
 * Marketing site (label "General" → internal): an anonymous link (near miss: internal data)
   and an organisation link (near miss).
-* Finance Team site (a Microsoft 365 group, "Confidential"): "Everyone except external
+* Board Pack site (a Microsoft 365 group's site, "Confidential"): "Everyone except external
   users" on the library (org-wide-link); an organisation link (near miss: confidential, not
-  restricted).
+  restricted); an outside advisor invited with an expiry (external-sharing, near miss for
+  link-no-expiry).
 
 Every library also holds ``files_per_library`` plain files that inherit their permissions, so
 a collection that asked for each file's permissions would show in the call counts.
@@ -37,7 +39,7 @@ __all__ = [
     "write_sharepoint",
 ]
 
-HOST = "contoso.sharepoint.com"
+HOST = "example.sharepoint.com"
 TEAM_GROUP_ID = "4c1f2b6e-9d3a-4e57-8b21-6f0a9c3d7e11"
 NO_EXPIRY = "0001-01-01T00:00:00Z"
 EEEU = "c:0-.f|rolemanager|spo-grid-all-users/6e1e4a4f-8f0c-4a5e-9d5b-2b7a3c9e1f00"
@@ -48,7 +50,7 @@ def _site(number: int, name: str, label: str | None) -> dict[str, Any]:
         "id": f"{HOST},{number:08d}-0000-4000-8000-000000000000,{number:08d}-1111-4000-8000-0",
         "name": name,
         "displayName": name,
-        "webUrl": f"https://{HOST}/sites/{name.lower().replace(' ', '')}",
+        "webUrl": f"https://{HOST}/sites/{name.lower().replace(' ', '-')}",
         "root": {},
         "siteCollection": {"hostName": HOST},
         "lastModifiedDateTime": "2026-10-01T09:00:00Z",
@@ -72,17 +74,22 @@ def _link(
 
 
 def build_sharepoint(
-    *, sites: int = 3, files_per_library: int = 20, extra_roots: int = 0
+    *,
+    sites: int = 3,
+    files_per_library: int = 20,
+    extra_roots: int = 0,
+    team_group_id: str = TEAM_GROUP_ID,
 ) -> dict[str, Any]:
     """The SharePoint part of the sample tenant (the route data of the test Graph).
 
     ``sites`` ≥ 3 (the three planted ones, then plain ones); ``extra_roots`` adds folders with
-    unique (member-only) permissions spread over the plain sites, for scale.
+    unique (member-only) permissions spread over the plain sites, for scale;
+    ``team_group_id`` is the Microsoft 365 group whose site the Board Pack is.
     """
     planted = [
-        ("HR", "Highly Confidential"),
+        ("Clinical Research", "Highly Confidential"),
         ("Marketing", "General"),
-        ("Finance Team", "Confidential"),
+        ("Board Pack", "Confidential"),
     ]
     all_sites = [_site(n, name, label) for n, (name, label) in enumerate(planted, start=1)]
     all_sites += [_site(n, f"Project {n}", None) for n in range(4, sites + 1)]
@@ -163,9 +170,9 @@ def _plant(data: dict[str, Any]) -> None:
         hr,
         {
             "id": "hr-salaries",
-            "name": "Salaries 2026.xlsx",
+            "name": "Trial results 2026.xlsx",
             "file": {},
-            "webUrl": f"{hr_url}/Salaries%202026.xlsx",
+            "webUrl": f"{hr_url}/Trial%20results%202026.xlsx",
             "createdDateTime": "2026-01-10T08:00:00Z",
         },
         [
@@ -185,7 +192,7 @@ def _plant(data: dict[str, Any]) -> None:
                 "invitation": {
                     "email": "auditor@partner.example",
                     "signInRequired": True,
-                    "invitedBy": {"user": {"email": "hr.lead@contoso.com"}},
+                    "invitedBy": {"user": {"email": "clinical.lead@example.com"}},
                 },
                 "expirationDateTime": NO_EXPIRY,
             },
@@ -196,9 +203,9 @@ def _plant(data: dict[str, Any]) -> None:
         hr,
         {
             "id": "hr-handbook",
-            "name": "Handbook draft.docx",
+            "name": "Protocol draft.docx",
             "file": {},
-            "webUrl": f"{hr_url}/Handbook%20draft.docx",
+            "webUrl": f"{hr_url}/Protocol%20draft.docx",
         },
         [_link("anon-expiring", "anonymous", "view", expires="2027-01-31T00:00:00Z")],
     )
@@ -248,7 +255,9 @@ def _plant(data: dict[str, Any]) -> None:
     )
 
 
-def sharepoint_pages(data: Mapping[str, Any], *, owner_email: str) -> RawPages:
+def sharepoint_pages(
+    data: Mapping[str, Any], *, owner_email: str, team_name: str = "Board Pack"
+) -> RawPages:
     """``data`` (as :func:`build_sharepoint` makes it) as the pages a live ``m365`` collection
     with hierarchical sharing saves: only the permission roots and their permissions."""
     raw = RawPages()
@@ -257,8 +266,8 @@ def sharepoint_pages(data: Mapping[str, Any], *, owner_email: str) -> RawPages:
     for site in data["sites"]:
         url = f"{graph}/sites/{site['id']}/drives"
         raw.add(RawPage("drives", site["id"], url, {"value": data["drives"][site["id"]]}))
-    team = {"id": TEAM_GROUP_ID, "displayName": "Finance Team", "mail": "finance@contoso.com"}
-    raw.add(RawPage("groups", None, f"{graph}/groups", {"value": [team]}))
+    teams = [{"id": group, "displayName": team_name} for group in data["group_sites"]]
+    raw.add(RawPage("groups", None, f"{graph}/groups", {"value": teams}))
     for group, sites in data["group_sites"].items():
         raw.add(RawPage("group_sites", group, f"{graph}/groups/{group}/sites", {"value": sites}))
         owner = {"id": "0b1c2d3e-0000-4000-8000-000000000001", "mail": owner_email}
@@ -279,34 +288,46 @@ def sharepoint_pages(data: Mapping[str, Any], *, owner_email: str) -> RawPages:
     return raw
 
 
-def write_sharepoint(folder: Path, *, owner_email: str) -> None:
-    """Write the sample SharePoint tenant as saved pages (what ``m365`` with ``path`` reads)."""
-    sharepoint_pages(build_sharepoint(), owner_email=owner_email).save(Path(folder))
+def write_sharepoint(
+    folder: Path, *, owner_email: str, team_group_id: str = TEAM_GROUP_ID, team_name: str = ""
+) -> None:
+    """Write the sample SharePoint tenant as saved pages (what ``m365`` with ``path`` reads).
+
+    ``team_group_id`` / ``team_name``: the directory group whose site the Board Pack is (the
+    Entra sample's board-pack group, so its members reach the site through it)."""
+    data = build_sharepoint(team_group_id=team_group_id)
+    pages = sharepoint_pages(data, owner_email=owner_email, team_name=team_name or "Board Pack")
+    pages.save(Path(folder))
 
 
 def planted_sharing() -> pd.DataFrame:
     """The planted sharing problems and near misses: rule, subject (a resource URL), expect."""
-    hr = f"https://{HOST}/sites/hr/Shared%20Documents"
+    hr = f"https://{HOST}/sites/clinical-research/Shared%20Documents"
     marketing = f"https://{HOST}/sites/marketing/Shared%20Documents"
-    finance = f"https://{HOST}/sites/financeteam/Shared%20Documents"
-    salaries, reviews = f"{hr}/Salaries%202026.xlsx", f"{hr}/Reviews"
+    finance = f"https://{HOST}/sites/board-pack/Shared%20Documents"
+    salaries, reviews = f"{hr}/Trial%20results%202026.xlsx", f"{hr}/Reviews"
     handbook, brochure, budget = (
-        f"{hr}/Handbook%20draft.docx",
+        f"{hr}/Protocol%20draft.docx",
         f"{marketing}/Brochure.pdf",
         (f"{finance}/Budget.xlsx"),
     )
     rows = [
-        ("public-link", salaries, "finding", "anonymous edit link on the restricted HR site"),
+        ("public-link", salaries, "finding", "anonymous edit link on the restricted clinical site"),
         ("public-link", handbook, "finding", "anonymous link (with expiry) on restricted data"),
         ("public-link", brochure, "none", "anonymous link on internal marketing data"),
-        ("org-wide-link", reviews, "finding", "organisation link on the restricted HR site"),
+        ("org-wide-link", reviews, "finding", "organisation link on the restricted clinical site"),
         ("org-wide-link", finance, "finding", "Everyone except external users, confidential"),
         ("org-wide-link", budget, "none", "organisation link on confidential (not restricted)"),
         ("link-no-expiry", salaries, "finding", "anonymous link without expiry, 313 days old"),
         ("link-no-expiry", reviews, "finding", "external invitation without expiry"),
         ("link-no-expiry", handbook, "none", "anonymous link that expires"),
-        ("external-sharing", reviews, "finding", "auditor@partner.example invited on HR data"),
-        ("external-sharing", budget, "finding", "consultant@advisors.example on finance data"),
+        (
+            "external-sharing",
+            reviews,
+            "finding",
+            "partner auditor invited on clinical data",
+        ),
+        ("external-sharing", budget, "finding", "consultant@advisors.example on board data"),
         ("external-sharing", salaries, "none", "links only, no outsider invited"),
         ("link-no-expiry", budget, "none", "the advisor's invitation expires"),
     ]

@@ -98,6 +98,7 @@ class _Builder:
         owners = self._owners()
         site_rid: dict[str, str] = {}
         site_level: dict[str, str | None] = {}
+        site_owner: dict[str, str | None] = {}
         for site in sites:
             sid = str(site["id"])
             url = str(site.get("webUrl") or sid)
@@ -115,24 +116,28 @@ class _Builder:
                 last_modified=site.get("lastModifiedDateTime"),
             )
             site_level[sid] = level
+            site_owner[sid] = owner
             self.counts["sites"] += 1
             if group is not None:
-                self._group_grants(site_rid[sid], group, owners.get(group, []), url)
+                self._group_grant(site_rid[sid], group, url)
         drives, drive_sites, _ = self.raw.records("drives")
-        drive_rid: dict[str, tuple[str, str | None, str]] = {}
+        # library id → its resource_id, sensitivity, URL and owner (the site's)
+        drive_rid: dict[str, tuple[str, str | None, str, str | None]] = {}
         for drive, site_id in zip(drives, drive_sites, strict=True):
             url = str(drive.get("webUrl") or drive["id"])
             parent = site_rid.get(str(site_id))
             level = site_level.get(str(site_id))
+            owner = site_owner.get(str(site_id))
             rid = self.resource(
                 name=url,
                 type="library",
                 path=url,
+                owner=owner,
                 sensitivity=level,
                 inventoried=level is not None,
                 parent_id=parent,
             )
-            drive_rid[str(drive["id"])] = (rid, level, url)
+            drive_rid[str(drive["id"])] = (rid, level, url, owner)
             self.counts["libraries"] += 1
         items, item_drives, _ = self.raw.records("items")
         item_rid: dict[tuple[str, str], str] = {}
@@ -140,7 +145,7 @@ class _Builder:
             library = drive_rid.get(str(drive_id))
             if library is None:
                 continue
-            lib_rid, lib_level, lib_url = library
+            lib_rid, lib_level, lib_url, lib_owner = library
             if "root" in item:
                 item_rid[(str(drive_id), str(item["id"]))] = lib_rid
                 continue
@@ -151,6 +156,7 @@ class _Builder:
                 name=url,
                 type=kind,
                 path=url,
+                owner=lib_owner,
                 sensitivity=level,
                 inventoried=level is not None,
                 parent_id=lib_rid,
@@ -181,12 +187,11 @@ class _Builder:
             owners.setdefault(str(group), []).append(str(name))
         return owners
 
-    def _group_grants(self, rid: str, group: str, owners: list[str], where: str) -> None:
-        """A Teams site: its group's members may edit, its owners own it."""
+    def _group_grant(self, rid: str, group: str, where: str) -> None:
+        """A Teams site: its group's members may edit. Its owners are the site's ``owner``
+        (the reviewer), not grants of their own: they hold the site through the group."""
         principal = f"{self.m365.directory}:{group}" if self.m365.directory else group
         self.reference(principal, rid, "write", inherited=False, where=where, kind="site")
-        for owner in owners:
-            self.reference(owner, rid, "owner", inherited=False, where=where, kind="site")
 
     def reference(
         self, principal: str, rid: str, right: str, *, inherited: bool, where: str, kind: str
