@@ -99,7 +99,7 @@ def build_sharepoint(
         "items": {},
         "permissions": {},
         "group_sites": {
-            TEAM_GROUP_ID: [{"id": all_sites[2]["id"], "webUrl": all_sites[2]["webUrl"]}]
+            team_group_id: [{"id": all_sites[2]["id"], "webUrl": all_sites[2]["webUrl"]}]
         },
     }
     plain = max(1, sites - 3)
@@ -329,6 +329,9 @@ def planted_sharing() -> pd.DataFrame:
         ),
         ("external-sharing", budget, "finding", "consultant@advisors.example on board data"),
         ("external-sharing", salaries, "none", "links only, no outsider invited"),
+        ("unclassified-resource", marketing, "finding", "shared, labelled, but in no inventory"),
+        ("unclassified-resource", finance, "none", "the inventory's board-pack URL covers it"),
+        ("unowned-resource", hr.rpartition("/")[0], "none", "owner from the inventory entry"),
         ("link-no-expiry", budget, "none", "the advisor's invitation expires"),
     ]
     return pd.DataFrame(

@@ -88,6 +88,8 @@ class _Builder:
         return level
 
     def resource(self, **values: Any) -> str:
+        """A data store found here: never an inventory entry itself (``inventoried`` false);
+        the snapshot stage completes it from the data inventory when one names its URL."""
         rid = f"{self.system}:{values['name']}"
         self.resources.append({"resource_id": rid, "system": self.system, **values})
         return rid
@@ -112,7 +114,7 @@ class _Builder:
                 path=url,
                 owner=owner,
                 sensitivity=level,
-                inventoried=level is not None,
+                inventoried=False,
                 last_modified=site.get("lastModifiedDateTime"),
             )
             site_level[sid] = level
@@ -134,7 +136,7 @@ class _Builder:
                 path=url,
                 owner=owner,
                 sensitivity=level,
-                inventoried=level is not None,
+                inventoried=False,
                 parent_id=parent,
             )
             drive_rid[str(drive["id"])] = (rid, level, url, owner)
@@ -158,7 +160,7 @@ class _Builder:
                 path=url,
                 owner=lib_owner,
                 sensitivity=level,
-                inventoried=level is not None,
+                inventoried=False,
                 parent_id=lib_rid,
                 last_modified=item.get("lastModifiedDateTime"),
             )
