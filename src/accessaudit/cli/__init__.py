@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "accessaudit.cli.review",
     "accessaudit.cli.diff",
     "accessaudit.cli.scope",
+    "accessaudit.cli.discover",
 )
 
 

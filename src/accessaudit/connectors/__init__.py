@@ -99,6 +99,31 @@ _HR_KEYS = _FILE_KEYS | {"status_map", "worker_type_map", "default_worker_type",
 _INVENTORY_KEYS = _FILE_KEYS | {"sensitivity_map", "type_map", "date_format"}
 _NTFS_ACL_KEYS = _FILE_KEYS | {"domain", "directory"}
 _GRANTS_KEYS = _FILE_KEYS | {"directory", "right_map", "resource_type"}
+_DATABASE_KEYS = frozenset(
+    {
+        "host",
+        "port",
+        "user",
+        "password_env",
+        "ca_bundle",
+        "connect_timeout",
+        "statement_timeout",
+        "email_domain",
+        "last_use_query",
+        "discover",
+        "discover_min_confidence",
+        "sample_rows",
+    }
+)
+_POSTGRESQL_KEYS = _DATABASE_KEYS | {
+    "dbname",
+    "service",
+    "sslmode",
+    "sslrootcert",
+    "databases",
+    "exclude_databases",
+}
+_MYSQL_KEYS = _DATABASE_KEYS | {"ssl_ca", "ssl_verify"}
 
 #: protocol name -> (module, function, the source keys it reads). Modules are imported only
 #: when a source uses them.
@@ -110,6 +135,8 @@ PROTOCOLS: Mapping[str, tuple[str, str, frozenset[str]]] = {
     "data-inventory": ("accessaudit.connectors.files", "collect_inventory", _INVENTORY_KEYS),
     "ntfs-acl": ("accessaudit.connectors.files", "collect_ntfs_acl", _NTFS_ACL_KEYS),
     "grants-csv": ("accessaudit.connectors.files", "collect_grants", _GRANTS_KEYS),
+    "postgresql": ("accessaudit.connectors.databases", "collect_postgresql", _POSTGRESQL_KEYS),
+    "mysql": ("accessaudit.connectors.databases", "collect_mysql", _MYSQL_KEYS),
 }
 
 

@@ -30,6 +30,7 @@ from accessaudit.rules.data import (
     UNCLASSIFIED_RESOURCE,
     UNOWNED_RESOURCE,
 )
+from accessaudit.rules.discovery import UNCLASSIFIED_SENSITIVE_DATA
 from accessaudit.rules.peers import PEER_OUTLIER
 from accessaudit.rules.privilege import (
     DISABLED_PRIVILEGED,
@@ -69,6 +70,7 @@ _SPECS = {
         ORG_WIDE_LINK,
         LINK_NO_EXPIRY,
         EXTERNAL_SHARING,
+        UNCLASSIFIED_SENSITIVE_DATA,
     )
 }
 
