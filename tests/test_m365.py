@@ -20,6 +20,7 @@ import pytest
 from accessaudit.connectors import CollectContext, Manifest, SourceSettings, find_manifests
 from accessaudit.connectors.m365 import collect
 from accessaudit.connectors.m365.gather import USER_AGENT
+from accessaudit.errors import SourceError
 from accessaudit.policy import Policy
 from accessaudit.rules import RULES
 from accessaudit.sample._m365 import TEAM_GROUP_ID, build_sharepoint
@@ -277,3 +278,47 @@ def test_link_no_expiry_respects_the_policy_age(sample_view: _View) -> None:
 def test_external_sharing_names_the_invited_outsider(sample_view: _View) -> None:
     # The advisor on confidential finance data too; no finding for links alone.
     assert set(_fired("external-sharing", sample_view)) == {"invite-partner", "invite-advisor"}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "said"),
+    [
+        ("roles", "owner", "roles is str, not the documented list"),
+        ("expirationDateTime", 1735689600, "expirationDateTime is int"),
+        ("expirationDateTime", "next year", "is not a date"),
+        ("link", {"scope": ["anonymous"]}, "link.scope is list"),
+    ],
+)
+def test_a_permission_of_another_shape_stops_the_collection_naming_it(
+    pki: PkiFiles, manifest: Manifest, field: str, value: Any, said: str
+) -> None:
+    data = build_sharepoint()
+    broken = {"id": "odd", "roles": ["read"], field: value}
+    data["permissions"][("b!drive000001", "mk-brochure")] = [broken]
+    with _serve(pki, SharePoint(data)) as server, pytest.raises(SourceError) as caught:
+        _collect(_settings(server, pki), manifest)
+    assert said in str(caught.value)
+    assert "permission 'odd'" in str(caught.value)
+    assert "mk-brochure/permissions" in str(caught.value)
+
+
+def test_onedrive_choice_selects_personal_sites(pki: PkiFiles, manifest: Manifest) -> None:
+    data = build_sharepoint()
+    for number, user in enumerate(("ann.lee@example.com", "bob.ray@example.com"), start=10):
+        folder = user.replace(".", "_").replace("@", "_")
+        site = {
+            "id": f"example-my.sharepoint.com,{number},0",
+            "name": user,
+            "webUrl": f"https://example-my.sharepoint.com/personal/{folder}",
+            "isPersonalSite": True,
+        }
+        data["sites"].append(site)
+        data["drives"][site["id"]] = []
+    counts = {}
+    for choice in ("all", "none", ["ann.lee@example.com"]):
+        with _serve(pki, SharePoint(data)) as server:
+            result = _collect(_settings(server, pki, onedrive=choice), manifest)
+        sites = result.tables["resources"]
+        counts[str(choice)] = int(sites["name"].str.contains("/personal/").sum())
+        assert result.report["personal_sites_skipped"] == 2 - counts[str(choice)]
+    assert counts == {"all": 2, "none": 0, "['ann.lee@example.com']": 1}

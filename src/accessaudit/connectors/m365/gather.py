@@ -295,15 +295,17 @@ class _Reader:
         self.raw.add(
             RawPage("items", drive_id, f"delta-state:{drive_id}", {"value": list(roots.values())})
         )
+        endpoint = self.m365.endpoints["item_permissions"]
         for item_id, values in permissions.items():
             if item_id in roots:
+                # Read now: the request's URL; carried over from the delta state: said so.
+                url = (
+                    self.client.root + endpoint.format(drive=drive_id, item=item_id)
+                    if item_id in changed
+                    else f"delta-state:{drive_id}/{item_id}"
+                )
                 self.raw.add(
-                    RawPage(
-                        "permissions",
-                        f"{drive_id}|{item_id}",
-                        f"delta-state:{drive_id}/{item_id}",
-                        {"value": values},
-                    )
+                    RawPage("permissions", f"{drive_id}|{item_id}", url, {"value": values})
                 )
 
     def _permissions(
