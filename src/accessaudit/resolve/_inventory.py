@@ -5,7 +5,9 @@ files, is completed by the inventory entry whose ``path`` (a URL, like
 ``https://example.sharepoint.com/sites/finance``) is the longest whole-component prefix of the
 resource's own URL: the entry's sensitivity, data categories, owner and third parties fill
 what the source left empty (what the source said wins). The resource then counts as
-inventoried. Entries of the resource's own source are not used.
+inventoried. Entries of the resource's own source are not used, and only resources named by
+an ``http(s)://`` URL are completed (other sources' stores, a database table under an
+inventoried database, keep what their source found).
 """
 
 from __future__ import annotations
@@ -28,7 +30,11 @@ def classify_by_inventory(
     facts completed from the inventory entries of every *other* source in ``resources``;
     counted in ``report`` (``classified_by_inventory``)."""
     missing = own[list(_FILLED)].isna().any(axis=1)
-    open_rows = (own["path"].notna() & (~own["inventoried"] | missing)).to_numpy(dtype=bool)
+    # Web data stores only (SharePoint, OneDrive: named by URL). A database table under an
+    # inventoried database keeps its own, discovered, categories (unclassified-sensitive-data
+    # compares the two).
+    web = own["path"].astype("string").str.match(r"(?i)https?://").fillna(False).astype(bool)
+    open_rows = (web & (~own["inventoried"] | missing)).to_numpy(dtype=bool)
     if not open_rows.any():
         return own
     # Not by ``system``: an inventory row's system is the data store's ("sharepoint"), which
