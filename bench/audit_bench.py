@@ -35,7 +35,7 @@ import tempfile
 import time
 import tracemalloc
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -59,12 +59,28 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def reset_peak() -> None:
+    """Start a new peak (VmHWM) for this process, so each stage reports its own (Linux)."""
+    with suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
 @contextmanager
-def stage(timings: dict[str, float], name: str) -> Iterator[None]:
-    started = time.perf_counter()
+def stage(
+    timings: dict[str, float], name: str, peaks: dict[str, float] | None = None
+) -> Iterator[None]:
+    reset_peak()
+    started, cpu = time.perf_counter(), time.process_time()
     yield
     timings[name] = time.perf_counter() - started
-    print(f"  {name:<28} {timings[name]:8.2f} s   (peak RSS {peak_rss_mb():,.0f} MB)", flush=True)
+    used = time.process_time() - cpu
+    peak = peak_rss_mb()
+    if peaks is not None:
+        peaks[name] = peak
+    print(
+        f"  {name:<28} {timings[name]:8.2f} s  cpu {used:6.2f} s  (stage peak RSS {peak:,.0f} MB)",
+        flush=True,
+    )
 
 
 # --- the organisation as snapshot tables --------------------------------------------------
@@ -283,23 +299,113 @@ def _small_snapshot(snapshot: Any) -> Any:
     return Snapshot.from_tables(tables, as_of=snapshot.as_of)
 
 
+def run_stages(folder: Path, work: Path, *, excel: bool, check: bool) -> dict[str, Any]:
+    """Every audit stage on the saved snapshot, in this (fresh) process."""
+    from accessaudit.audit import run_audit
+    from accessaudit.policy import Policy
+    from accessaudit.rules import RULES
+    from accessaudit.rules._context import RuleContext
+    from accessaudit.snapshot import Snapshot
+
+    policy_mapping = json.loads((work / "policy.json").read_text())
+    policy = Policy.from_mapping(policy_mapping, origin="sample policy")
+    timings: dict[str, float] = {}
+    peaks: dict[str, float] = {}
+    print("audit of the saved snapshot:", flush=True)
+    with stage(timings, "load", peaks):
+        snapshot = Snapshot.load(folder)
+    counts = {name: len(frame) for name, frame in snapshot.tables.items()}
+    with stage(timings, "nesting", peaks):
+        effective = snapshot.effective_memberships
+    with stage(timings, "access", peaks):
+        access = snapshot.access
+    counts["effective_memberships"], counts["access"] = len(effective), len(access)
+    context = RuleContext(snapshot, policy, snapshot.as_of)
+    with stage(timings, "integer codes (shared)", peaks):
+        _ = context.em_account, context.em_group, context.privileged_memberships
+    rule_times: dict[str, float] = {}
+    for rule_id, spec in RULES.items():
+        with stage(rule_times, f"rule {rule_id}"):
+            spec.function(context, policy, snapshot.as_of)
+    with stage(timings, "run_audit (all rules, fresh)", peaks):
+        result = run_audit(snapshot, policy)
+    audit_total = (
+        timings["load"] + timings["nesting"] + timings["access"]
+        + timings["run_audit (all rules, fresh)"]
+    )  # fmt: skip
+    timings["nesting + access + rules"] = (
+        timings["nesting"] + timings["access"] + timings["run_audit (all rules, fresh)"]
+    )
+    timings["audit total"] = audit_total
+    audit_peak = max(peaks.values())
+    print(f"  {'audit total':<28} {audit_total:8.2f} s   (peak RSS {audit_peak:,.0f} MB)")
+    print(f"  findings: {len(result.findings):,}  tables: {counts}")
+    report: dict[str, Any] = {
+        "counts": counts,
+        "audit_seconds": timings,
+        "stage_peak_rss_mb": peaks,
+        "rule_seconds": rule_times,
+        "audit_peak_rss_mb": audit_peak,
+        "findings": len(result.findings),
+    }
+    if check:
+        from previous_nesting import previous_effective_memberships
+
+        with stage(timings, "previous nesting (check)"):
+            previous = previous_effective_memberships(snapshot.groups, snapshot.memberships)
+        # Identical rows, order, depth, assignment and path text; the path categories may be
+        # listed in another order.
+        pd.testing.assert_frame_equal(
+            effective.assign(path=effective["path"].astype(str)),
+            previous.assign(path=previous["path"].astype(str)),
+        )
+        assert set(effective["path"].cat.categories) == set(previous["path"].cat.categories)
+        print("  check: effective memberships identical to the previous implementation")
+        report["check"] = "identical"
+    if excel:
+        with stage(timings, "excel (whole report)", peaks):
+            from accessaudit.reports.excel import write_report
+
+            write_report(work / "report.xlsx", result, snapshot)
+        report["excel_seconds"] = timings["excel (whole report)"]
+    return report
+
+
+def _median_table(runs: list[dict[str, Any]], key: str) -> dict[str, str]:
+    names = runs[0][key].keys()
+    out = {}
+    for name in names:
+        values = sorted(run[key][name] for run in runs if name in run[key])
+        middle = values[len(values) // 2]
+        out[name] = f"{middle:.2f} ({values[0]:.2f}-{values[-1]:.2f})"
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the full size")
-    parser.add_argument("--no-excel", action="store_true", help="skip the Excel stages")
+    parser.add_argument("--runs", type=int, default=1, help="fresh audit processes (median)")
+    parser.add_argument("--excel", action="store_true", help="also time the whole Excel report")
+    parser.add_argument("--streaming", action="store_true", help="100,000-row tracemalloc stage")
     parser.add_argument("--no-baseline", action="store_true", help="skip the pandas baseline")
+    parser.add_argument(
+        "--check", action="store_true", help="compare nesting with the previous implementation"
+    )
+    parser.add_argument("--keep", type=Path, help="keep (and reuse) the snapshot in this folder")
     parser.add_argument("--baseline-only", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--keep", type=Path, help="keep the snapshot and report in this folder")
+    parser.add_argument("--audit-only", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.baseline_only:
         print(json.dumps(run_baseline(args.baseline_only)))
         return 0
+    if args.audit_only:
+        work = args.audit_only
+        report = run_stages(work / "snapshot", work, excel=args.excel, check=args.check)
+        print(json.dumps(report, default=str))
+        return 0
 
-    from accessaudit.audit import run_audit
     from accessaudit.identity import correlate_accounts
     from accessaudit.policy import Policy
-    from accessaudit.rules import RULES
-    from accessaudit.rules._context import RuleContext
     from accessaudit.sample import generate_organisation
     from accessaudit.snapshot import Snapshot
 
@@ -310,83 +416,74 @@ def main(argv: list[str] | None = None) -> int:
     work = args.keep or Path(tempfile.mkdtemp(prefix="audit-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     setup: dict[str, float] = {}
-    with stage(setup, "generate (not audit)"):
-        org = generate_organisation(
-            size["people"],
-            groups=size["groups"],
-            memberships=size["memberships"],
-            nesting_depth=size["nesting_depth"],
-        )
-    with stage(setup, "conform tables (not audit)"):
-        tables = snapshot_tables(org)
-        policy = Policy.from_mapping(org.policy, origin="sample policy")
-    with stage(setup, "correlation"):
-        tables["accounts"], _ = correlate_accounts(
-            tables["accounts"], tables["people"],
-            service_patterns=policy.service_account_patterns,
-        )  # fmt: skip
-    with stage(setup, "save snapshot (not audit)"):
-        folder = Snapshot.from_tables(tables, as_of=org.as_of).save(work / "snapshot")
-    del tables, org
+    made = work / "size.json"
+    if not (made.is_file() and json.loads(made.read_text()) == size):
+        with stage(setup, "generate (not audit)"):
+            org = generate_organisation(
+                size["people"],
+                groups=size["groups"],
+                memberships=size["memberships"],
+                nesting_depth=size["nesting_depth"],
+            )
+        with stage(setup, "conform tables (not audit)"):
+            tables = snapshot_tables(org)
+            policy = Policy.from_mapping(org.policy, origin="sample policy")
+        with stage(setup, "correlation"):
+            tables["accounts"], _ = correlate_accounts(
+                tables["accounts"], tables["people"],
+                service_patterns=policy.service_account_patterns,
+            )  # fmt: skip
+        with stage(setup, "save snapshot (not audit)"):
+            Snapshot.from_tables(tables, as_of=org.as_of).save(work / "snapshot")
+        (work / "policy.json").write_text(json.dumps(org.policy, default=str))
+        made.write_text(json.dumps(size))
+        del tables, org
 
-    timings: dict[str, float] = {}
-    print("audit of the saved snapshot:", flush=True)
-    with stage(timings, "load"):
-        snapshot = Snapshot.load(folder)
-    counts = {name: len(frame) for name, frame in snapshot.tables.items()}
-    with stage(timings, "nesting"):
-        effective = snapshot.effective_memberships
-    with stage(timings, "access"):
-        access = snapshot.access
-    counts["effective_memberships"], counts["access"] = len(effective), len(access)
-    context = RuleContext(snapshot, policy, snapshot.as_of)
-    with stage(timings, "integer codes (shared)"):
-        _ = context.em_account, context.em_group, context.privileged_memberships
-    rule_times: dict[str, float] = {}
-    for rule_id, spec in RULES.items():
-        with stage(rule_times, f"rule {rule_id}"):
-            spec.function(context, policy, snapshot.as_of)
-    with stage(timings, "run_audit (all rules, fresh)"):
-        result = run_audit(snapshot, policy)
-    audit_total = (
-        timings["load"] + timings["nesting"] + timings["access"]
-        + timings["run_audit (all rules, fresh)"]
-    )  # fmt: skip
-    audit_peak = peak_rss_mb()
-    print(f"  {'audit total':<28} {audit_total:8.2f} s   (peak RSS {audit_peak:,.0f} MB)")
-    print(f"  findings: {len(result.findings):,}  tables: {counts}")
+    here = str(Path(__file__).resolve())
+    runs: list[dict[str, Any]] = []
+    baselines: list[dict[str, Any]] = []
+    for number in range(args.runs):
+        print(f"run {number + 1} of {args.runs}", flush=True)
+        command = [sys.executable, here, "--audit-only", str(work)]
+        command += ["--excel"] * args.excel + ["--check"] * args.check
+        child = subprocess.run(command, capture_output=True, text=True, check=True)
+        print(child.stdout.rsplit("\n", 2)[0])
+        runs.append(json.loads(child.stdout.strip().splitlines()[-1]))
+        if not args.no_baseline:
+            print("plain-pandas baseline (own process):", flush=True)
+            child = subprocess.run(
+                [sys.executable, here, "--baseline-only", str(work / "snapshot")],
+                capture_output=True, text=True, check=True,
+            )  # fmt: skip
+            print(child.stdout.rsplit("\n", 2)[0])
+            baselines.append(json.loads(child.stdout.strip().splitlines()[-1]))
 
     report: dict[str, Any] = {
         "size": size,
-        "counts": counts,
         "setup_seconds": setup,
-        "audit_seconds": timings,
-        "rule_seconds": rule_times,
-        "audit_total_seconds": audit_total,
-        "audit_peak_rss_mb": audit_peak,
-        "findings": len(result.findings),
+        "counts": runs[0]["counts"],
+        "findings": runs[0]["findings"],
+        "runs": len(runs),
+        "median (min-max) seconds": _median_table(runs, "audit_seconds"),
+        "median (min-max) rule seconds": _median_table(runs, "rule_seconds"),
+        "median (min-max) stage peak MB": _median_table(runs, "stage_peak_rss_mb"),
     }
-    if not args.no_excel:
-        excel: dict[str, float] = {}
-        with stage(excel, "excel (whole report)"):
-            from accessaudit.reports.excel import write_report
+    if baselines:
+        report["baseline median (min-max) seconds"] = _median_table(baselines, "timings")
+        report["baseline peak MB"] = [b["peak_rss_mb"] for b in baselines]
+        ours = [r["audit_seconds"]["nesting"] for r in runs]
+        theirs = [b["timings"]["baseline nesting (merge)"] for b in baselines]
+        report["nesting speed-up vs baseline, per run"] = [
+            round(t / o, 1) for o, t in zip(ours, theirs, strict=True)
+        ]
+    if args.streaming:
+        from accessaudit.audit import run_audit
 
-            write_report(work / "report.xlsx", result, snapshot)
-        report["excel_seconds"] = excel["excel (whole report)"]
-        report["excel_streaming"] = measure_streaming(result, snapshot, 100_000, work)
-        print(f"  100,000-row Findings workbook: {report['excel_streaming']}")
-    if not args.no_baseline:
-        del snapshot, result, context, effective, access
-        print("plain-pandas baseline (own process):", flush=True)
-        child = subprocess.run(
-            [sys.executable, __file__, "--baseline-only", str(folder)],
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        print(child.stdout.rsplit("\n", 2)[0])
-        report["baseline"] = json.loads(child.stdout.strip().splitlines()[-1])
-        ours = timings["nesting"]
-        theirs = report["baseline"]["timings"]["baseline nesting (merge)"]
-        print(f"  nesting: ours {ours:.2f} s vs merge baseline {theirs:.2f} s")
+        snapshot = Snapshot.load(work / "snapshot")
+        policy = Policy.from_mapping(json.loads((work / "policy.json").read_text()), origin="p")
+        report["excel_streaming"] = measure_streaming(
+            run_audit(snapshot, policy), snapshot, 100_000, work
+        )
     print(json.dumps(report, indent=2, default=str))
     return 0
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tracemalloc
+
 import pandas as pd
 
 from accessaudit.entitlements import effective_access, effective_memberships
@@ -43,6 +45,24 @@ def test_twenty_levels_of_nesting_resolve_with_depth_and_path() -> None:
     deepest = table.set_index("group_id").loc["d:L19"]
     assert deepest["depth"] == 20
     assert str(deepest["path"]) == " > ".join(names)
+
+
+def test_a_two_thousand_deep_chain_costs_memory_in_proportion_to_its_result() -> None:
+    # Issue 11: every (group, ancestor) pair carried its whole path, so a 2,000-deep chain
+    # held ~2 million paths of up to 2,000 names (24 GB). Only the paths used are built now.
+    names = [f"L{i}" for i in range(2000)]
+    rows = [("L0", "alice", "account")] + [(names[i + 1], names[i], "group") for i in range(1999)]
+    groups, edges = _groups(names), _edges(rows)
+    tracemalloc.start()
+    table = effective_memberships(groups, edges)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert len(table) == 2000
+    assert table["depth"].tolist() == list(range(1, 2001))
+    assert table["group_id"].astype(str).tolist() == [f"d:{n}" for n in names]
+    assert str(table["path"].iloc[-1]) == " > ".join(names)
+    # The result's own paths are ~2,000 strings of up to 14 kB (~14 MB in all).
+    assert peak < 100 * 2**20
 
 
 def test_a_cycle_is_walked_once_and_every_group_in_it_is_reached() -> None:
@@ -119,3 +139,22 @@ def test_deny_write_leaves_read_and_unresolved_principals_reach_nobody() -> None
     )
     access = effective_access(grants, effective_memberships(groups, members), groups)
     assert access[["account_id", "right", "via"]].values.tolist() == [["d:frank", "read", "direct"]]
+
+
+def test_categorical_member_ids_give_the_accounts_they_name() -> None:
+    # Snapshots may store ids as categoricals whose category list holds ids absent from this
+    # table, in any order; the result must name the accounts of the rows, not of the codes.
+    rows = [("A", "zed", "account"), ("B", "bob", "account"), ("A", "B", "group")]
+    edges = _edges(rows)
+    stored = edges.assign(
+        member_id=pd.Categorical(edges["member_id"], categories=["d:aaa", "d:B", "d:zed", "d:bob"]),
+        group_id=pd.Categorical(edges["group_id"], categories=["d:Z", "d:B", "d:A"]),
+    )
+    expected = effective_memberships(_groups(["A", "B"]), edges)
+    table = effective_memberships(_groups(["A", "B"]), stored)
+    assert _pairs(table) == [("d:bob", "d:A"), ("d:bob", "d:B"), ("d:zed", "d:A")]
+    assert _pairs(table) == _pairs(expected)
+
+
+def _pairs(table: pd.DataFrame) -> list[tuple[str, str]]:
+    return sorted(zip(table["account_id"].astype(str), table["group_id"].astype(str), strict=True))

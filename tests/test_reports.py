@@ -15,7 +15,10 @@ from accessaudit.audit import AuditResult, run_audit
 from accessaudit.cli import main
 from accessaudit.errors import AccessAuditError
 from accessaudit.model import RULE_IDS
-from accessaudit.reports._xlsx import (
+from accessaudit.reports.console import summary_table
+from accessaudit.reports.excel import write_report
+from accessaudit.reports.json import findings_json
+from accessaudit.reports.xlsx import (
     CellStyles,
     atomic_save,
     cell_value,
@@ -25,9 +28,6 @@ from accessaudit.reports._xlsx import (
     text_cell,
     write_frame,
 )
-from accessaudit.reports.console import summary_table
-from accessaudit.reports.excel import write_report
-from accessaudit.reports.json import findings_json
 from accessaudit.snapshot import Snapshot
 from test_rules_support import account, grant, group, member, org, person, policy, resource
 

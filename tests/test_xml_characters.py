@@ -9,7 +9,6 @@ from pathlib import Path
 
 import openpyxl
 import pandas as pd
-import pytest
 
 from accessaudit.analysis import diff_snapshots
 from accessaudit.audit import run_audit
@@ -23,11 +22,6 @@ from accessaudit.snapshot import Snapshot
 # controls, the other non-character; tab and newline are legal and stay.
 HOSTILE = "Ann\uffff\ud800\x01\x1b\ufffe\tend"
 SHOWN = "Ann\ufffd\ufffd\ufffd\ufffd\ufffd\tend"
-WRITER_PENDING = pytest.mark.xfail(
-    strict=True,
-    reason="the shared Excel writer (reports/_xlsx.py, being rewritten) must map every "
-    "character XML cannot hold to U+FFFD; see the evidence helper's report",
-)
 
 
 def _snapshot(display_name: str = HOSTILE) -> Snapshot:
@@ -105,7 +99,6 @@ def test_a_lone_surrogate_in_a_source_value_becomes_u_fffd_in_the_snapshot(
     assert loaded.accounts["display_name"].iloc[0] == snapshot.accounts["display_name"].iloc[0]
 
 
-@WRITER_PENDING
 def test_audit_report_shows_each_impossible_character_as_u_fffd(tmp_path: Path) -> None:
     snapshot = _snapshot()
     path = tmp_path / "report.xlsx"
@@ -115,7 +108,6 @@ def test_audit_report_shows_each_impossible_character_as_u_fffd(tmp_path: Path) 
     assert "Fin\ufffdance" in texts
 
 
-@WRITER_PENDING
 def test_diff_workbook_shows_each_impossible_character_as_u_fffd(tmp_path: Path) -> None:
     path = tmp_path / "changes.xlsx"
     before = Snapshot.from_tables({}, as_of="2026-08-31")
@@ -124,7 +116,6 @@ def test_diff_workbook_shows_each_impossible_character_as_u_fffd(tmp_path: Path)
     assert "Admins\ufffd" in texts
 
 
-@WRITER_PENDING
 def test_review_workbook_shows_each_impossible_character_as_u_fffd(tmp_path: Path) -> None:
     snapshot = _snapshot()
     campaign = create_campaign(

@@ -260,9 +260,16 @@ class TableSchema:
         restored = frame.copy(deep=False)
         for column in self.columns:
             if column.kind == "category" and column.name in restored.columns:
-                restored[column.name] = (
-                    restored[column.name].astype("string").astype(column.dtype())
-                )
+                values = restored[column.name]
+                dtype = column.dtype()
+                if isinstance(values.dtype, pd.CategoricalDtype):
+                    # Recode the few categories, not every row (millions of memberships); a
+                    # stored word outside the list becomes missing, as through strings.
+                    restored[column.name] = values.cat.set_categories(
+                        dtype.categories, ordered=dtype.ordered
+                    )
+                else:
+                    restored[column.name] = values.astype("string").astype(dtype)
         return restored
 
     def check(self, frame: pd.DataFrame) -> None:

@@ -113,6 +113,8 @@ _DATABASE_KEYS = frozenset(
         "discover",
         "discover_min_confidence",
         "sample_rows",
+        "ssl_ca",
+        "ssl_verify",
     }
 )
 _POSTGRESQL_KEYS = _DATABASE_KEYS | {
@@ -123,7 +125,9 @@ _POSTGRESQL_KEYS = _DATABASE_KEYS | {
     "databases",
     "exclude_databases",
 }
-_MYSQL_KEYS = _DATABASE_KEYS | {"ssl_ca", "ssl_verify"}
+# One package serves both flavours and reads its keys in shared code, so MySQL/MariaDB accepts
+# the PostgreSQL-only keys too (they are ignored there).
+_MYSQL_KEYS = _POSTGRESQL_KEYS
 
 #: protocol name -> (module, function, the source keys it reads). Modules are imported only
 #: when a source uses them.

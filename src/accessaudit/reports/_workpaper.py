@@ -17,7 +17,7 @@ from openpyxl.styles import Alignment, Font
 
 from accessaudit._version import __version__
 from accessaudit.audit import AuditResult
-from accessaudit.reports._xlsx import (
+from accessaudit.reports.xlsx import (
     CellStyles,
     cell_value,
     header_row,

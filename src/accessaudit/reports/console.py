@@ -40,12 +40,10 @@ def summary_table(result: AuditResult, *, wide: bool = False) -> str:
         rows.append([rule, *([RULES[rule].title] if wide else []), *counts])
     totals = ["total", *([""] if wide else []), *(int(v) for v in summary.sum(axis=0))]
     severities = [str(c) for c in summary.columns]
-    table = tabulate(
+    table = _compact_table(
+        ["rule", *(["title"] if wide else []), *severities],
         [*rows, totals],
-        headers=["rule", *(["title"] if wide else []), *severities],
-        tablefmt="simple",
-        disable_numparse=True,
-        colalign=("left", *(["left"] if wide else []), *(["right"] * len(severities))),
+        ("left", *(["left"] if wide else []), *(["right"] * len(severities))),
     )
     if result.nothing_checked:
         headline = (
@@ -102,3 +100,14 @@ def _wrapped(texts: Iterable[str], prefix: str, wide: bool) -> list[str]:
             )
         )
     return out
+
+
+def _compact_table(header: list[str], rows: list[list[object]], align: tuple[str, ...]) -> str:
+    """tabulate's "simple" layout without the two spaces it adds around every header, so the
+    summary of every rule fits an 80-column terminal."""
+    body = tabulate(
+        [header, *rows], tablefmt="plain", disable_numparse=True, colalign=align
+    ).splitlines()
+    lines: list[list[object]] = [list(header), *rows]
+    widths = [max(len(str(line[i])) for line in lines) for i in range(len(header))]
+    return "\n".join([body[0], "  ".join("-" * w for w in widths), *body[1:]])

@@ -10,11 +10,12 @@ from pathlib import Path
 from openpyxl import Workbook
 
 from accessaudit.analysis.diff import SnapshotDiff
-from accessaudit.reports._xlsx import atomic_save, write_frame
+from accessaudit.reports.xlsx import atomic_save, reports_write_errors, write_frame
 
 __all__ = ["write_diff_workbook"]
 
 
+@reports_write_errors
 def write_diff_workbook(change: SnapshotDiff, path: Path | str) -> Path:
     """Write ``change`` as a workbook: a Summary sheet and one sheet per non-empty change
     table (every source value as text, never a formula), saved atomically. Returns the path."""

@@ -17,7 +17,7 @@ from openpyxl import Workbook
 
 from accessaudit.audit import AuditResult
 from accessaudit.reports._workpaper import rules_sheet, summary_sheet
-from accessaudit.reports._xlsx import CellStyles, atomic_save, write_frame
+from accessaudit.reports.xlsx import CellStyles, atomic_save, reports_write_errors, write_frame
 from accessaudit.rules import RULES
 from accessaudit.snapshot import Snapshot
 
@@ -45,6 +45,7 @@ _FINDING_WIDTHS = {
 _FINDING_ORDER = list(_FINDING_WIDTHS)
 
 
+@reports_write_errors
 def write_report(path: Path, result: AuditResult, snapshot: Snapshot) -> None:
     """Write the audit workbook to ``path`` (atomically; nothing half-written on error).
 

@@ -14,19 +14,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
-from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.packaging.custom import StringProperty
-from openpyxl.styles import Alignment, Font, PatternFill, Protection
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
+import xlsxwriter
+from openpyxl import load_workbook
 
+from accessaudit._atomic import atomic_file
 from accessaudit.errors import ReviewError
-from accessaudit.reports._xlsx import atomic_save, print_layout
+from accessaudit.reports.xlsx import NOT_XML, fits_page_width
 
 __all__ = [
     "DATA_COLUMNS",
@@ -83,9 +82,9 @@ def workbook_cells(items: pd.DataFrame) -> pd.DataFrame:
             text = values.map({True: "yes", False: "no"}).astype(str)
         else:
             text = values.astype(object).where(values.notna(), "").astype(str)
-        # XML cannot hold control characters: drop them before hashing, so the hash is over
+        # Characters XML 1.0 cannot hold show as U+FFFD, before hashing, so the hash is over
         # exactly what the workbook holds.
-        columns[header] = text.str.replace(ILLEGAL_CHARACTERS_RE, "", regex=True).astype(object)
+        columns[header] = text.str.replace(NOT_XML, "\ufffd", regex=True).astype(object)
     return pd.DataFrame(columns, index=items.index)
 
 
@@ -104,13 +103,16 @@ def row_hashes(
     return pd.Series(digests, index=cells.index, dtype=object)
 
 
-def _text_cell(sheet: object, row: int, column: int, value: str) -> None:
-    cell = sheet.cell(row=row, column=column, value=value)  # type: ignore[attr-defined]
-    # A source value such as "=cmd|' /C calc'!A0" must stay text: force the string type and
-    # the quote prefix Excel itself uses for text that looks like a formula.
-    cell.data_type = "s"
-    if value[:1] in ("=", "+", "-", "@"):
-        cell.quotePrefix = True
+#: Every string is written as a string: never turned into a formula, a number or a link.
+#: Small workbooks are assembled in memory (no temporary file per XML part).
+_WRITER_OPTIONS = {
+    "in_memory": True,
+    "strings_to_formulas": False,
+    "strings_to_numbers": False,
+    "strings_to_urls": False,
+}
+#: Text Excel itself would read as a formula gets the quote prefix Excel uses for such text.
+_FORMULA_STARTS = ("=", "+", "-", "@")
 
 
 def write_workbook(
@@ -124,10 +126,15 @@ def write_workbook(
     cells: pd.DataFrame | None = None,
 ) -> None:
     """Write one reviewer's workbook to ``path`` (``items`` must carry ``integrity``;
-    ``cells``, when given, are :func:`workbook_cells` of ``items``, computed once)."""
-    book = Workbook()
-    guide = book.active
-    guide.title = INSTRUCTIONS_SHEET
+    ``cells``, when given, are :func:`workbook_cells` of ``items``, computed once).
+
+    Written with xlsxwriter (a campaign writes hundreds of these; openpyxl's cell objects
+    were most of the time) and read back with openpyxl by :func:`read_workbook`.
+    """
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, _WRITER_OPTIONS)
+    formats = _Formats(book)
+    guide = book.add_worksheet(INSTRUCTIONS_SHEET)
     lines = [
         f"Access review for {reviewer} ({reviewer_id})",
         f"Campaign {campaign_id}; decide by {deadline or 'the date your auditor gave you'}.",
@@ -143,66 +150,118 @@ def write_workbook(
         "Recommendation and Reason come from the audit: last sign-in, HR status, how many",
         "department peers hold the same entitlement, and findings on it.",
     ]
-    for number, line in enumerate(lines, start=1):
-        _text_cell(guide, number, 1, line)
-    guide["A1"].font = Font(bold=True, size=13)
-    guide.column_dimensions["A"].width = 90
-    guide.protection.sheet = True
+    for number, line in enumerate(lines):
+        _text(guide, number, 0, line, formats, title=number == 0)
+    guide.set_column(0, 0, 90)
+    guide.protect()
 
-    sheet = book.create_sheet(REVIEW_SHEET)
-    header_fill = PatternFill("solid", fgColor="1F4E78")
-    for column, title in enumerate(HEADER, start=1):
-        cell = sheet.cell(row=1, column=column, value=title)
-        cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = header_fill
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-        width = _WIDTHS.get(title, 14)
-        sheet.column_dimensions[get_column_letter(column)].width = width
+    sheet = book.add_worksheet(REVIEW_SHEET)
+    for column, title in enumerate(HEADER):
+        sheet.write_string(0, column, title, formats.header)
+        sheet.set_column(column, column, _WIDTHS.get(title, 14))
     cells = workbook_cells(items) if cells is None else cells
-    editable = Protection(locked=False)
-    revoke_fill = PatternFill("solid", fgColor="FCE4D6")
-    for offset, (values, integrity, recommendation) in enumerate(
+    recommendation_column = len(DATA_COLUMNS) - 2
+    for row, (values, integrity, recommendation) in enumerate(
         zip(
-            cells.itertuples(index=False, name=None),
-            items["integrity"],
-            items["recommendation"],
+            zip(*(cells[c].tolist() for c in cells.columns), strict=True),
+            items["integrity"].tolist(),
+            items["recommendation"].tolist(),
             strict=True,
-        )
+        ),
+        start=1,
     ):
-        row = offset + 2
-        for column, value in enumerate(values, start=1):
-            _text_cell(sheet, row, column, value)
-        if recommendation == "revoke":
-            sheet.cell(row=row, column=len(DATA_COLUMNS) - 1).fill = revoke_fill
-        for column in (_DECISION_COL, _COMMENT_COL):
-            sheet.cell(row=row, column=column).protection = editable
-        _text_cell(sheet, row, _HASH_COL, str(integrity))
-    last = len(items) + 1
-    decision_letter = get_column_letter(_DECISION_COL)
-    validation = DataValidation(
-        type="list",
-        formula1='"' + ",".join(DECISIONS) + '"',
-        allow_blank=True,
-        showErrorMessage=True,
-        errorTitle="Decision",
-        error="Choose keep, revoke or modify.",
+        for column, value in enumerate(values):
+            revoke = recommendation == "revoke" and column == recommendation_column
+            _text(sheet, row, column, value, formats, revoke=revoke)
+        for column in (_DECISION_COL - 1, _COMMENT_COL - 1):
+            sheet.write_blank(row, column, None, formats.editable)
+        _text(sheet, row, _HASH_COL - 1, str(integrity), formats)
+    last = max(len(items) + 1, 2)
+    sheet.data_validation(
+        1,
+        _DECISION_COL - 1,
+        last - 1,
+        _DECISION_COL - 1,
+        {
+            "validate": "list",
+            "source": list(DECISIONS),
+            "ignore_blank": True,
+            "show_error": True,
+            "error_title": "Decision",
+            "error_message": "Choose keep, revoke or modify.",
+        },
     )
-    validation.add(f"{decision_letter}2:{decision_letter}{max(last, 2)}")
-    sheet.add_data_validation(validation)
-    sheet.column_dimensions[get_column_letter(_HASH_COL)].hidden = True
-    sheet.freeze_panes = "B2"
-    print_layout(sheet, sum(_WIDTHS.get(title, 14) for title in HEADER[:_COMMENT_COL]))
-    sheet.auto_filter.ref = f"A1:{get_column_letter(_COMMENT_COL)}{max(last, 2)}"
-    sheet.protection.sheet = True
-    sheet.protection.autoFilter = False
-    sheet.protection.sort = False
-    book.active = book.index(sheet)
+    sheet.set_column(_HASH_COL - 1, _HASH_COL - 1, 14, None, {"hidden": True})
+    sheet.freeze_panes(1, 1)
+    sheet.set_landscape()
+    sheet.repeat_rows(0)
+    if fits_page_width(sum(_WIDTHS.get(title, 14) for title in HEADER[:_COMMENT_COL])):
+        sheet.fit_to_pages(1, 0)
+    sheet.autofilter(0, 0, last - 1, _COMMENT_COL - 1)
+    # Protected, but a reviewer may still filter and sort.
+    sheet.protect("", {"autofilter": True, "sort": True})
+    sheet.activate()
 
-    book.properties.identifier = campaign_id
-    book.properties.title = f"Access review {campaign_id}"
-    book.custom_doc_props.append(StringProperty(name=_CAMPAIGN_PROPERTY, value=campaign_id))
-    book.custom_doc_props.append(StringProperty(name=_REVIEWER_PROPERTY, value=reviewer_id))
-    atomic_save(book, path)
+    book.set_properties({"title": f"Access review {campaign_id}"})
+    book.set_custom_property(_CAMPAIGN_PROPERTY, campaign_id)
+    book.set_custom_property(_REVIEWER_PROPERTY, reviewer_id)
+    book.close()
+    with atomic_file(Path(path)) as temporary:
+        temporary.write_bytes(buffer.getvalue())
+
+
+class _Formats:
+    """The few cell formats of a review workbook, made once per workbook."""
+
+    def __init__(self, book: Any) -> None:
+        self.header = book.add_format(
+            {
+                "bold": True,
+                "font_color": "#FFFFFF",
+                "bg_color": "#1F4E78",
+                "pattern": 1,
+                "text_wrap": True,
+                "valign": "top",
+            }
+        )
+        self.editable = book.add_format({"locked": False})
+        self.title = book.add_format({"bold": True, "font_size": 13})
+        self._book = book
+        self._made: dict[tuple[bool, bool], Any] = {}
+
+    def text(self, *, quote: bool, revoke: bool) -> Any:
+        """The format of a data cell: quote-prefixed when it looks like a formula, on the
+        revoke colour in the Recommendation column; None for a plain cell."""
+        if not (quote or revoke):
+            return None
+        key = (quote, revoke)
+        if key not in self._made:
+            spec: dict[str, object] = {"quote_prefix": quote}
+            if revoke:
+                spec.update({"bg_color": "#FCE4D6", "pattern": 1})
+            self._made[key] = self._book.add_format(spec)
+        return self._made[key]
+
+
+def _text(
+    sheet: Any,
+    row: int,
+    column: int,
+    value: str,
+    formats: _Formats,
+    *,
+    revoke: bool = False,
+    title: bool = False,
+) -> None:
+    """A text cell that Excel never evaluates (``=cmd|' /C calc'!A0`` stays text)."""
+    style = (
+        formats.title
+        if title
+        else formats.text(quote=value.startswith(_FORMULA_STARTS), revoke=revoke)
+    )
+    if value == "" and style is None:
+        return
+    sheet.write_string(row, column, value, style)
 
 
 @dataclass(frozen=True)

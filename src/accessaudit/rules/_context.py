@@ -7,6 +7,7 @@ string merges; each code array is computed once per run and shared by every rule
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
@@ -59,6 +60,15 @@ class RuleContext:
         self.snapshot = snapshot
         self.policy = policy
         self.as_of = as_of
+        self._shared: dict[str, Any] = {}
+
+    def shared(self, name: str, build: Callable[[], Any]) -> Any:
+        """What ``build`` returns, built once per context and shared by every rule that asks
+        by ``name`` (e.g. the privileged-membership rows three rules read). Callers must not
+        change it in place."""
+        if name not in self._shared:
+            self._shared[name] = build()
+        return self._shared[name]
 
     @classmethod
     def of(cls, snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) -> RuleContext:
@@ -158,10 +168,12 @@ class RuleContext:
         """
         em = self.effective_memberships
         acc, grp = self.em_account, self.em_group
-        privileged = np.zeros(len(em), dtype=bool)
-        ok = (acc >= 0) & (grp >= 0)
-        privileged[ok] = self.group_privileged[grp[ok]]
-        picked = em.loc[privileged, ["depth", "path", "assignment"]].reset_index(drop=True)
+        # One gather over the memberships (an unknown group, -1, reads the appended False).
+        privileged: np.ndarray = np.append(self.group_privileged, False)[grp]
+        privileged &= acc >= 0
+        picked: pd.DataFrame = em.loc[privileged, ["depth", "path", "assignment"]].reset_index(
+            drop=True
+        )
         picked.insert(0, "grp", grp[privileged])
         picked.insert(0, "acc", acc[privileged])
         return picked

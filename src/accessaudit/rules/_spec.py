@@ -24,6 +24,7 @@ RULE_INPUTS: Mapping[str, str] = MappingProxyType(
         "memberships": "no group memberships collected",
         "resources": "no data inventory or permission source",
         "grants": "no permission source (ACL or grants export)",
+        "discovered": "no source sampled its data (discover = true)",
     }
 )
 

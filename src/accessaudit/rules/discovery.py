@@ -149,4 +149,5 @@ UNCLASSIFIED_SENSITIVE_DATA = RuleSpec(
         "HIPAA §164.308(a)(1)(ii)(A)",
     ),
     function=unclassified_sensitive_data,
+    needs=("resources", "discovered"),
 )

@@ -36,7 +36,13 @@ SOX = "SOX ITGC: logical access (privileged users)"
 
 
 def _privileged_rows(ctx: RuleContext) -> pd.DataFrame:
-    """Privileged memberships with the account and group columns the rules need."""
+    """Privileged memberships with the account and group columns the rules need (built once
+    per audit run: excess-privilege, stale-privilege and disabled-privileged all read it)."""
+    rows: pd.DataFrame = ctx.shared("privileged rows", lambda: _build_privileged_rows(ctx))
+    return rows
+
+
+def _build_privileged_rows(ctx: RuleContext) -> pd.DataFrame:
     pm = ctx.privileged_memberships
     acc = ctx.account_rows(pm["acc"].to_numpy())
     grp = ctx.groups.iloc[pm["grp"].to_numpy()].reset_index(drop=True)

@@ -20,16 +20,19 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 import json
 import math
+import re
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import pandas as pd
+from lxml import etree
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.cell.cell import Cell
 from openpyxl.compat import safe_string
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -37,17 +40,21 @@ from openpyxl.utils.datetime import to_excel
 from openpyxl.xml.functions import fromstring
 
 from accessaudit._atomic import atomic_file
+from accessaudit.errors import AccessAuditError
 
 __all__ = [
     "DATE_FORMAT",
+    "NOT_XML",
     "SEVERITY_COLOURS",
     "CellStyles",
     "atomic_save",
     "cell_value",
     "date_cell",
     "finish_sheet",
+    "fits_page_width",
     "header_row",
     "print_layout",
+    "reports_write_errors",
     "rows_of",
     "severity_cell",
     "start_sheet",
@@ -70,11 +77,21 @@ _HEADER_FONT = Font(bold=True, color="FFFFFF")
 # Values starting with these are formulas (or DDE) to some spreadsheet programs.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _MAX_CELL_TEXT = 32_767  # Excel's limit per cell
+_Writer = TypeVar("_Writer", bound=Callable[..., Any])
+
+
+#: What XML 1.0 cannot hold (https://www.w3.org/TR/xml/#charsets): C0 controls other than
+#: tab, newline and carriage return, U+FFFE and U+FFFF — as a pattern pandas' (Arrow) string
+#: columns accept, which cannot hold lone surrogates anyway. A source value with one shows it
+#: as U+FFFD, visibly, instead of losing it or breaking the workbook.
+NOT_XML = "[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]"
+# The same for single Python strings, which can also carry lone surrogates.
+_NOT_XML_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def _clean(text: str) -> str:
-    """Drop control characters XML cannot hold and cut to Excel's cell limit."""
-    return str(ILLEGAL_CHARACTERS_RE.sub("", text))[:_MAX_CELL_TEXT]
+    """Show characters XML cannot hold as U+FFFD and cut to Excel's cell limit."""
+    return _NOT_XML_RE.sub("\ufffd", text)[:_MAX_CELL_TEXT]
 
 
 def text_cell(sheet: Any, value: object) -> WriteOnlyCell:
@@ -241,10 +258,16 @@ def print_layout(sheet: Any, total_width: float) -> None:
     at most :data:`_PRINTABLE_WIDTH` characters is fitted to one page width."""
     sheet.page_setup.orientation = "landscape"
     sheet.print_title_rows = "1:1"
-    if total_width <= _PRINTABLE_WIDTH:
+    if fits_page_width(total_width):
         sheet.page_setup.fitToWidth = 1
         sheet.page_setup.fitToHeight = 0
         sheet.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def fits_page_width(total_width: float) -> bool:
+    """Whether columns adding up to ``total_width`` characters print fitted to one landscape
+    page width (wider sheets print across pages rather than shrink unreadably)."""
+    return total_width <= _PRINTABLE_WIDTH
 
 
 def finish_sheet(sheet: Any, *, rows: int, columns: int) -> None:
@@ -438,14 +461,13 @@ def _column_xml(
 
 #: What ``str.strip`` removes (Python's whitespace; ``str.isspace``), as a regex class.
 _WHITESPACE = "[\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
-_ILLEGAL = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"  # openpyxl's ILLEGAL_CHARACTERS_RE
 
 
 def _text_column_xml(column: pd.Series) -> list[str | None]:
     """A text column as inline-string cells, built with vectorised string operations
     (exactly :func:`_text_xml` per value; missing values give no cell)."""
     present = column.notna().to_numpy()
-    text = column.str.replace(_ILLEGAL, "", regex=True)
+    text = column.str.replace(NOT_XML, "\ufffd", regex=True)
     long = (text.str.len() > _MAX_CELL_TEXT).fillna(False).to_numpy()
     preserve = text.str.contains(f"^{_WHITESPACE}|{_WHITESPACE}$", regex=True)
     for plain, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;")):
@@ -493,11 +515,34 @@ def _guess_width(column: pd.Series) -> float:
     return float(min(max(longest, len(str(column.name)), 8) + 2, 60))
 
 
+def reports_write_errors(write: _Writer) -> _Writer:
+    """Decorate a workbook writer whose first argument is the target path: a full disk or a
+    file-size limit while rows stream out (lxml says ``SerialisationError``, not OSError)
+    becomes one :class:`AccessAuditError` naming the path, never a traceback."""
+
+    @functools.wraps(write)
+    def guarded(path: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return write(path, *args, **kwargs)
+        except etree.SerialisationError as error:
+            raise AccessAuditError(
+                f"cannot write {path}: the disk is full or the file too large ({error})"
+            ) from error
+
+    return cast(_Writer, guarded)
+
+
 def atomic_save(book: Any, path: Path) -> None:
     """Save ``book`` so ``path`` is either the old file or the complete new one — never
     half-written (see :mod:`accessaudit._atomic`)."""
     with atomic_file(Path(path)) as temporary:
-        book.save(temporary)
+        try:
+            book.save(temporary)
+        except etree.SerialisationError as error:
+            # lxml reports a full disk or a file-size limit this way, not as an OSError.
+            raise AccessAuditError(
+                f"cannot write {path}: the disk is full or the file too large ({error})"
+            ) from error
 
 
 def rows_of(frame: pd.DataFrame) -> Iterable[tuple[object, ...]]:
