@@ -27,6 +27,7 @@ from accessaudit.snapshot import Snapshot
 from test_rules_support import AS_OF, account, org, policy, resource
 
 _HR_SOURCE = '[[sources]]\nname = "hr"\nconnector = "hr-csv"\npath = "exports/hr.csv"\n'
+_SHAREPOINT_SOURCE = '[[sources]]\nname = "sharepoint"\nconnector = "m365"\npath = "exports/m365"\n'
 
 
 @pytest.fixture(scope="module")
@@ -186,9 +187,13 @@ def test_audit_of_no_accounts_says_nothing_was_checked_and_exits_2(
 def test_fail_on_without_the_data_for_that_severity_exits_2(
     organisation: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = _no_hr(organisation)
-    # leaver-active is the only critical rule and it needs HR: "no critical finding" would be
-    # a false all-clear for a cron job.
+    text = _no_hr(organisation).read_text(encoding="utf-8")
+    # The other critical rule, public-link, needs permissions: drop every permission source.
+    blocks = text.split("\n\n")
+    kept = [b for b in blocks if not re.search(r'connector = "(ntfs-acl|grants-csv|m365)"', b)]
+    config = _variant(organisation, "no-hr-no-grants.toml", "\n\n".join(kept))
+    # leaver-active needs HR and public-link needs grants: "no critical finding" would be a
+    # false all-clear for a cron job.
     assert main(["audit", "--config", str(config), "--fail-on", "critical"]) == 2
     assert "leaver-active" in capsys.readouterr().err
     assert main(["audit", "--config", str(config), "--fail-on", "high"]) == 1

@@ -21,6 +21,8 @@ DESIGN_RULE_IDS = {
     # planned ids of DESIGN.md, built by issue 16 (the HR lifecycle)
     "mover-retained-access", "joiner-early-access", "joiner-excess", "third-party-expiring",
     "guest-without-sponsor",
+    # Planned in DESIGN.md, built with the m365 connector (issue 14).
+    "public-link", "org-wide-link", "link-no-expiry", "external-sharing",
 }  # fmt: skip
 
 

@@ -350,6 +350,16 @@ def test_planted_problems_cover_every_rule() -> None:
     assert (table["expect"] == "none").sum() >= 10
 
 
+def _sharepoint_urls() -> set[str]:
+    """Every URL of the sample SharePoint tenant (its sites, libraries and items)."""
+    from accessaudit.sample._m365 import build_sharepoint
+
+    data = build_sharepoint()
+    drives = [d for ds in data["drives"].values() for d in ds]
+    items = [i for its in data["items"].values() for i in its]
+    return {str(o["webUrl"]) for o in [*data["sites"], *drives, *items] if o.get("webUrl")}
+
+
 def test_planted_subjects_exist_in_the_organisation() -> None:
     org = generate_organisation(300)
     table = planted_problems(org)
@@ -358,6 +368,7 @@ def test_planted_subjects_exist_in_the_organisation() -> None:
     assert set(accounts["subject"]) <= set(org.users["login"])
     resources = local[local["subject_type"] == "resource"]
     known = set(org.resources["resource"]) | set(org.grants["resource"]) | {"\\\\fs01\\scratch"}
+    known |= _sharepoint_urls()
     assert set(resources["subject"]) <= known
 
 

@@ -25,6 +25,7 @@ from accessaudit.errors import ConfigError, SnapshotError, SourceError
 __all__ = [
     "DERIVED_TABLES",
     "FALSE_WORDS",
+    "LINK_SCOPES",
     "OLDEST_READABLE_SCHEMA",
     "PRINCIPAL_TYPES",
     "REFERENCES",
@@ -60,9 +61,15 @@ RIGHTS = ("read", "write", "admin", "owner")
 STATUSES = ("active", "leave", "terminated")
 WORKER_TYPES = ("employee", "contractor", "vendor")
 #: Kinds of data store in the inventory.
-RESOURCE_TYPES = ("share", "folder", "database", "site", "bucket", "app", "other")
-#: What a grant's or membership's principal turned out to be.
-PRINCIPAL_TYPES = ("account", "group", "unresolved")
+RESOURCE_TYPES = (
+    "share", "folder", "database", "site", "bucket", "app", "other", "library", "file",
+)  # fmt: skip
+#: What a grant's or membership's principal turned out to be. ``link``: a sharing link that
+#: reaches a class of people rather than named ones (principal_id ``anyone`` or
+#: ``organization``); ``external``: an e-mail address invited from outside the directory.
+PRINCIPAL_TYPES = ("account", "group", "unresolved", "link", "external")
+#: The scopes of a Microsoft 365 sharing link (resources/sharinglink.md).
+LINK_SCOPES = ("anonymous", "organization", "users", "existingAccess")
 #: Words read as true / false in boolean columns (compared lower-case, trimmed).
 TRUE_WORDS = frozenset({"true", "yes", "y", "1", "t"})
 FALSE_WORDS = frozenset({"false", "no", "n", "0", "f"})
@@ -85,6 +92,10 @@ RULE_IDS: tuple[str, ...] = (
     "unclassified-resource",
     "retention-overdue",
     "disabled-privileged",
+    "public-link",
+    "org-wide-link",
+    "link-no-expiry",
+    "external-sharing",
     "unclassified-sensitive-data",
     "mover-retained-access",
     "joiner-early-access",
@@ -627,6 +638,7 @@ RESOURCES = TableSchema(
         _time("last_modified"),
         _str("third_parties"),
         Column("inventoried", "bool", required=True, default=True),
+        _str("parent_id", description="resource_id of the site or folder it sits in, if any"),
     ),
     key=("resource_id",),
 )
@@ -643,6 +655,15 @@ GRANTS = TableSchema(
         Column("deny", "bool", default=False),
         _str("path", description="the exact path or object the permission sits on"),
         _str("system", True, "the source of the permission"),
+        # Sharing links and invitations (m365); empty for every other permission.
+        _str("link_type", description="view, edit or embed, for a sharing link"),
+        _enum("link_scope", LINK_SCOPES, required=False, description="a sharing link's scope"),
+        _time("link_expires", "when the link or invitation expires; empty for never"),
+        _time("link_created", "when the link was created, where the source says"),
+        _str("link_created_by", description="who created or sent it, where the source says"),
+        Column("link_has_password", "boolean", description="the link needs a password"),
+        Column("link_prevents_download", "boolean", description="view without download"),
+        _str("permission_id", description="the source's id of the permission (for removal)"),
     ),
 )
 

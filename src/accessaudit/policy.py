@@ -70,6 +70,8 @@ class Policy:
     new_account_grace_days: int = 14
     peer_min_size: int = 5
     peer_max_share: float = 0.10
+    #: link-no-expiry: an anonymous or external link without expiry older than this.
+    link_max_age_days: int = 90
     privileged_groups: tuple[str, ...] = ()
     approved: Mapping[str, tuple[str, ...]] = field(default_factory=_empty_approved)
     service_account_patterns: tuple[str, ...] = ()
@@ -111,6 +113,7 @@ class Policy:
             "new_account_grace_days": self.new_account_grace_days,
             "peer_min_size": self.peer_min_size,
             "peer_max_share": self.peer_max_share,
+            "link_max_age_days": self.link_max_age_days,
             "privileged_groups": list(self.privileged_groups),
             "approved": {group: list(logins) for group, logins in self.approved.items()},
             "service_account_patterns": list(self.service_account_patterns),
@@ -148,6 +151,7 @@ class Policy:
             "new_account_grace_days",
             "peer_min_size",
             "peer_max_share",
+            "link_max_age_days",
             "privileged",
             "service_accounts",
             "sod",
@@ -175,6 +179,7 @@ class Policy:
             new_account_grace_days=reader.days(mapping, "new_account_grace_days", 14),
             peer_min_size=reader.days(mapping, "peer_min_size", 5, minimum=2),
             peer_max_share=reader.share(mapping, "peer_max_share", 0.10),
+            link_max_age_days=reader.days(mapping, "link_max_age_days", 90),
             privileged_groups=reader.strings(privileged, "groups", "policy.privileged.groups"),
             approved=MappingProxyType(approved),
             service_account_patterns=reader.strings(

@@ -33,7 +33,7 @@ import secrets
 import socket
 import ssl
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -51,6 +51,10 @@ DEVICE_MESSAGE = (
     "To sign in, use a web browser to open the page https://microsoft.com/devicelogin "
     f"and enter the code {USER_CODE} to authenticate."
 )
+
+#: Further Graph routes (tests/graph_server/sharepoint.py): (relative URL, lower-case headers,
+#: base URL) → (status, body, headers), or None when the route does not serve that path.
+Route = Callable[[str, Mapping[str, str], str], "tuple[int, Any, dict[str, str]] | None"]
 
 _LOOPBACK = re.compile(r"http://localhost:[1-9][0-9]{0,4}")
 _CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")  # base64url SHA-256, no padding (RFC 7636)
@@ -168,7 +172,9 @@ class GraphServer:
         client_id: str,
         client_secret: str,
         faults: Faults | None = None,
+        routes: Sequence[Route] = (),
     ) -> None:
+        self.routes = tuple(routes)
         self.tenant = tenant
         self.pki = pki
         self.client_id = client_id
@@ -636,6 +642,10 @@ class GraphServer:
                 )
             items = list(mapping[parent])
         else:
+            for route in self.routes:
+                answer = route(relative, headers, self.base_url)
+                if answer is not None:
+                    return answer
             return 400, _error("BadRequest", f"Resource not found for the segment '{path}'."), {}
         select = [s for s in query.get("$select", "").split(",") if s]
         if dataset == "users":

@@ -87,6 +87,13 @@ _GRAPH_KEYS = frozenset(
         "allow_plaintext",
     }
 )
+_M365_KEYS = _GRAPH_KEYS | {
+    "directory",
+    "onedrive",
+    "delta_state",
+    "sensitivity_map",
+    "internal_domains",
+}
 _FILE_KEYS = frozenset({"columns", "encoding", "sheet", "delimiter"})
 _HR_KEYS = _FILE_KEYS | {
     "status_map",
@@ -134,6 +141,7 @@ _MYSQL_KEYS = _POSTGRESQL_KEYS
 PROTOCOLS: Mapping[str, tuple[str, str, frozenset[str]]] = {
     "ldap": ("accessaudit.connectors.ldap", "collect", _LDAP_KEYS),
     "graph": ("accessaudit.connectors.entra", "collect", _GRAPH_KEYS),
+    "m365": ("accessaudit.connectors.m365", "collect", _M365_KEYS),
     "hr-csv": ("accessaudit.connectors.files", "collect_hr", _HR_KEYS),
     "data-inventory": ("accessaudit.connectors.files", "collect_inventory", _INVENTORY_KEYS),
     "ntfs-acl": ("accessaudit.connectors.files", "collect_ntfs_acl", _NTFS_ACL_KEYS),

@@ -6,6 +6,9 @@ the snapshot is built, after every source has been read (in any order), this mod
 * **Owners.** An inventory ``owner`` (an employee id, an e-mail address, a group name or
   group_id) becomes ``owner_id``: the ``person_id``, else the ``group_id``. An owner that names
   nobody keeps ``owner`` as written and an empty ``owner_id``.
+* **Classification.** A resource its source could not classify (``inventoried`` false, a
+  ``path`` such as a SharePoint URL) takes sensitivity, categories, owner and third parties
+  from the inventory entry whose path is its longest prefix (:mod:`._inventory`).
 * **Principals** of permission references (:data:`accessaudit.model.REFERENCES`): the
   ``windows`` form (``DOMAIN\\name`` in the source's ``domain``, or a SID) resolves to an account
   login or SID, else a group name or SID; the ``name`` form to an ``account_id`` or
@@ -38,6 +41,7 @@ import pandas as pd
 from accessaudit.connectors.base import SourceResult
 from accessaudit.model import TABLES
 from accessaudit.resolve._grants import resolve_permissions
+from accessaudit.resolve._inventory import classify_by_inventory
 from accessaudit.resolve._lookup import EXAMPLES
 from accessaudit.resolve._paths import inventory_paths, normalise_paths
 
@@ -65,6 +69,10 @@ def resolve_references(results: Sequence[SourceResult]) -> list[SourceResult]:
         tables = dict(result.tables)
         report = dict(result.report)
         report["warnings"] = list(report.get("warnings", []))
+        if "resources" in tables:
+            tables["resources"] = classify_by_inventory(
+                tables["resources"], resources, result.source, report
+            )
         if "resources" in tables and tables["resources"]["owner"].notna().any():
             tables["resources"] = _resolve_owners(tables["resources"], people, groups, report)
         if result.references is not None:

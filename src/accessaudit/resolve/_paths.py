@@ -10,7 +10,7 @@ import pandas as pd
 
 from accessaudit.resolve._lookup import candidates, distinct_rows, match
 
-__all__ = ["inventory_paths", "normalise_paths", "resolve_resources"]
+__all__ = ["inventory_paths", "longest_prefix", "normalise_paths", "resolve_resources"]
 
 _PROVIDER_PREFIX = re.compile(r"^(?:Microsoft\.PowerShell\.Core\\)?FileSystem::", re.IGNORECASE)
 _LONG_UNC_PREFIX = re.compile(r"^\\\\\?\\UNC\\", re.IGNORECASE)
@@ -56,7 +56,7 @@ def _share_of(normalised: pd.Series) -> pd.Series:
     return unc.fillna(local).fillna(normalised).astype("str")
 
 
-def _longest_prefix(paths: pd.Series, inventory: pd.DataFrame) -> pd.Series:
+def longest_prefix(paths: pd.Series, inventory: pd.DataFrame) -> pd.Series:
     """For each normalised path, the resource_id of the inventory entry with the longest
     path that is a whole-component prefix of it (NA when none).
 
@@ -85,7 +85,7 @@ def resolve_resources(
     is_path = (distinct["resource_form"] == "path").to_numpy()
     normalised = normalise_paths(written.where(is_path))
     share = _share_of(normalised)
-    by_path = _longest_prefix(normalised, inventory).where(is_path)
+    by_path = longest_prefix(normalised, inventory).where(is_path)
     names = resources[resources["inventoried"]]
     by_name = match(
         ("name:" + written.str.lower()).where(~is_path),

@@ -41,6 +41,12 @@ from accessaudit.rules.privilege import (
     SOD_CONFLICT,
     STALE_PRIVILEGE,
 )
+from accessaudit.rules.sharing import (
+    EXTERNAL_SHARING,
+    LINK_NO_EXPIRY,
+    ORG_WIDE_LINK,
+    PUBLIC_LINK,
+)
 from accessaudit.rules.third_parties import GUEST_WITHOUT_SPONSOR, THIRD_PARTY_EXPIRING
 
 __all__ = ["RULES", "RULE_INPUTS", "RuleFunction", "RuleSpec", "SnapshotView", "catalogue"]
@@ -63,6 +69,10 @@ _SPECS = {
         UNCLASSIFIED_RESOURCE,
         RETENTION_OVERDUE,
         DISABLED_PRIVILEGED,
+        PUBLIC_LINK,
+        ORG_WIDE_LINK,
+        LINK_NO_EXPIRY,
+        EXTERNAL_SHARING,
         UNCLASSIFIED_SENSITIVE_DATA,
         MOVER_RETAINED_ACCESS,
         JOINER_EARLY_ACCESS,

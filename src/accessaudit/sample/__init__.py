@@ -78,6 +78,7 @@ EXPORTS: Mapping[str, tuple[str, str, Mapping[str, str]]] = {
     "files": ("ntfs-acl", "exports/fs01-acl.csv", {"domain": "CORP", "directory": "corp"}),
     "apps": ("grants-csv", "exports/grants.csv", {}),
     "cloud": ("entra-id", "exports/entra", {}),
+    "sharepoint": ("m365", "exports/m365", {}),
 }
 _GLOBAL_ADMINISTRATOR = "62e90394-69f5-4237-9190-012177145e10"  # Entra role template id
 _PS_TYPE_LINE = "#TYPE System.Management.Automation.PSCustomObject"
@@ -100,7 +101,9 @@ def planted_problems(org: Organisation) -> pd.DataFrame:
     >>> table.loc[table["rule"] == "direct-grant", "subject"].tolist()
     ['jdoe', 'srossi', 'ksullivan']
     """
-    return pd.concat([org.planted, _entra_planted(org)], ignore_index=True)
+    from accessaudit.sample._m365 import planted_sharing  # noqa: PLC0415
+
+    return pd.concat([org.planted, _entra_planted(org), planted_sharing()], ignore_index=True)
 
 
 def _entra_planted(org: Organisation) -> pd.DataFrame:
@@ -174,19 +177,34 @@ def write_sample_organisation(
     >>> "[[policy.sod]]" in config.read_text(encoding="utf-8")
     True
     """
+    from accessaudit.sample._m365 import write_sharepoint  # noqa: PLC0415
+
     folder = Path(folder)
     org = generate_organisation(size, seed, as_of)
     exports = folder / "exports"
     write_exports(exports, org)
+    owner = str(org.people.loc[org.people["status"] == "active", "email"].iloc[0])
     if include_entra:
         # The Entra tenant is another module's work; it shares this organisation's people.
         if importlib.util.find_spec("accessaudit.sample._entra") is None:
             raise ModuleNotFoundError(
                 "accessaudit.sample._entra is not installed; pass include_entra=False"
             )
-        from accessaudit.sample._entra import write_tenant  # noqa: PLC0415
+        from accessaudit.sample._entra import (  # noqa: PLC0415
+            GUEST_SITE_GROUP,
+            build_tenant,
+            tenant_pages,
+        )
 
-        write_tenant(exports / "entra", org.people, as_of=org.as_of, seed=seed)
+        tenant = build_tenant(org.people, as_of=org.as_of, seed=seed)
+        tenant_pages(tenant).save(exports / "entra")
+        # The SharePoint Board Pack site is the board-pack group's: its members reach it.
+        board = next(g["id"] for g in tenant["groups"] if g["displayName"] == GUEST_SITE_GROUP)
+        write_sharepoint(
+            exports / "m365", owner_email=owner, team_group_id=board, team_name=GUEST_SITE_GROUP
+        )
+    else:
+        write_sharepoint(exports / "m365", owner_email=owner)
     config = folder / "audit.toml"
     config.write_text(
         audit_config(org, include_entra=include_entra), encoding="utf-8", newline="\n"
@@ -254,9 +272,12 @@ def audit_config(org: Organisation, *, include_entra: bool = True) -> str:
         "[audit]",
         f"as_of = {_toml_value(org.as_of.date().isoformat())}",
     ]
-    for name, (connector, path, options) in EXPORTS.items():
+    for name, (connector, path, written) in EXPORTS.items():
         if name == "cloud" and not include_entra:
             continue
+        # SharePoint's users and groups are the Entra tenant's, when there is one.
+        directory = {"directory": "cloud"} if name == "sharepoint" and include_entra else {}
+        options = {**written, **directory}
         lines += ["", "[[sources]]", f"name = {_toml_value(name)}"]
         lines.append(f"connector = {_toml_value(connector)}")
         lines.append(f"path = {_toml_value(path)}")

@@ -1,0 +1,354 @@
+"""Which Graph endpoints the ``m365`` connector reads, in what order, and what each refusal
+costs.
+
+Sites (``/sites/getAllSites``, every page), their document libraries (``$batch``), Microsoft
+365 groups with their sites and owners (Teams-connected sites), then per library one delta
+enumeration with ``Prefer: hierarchicalsharing`` (api/driveitem-delta.md, "Scanning
+permissions hierarchies"): only the roots of permission hierarchies carry a ``shared`` facet,
+so permissions are asked (through ``$batch``) for those roots alone, never for every file.
+The delta link of each library is kept in ``delta_state`` so the next collection reads only
+changes; a ``410 Gone`` (token expired) starts that library again from scratch.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from accessaudit._atomic import atomic_file
+from accessaudit._version import __version__
+from accessaudit.connectors.base import CollectContext, SourceSettings
+from accessaudit.connectors.entra.auth import AccessTokens
+from accessaudit.connectors.entra.client import GraphClient, GraphHTTPError, query
+from accessaudit.connectors.entra.pages import RawPage, RawPages
+from accessaudit.connectors.entra.settings import DEFAULT_GRAPH, endpoint_url
+from accessaudit.connectors.m365.settings import M365Settings
+from accessaudit.errors import ConfigError, SourceError
+
+__all__ = ["USER_AGENT", "collect_live", "load_state"]
+
+log = logging.getLogger("accessaudit.m365")
+
+#: SharePoint's throttling guidance asks for a decorated User-Agent: NONISV|company|app/version.
+USER_AGENT = f"NONISV|accessaudit|accessaudit/{__version__}"
+_STATE_FORMAT = "accessaudit-m365-delta-state"
+_DRIVE_FIELDS = ["id", "name", "webUrl", "driveType", "createdDateTime"]
+_GROUP_FIELDS = ["id", "displayName", "mail", "resourceProvisioningOptions"]
+_OWNER_FIELDS = ["id", "displayName", "mail", "userPrincipalName"]
+
+
+def load_state(file: Path | None, source: str) -> dict[str, Any]:
+    """The delta state a previous collection left (library id → delta link, permission roots
+    and their permissions); empty when there is none."""
+    if file is None or not file.is_file():
+        return {}
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise SourceError(
+            f"delta state unreadable ({error})", source=source, location=str(file)
+        ) from error
+    if not isinstance(data, dict) or data.get("format") != _STATE_FORMAT:
+        raise SourceError(
+            f"not an accessaudit delta state (format {_STATE_FORMAT!r} missing)",
+            source=source,
+            location=str(file),
+        )
+    drives = data.get("drives", {})
+    if not isinstance(drives, dict):
+        raise SourceError("'drives' must be an object", source=source, location=str(file))
+    return drives
+
+
+def _save_state(file: Path, drives: Mapping[str, Any]) -> None:
+    file.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_file(file) as temporary:
+        temporary.write_text(
+            json.dumps({"format": _STATE_FORMAT, "version": 1, "drives": drives}),
+            encoding="utf-8",
+        )
+
+
+def collect_live(
+    settings: SourceSettings, m365: M365Settings, context: CollectContext
+) -> tuple[RawPages, dict[str, Any]]:
+    """Read the tenant's sites, libraries and permission roots; return the pages and stats."""
+    graph_url = endpoint_url(settings, "graph_url", DEFAULT_GRAPH)
+    ca_bundle = settings.file_option("ca_bundle")
+    if ca_bundle is not None and not ca_bundle.is_file():
+        raise ConfigError(f"source {settings.name!r}: ca_bundle {ca_bundle} is not a file")
+    state_file = settings.file_option("delta_state")
+    state = load_state(state_file, settings.name)
+    session = requests.Session()
+    # As the entra connector: trust exactly the configured CA, no proxy from the environment.
+    session.trust_env = False
+    session.verify = str(ca_bundle) if ca_bundle is not None else True
+    session.headers["User-Agent"] = USER_AGENT
+    token: AccessTokens | None = None
+    try:
+        token = AccessTokens(settings, m365.graph, session, graph_url)
+        client = GraphClient(
+            session,
+            token,
+            m365.graph,
+            graph_url=graph_url,
+            source=settings.name,
+            progress=context.progress,
+        )
+        reader = _Reader(client, m365, settings.name, state)
+        raw = reader.read()
+        raw.notes["graph_url"] = graph_url
+        if state_file is not None:
+            _save_state(state_file, reader.new_state)
+        stats = {
+            "mode": "live",
+            "requests": client.stats.requests,
+            "pages": client.stats.pages,
+            "batches": client.stats.batches,
+            "throttling_retries": client.stats.throttling_retries,
+            "token_refreshes": client.stats.token_refreshes,
+            **reader.counts,
+        }
+        return raw, stats
+    finally:
+        if token is not None:
+            token.save_cache()
+        session.close()
+
+
+class _Reader:
+    """One live collection: the pages read so far, the gaps, the new delta state."""
+
+    def __init__(
+        self, client: GraphClient, m365: M365Settings, source: str, state: Mapping[str, Any]
+    ) -> None:
+        self.client = client
+        self.m365 = m365
+        self.source = source
+        self.state = state
+        self.raw = RawPages()
+        self.gaps: list[str] = []
+        self.new_state: dict[str, Any] = {}
+        self.counts: dict[str, int] = {
+            "delta_items_seen": 0,
+            "permission_roots": 0,
+            "permission_requests": 0,
+            "delta_resyncs": 0,
+            "incremental_libraries": 0,
+            "personal_sites_skipped": 0,
+        }
+
+    def url(self, name: str, fields: list[str], **ids: str) -> str:
+        path = self.m365.endpoints[name].format(**ids)
+        return query(path, fields, self.m365.graph.page_size if not ids else None)
+
+    def read(self) -> RawPages:
+        c = self.client
+        try:
+            sites = c.pages_of("sites", c.root + self.url("sites", []))
+        except GraphHTTPError as error:
+            if error.status in (401, 403):
+                raise SourceError(
+                    f"Graph refused the site list ({error.status} {error.code}); the app needs "
+                    "the application permission Sites.Read.All (or Sites.FullControl.All)",
+                    source=self.source,
+                    location=c.root + self.m365.endpoints["sites"],
+                ) from error
+            raise
+        kept = []
+        for page in sites:
+            values = [s for s in page.body["value"] if self._wanted(s)]
+            kept.append(RawPage("sites", None, page.url, {**page.body, "value": values}))
+        for page in kept:
+            self.raw.add(page)
+        site_ids = [str(s["id"]) for s in self.raw.records("sites")[0]]
+        drives, vanished = c.batch(
+            "drives",
+            [
+                (sid, query(self.m365.endpoints["site_drives"].format(id=sid), _DRIVE_FIELDS))
+                for sid in site_ids
+            ],
+        )
+        for page in drives:
+            self.raw.add(page)
+        if vanished:
+            self.gaps.append(f"{len(vanished)} sites vanished while their libraries were read")
+        self._groups()
+        for drive in self.raw.records("drives")[0]:
+            self._library(str(drive["id"]))
+        self.raw.notes["gaps"] = self.gaps
+        return self.raw
+
+    def _wanted(self, site: Mapping[str, Any]) -> bool:
+        web_url = str(site.get("webUrl") or "")
+        personal = bool(site.get("isPersonalSite")) or "/personal/" in web_url.lower()
+        if personal and not self.m365.wants_personal_site(web_url):
+            self.counts["personal_sites_skipped"] += 1
+            return False
+        return True
+
+    def _groups(self) -> None:
+        """Microsoft 365 groups (Teams), the sites they own and their owners."""
+        c = self.client
+        url = c.root + query(
+            self.m365.endpoints["groups"], _GROUP_FIELDS, self.m365.graph.page_size
+        )
+        try:
+            pages = c.pages_of("groups", url)
+        except GraphHTTPError as error:
+            if error.status not in (403,):
+                raise
+            self.gaps.append(
+                f"Teams and group-connected sites unknown: Graph answered {error.status} "
+                f"{error.code} (Group.Read.All missing?); site owners are not known"
+            )
+            log.warning("%s: %s", self.source, self.gaps[-1])
+            return
+        for page in pages:
+            self.raw.add(page)
+        group_ids = [str(g["id"]) for g in self.raw.records("groups")[0]]
+        for dataset, name, fields in (
+            ("group_sites", "group_sites", ["id", "webUrl"]),
+            ("group_owners", "group_owners", _OWNER_FIELDS),
+        ):
+            requests_ = [
+                (gid, query(self.m365.endpoints[name].format(id=gid), fields)) for gid in group_ids
+            ]
+            found, _vanished = c.batch(dataset, requests_)
+            for page in found:
+                self.raw.add(page)
+
+    def _delta_pages(
+        self, drive_id: str, previous: Mapping[str, Any] | None
+    ) -> list[RawPage] | None:
+        """The library's delta pages; None when the saved delta token has expired."""
+        c = self.client
+        headers = {"Prefer": self.m365.prefer}
+        first = c.root + query(
+            self.m365.endpoints["delta"].format(id=drive_id), list(self.m365.delta_select)
+        )
+        link = str(previous["delta_link"]) if previous and previous.get("delta_link") else None
+        if link is not None:
+            try:
+                pages = c.pages_of("delta", link, parent=drive_id, headers=headers)
+                self.counts["incremental_libraries"] += 1
+                return pages
+            except GraphHTTPError as error:
+                if error.status != 410:
+                    raise
+                # The token expired (api/driveitem-delta.md: 410 Gone, resync): enumerate the
+                # library again from scratch and forget what the old state said.
+                self.counts["delta_resyncs"] += 1
+                log.info("%s: delta token of library %s expired; resync", self.source, drive_id)
+                return None
+        return c.pages_of("delta", first, parent=drive_id, headers=headers)
+
+    def _library(self, drive_id: str) -> None:
+        """One library: its delta, merged with the previous state, then the permissions of
+        every root whose sharing is new or changed."""
+        previous = self.state.get(drive_id) if isinstance(self.state.get(drive_id), dict) else None
+        try:
+            pages = self._delta_pages(drive_id, previous)
+            if pages is None:
+                previous = None
+                pages = self._delta_pages(drive_id, None) or []
+        except GraphHTTPError as error:
+            if error.status != 403:
+                raise
+            self.gaps.append(
+                f"library {drive_id}: items unreadable ({error.status} {error.code}); its "
+                "files and folders with their own permissions are unknown"
+            )
+            log.warning("%s: %s", self.source, self.gaps[-1])
+            return
+        roots: dict[str, Any] = dict(previous.get("roots", {})) if previous else {}
+        permissions: dict[str, Any] = dict(previous.get("permissions", {})) if previous else {}
+        changed: list[str] = []
+        for page in pages:
+            for item in page.body["value"]:
+                self.counts["delta_items_seen"] += 1
+                item_id = str(item["id"])
+                if "deleted" in item:
+                    roots.pop(item_id, None)
+                    permissions.pop(item_id, None)
+                    continue
+                flagged = str(item.get("@microsoft.graph.sharedChanged", "")).lower() == "true"
+                if "root" in item or "shared" in item or flagged:
+                    roots[item_id] = item
+                    if item_id not in changed:
+                        changed.append(item_id)
+                elif item_id in roots:
+                    roots[item_id] = {**roots[item_id], **item}
+        delta_link = pages[-1].body.get("@odata.deltaLink") if pages else None
+        self._permissions(drive_id, changed, roots, permissions)
+        self.counts["permission_roots"] += len(roots)
+        self.new_state[drive_id] = {
+            "delta_link": delta_link,
+            "roots": roots,
+            "permissions": permissions,
+        }
+        self.raw.add(
+            RawPage("items", drive_id, f"delta-state:{drive_id}", {"value": list(roots.values())})
+        )
+        endpoint = self.m365.endpoints["item_permissions"]
+        for item_id, values in permissions.items():
+            if item_id in roots:
+                # Read now: the request's URL; carried over from the delta state: said so.
+                url = (
+                    self.client.root + endpoint.format(drive=drive_id, item=item_id)
+                    if item_id in changed
+                    else f"delta-state:{drive_id}/{item_id}"
+                )
+                self.raw.add(
+                    RawPage("permissions", f"{drive_id}|{item_id}", url, {"value": values})
+                )
+
+    def _permissions(
+        self,
+        drive_id: str,
+        changed: list[str],
+        roots: dict[str, Any],
+        permissions: dict[str, Any],
+    ) -> None:
+        endpoint = self.m365.endpoints["item_permissions"]
+        requests_ = [
+            (f"{drive_id}|{item_id}", endpoint.format(drive=drive_id, item=item_id))
+            for item_id in changed
+        ]
+        self.counts["permission_requests"] += len(requests_)
+        try:
+            pages, vanished = self.client.batch("permissions", requests_)
+        except GraphHTTPError as error:
+            if error.status != 403:
+                raise
+            self.gaps.append(
+                f"library {drive_id}: permissions of {len(requests_)} items unreadable "
+                f"({error.status} {error.code}); the app needs Sites.FullControl.All to read "
+                "sharing links and invitations"
+            )
+            log.warning("%s: %s", self.source, self.gaps[-1])
+            for item_id in changed:
+                permissions.pop(item_id, None)
+            return
+        fresh: dict[str, list[Any]] = {item_id: [] for item_id in changed}
+        for page in pages:
+            item_id = str(page.parent).partition("|")[2]
+            fresh.setdefault(item_id, []).extend(page.body["value"])
+        for parent in vanished:
+            item_id = parent.partition("|")[2]
+            roots.pop(item_id, None)
+            fresh.pop(item_id, None)
+            permissions.pop(item_id, None)
+        for item_id, values in fresh.items():
+            root = "root" in roots.get(item_id, {})
+            if not root and values and all(p.get("inheritedFrom") for p in values):
+                # The item inherits again: no longer a root of its own permissions.
+                roots.pop(item_id, None)
+                permissions.pop(item_id, None)
+                continue
+            permissions[item_id] = values

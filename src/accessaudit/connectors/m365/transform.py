@@ -1,0 +1,438 @@
+"""Raw SharePoint / OneDrive pages into resources, sharing grants and permission references.
+
+Pure: the same pages give the same tables, live or re-read. Shapes followed
+(microsoftgraph/microsoft-graph-docs-contrib, api-reference/v1.0/resources): site.md, drive.md,
+driveitem.md (``shared``, ``root``, ``folder``, ``file`` facets), permission.md (``roles``,
+``grantedToV2``, ``grantedToIdentitiesV2``, ``link``, ``invitation``, ``inheritedFrom``,
+``expirationDateTime`` where ``0001-01-01T00:00:00Z`` is DateTime.MinValue, no expiry),
+sharinglink.md (``type`` view / edit / embed, ``scope`` anonymous / organization / users /
+existingAccess, ``preventsDownload``), sharepointidentityset.md (user, group, siteUser,
+siteGroup).
+
+* A site, a library (drive), and every folder or file that roots its own permissions becomes a
+  resource named by its URL, with its parent (library → site, item → library).
+* An ``anonymous`` link is a grant to the ``anyone`` link principal, an ``organization`` link
+  (and SharePoint's "Everyone except external users" claim) to ``organization``; an
+  invitation of an address outside ``internal_domains`` that no account has redeemed yet is a
+  grant to that ``external`` address. These carry the link's type, scope, expiry, password
+  and download flags and the permission id (for the DELETE that removes it).
+* Users and groups named by Graph object id become references to the ``directory`` source's
+  accounts and groups, resolved with every other source's permissions.
+
+(A little over 400 lines: one builder that reads permission.md's cases one by one, each with
+the counts the report keeps; split, a case would sit apart from its count.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from accessaudit.connectors.entra.pages import RawPages
+from accessaudit.connectors.m365.settings import M365Settings
+from accessaudit.connectors.m365.shapes import check_permission
+from accessaudit.model import REFERENCES, RIGHTS, TABLES
+
+__all__ = ["NO_EXPIRY", "tables_from_pages"]
+
+#: DateTime.MinValue: Graph's "this permission does not expire" (permission.md).
+NO_EXPIRY = "0001-01-01T00:00:00Z"
+#: SharePoint's claim for "Everyone except external users" (a login name ending in the tenant id).
+_EVERYONE_EXCEPT_EXTERNAL = "spo-grid-all-users"
+_SCOPE_PRINCIPAL = {"anonymous": "anyone", "organization": "organization"}
+
+
+def _label(value: Any) -> str | None:
+    if isinstance(value, Mapping):
+        name = value.get("displayName") or value.get("labelName")
+        return str(name) if name else None
+    return str(value) if isinstance(value, str) and value else None
+
+
+def _expiry(value: Any) -> str | None:
+    if not isinstance(value, str) or not value or value.startswith("0001-01-01"):
+        return None
+    return value
+
+
+class _Builder:
+    def __init__(self, raw: RawPages, system: str, m365: M365Settings) -> None:
+        self.raw = raw
+        self.system = system
+        self.m365 = m365
+        self.resources: list[dict[str, Any]] = []
+        self.grants: list[dict[str, Any]] = []
+        self.references: list[dict[str, Any]] = []
+        self.counts: dict[str, int] = {
+            "sites": 0,
+            "teams_sites": 0,
+            "libraries": 0,
+            "folders": 0,
+            "files": 0,
+            "permissions": 0,
+            "links_anonymous": 0,
+            "links_organization": 0,
+            "links_users": 0,
+            "links_existing_access": 0,
+            "links_without_scope_counted_anonymous": 0,
+            "everyone_except_external_grants": 0,
+            "invitations_external": 0,
+            "unknown_roles": 0,
+        }
+        self.unmapped_labels: set[str] = set()
+
+    def sensitivity(self, label: str | None) -> str | None:
+        if label is None:
+            return None
+        level = self.m365.labels.get(label.casefold())
+        if level is None:
+            self.unmapped_labels.add(label)
+        return level
+
+    def resource(self, **values: Any) -> str:
+        """A data store found here: never an inventory entry itself (``inventoried`` false);
+        the snapshot stage completes it from the data inventory when one names its URL."""
+        rid = f"{self.system}:{values['name']}"
+        self.resources.append({"resource_id": rid, "system": self.system, **values})
+        return rid
+
+    def build(self) -> None:
+        sites, _, _ = self.raw.records("sites")
+        group_of_site = self._group_sites()
+        owners = self._owners()
+        site_rid: dict[str, str] = {}
+        site_level: dict[str, str | None] = {}
+        site_owner: dict[str, str | None] = {}
+        for site in sites:
+            sid = str(site["id"])
+            url = str(site.get("webUrl") or sid)
+            level = self.sensitivity(_label(site.get("sensitivityLabel")))
+            group = group_of_site.get(sid) or group_of_site.get(url.lower())
+            owner = owners.get(group or "", [None])[0]
+            self.counts["teams_sites"] += group is not None
+            site_rid[sid] = self.resource(
+                name=url,
+                type="site",
+                path=url,
+                owner=owner,
+                sensitivity=level,
+                inventoried=False,
+                last_modified=site.get("lastModifiedDateTime"),
+            )
+            site_level[sid] = level
+            site_owner[sid] = owner
+            self.counts["sites"] += 1
+            if group is not None:
+                self._group_grant(site_rid[sid], group, url)
+        drives, drive_sites, _ = self.raw.records("drives")
+        # library id → its resource_id, sensitivity, URL and owner (the site's)
+        drive_rid: dict[str, tuple[str, str | None, str, str | None]] = {}
+        for drive, site_id in zip(drives, drive_sites, strict=True):
+            url = str(drive.get("webUrl") or drive["id"])
+            parent = site_rid.get(str(site_id))
+            level = site_level.get(str(site_id))
+            owner = site_owner.get(str(site_id))
+            rid = self.resource(
+                name=url,
+                type="library",
+                path=url,
+                owner=owner,
+                sensitivity=level,
+                inventoried=False,
+                parent_id=parent,
+            )
+            drive_rid[str(drive["id"])] = (rid, level, url, owner)
+            self.counts["libraries"] += 1
+        items, item_drives, _ = self.raw.records("items")
+        item_rid: dict[tuple[str, str], str] = {}
+        for item, drive_id in zip(items, item_drives, strict=True):
+            library = drive_rid.get(str(drive_id))
+            if library is None:
+                continue
+            lib_rid, lib_level, lib_url, lib_owner = library
+            if "root" in item:
+                item_rid[(str(drive_id), str(item["id"]))] = lib_rid
+                continue
+            kind = "folder" if "folder" in item else "file"
+            level = self.sensitivity(_label(item.get("sensitivityLabel"))) or lib_level
+            url = str(item.get("webUrl") or f"{lib_url}#{item['id']}")
+            item_rid[(str(drive_id), str(item["id"]))] = self.resource(
+                name=url,
+                type=kind,
+                path=url,
+                owner=lib_owner,
+                sensitivity=level,
+                inventoried=False,
+                parent_id=lib_rid,
+                last_modified=item.get("lastModifiedDateTime"),
+            )
+            self.counts["folders" if kind == "folder" else "files"] += 1
+        permissions, parents, origins = self.raw.records("permissions")
+        for permission, parent, origin in zip(permissions, parents, origins, strict=True):
+            drive_id, _, item_id = str(parent).partition("|")
+            target = item_rid.get((drive_id, item_id))
+            if target is not None:
+                self.permission(permission, target, origin)
+
+    def _group_sites(self) -> dict[str, str]:
+        found: dict[str, str] = {}
+        records, parents, _ = self.raw.records("group_sites")
+        for site, group in zip(records, parents, strict=True):
+            found[str(site["id"])] = str(group)
+            if site.get("webUrl"):
+                found[str(site["webUrl"]).lower()] = str(group)
+        return found
+
+    def _owners(self) -> dict[str, list[str]]:
+        owners: dict[str, list[str]] = {}
+        records, parents, _ = self.raw.records("group_owners")
+        for owner, group in zip(records, parents, strict=True):
+            name = owner.get("mail") or owner.get("userPrincipalName") or owner["id"]
+            owners.setdefault(str(group), []).append(str(name))
+        return owners
+
+    def _group_grant(self, rid: str, group: str, where: str) -> None:
+        """A Teams site: its group's members may edit. Its owners are the site's ``owner``
+        (the reviewer), not grants of their own: they hold the site through the group."""
+        principal = f"{self.m365.directory}:{group}" if self.m365.directory else group
+        self.reference(principal, rid, "write", inherited=False, where=where, kind="site")
+
+    def reference(
+        self, principal: str, rid: str, right: str, *, inherited: bool, where: str, kind: str
+    ) -> None:
+        self.references.append(
+            {
+                "principal": principal,
+                "principal_form": "name",
+                "directory": self.m365.directory,
+                "resource": rid,
+                "resource_form": "name",
+                "resource_type": kind,
+                "right": right,
+                "inherited": inherited,
+                "deny": False,
+                "system": self.system,
+                "location": where,
+            }
+        )
+
+    def right(self, roles: Any) -> str:
+        ranks = []
+        for role in roles if isinstance(roles, list) else []:
+            right = self.m365.roles.get(str(role).lower())
+            if right is None:
+                self.counts["unknown_roles"] += 1
+                right = "read"
+            ranks.append(RIGHTS.index(right))
+        return RIGHTS[max(ranks)] if ranks else "read"
+
+    def identity(
+        self, identity: Mapping[str, Any], rid: str, right: str, inherited: bool, where: str
+    ) -> str | None:
+        """A reference for a user or group of ``grantedToV2`` (or of a people link); the
+        address when the identity is an outsider with no account yet; else None."""
+        for kind in ("group", "user"):
+            who = identity.get(kind)
+            if isinstance(who, Mapping) and who.get("id"):
+                name = (
+                    f"{self.m365.directory}:{who['id']}"
+                    if self.m365.directory
+                    else str(who.get("email") or who.get("displayName") or who["id"])
+                )
+                self.reference(name, rid, right, inherited=inherited, where=where, kind="file")
+                return None
+            if isinstance(who, Mapping) and who.get("email"):
+                return str(who["email"]).lower()
+        site_user = identity.get("siteUser")
+        if isinstance(site_user, Mapping):
+            login = str(site_user.get("loginName") or "")
+            if _EVERYONE_EXCEPT_EXTERNAL in login.lower():
+                self.counts["everyone_except_external_grants"] += 1
+                self.grants.append(
+                    self.grant(
+                        principal="organization",
+                        kind="link",
+                        rid=rid,
+                        right=right,
+                        inherited=inherited,
+                        where=where,
+                        permission={},
+                    )
+                )
+                return None
+            if login:
+                self.reference(login, rid, right, inherited=inherited, where=where, kind="file")
+            return None
+        site_group = identity.get("siteGroup")
+        if isinstance(site_group, Mapping) and site_group.get("displayName"):
+            name = str(site_group["displayName"])
+            self.reference(name, rid, right, inherited=inherited, where=where, kind="file")
+        return None
+
+    def grant(
+        self,
+        *,
+        principal: str,
+        kind: str,
+        rid: str,
+        right: str,
+        inherited: bool,
+        where: str,
+        permission: Mapping[str, Any],
+    ) -> dict[str, Any]:
+        link = permission.get("link") if isinstance(permission.get("link"), Mapping) else {}
+        assert isinstance(link, Mapping)
+        invitation = permission.get("invitation")
+        invited_by = (
+            invitation.get("invitedBy", {}).get("user", {})
+            if isinstance(invitation, Mapping) and isinstance(invitation.get("invitedBy"), Mapping)
+            else {}
+        )
+        creator = (
+            (invited_by.get("email") or invited_by.get("displayName"))
+            if isinstance(invited_by, Mapping)
+            else None
+        )
+        return {
+            "principal_id": principal,
+            "principal_type": kind,
+            "resource_id": rid,
+            "right": right,
+            "inherited": inherited,
+            "deny": False,
+            # The URL the permission sits on; ``where`` (page or file) differs live and re-read.
+            "path": rid[len(self.system) + 1 :],
+            "system": self.system,
+            "link_type": link.get("type"),
+            "link_scope": link.get("scope") if link else None,
+            "link_expires": _expiry(permission.get("expirationDateTime")),
+            "link_created": permission.get("createdDateTime"),
+            "link_created_by": creator,
+            "link_has_password": permission.get("hasPassword"),
+            "link_prevents_download": link.get("preventsDownload"),
+            "permission_id": permission.get("id"),
+        }
+
+    def permission(self, permission: Mapping[str, Any], rid: str, where: str) -> None:
+        check_permission(permission, where, self.system)
+        self.counts["permissions"] += 1
+        right = self.right(permission.get("roles"))
+        inherited = bool(permission.get("inheritedFrom"))
+        link = permission.get("link")
+        if isinstance(link, Mapping):
+            scope = str(link.get("scope") or "")
+            if scope == "existingAccess":
+                # Grants nothing beyond what people already hold (permission.md).
+                self.counts["links_existing_access"] += 1
+                return
+            if scope in _SCOPE_PRINCIPAL or not scope:
+                if not scope:
+                    self.counts["links_without_scope_counted_anonymous"] += 1
+                principal = _SCOPE_PRINCIPAL.get(scope, "anyone")
+                self.counts[f"links_{scope or 'anonymous'}"] += 1
+                row = self.grant(
+                    principal=principal,
+                    kind="link",
+                    rid=rid,
+                    right=right,
+                    inherited=inherited,
+                    where=where,
+                    permission=permission,
+                )
+                row["link_scope"] = scope or "anonymous"
+                self.grants.append(row)
+                return
+            self.counts["links_users"] += 1
+            for identity in permission.get("grantedToIdentitiesV2") or []:
+                if isinstance(identity, Mapping):
+                    self._outsider(
+                        self.identity(identity, rid, right, inherited, where),
+                        rid=rid,
+                        right=right,
+                        inherited=inherited,
+                        where=where,
+                        permission=permission,
+                    )
+            return
+        granted = permission.get("grantedToV2")
+        address = (
+            self.identity(granted, rid, right, inherited, where)
+            if isinstance(granted, Mapping)
+            else None
+        )
+        invitation = permission.get("invitation")
+        if address is None and isinstance(invitation, Mapping) and invitation.get("email"):
+            redeemed = isinstance(granted, Mapping) and any(
+                isinstance(granted.get(k), Mapping) and granted[k].get("id")
+                for k in ("user", "group")
+            )
+            if not redeemed:
+                address = str(invitation["email"]).lower()
+        self._outsider(
+            address,
+            rid=rid,
+            right=right,
+            inherited=inherited,
+            where=where,
+            permission=permission,
+        )
+
+    def _outsider(
+        self,
+        address: str | None,
+        *,
+        rid: str,
+        right: str,
+        inherited: bool,
+        where: str,
+        permission: Mapping[str, Any],
+    ) -> None:
+        if address is None:
+            return
+        if address.rpartition("@")[2] in self.m365.internal_domains:
+            self.reference(address, rid, right, inherited=inherited, where=where, kind="file")
+            return
+        self.counts["invitations_external"] += 1
+        self.grants.append(
+            self.grant(
+                principal=address,
+                kind="external",
+                rid=rid,
+                right=right,
+                inherited=inherited,
+                where=where,
+                permission=permission,
+            )
+        )
+
+
+def tables_from_pages(
+    raw: RawPages, *, system: str, m365: M365Settings
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, dict[str, Any]]:
+    """``resources`` and ``grants`` (links, outsiders), the references to resolve, a report."""
+    builder = _Builder(raw, system, m365)
+    builder.build()
+    resources = TABLES["resources"].conform(
+        pd.DataFrame(
+            builder.resources, columns=[c.name for c in TABLES["resources"].columns]
+        ).drop_duplicates("resource_id"),
+        source=system,
+    )
+    grants = TABLES["grants"].conform(
+        pd.DataFrame(builder.grants, columns=[c.name for c in TABLES["grants"].columns]),
+        source=system,
+    )
+    references = REFERENCES.conform(
+        pd.DataFrame(builder.references, columns=[c.name for c in REFERENCES.columns]),
+        source=system,
+    )
+    report: dict[str, Any] = {**builder.counts, "gaps": list(raw.notes.get("gaps", []))}
+    if builder.unmapped_labels:
+        report["unmapped_labels"] = sorted(builder.unmapped_labels)
+        report["gaps"].append(
+            f"{len(builder.unmapped_labels)} sensitivity labels have no entry in the label map "
+            f"(sensitivity_map): {', '.join(sorted(builder.unmapped_labels))}"
+        )
+    return {"resources": resources, "grants": grants}, references, report
