@@ -114,6 +114,10 @@ class Policy:
             "peer_min_size": self.peer_min_size,
             "peer_max_share": self.peer_max_share,
             "link_max_age_days": self.link_max_age_days,
+            "mover_grace_days": self.mover_grace_days,
+            "joiner_tolerance_days": self.joiner_tolerance_days,
+            "joiner_window_days": self.joiner_window_days,
+            "third_party_expiry_days": self.third_party_expiry_days,
             "privileged_groups": list(self.privileged_groups),
             "approved": {group: list(logins) for group, logins in self.approved.items()},
             "service_account_patterns": list(self.service_account_patterns),
@@ -127,6 +131,17 @@ class Policy:
                     "expires": e.expires.isoformat(),
                 }
                 for e in self.exceptions
+            ],
+            "holds": [
+                {
+                    "subject_type": h.subject_type,
+                    "subject": h.subject,
+                    "matter": h.matter,
+                    "since": h.since.isoformat(),
+                    "until": h.until.isoformat() if h.until else None,
+                    "owner": h.owner,
+                }
+                for h in self.holds
             ],
         }
 

@@ -58,6 +58,8 @@ EXAMPLES: dict[str, str] = {
     "diff": "accessaudit diff snapshots/2026-Q3 snapshots/2026-Q4 --excel changes.xlsx",
     "discover": "accessaudit discover --config audit.toml --inventory found-inventory.csv",
     "scope": "accessaudit scope --config audit.toml --snapshot snapshots/2026-Q4 --account jdoe",
+    "evidence": "accessaudit evidence --person jdoe@corp.example.com --snapshot snapshots/2026-Q3 "
+    "--snapshot snapshots/2026-Q4 --out evidence/jdoe",
 }
 
 

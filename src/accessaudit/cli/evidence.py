@@ -44,7 +44,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     evidence.add_argument(
         "--config", type=Path, metavar="FILE", help="the audit config (its privileged groups)"
     )
-    evidence.add_argument("--out", type=Path, required=True, metavar="DIR")
+    evidence.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="a new folder for the hashed evidence bundle (accessaudit verify checks it)",
+    )
     evidence.set_defaults(handler=_evidence)
 
 

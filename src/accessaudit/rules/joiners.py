@@ -235,6 +235,12 @@ JOINER_EARLY_ACCESS = RuleSpec(
     ),
     function=joiner_early_access,
     needs=("accounts", "people"),
+    thresholds=("joiner_tolerance_days",),
+    false_positives=(
+        "An account provisioned a few days early on purpose for onboarding (raise "
+        "joiner_tolerance_days); an HR start date entered late or wrong; a rehire whose old "
+        "account was kept enabled deliberately for the return."
+    ),
 )
 JOINER_EXCESS = RuleSpec(
     id="joiner-excess",
@@ -255,4 +261,10 @@ JOINER_EXCESS = RuleSpec(
     ),
     function=joiner_excess,
     needs=("accounts", "people"),
+    thresholds=("joiner_window_days", "peer_min_size", "peer_max_share"),
+    false_positives=(
+        "A joiner hired into a role that legitimately needs what their department's peers lack "
+        "(the department's first DBA or security engineer); departments too new for their peers "
+        "to be representative."
+    ),
 )

@@ -199,4 +199,10 @@ MOVER_RETAINED_ACCESS = RuleSpec(
     ),
     function=mover_retained_access,
     needs=("accounts", "people"),
+    thresholds=("mover_grace_days", "peer_min_size", "peer_max_share"),
+    false_positives=(
+        "A handover longer than the grace period that the new manager agreed; access the new role"
+        " needs although the new peers do not hold it; a move recorded in HR with the wrong "
+        "effective date."
+    ),
 )

@@ -254,6 +254,10 @@ PUBLIC_LINK = RuleSpec(
     controls=(*_LINK_CONTROLS, "HIPAA §164.312(a)(1)"),
     function=public_link,
     needs=("resources", "grants"),
+    false_positives=(
+        "Content published on purpose (a press kit) on a site the inventory classifies too high; "
+        "the fix is then the classification, not the link."
+    ),
 )
 ORG_WIDE_LINK = RuleSpec(
     id="org-wide-link",
@@ -266,6 +270,10 @@ ORG_WIDE_LINK = RuleSpec(
     controls=_LINK_CONTROLS,
     function=org_wide_link,
     needs=("resources", "grants"),
+    false_positives=(
+        "Content meant for the whole company on a site the inventory classifies as restricted or "
+        "confidential."
+    ),
 )
 LINK_NO_EXPIRY = RuleSpec(
     id="link-no-expiry",
@@ -278,6 +286,12 @@ LINK_NO_EXPIRY = RuleSpec(
     controls=(ISO_ACCESS, ISO_TRANSFER, "ISO 27001:2022 A.5.18", "SOC 2 CC6.2"),
     function=link_no_expiry,
     needs=("grants",),
+    thresholds=("link_max_age_days",),
+    false_positives=(
+        "Links whose creation date Graph does not report are counted as old enough, so they may "
+        "be newer than the policy age; a long-running partner collaboration covered by a "
+        "contract."
+    ),
 )
 EXTERNAL_SHARING = RuleSpec(
     id="external-sharing",
@@ -290,4 +304,8 @@ EXTERNAL_SHARING = RuleSpec(
     controls=("ISO 27001:2022 A.5.19", ISO_ACCESS, "SOC 2 CC6.1", GDPR, "GDPR Art. 28"),
     function=external_sharing,
     needs=("resources", "grants"),
+    false_positives=(
+        "External auditors or contractors under contract but without an HR record; addresses in "
+        "the organisation's own other domains not listed in internal_domains."
+    ),
 )

@@ -190,6 +190,11 @@ THIRD_PARTY_EXPIRING = RuleSpec(
     ),
     function=third_party_expiring,
     needs=("accounts", "people", "resources", "grants"),
+    thresholds=("third_party_expiry_days",),
+    false_positives=(
+        "Contracts that will be renewed before they end but whose new end date HR has not "
+        "recorded yet."
+    ),
 )
 GUEST_WITHOUT_SPONSOR = RuleSpec(
     id="guest-without-sponsor",
@@ -208,4 +213,8 @@ GUEST_WITHOUT_SPONSOR = RuleSpec(
     ),
     function=guest_without_sponsor,
     needs=("accounts",),
+    false_positives=(
+        "Entra sponsors are not read yet: a guest whose sponsor is set in Entra but who has no HR"
+        " record with a sponsor or manager is reported."
+    ),
 )
