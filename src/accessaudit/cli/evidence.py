@@ -19,8 +19,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     evidence = subparsers.add_parser(
         "evidence",
         help="preserve everything known of one person as a hashed evidence bundle",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Preserve what accessaudit knows of one person at a date: accounts, "
+        "memberships with their paths, data reachable, sign-ins across the snapshots given and "
+        "review decisions, with the snapshot digests, as a hashed bundle that `accessaudit "
+        "verify` checks.",
     )
     evidence.add_argument(
         "--person", required=True, metavar="ID|EMAIL|LOGIN", help="the person (or account)"
