@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
+import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["date_option"]
+__all__ = ["add_progress_flags", "date_option", "wants_progress"]
 
 
 def date_option(option: str, value: str | None) -> pd.Timestamp | None:
@@ -20,3 +22,22 @@ def date_option(option: str, value: str | None) -> pd.Timestamp | None:
     from accessaudit.model import iso_timestamp
 
     return iso_timestamp(value, where=option)
+
+
+def add_progress_flags(parser: argparse.ArgumentParser) -> None:
+    """``--progress`` / ``--no-progress`` for a command that collects sources."""
+    parser.add_argument(
+        "--progress",
+        dest="progress",
+        action="store_true",
+        default=None,
+        help="progress bars on stderr while collecting (default: when stderr is a terminal)",
+    )
+    parser.add_argument(
+        "--no-progress", dest="progress", action="store_false", help="no progress bars"
+    )
+
+
+def wants_progress(args: argparse.Namespace) -> bool:
+    """Whether to draw progress bars: as the flags say, else when stderr is a terminal."""
+    return bool(sys.stderr.isatty()) if args.progress is None else bool(args.progress)

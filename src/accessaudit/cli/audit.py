@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from accessaudit.cli._options import date_option
+from accessaudit.cli._options import add_progress_flags, date_option, wants_progress
 from accessaudit.cli._table import add_wide_option, table
 
 if TYPE_CHECKING:
@@ -76,7 +76,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--rules", metavar="ID,…", help="run only these rule ids (see `accessaudit rules`)"
     )
     add_wide_option(audit)
-    _progress_flags(audit)
+    add_progress_flags(audit)
     audit.set_defaults(handler=_run_audit_command)
 
     rules = subparsers.add_parser(
@@ -94,19 +94,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     add_wide_option(rules)
     rules.set_defaults(handler=_list_rules_command)
-
-
-def _progress_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--progress",
-        dest="progress",
-        action="store_true",
-        default=None,
-        help="progress bars on stderr while collecting (default: when stderr is a terminal)",
-    )
-    parser.add_argument(
-        "--no-progress", dest="progress", action="store_false", help="no progress bars"
-    )
 
 
 def _run_audit_command(args: argparse.Namespace) -> int:
@@ -131,7 +118,7 @@ def _run_audit_command(args: argparse.Namespace) -> int:
     if args.snapshot is not None:
         snapshot = Snapshot.load(args.snapshot)
     else:
-        progress = bool(sys.stderr.isatty()) if args.progress is None else bool(args.progress)
+        progress = wants_progress(args)
         snapshot = collect(config, progress=progress, as_of=as_of)
     # The audit date follows accessaudit.model.choose_as_of: --as-of, else the snapshot's.
     previous = Snapshot.load(args.previous_snapshot) if args.previous_snapshot else None

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from accessaudit._evidence import PASSPHRASE_ENV
-from accessaudit.cli._options import date_option
+from accessaudit.cli._options import add_progress_flags, date_option, wants_progress
 from accessaudit.cli._table import add_wide_option, fit_lines, table
 from accessaudit.errors import ConfigError
 
@@ -35,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help=f"output folder (default: ./{_DEFAULT_DEMO_FOLDER})",
     )
     demo.add_argument("--size", type=int, default=1500, help="people in the sample (1500)")
-    _progress_flags(demo)
+    add_progress_flags(demo)
     add_wide_option(demo)
     demo.set_defaults(handler=_demo)
 
@@ -72,7 +72,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="VAR",
         help=f"environment variable holding the signing key's passphrase ({PASSPHRASE_ENV})",
     )
-    _progress_flags(collect)
+    add_progress_flags(collect)
     add_wide_option(collect)
     collect.set_defaults(handler=_collect)
 
@@ -121,23 +121,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     connectors.set_defaults(handler=_connectors)
 
 
-def _progress_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--progress",
-        dest="progress",
-        action="store_true",
-        default=None,
-        help="progress bars on stderr (default: when stderr is a terminal)",
-    )
-    parser.add_argument(
-        "--no-progress", dest="progress", action="store_false", help="no progress bars"
-    )
-
-
-def _progress(args: argparse.Namespace) -> bool:
-    return bool(sys.stderr.isatty()) if args.progress is None else bool(args.progress)
-
-
 def _collect(args: argparse.Namespace) -> int:
     from accessaudit._evidence import load_signing_key
     from accessaudit.collection import collect
@@ -155,7 +138,7 @@ def _collect(args: argparse.Namespace) -> int:
         else None
     )
     check_replaceable(args.out)
-    snapshot = collect(config, progress=_progress(args), save_raw=args.save_raw, as_of=as_of)
+    snapshot = collect(config, progress=wants_progress(args), save_raw=args.save_raw, as_of=as_of)
     snapshot.save(args.out, sign_key=sign_key)
     if args.format == "json":
         print(
@@ -287,7 +270,7 @@ def _demo(args: argparse.Namespace) -> int:
     config_path = write_sample_organisation(out / "sample", size=args.size)
     config = load_config(config_path)
     say("collecting every source")
-    snapshot = collect(config, progress=_progress(args))
+    snapshot = collect(config, progress=wants_progress(args))
     snapshot.save(out / "snapshot")
     say(f"snapshot saved to {out / 'snapshot'}")
     result = run_audit(snapshot, config.policy)
