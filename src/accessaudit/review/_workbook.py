@@ -100,6 +100,19 @@ _WRAPPED = frozenset(
     {"Person", "Entitlement", "How held", "Last sign-in", "Findings", "Reason", "Comment"}
 )
 _A3 = 8  # xlsxwriter's paper code for A3
+_LINE_HEIGHT = 15  # points per line of the default 11-point font
+_MAX_ROW_LINES = 12
+
+
+def _wrapped_lines(values: tuple[object, ...]) -> int:
+    """How many lines the longest wrapped cell of a row needs at its column's width."""
+    lines = 1
+    for title, value in zip(HEADER, values, strict=False):
+        if title in _WRAPPED and value:
+            # ~1.1 characters of the default font per unit of column width
+            per_line = max(int(_WIDTHS.get(title, 14) * 1.1), 1)
+            lines = max(lines, -(-len(str(value)) // per_line))
+    return min(lines, _MAX_ROW_LINES)
 
 
 def workbook_cells(items: pd.DataFrame) -> pd.DataFrame:
@@ -204,6 +217,11 @@ def write_workbook(
         for column, value in enumerate(values):
             revoke = recommendation == "revoke" and column == recommendation_column
             _text(sheet, row, column, value, formats, revoke=revoke)
+        row_lines = _wrapped_lines(values)
+        if row_lines > 1:
+            # Spreadsheet programs do not grow a written row to its wrapped text when they
+            # print, so the row is given the height of its longest wrapped cell.
+            sheet.set_row(row, _LINE_HEIGHT * row_lines)
         sheet.write_blank(row, _DECISION_COL - 1, None, formats.editable)
         sheet.write_blank(row, _COMMENT_COL - 1, None, formats.editable_wrapped)
         _text(sheet, row, _HASH_COL - 1, str(integrity), formats)
