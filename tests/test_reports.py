@@ -80,11 +80,14 @@ def test_excel_report_has_the_sheets_and_layout(tmp_path: Path, result: AuditRes
     assert book.sheetnames == ["Summary", "Findings", *fired, "Accounts", "Access", "Rules"]
     findings = book["Findings"]
     assert findings.freeze_panes == "A2"
-    # Printed evidence: landscape, header on every page; the narrow Summary fits one page
-    # width, the wide Findings sheet prints across pages rather than shrinking unreadably.
+    # Printed evidence: landscape, header on every page, every sheet one page wide so a row
+    # never splits across pages (issue 12: a Findings row used to print on six pages); the
+    # wide Findings sheet prints on A3 to stay readable.
     assert findings.page_setup.orientation == "landscape"
     assert findings.print_title_rows == "$1:$1"
-    assert not findings.sheet_properties.pageSetUpPr.fitToPage
+    assert findings.sheet_properties.pageSetUpPr.fitToPage
+    assert findings.page_setup.fitToHeight == 0
+    assert int(findings.page_setup.paperSize) == 8
     assert book["Summary"].sheet_properties.pageSetUpPr.fitToPage
     # person_name and department sit beside person_id (two more columns than DESIGN.md's).
     assert findings.auto_filter.ref == f"A1:N{len(result.findings) + 1}"

@@ -77,6 +77,7 @@ _HEADER_FONT = Font(bold=True, color="FFFFFF")
 # Values starting with these are formulas (or DDE) to some spreadsheet programs.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _MAX_CELL_TEXT = 32_767  # Excel's limit per cell
+_A3 = 8  # the paperSize code of A3 in SpreadsheetML
 _Writer = TypeVar("_Writer", bound=Callable[..., Any])
 
 
@@ -254,14 +255,16 @@ def start_sheet(sheet: Any, columns: Sequence[tuple[str, float]]) -> None:
 
 
 def print_layout(sheet: Any, total_width: float) -> None:
-    """Landscape with the header row on every printed page; a sheet whose columns add up to
-    at most :data:`_PRINTABLE_WIDTH` characters is fitted to one page width."""
+    """Landscape with the header row on every printed page, fitted to one page width so a
+    row never splits across pages; a sheet whose columns add up to more than
+    :data:`_PRINTABLE_WIDTH` characters prints on A3 to stay readable."""
     sheet.page_setup.orientation = "landscape"
     sheet.print_title_rows = "1:1"
-    if fits_page_width(total_width):
-        sheet.page_setup.fitToWidth = 1
-        sheet.page_setup.fitToHeight = 0
-        sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    if not fits_page_width(total_width):
+        sheet.page_setup.paperSize = _A3
 
 
 def fits_page_width(total_width: float) -> bool:
