@@ -33,10 +33,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from accessaudit.connectors.base import Manifest, SourceSettings
 from accessaudit.errors import ConfigError
 from accessaudit.model import RIGHTS, TABLES
 
-__all__ = ["PSEUDO_PREFIX", "PUBLIC", "Catalog", "catalog_tables", "rights_of"]
+__all__ = ["PSEUDO_PREFIX", "PUBLIC", "Catalog", "catalog_tables", "rights_of", "source_tables"]
 
 #: The grantee name meaning "every role" in the privileges frame.
 PUBLIC = "PUBLIC"
@@ -78,6 +79,30 @@ def rights_of(privileges: pd.Series, grantable: pd.Series, rights: Mapping[str, 
 
 def _ids(source: str, native: pd.Series) -> pd.Series:
     return source + ":" + native.astype(str)
+
+
+def source_tables(
+    settings: SourceSettings,
+    manifest: Manifest,
+    catalog: Catalog,
+    details: dict[str, Any],
+    discovered: tuple[pd.Series, dict[str, Any]] | None,
+) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+    """:func:`catalog_tables` for one configured source, as both flavours call it: the
+    categories found by sampling (``discover = true``) put on the tables' resources first
+    (where unclassified-sensitive-data compares them with the inventory), rights and
+    privileged role names from the manifest. ``details`` (the source's report) gains the
+    discovery summary."""
+    if discovered is not None:
+        categories, details["discovery"] = discovered
+        catalog.objects["data_categories"] = catalog.objects["object_id"].map(categories)
+    return catalog_tables(
+        settings.name,
+        catalog,
+        rights={str(k): str(v) for k, v in manifest.section("rights").items()},
+        privileged_names=[str(n) for n in manifest.section("privileged").get("names", [])],
+        email_domain=settings.option("email_domain"),
+    )
 
 
 def catalog_tables(

@@ -32,7 +32,7 @@ from accessaudit.connectors.databases._mysql_grants import (
     spread,
     text,
 )
-from accessaudit.connectors.databases.catalog import Catalog, catalog_tables
+from accessaudit.connectors.databases.catalog import Catalog, source_tables
 from accessaudit.errors import ConfigError, SourceError
 
 __all__ = ["collect", "connect", "read_catalog", "resource_path"]
@@ -341,18 +341,7 @@ def collect(
     >>> # password_env = "SHOP_DB_PASSWORD" ssl_ca = "ca.pem"
     """
     catalog, details = read_catalog(settings, manifest, context.as_of)
-    if discovered is not None:
-        # Categories found by sampling (discover = true): on the tables' resources, where
-        # unclassified-sensitive-data compares them with what the inventory declares.
-        categories, details["discovery"] = discovered
-        catalog.objects["data_categories"] = catalog.objects["object_id"].map(categories)
-    tables, counts = catalog_tables(
-        settings.name,
-        catalog,
-        rights={str(k): str(v) for k, v in manifest.section("rights").items()},
-        privileged_names=[str(n) for n in manifest.section("privileged").get("names", [])],
-        email_domain=settings.option("email_domain"),
-    )
+    tables, counts = source_tables(settings, manifest, catalog, details, discovered)
     if not settings.option("ssl_verify", True):
         details["warnings"] = ["ssl_verify = false: the server's certificate is not verified"]
     details["note"] = (
