@@ -100,6 +100,29 @@ class RuleSpec:
                 f"rule {self.id}: needs {unknown or 'nothing'}; name tables of {list(RULE_INPUTS)}"
             )
 
+    def account_findings(
+        self,
+        rows: pd.DataFrame,
+        *,
+        message: pd.Series,
+        evidence: pd.DataFrame,
+        entitlement: pd.Series | None = None,
+        entitlement_key: pd.Series | None = None,
+    ) -> pd.DataFrame:
+        """Findings about accounts: the subject (id, login, system, person) read from the
+        account columns of ``rows``, aligned with ``message`` and ``evidence``."""
+        return self.findings(
+            subject_type="account",
+            subject_id=rows["account_id"],
+            subject_name=rows["login"],
+            system=rows["system"],
+            person_id=rows["person_id"],
+            message=message,
+            evidence=evidence,
+            entitlement=entitlement,
+            entitlement_key=entitlement_key,
+        )
+
     def findings(
         self,
         *,

@@ -37,12 +37,8 @@ def _account_findings(
     spec: RuleSpec, ctx: RuleContext, mask: np.ndarray, message: pd.Series, evidence: pd.DataFrame
 ) -> pd.DataFrame:
     rows = ctx.accounts[mask].reset_index(drop=True)
-    return spec.findings(
-        subject_type="account",
-        subject_id=rows["account_id"],
-        subject_name=rows["login"],
-        system=rows["system"],
-        person_id=rows["person_id"],
+    return spec.account_findings(
+        rows,
         message=message.reset_index(drop=True),
         evidence=evidence.reset_index(drop=True),
     )

@@ -116,12 +116,8 @@ def third_party_sensitive(
     evidence["third_party_type"] = who
     evidence["display_name"] = a["display_name"]
     evidence["last_sign_in"] = a["last_sign_in"]
-    return THIRD_PARTY_SENSITIVE.findings(
-        subject_type="account",
-        subject_id=a["account_id"],
-        subject_name=a["login"],
-        system=a["system"],
-        person_id=a["person_id"],
+    return THIRD_PARTY_SENSITIVE.account_findings(
+        a,
         message=message,
         evidence=evidence,
         entitlement=r["name"],

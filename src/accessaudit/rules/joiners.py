@@ -114,12 +114,8 @@ def joiner_early_access(
             "tolerance_days": policy.joiner_tolerance_days,
         }
     )
-    return JOINER_EARLY_ACCESS.findings(
-        subject_type="account",
-        subject_id=rows["account_id"],
-        subject_name=rows["login"],
-        system=rows["system"],
-        person_id=rows["person_id"],
+    return JOINER_EARLY_ACCESS.account_findings(
+        rows,
         message=message,
         evidence=evidence,
     )

@@ -252,12 +252,8 @@ def mfa_missing(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) -> 
             "last_sign_in": rows["last_sign_in"],
         }
     )
-    return MFA_MISSING.findings(
-        subject_type="account",
-        subject_id=rows["account_id"],
-        subject_name=rows["login"],
-        system=rows["system"],
-        person_id=rows["person_id"],
+    return MFA_MISSING.account_findings(
+        rows,
         message=message,
         evidence=evidence,
     )

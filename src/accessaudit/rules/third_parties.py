@@ -95,12 +95,8 @@ def third_party_expiring(
             "expiry_days": policy.third_party_expiry_days,
         }
     )
-    return THIRD_PARTY_EXPIRING.findings(
-        subject_type="account",
-        subject_id=a["account_id"],
-        subject_name=a["login"],
-        system=a["system"],
-        person_id=a["person_id"],
+    return THIRD_PARTY_EXPIRING.account_findings(
+        a,
         message=message,
         evidence=evidence,
         entitlement=r["name"],
@@ -160,12 +156,8 @@ def guest_without_sponsor(
             "last_sign_in": rows["last_sign_in"],
         }
     )
-    return GUEST_WITHOUT_SPONSOR.findings(
-        subject_type="account",
-        subject_id=rows["account_id"],
-        subject_name=rows["login"],
-        system=rows["system"],
-        person_id=rows["person_id"],
+    return GUEST_WITHOUT_SPONSOR.account_findings(
+        rows,
         message=message,
         evidence=evidence,
     )
