@@ -18,7 +18,7 @@ import pandas as pd
 from accessaudit.rules._context import RuleContext
 from accessaudit.rules._spec import RuleSpec
 
-__all__ = ["Holdings", "day_text", "no_findings", "person_findings"]
+__all__ = ["Holdings", "day_text", "person_findings"]
 
 
 @dataclass
@@ -229,18 +229,4 @@ def person_findings(
         evidence=evidence,
         entitlement=described["name"],
         entitlement_key=described["entitlement_id"],
-    )
-
-
-def no_findings(spec: RuleSpec) -> pd.DataFrame:
-    """An empty person-level findings table of ``spec``."""
-    empty = pd.Series([], dtype=object)
-    return spec.findings(
-        subject_type="person",
-        subject_id=empty,
-        subject_name=empty,
-        system=empty,
-        person_id=empty,
-        message=empty,
-        evidence=pd.DataFrame(index=empty.index),
     )

@@ -100,6 +100,19 @@ class RuleSpec:
                 f"rule {self.id}: needs {unknown or 'nothing'}; name tables of {list(RULE_INPUTS)}"
             )
 
+    def no_findings(self) -> pd.DataFrame:
+        """This rule's findings table with no rows (for a run that finds nothing to judge)."""
+        empty = pd.Series([], dtype=object)
+        return self.findings(
+            subject_type="person",
+            subject_id=empty,
+            subject_name=empty,
+            system=empty,
+            person_id=empty,
+            message=empty,
+            evidence=pd.DataFrame(index=empty.index),
+        )
+
     def account_findings(
         self,
         rows: pd.DataFrame,

@@ -18,7 +18,7 @@ import pandas as pd
 
 from accessaudit.policy import Policy
 from accessaudit.rules._context import RuleContext
-from accessaudit.rules._holdings import Holdings, day_text, no_findings, person_findings
+from accessaudit.rules._holdings import Holdings, day_text, person_findings
 from accessaudit.rules._spec import RuleSpec, SnapshotView
 
 __all__ = ["JOINER_EARLY_ACCESS", "JOINER_EXCESS", "joiner_early_access", "joiner_excess"]
@@ -139,7 +139,7 @@ def joiner_excess(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) -
     joined = joined & (department >= 0) & (sizes[department] >= policy.peer_min_size)
     person = np.flatnonzero(joined)
     if len(person) == 0:
-        return no_findings(JOINER_EXCESS)
+        return JOINER_EXCESS.no_findings()
     held = holdings.held_by(person)
     pairs = held[["person", "entitlement"]].drop_duplicates()
     ent = pairs["entitlement"].to_numpy()

@@ -16,7 +16,7 @@ import pandas as pd
 from accessaudit.analysis.movers import all_moves
 from accessaudit.policy import Policy
 from accessaudit.rules._context import RuleContext, choose
-from accessaudit.rules._holdings import Holdings, day_text, no_findings, person_findings
+from accessaudit.rules._holdings import Holdings, day_text, person_findings
 from accessaudit.rules._spec import RuleSpec, SnapshotView
 
 __all__ = ["MOVER_RETAINED_ACCESS", "mover_retained_access", "moves_not_judged"]
@@ -94,7 +94,7 @@ def mover_retained_access(
     moves, person, old, new, judged, _ = _judge_moves(ctx, holdings)
     moves, person, old, new = moves[judged], person[judged], old[judged], new[judged]
     if moves.empty:
-        return no_findings(MOVER_RETAINED_ACCESS)
+        return MOVER_RETAINED_ACCESS.no_findings()
     held = holdings.held_by(person)
     pairs = held[["person", "entitlement"]].drop_duplicates()
     at = pd.Index(person).get_indexer(pairs["person"])

@@ -268,7 +268,7 @@ def sod_conflict(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) ->
     """
     ctx = RuleContext.of(snapshot, policy, as_of)
     if not policy.sod:
-        return _no_findings(SOD_CONFLICT)
+        return SOD_CONFLICT.no_findings()
     wanted = sorted({e.casefold() for rule in policy.sod for e in rule.entitlements})
     holdings = pd.concat(
         [
@@ -354,7 +354,7 @@ def sod_conflict(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) ->
         frame.loc[~is_person.to_numpy(), "subject_type"] = "account"
         frames.append(frame)
     if not frames:
-        return _no_findings(SOD_CONFLICT)
+        return SOD_CONFLICT.no_findings()
     return pd.concat(frames, ignore_index=True)
 
 
@@ -402,19 +402,6 @@ def _holdings(
             "person_id": person,
             "path": found["path"].astype(str),
         }
-    )
-
-
-def _no_findings(spec: RuleSpec) -> pd.DataFrame:
-    empty = pd.Series([], dtype=object)
-    return spec.findings(
-        subject_type="person",
-        subject_id=empty,
-        subject_name=empty,
-        system=empty,
-        person_id=empty,
-        message=empty,
-        evidence=pd.DataFrame(index=empty.index),
     )
 
 

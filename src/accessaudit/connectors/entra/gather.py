@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from dataclasses import asdict
 from typing import Any
 
 import requests
@@ -61,14 +62,7 @@ def collect_live(
         )
         raw = _read_tenant(client, graph, settings.name, context.progress)
         raw.notes["graph_url"] = graph_url
-        stats = {
-            "mode": "live",
-            "requests": client.stats.requests,
-            "pages": client.stats.pages,
-            "batches": client.stats.batches,
-            "throttling_retries": client.stats.throttling_retries,
-            "token_refreshes": client.stats.token_refreshes,
-        }
+        stats = {"mode": "live", **asdict(client.stats)}
         return raw, stats
     finally:
         if token is not None:

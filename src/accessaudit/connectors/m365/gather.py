@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -105,15 +106,7 @@ def collect_live(
         raw.notes["graph_url"] = graph_url
         if state_file is not None:
             _save_state(state_file, reader.new_state)
-        stats = {
-            "mode": "live",
-            "requests": client.stats.requests,
-            "pages": client.stats.pages,
-            "batches": client.stats.batches,
-            "throttling_retries": client.stats.throttling_retries,
-            "token_refreshes": client.stats.token_refreshes,
-            **reader.counts,
-        }
+        stats = {"mode": "live", **asdict(client.stats), **reader.counts}
         return raw, stats
     finally:
         if token is not None:
