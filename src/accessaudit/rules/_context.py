@@ -232,6 +232,14 @@ class RuleContext:
         """Sensitive resources as :mod:`accessaudit.classify` decides."""
         return sensitive_resources(self.resources).to_numpy(dtype=bool)
 
+    def sensitive_access(self, accounts: np.ndarray) -> np.ndarray:
+        """Row positions of the access table where an account selected by ``accounts`` (a
+        mask over the accounts) reaches a sensitive resource."""
+        acc, res = self.access_account, self.access_resource
+        reach = (acc >= 0) & (res >= 0)
+        reach[reach] = accounts[acc[reach]] & self.resource_sensitive[res[reach]]
+        return np.flatnonzero(reach)
+
     def days_since(self, times: pd.Series) -> pd.Series:
         """Whole days from ``times`` to the audit date (Int64, NA where no time)."""
         days: pd.Series = (self.as_of - times).dt.days.astype("Int64")

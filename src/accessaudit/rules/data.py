@@ -86,10 +86,8 @@ def third_party_sensitive(
         worker, ["contractor", "vendor"]
     )
     third &= accounts["enabled"].to_numpy(dtype=bool)
+    hits = ctx.sensitive_access(third)
     acc, res = ctx.access_account, ctx.access_resource
-    ok = (acc >= 0) & (res >= 0)
-    ok[ok] = third[acc[ok]] & ctx.resource_sensitive[res[ok]]
-    hits = np.flatnonzero(ok)
     a = ctx.account_rows(acc[hits])
     r = ctx.resources.iloc[res[hits]].reset_index(drop=True)
     grant = ctx.access.iloc[hits].reset_index(drop=True)

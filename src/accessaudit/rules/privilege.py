@@ -207,10 +207,9 @@ def mfa_missing(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) -> 
     """
     ctx = RuleContext.of(snapshot, policy, as_of)
     a = ctx.accounts
-    sensitive_reach = np.zeros(len(a), dtype=bool)
     acc, res = ctx.access_account, ctx.access_resource
-    reach = (acc >= 0) & (res >= 0)
-    reach[reach] = ctx.resource_sensitive[res[reach]]
+    reach = ctx.sensitive_access(np.ones(len(a), dtype=bool))
+    sensitive_reach = np.zeros(len(a), dtype=bool)
     sensitive_reach[acc[reach]] = True
     no_mfa = (a["mfa"] == False).to_numpy(dtype=bool, na_value=False)  # noqa: E712 (NA-aware)
     mask = a["enabled"].to_numpy(dtype=bool) & no_mfa & (ctx.account_privileged | sensitive_reach)
@@ -224,8 +223,7 @@ def mfa_missing(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) -> 
         .groupby(level=0)
         .agg(lambda s: sorted(set(s)))
     )
-    hits = np.flatnonzero(reach)
-    hits = hits[np.isin(acc[hits], positions)]
+    hits = reach[np.isin(acc[reach], positions)]
     resource_names = (
         pd.Series(ctx.resources["name"].to_numpy()[res[hits]], index=acc[hits])
         .groupby(level=0)

@@ -55,10 +55,8 @@ def third_party_expiring(
     horizon = as_of + pd.Timedelta(days=policy.third_party_expiry_days)
     soon = ((end >= as_of.normalize()) & (end <= horizon)).to_numpy(dtype=bool, na_value=False)
     soon = soon & accounts["enabled"].to_numpy(dtype=bool)
+    hits = ctx.sensitive_access(soon)
     acc, res = ctx.access_account, ctx.access_resource
-    ok = (acc >= 0) & (res >= 0)
-    ok[ok] = soon[acc[ok]] & ctx.resource_sensitive[res[ok]]
-    hits = np.flatnonzero(ok)
     a = ctx.account_rows(acc[hits])
     r = ctx.resources.iloc[res[hits]].reset_index(drop=True)
     grant = ctx.access.iloc[hits].reset_index(drop=True)
