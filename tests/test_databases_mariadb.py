@@ -182,3 +182,18 @@ def test_discover_puts_the_sampled_categories_on_the_tables(
     assert pd.isna(resources.loc["shopdb:shop.orders", "data_categories"])
     found = result.report["discovery"]["columns_by_category"]
     assert found == {"email": 1, "phone": 1}
+
+
+def test_an_any_host_account_on_a_table_found_to_hold_pii_is_a_finding(
+    server: MariaDBServer, password: None
+) -> None:
+    # 'bob'@'%' may connect from any host ('%' in "Specifying Account Names", MySQL manual)
+    # and may UPDATE shop.customers.email; 'bob'@'10.0.0.%' reads shop through a role but is
+    # bound to one network, and alice@% holds SUPER but no table: near misses.
+    result = _collect(settings(server, discover=True, sample_rows=10))
+    snapshot = build_snapshot([result], as_of=AS_OF)
+    findings = run_audit(snapshot, Policy(), rules=["public-database-grant"]).findings
+    flagged = set(zip(findings["subject_name"], findings["entitlement"], strict=True))
+    assert ("bob", "shop.customers") in flagged
+    assert {account for account, _ in flagged} == {"bob"}
+    assert set(findings["subject_id"]) == {"shopdb:bob@%"}

@@ -279,3 +279,28 @@ def test_last_use_from_a_configured_login_table(server: PostgresServer, password
     assert accounts.loc["bob", "last_sign_in"] == pd.Timestamp("2026-11-20T08:00:00Z")
     assert accounts["last_sign_in_known"].all()
     assert pd.isna(accounts.loc["alice", "last_sign_in"])  # known and never seen
+
+
+def test_public_grant_on_a_table_found_to_hold_pii_is_a_finding(
+    server: PostgresServer, password: None
+) -> None:
+    # "The key word PUBLIC indicates that the privileges are to be granted to all roles,
+    # including those that might be created later" (PostgreSQL manual, GRANT).
+    server.sql(
+        "CREATE TABLE sales.subscribers (id int, email text);"
+        "INSERT INTO sales.subscribers SELECT n, 'reader' || n || '@example.org' "
+        "FROM generate_series(1, 20) AS n;"
+        "GRANT SELECT ON sales.subscribers TO PUBLIC;",
+        dbname="crm",
+    )
+    try:
+        result = _collect(settings(server, discover=True, sample_rows=10))
+    finally:
+        server.sql("DROP TABLE sales.subscribers;", dbname="crm")
+    snapshot = build_snapshot([result], as_of=AS_OF)
+    findings = run_audit(snapshot, Policy(), rules=["public-database-grant"]).findings
+    public = findings[findings["subject_type"] == "resource"]
+    assert public["subject_id"].tolist() == ["pg:crm.sales.subscribers"]
+    assert public["entitlement"].tolist() == ["PUBLIC: read"]
+    # sales.orders is granted to PUBLIC too, but holds no personal data: a near miss.
+    assert "pg:crm.sales.orders" not in set(findings["subject_id"])

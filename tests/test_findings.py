@@ -23,6 +23,8 @@ DESIGN_RULE_IDS = {
     "guest-without-sponsor",
     # Planned in DESIGN.md, built with the m365 connector (issue 14).
     "public-link", "org-wide-link", "link-no-expiry", "external-sharing",
+    # Asked for by issue 15 (PUBLIC or '%'-host grants on sensitive tables).
+    "public-database-grant",
 }  # fmt: skip
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 from accessaudit.coverage import collection_warnings, partial_sources, source_warnings
 from accessaudit.errors import ConfigError
 from accessaudit.findings import SEVERITIES, apply_exceptions, empty_findings
-from accessaudit.model import choose_as_of
+from accessaudit.model import EVERY_ROLE_GROUP, choose_as_of
 from accessaudit.policy import Policy
 from accessaudit.rules import RULE_INPUTS, RULES, SnapshotView
 from accessaudit.rules._context import RuleContext
@@ -240,6 +240,9 @@ def _has_input(snapshot: SnapshotView, name: str) -> bool:
             return False
         found = ~resources["inventoried"].astype("boolean").fillna(True).astype(bool)
         return bool((found & resources["data_categories"].notna()).any())
+    if name == "databases":
+        # Every database source has the pseudo-group of all its roles (PUBLIC).
+        return bool((snapshot.groups["native_id"].astype(object) == EVERY_ROLE_GROUP).any())
     return len(getattr(snapshot, name)) > 0
 
 

@@ -23,7 +23,9 @@ import pandas as pd
 from accessaudit.errors import ConfigError, SnapshotError, SourceError
 
 __all__ = [
+    "ANY_HOST_GROUP",
     "DERIVED_TABLES",
+    "EVERY_ROLE_GROUP",
     "FALSE_WORDS",
     "LINK_SCOPES",
     "OLDEST_READABLE_SCHEMA",
@@ -102,7 +104,14 @@ RULE_IDS: tuple[str, ...] = (
     "joiner-excess",
     "third-party-expiring",
     "guest-without-sponsor",
+    "public-database-grant",
 )
+
+#: Native ids of the database pseudo-groups rules read: PostgreSQL's ``PUBLIC`` (every role),
+#: and the MySQL/MariaDB accounts whose host is ``%`` (the mysql manifest's ``any-host``
+#: role attribute).
+EVERY_ROLE_GROUP = "@public"
+ANY_HOST_GROUP = "@any-host"
 
 Kind = Literal["str", "bool", "boolean", "datetime", "int", "category", "label"]
 

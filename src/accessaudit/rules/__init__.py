@@ -30,6 +30,7 @@ from accessaudit.rules.data import (
     UNCLASSIFIED_RESOURCE,
     UNOWNED_RESOURCE,
 )
+from accessaudit.rules.databases import PUBLIC_DATABASE_GRANT
 from accessaudit.rules.discovery import UNCLASSIFIED_SENSITIVE_DATA
 from accessaudit.rules.joiners import JOINER_EARLY_ACCESS, JOINER_EXCESS
 from accessaudit.rules.movers import MOVER_RETAINED_ACCESS
@@ -79,6 +80,7 @@ _SPECS = {
         JOINER_EXCESS,
         THIRD_PARTY_EXPIRING,
         GUEST_WITHOUT_SPONSOR,
+        PUBLIC_DATABASE_GRANT,
     )
 }
 

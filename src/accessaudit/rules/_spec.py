@@ -25,6 +25,7 @@ RULE_INPUTS: Mapping[str, str] = MappingProxyType(
         "resources": "no data inventory or permission source",
         "grants": "no permission source (ACL or grants export)",
         "discovered": "no source sampled its data (discover = true)",
+        "databases": "no database source (postgresql or mysql connector)",
     }
 )
 

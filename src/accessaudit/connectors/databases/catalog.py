@@ -35,7 +35,7 @@ import pandas as pd
 
 from accessaudit.connectors.base import Manifest, SourceSettings
 from accessaudit.errors import ConfigError
-from accessaudit.model import RIGHTS, TABLES
+from accessaudit.model import EVERY_ROLE_GROUP, RIGHTS, TABLES
 
 __all__ = ["PSEUDO_PREFIX", "PUBLIC", "Catalog", "catalog_tables", "rights_of", "source_tables"]
 
@@ -178,8 +178,8 @@ def catalog_tables(
             ),
             pd.DataFrame(
                 {
-                    "group_id": [f"{source}:{PSEUDO_PREFIX}public"],
-                    "native_id": [f"{PSEUDO_PREFIX}public"],
+                    "group_id": [f"{source}:{EVERY_ROLE_GROUP}"],
+                    "native_id": [EVERY_ROLE_GROUP],
                     "name": [PUBLIC],
                     "kind": "group",
                     "privileged": [False],
@@ -227,7 +227,7 @@ def catalog_tables(
             ),
             pd.DataFrame(
                 {
-                    "group_id": f"{source}:{PSEUDO_PREFIX}public",
+                    "group_id": f"{source}:{EVERY_ROLE_GROUP}",
                     "member_id": _ids(source, login_roles["native_id"]),
                     "member_type": "account",
                 }
@@ -266,7 +266,7 @@ def catalog_tables(
     note = held["object_id"].map(objects.set_index("object_id")["note"]).fillna("")
     grantee_id = np.select(
         [held["grantee"] == PUBLIC, grantee_known],
-        [f"{source}:{PSEUDO_PREFIX}public", source + ":" + held["grantee"].astype(str)],
+        [f"{source}:{EVERY_ROLE_GROUP}", source + ":" + held["grantee"].astype(str)],
         held["grantee"].astype(str),
     )
     grantee_group = held["grantee"].isin(group_names) | (held["grantee"] == PUBLIC)
