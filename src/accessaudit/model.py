@@ -52,7 +52,8 @@ __all__ = [
 #: Bumped whenever a stored table changes shape; written into every snapshot manifest.
 #: Version 2 added the HR history and contract columns of ``people`` (all optional): a
 #: version-1 snapshot still loads, with those columns empty (see :meth:`TableSchema.restore`).
-SCHEMA_VERSION = 2
+#: Version 3 added ``accounts.sponsor_id`` (optional, empty in older snapshots).
+SCHEMA_VERSION = 3
 #: The oldest snapshot schema this version reads.
 OLDEST_READABLE_SCHEMA = 1
 
@@ -596,6 +597,11 @@ ACCOUNTS = TableSchema(
         _time("password_last_set"),
         Column("password_never_expires", "bool", default=False),
         Column("mfa", "boolean", description="MFA registered; empty where the source can't say"),
+        _str(
+            "sponsor_id",
+            description="account_id or group_id of the sponsor the source records for a guest "
+            "(Entra sponsors; of several, the first enabled user)",
+        ),
     ),
     key=("account_id",),
 )

@@ -86,6 +86,7 @@ _GROUP_FILTER = re.compile(r"groupId eq '([^']+)'")
 _RELATIONS = {
     ("groups", "members"): "group_members",
     ("groups", "owners"): "group_owners",
+    ("users", "sponsors"): "user_sponsors",
     ("servicePrincipals", "appRoleAssignedTo"): "app_role_assigned_to",
 }
 _CONTEXT = {
@@ -100,6 +101,7 @@ _CONTEXT = {
     "mfa_registration": "reports/authenticationMethods/userRegistrationDetails",
     "group_members": "directoryObjects",
     "group_owners": "directoryObjects",
+    "user_sponsors": "directoryObjects",
     "app_role_assigned_to": "servicePrincipals('{id}')/appRoleAssignedTo",
     "group_eligibility": "identityGovernance/privilegedAccess/group/eligibilitySchedules",
     "group_assignments": "identityGovernance/privilegedAccess/group/assignmentSchedules",
@@ -120,6 +122,7 @@ class Faults:
     malformed: str | None = None  # "json", "value" or "id": the second page of /users is broken
     leave_date_403: bool = False  # $select=employeeLeaveDateTime → 403 (permission missing)
     pim_groups_403: bool = False  # PIM for Groups schedules → 403 (permission missing)
+    sponsors_403: bool = False  # /users/{id}/sponsors → 403 (permission missing)
     foreign_next_link: str | None = None  # the first /users page links to this host instead
 
 
@@ -629,7 +632,19 @@ class GraphServer:
         elif len(segments) == 3 and (segments[0], segments[2]) in _RELATIONS:
             dataset = _RELATIONS[(segments[0], segments[2])]
             parent = segments[1]
-            mapping = self.tenant[dataset]
+            mapping = dict(self.tenant.get(dataset, {}))
+            if dataset == "user_sponsors":
+                if self.faults.sponsors_403:
+                    return (
+                        403,
+                        _error(
+                            "Authorization_RequestDenied",
+                            "Insufficient privileges to complete the operation.",
+                        ),
+                        {},
+                    )
+                # Every user has a (possibly empty) list of sponsors.
+                mapping = {u["id"]: [] for u in self.tenant["users"]} | mapping
             if parent not in mapping:
                 return (
                     404,

@@ -8,6 +8,8 @@ separate contract date. Access past the contract end is ``leaver-active`` (see
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pandas as pd
 
@@ -102,14 +104,59 @@ def third_party_expiring(
     )
 
 
+class _DirectorySponsors(NamedTuple):
+    """Per account: whether its directory sponsor is current, its name, and what is wrong."""
+
+    current: np.ndarray
+    named: pd.Series
+    problem: pd.Series
+
+
+def _directory_sponsors(ctx: RuleContext, terminated: np.ndarray) -> _DirectorySponsors:
+    """The accounts' own sponsors (``sponsor_id``): an enabled account whose HR person (if
+    any) has not left, or a group in the snapshot, is current."""
+    a = ctx.accounts
+    sponsor = a["sponsor_id"].astype(object)
+    account_at = ctx.account_index.get_indexer(pd.Index(sponsor))
+    group_at = ctx.group_index.get_indexer(pd.Index(sponsor))
+    safe = np.maximum(account_at, 0)
+    enabled = a["enabled"].to_numpy(dtype=bool)[safe] if len(a) else np.zeros(0, dtype=bool)
+    person_at = ctx.account_person[safe] if len(a) else np.zeros(0, dtype=np.int64)
+    left = (
+        (person_at >= 0) & terminated[np.maximum(person_at, 0)]
+        if len(terminated)
+        else (np.zeros(len(a), dtype=bool))
+    )
+    is_account = account_at >= 0
+    current = (is_account & enabled & ~left) | (group_at >= 0)
+    logins = a["login"].astype(object).to_numpy()[safe] if len(a) else np.array([], dtype=object)
+    groups = ctx.groups["name"].astype(object).to_numpy()
+    names = np.where(
+        is_account,
+        logins,
+        np.where(group_at >= 0, groups[np.maximum(group_at, 0)] if len(groups) else "", sponsor),
+    )
+    problem = np.select(
+        [is_account & ~enabled, is_account & left, ~is_account & (group_at < 0)],
+        [" is disabled", " has left", " is not in the snapshot"],
+        "",
+    )
+    return _DirectorySponsors(
+        current=current,
+        named=pd.Series(names, dtype=object).where(sponsor.notna().to_numpy()),
+        problem=pd.Series(problem, dtype=object),
+    )
+
+
 def guest_without_sponsor(
     snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp
 ) -> pd.DataFrame:
     """Enabled guest accounts, and enabled accounts of HR vendors, with no current sponsor.
 
     The sponsor is the HR ``sponsor_id``, else the HR manager, of the person the account
-    belongs to; a sponsor HR marks terminated, or does not know, is no sponsor. A guest with
-    no HR person has no sponsor accessaudit can see.
+    belongs to; a sponsor HR marks terminated, or does not know, is no sponsor. The directory's
+    own sponsor (``accounts.sponsor_id``: Entra sponsors) counts too: an enabled account whose
+    person has not left, or a group. A guest with neither has no sponsor accessaudit can see.
     """
     ctx = RuleContext.of(snapshot, policy, as_of)
     a = ctx.accounts
@@ -119,25 +166,34 @@ def guest_without_sponsor(
     sponsor = person["sponsor_id"].fillna(person["manager_id"])
     sponsor_at = ctx.person_index.get_indexer(pd.Index(sponsor))
     people = ctx.people
-    status = (
-        people["status"].astype(object).to_numpy()[np.maximum(sponsor_at, 0)]
+    terminated = (people["status"].astype(object) == "terminated").to_numpy(dtype=bool)
+    hr_current = (
+        (sponsor_at >= 0) & ~terminated[np.maximum(sponsor_at, 0)]
         if len(people)
-        else np.full(len(a), None, dtype=object)
+        else (np.zeros(len(a), dtype=bool))
     )
-    current = (sponsor_at >= 0) & (status != "terminated")
-    mask = a["enabled"].to_numpy(dtype=bool) & (guest | vendor) & ~current
+    directory = _directory_sponsors(ctx, terminated)
+    mask = a["enabled"].to_numpy(dtype=bool) & (guest | vendor) & ~hr_current & ~directory.current
     rows = a[mask].reset_index(drop=True)
     who = person[mask].reset_index(drop=True)
     named = sponsor[mask].reset_index(drop=True)
     known = pd.Series(sponsor_at[mask] >= 0)
+    in_directory = directory.named[mask].reset_index(drop=True)
     why = pd.Series(
         np.select(
-            [named.isna().to_numpy(), ~known.to_numpy()],
             [
-                "no sponsor or manager is recorded",
-                "its sponsor " + named.fillna("") + " is not in HR",
+                named.notna().to_numpy() & ~known.to_numpy(),
+                named.notna().to_numpy(),
+                in_directory.notna().to_numpy(),
             ],
-            "its sponsor " + named.fillna("") + " has left",
+            [
+                "its sponsor " + named.fillna("") + " is not in HR",
+                "its sponsor " + named.fillna("") + " has left",
+                "its directory sponsor "
+                + in_directory.fillna("")
+                + directory.problem[mask].reset_index(drop=True),
+            ],
+            "no sponsor or manager is recorded",
         ),
         dtype=object,
     )
@@ -150,6 +206,7 @@ def guest_without_sponsor(
             "email": rows["email"],
             "hr_person": who["name"],
             "sponsor_id": named,
+            "directory_sponsor_id": rows["sponsor_id"],
             "created": rows["created"],
             "last_sign_in": rows["last_sign_in"],
         }
@@ -192,8 +249,8 @@ GUEST_WITHOUT_SPONSOR = RuleSpec(
     severity="medium",
     rationale="Every external identity needs someone inside who vouches for it and answers "
     "the access review; without one it outlives its purpose unnoticed.",
-    remediation="Record a sponsor (HR sponsor_id or manager) who is currently employed, or "
-    "disable the account.",
+    remediation="Record a sponsor (HR sponsor_id or manager, or the guest's sponsors in Entra) "
+    "who is currently employed, or disable the account.",
     controls=(
         "ISO 27001:2022 A.5.19",
         "ISO 27001:2022 A.5.16",
@@ -204,7 +261,8 @@ GUEST_WITHOUT_SPONSOR = RuleSpec(
     function=guest_without_sponsor,
     needs=("accounts",),
     false_positives=(
-        "Entra sponsors are not read yet: a guest whose sponsor is set in Entra but who has no HR"
-        " record with a sponsor or manager is reported."
+        "Sponsors kept outside HR and the directory (a partner contract register); when the "
+        "app may not read Entra sponsors (the collection report says so), guests are judged "
+        "on HR alone."
     ),
 )

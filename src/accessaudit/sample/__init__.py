@@ -135,12 +135,29 @@ def _entra_planted(org: Organisation) -> pd.DataFrame:
         if users.get(m["id"], {}).get("userType") == "Guest"
     ]  # fmt: skip
     rows += [
-        ("guest-without-sponsor", "account", u["userPrincipalName"], "finding",
-         "partner guest: no HR record, so no sponsor or manager", None)
+        ("guest-without-sponsor", "account", u["userPrincipalName"], *_sponsorship(org, tenant, u),
+         None)
         for u in tenant["users"]
         if u.get("userType") == "Guest" and u.get("accountEnabled", True)
     ]  # fmt: skip
     return pd.DataFrame(rows, columns=columns)
+
+
+def _sponsorship(
+    org: Organisation, tenant: Mapping[str, Any], guest: Mapping[str, Any]
+) -> tuple[str, str]:
+    """Whether a partner guest (no HR record) should be flagged, and why, from its Entra
+    sponsors: a group, or an enabled user whose HR person has not left, is a current sponsor."""
+    users = {u["id"]: u for u in tenant["users"]}
+    left = set(org.people.loc[org.people["status"] == "terminated", "employee_id"])
+    for ref in tenant.get("user_sponsors", {}).get(guest["id"], []):
+        if ref["@odata.type"].endswith(".group"):
+            return "none", "partner guest sponsored in Entra by a group"
+        sponsor = users.get(ref["id"], {})
+        if sponsor.get("accountEnabled") and sponsor.get("employeeId") not in left:
+            return "none", "partner guest sponsored in Entra by a current employee"
+        return "finding", "partner guest whose Entra sponsor has left"
+    return "finding", "partner guest: no HR record and no Entra sponsor"
 
 
 def write_exports(folder: Path, org: Organisation) -> dict[str, Path]:

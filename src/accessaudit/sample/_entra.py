@@ -152,10 +152,11 @@ def build_tenant(
     """The tenant's objects in Graph's documented JSON shapes, by dataset.
 
     Keys: ``users``, ``groups``, ``group_members`` and ``group_owners`` (group id → directory
-    object references), ``group_eligibility`` and ``group_assignments`` (group id → PIM for
-    Groups schedules; none in the sample), ``role_definitions``, ``role_assignments``,
-    ``role_eligibility``, ``service_principals``, ``app_role_assigned_to`` (service principal
-    id → assignments), ``oauth2_permission_grants``, ``applications``, ``mfa_registration``,
+    object references), ``user_sponsors`` (guest id → sponsor references),
+    ``group_eligibility`` and ``group_assignments`` (group id → PIM for Groups schedules; none
+    in the sample), ``role_definitions``, ``role_assignments``, ``role_eligibility``,
+    ``service_principals``, ``app_role_assigned_to`` (service principal id → assignments),
+    ``oauth2_permission_grants``, ``applications``, ``mfa_registration``,
     plus ``tenant_id``.
     Deterministic for the same ``people``, ``as_of`` and ``seed``.
     """
@@ -391,6 +392,16 @@ def build_tenant(
     groups.append(board)
     members[board["id"]] = [_ref("user", users[p]) for p in finance[:6]] + [_ref("user", guests[1])]
     owners[board["id"]] = [_ref("user", users[finance[0]])]
+    # ---- guest sponsors (api/user-list-sponsors.md): a current employee, a leaver and a
+    # group sponsor one guest each; the other three guests have nobody.
+    sponsors: dict[str, list[dict[str, Any]]] = {g["id"]: [] for g in guests}
+    current = next((int(p) for p in finance if not leaver[p]), None)
+    departed = next((p for p in range(count) if leaver[p]), None)
+    if current is not None:
+        sponsors[guests[0]["id"]] = [_ref("user", users[current])]
+    if departed is not None:
+        sponsors[guests[1]["id"]] = [_ref("user", users[departed])]
+    sponsors[guests[2]["id"]] = [_ref("group", board)]
     helpdesk = group(HELPDESK_GROUP, "Holds Helpdesk Administrator", assignable=True)
     groups.append(helpdesk)
     members[helpdesk["id"]] = [_ref("user", users[p]) for p in it_people[2:4]]
@@ -651,6 +662,7 @@ def build_tenant(
         "groups": groups,
         "group_members": members,
         "group_owners": owners,
+        "user_sponsors": sponsors,
         "group_eligibility": {g["id"]: [] for g in groups},
         "group_assignments": {g["id"]: [] for g in groups},
         "role_definitions": role_definitions,
@@ -678,6 +690,7 @@ _TOP_LEVEL = {
 _RELATIONS = {
     "group_members": "/groups/{id}/members",
     "group_owners": "/groups/{id}/owners",
+    "user_sponsors": "/users/{id}/sponsors",
     "group_eligibility": "/identityGovernance/privilegedAccess/group/eligibilitySchedules"
     "?$filter=groupId%20eq%20'{id}'",
     "group_assignments": "/identityGovernance/privilegedAccess/group/assignmentSchedules"
@@ -713,6 +726,14 @@ def tenant_pages(
             dataset, f"{root}{path}?$top={page_size}", tenant[dataset], page_size, None
         ):
             raw.add(page)
+        if dataset == "users":
+            for user in tenant["users"]:
+                if user.get("userType") != "Guest":
+                    continue
+                url = f"{root}{_RELATIONS['user_sponsors'].format(id=user['id'])}?$top={page_size}"
+                items = tenant.get("user_sponsors", {}).get(user["id"], [])
+                for page in _paged("user_sponsors", url, items, page_size, user["id"]):
+                    raw.add(page)
         if dataset == "groups":
             for relation in ("group_members", "group_owners"):
                 for group in tenant["groups"]:
@@ -739,6 +760,7 @@ def tenant_pages(
         "mfa_known": True,
         "eligibility_known": True,
         "group_pim_known": True,
+        "sponsors_known": True,
         "gaps": [],
         "graph_url": graph_url,
     }

@@ -155,6 +155,7 @@ def _read_tenant(
         raw.add(page)
     raw.notes["sign_in_known"] = want_sign_in
     raw.notes["sign_in_fields"] = list(graph.sign_in_fields) if want_sign_in else []
+    _read_sponsors(client, graph, raw, gaps, source)
 
     listing("groups", "groups")
     group_ids = [str(r["id"]) for r in raw.records("groups")[0]]
@@ -204,6 +205,47 @@ def _read_tenant(
     )
     raw.notes["gaps"] = gaps
     return raw
+
+
+def _read_sponsors(
+    client: GraphClient, graph: GraphSettings, raw: RawPages, gaps: list[str], source: str
+) -> None:
+    """Each guest's sponsors (``/users/{id}/sponsors``, users or groups), through ``$batch``.
+
+    Only guests are asked: sponsors are the people responsible for a guest's access
+    (api/user-list-sponsors.md). A 400/403 is noted (sponsors unknown, guest-without-sponsor
+    then judges on HR alone) and the collection goes on.
+    """
+    endpoint = graph.endpoints.get("user_sponsors")
+    if endpoint is None:
+        raw.notes["sponsors_known"] = False
+        raw.notes["sponsors_reason"] = "the connector manifest names no sponsors endpoint"
+        return
+    guests = [
+        str(record["id"])
+        for record in raw.records("users")[0]
+        if str(record.get("userType") or "").lower() == "guest"
+        or "#EXT#" in str(record.get("userPrincipalName") or "")
+    ]
+    relative = [
+        (uid, query(endpoint.format(id=uid), graph.fields("user_sponsors"))) for uid in guests
+    ]
+    try:
+        pages, vanished = client.batch("user_sponsors", relative)
+    except GraphHTTPError as error:
+        if error.status not in (400, 403):
+            raise
+        reason = f"Graph answered {error.status} {error.code}".strip()
+        raw.notes["sponsors_known"] = False
+        raw.notes["sponsors_reason"] = reason
+        gaps.append(f"guest sponsors unknown: {reason}")
+        log.warning("%s: guest sponsors unknown (%s)", source, reason)
+        return
+    for page in pages:
+        raw.add(page)
+    if vanished:
+        gaps.append(f"{len(vanished)} guests vanished while their sponsors were read")
+    raw.notes["sponsors_known"] = True
 
 
 def _read_group_pim(

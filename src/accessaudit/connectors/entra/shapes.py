@@ -84,6 +84,7 @@ SHAPES: Mapping[str, Mapping[str, Shape]] = {
     },
     "group_members": _REFERENCE,
     "group_owners": _REFERENCE,
+    "user_sponsors": _REFERENCE,
     "role_definitions": {"displayName": "str", "description": "str", "templateId": "str"},
     "role_assignments": _ROLE_ASSIGNMENT,
     "role_eligibility": {**_ROLE_ASSIGNMENT, "status": "str"},
@@ -134,8 +135,8 @@ REQUIRED: Mapping[str, tuple[str, ...]] = {
 #: Datasets read per object (a group's members, a service principal's assignments): each of
 #: their pages names that object as its parent.
 RELATIONS = frozenset(
-    {"group_members", "group_owners", "app_role_assigned_to", "group_eligibility",
-     "group_assignments"}
+    {"group_members", "group_owners", "user_sponsors", "app_role_assigned_to",
+     "group_eligibility", "group_assignments"}
 )  # fmt: skip
 
 _EXPECTED = {

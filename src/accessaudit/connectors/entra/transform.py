@@ -80,6 +80,9 @@ def tables_from_pages(
         "coverage": read.coverage,
         "gaps": list(raw.notes.get("gaps", [])),
     }
+    report["sponsors_known"] = bool(raw.notes.get("sponsors_known", False))
+    if not report["sponsors_known"] and raw.notes.get("sponsors_reason"):
+        report["sponsors_reason"] = str(raw.notes["sponsors_reason"])
     report["pim_groups_known"] = bool(raw.notes.get("group_pim_known", False))
     if not report["pim_groups_known"] and raw.notes.get("group_pim_reason"):
         report["pim_groups_reason"] = str(raw.notes["group_pim_reason"])
@@ -130,6 +133,12 @@ def _warnings(report: dict[str, Any]) -> list[str]:
         said.append(
             f"{mfa['unknown_enabled']} enabled users not in the MFA registration report: MFA "
             "capability unknown, so mfa-missing cannot flag them"
+        )
+    if not report["sponsors_known"] and report["objects"]["guests"]:
+        reason = report.get("sponsors_reason") or "not in the collected pages"
+        said.append(
+            f"guest sponsors not read ({reason}): guest-without-sponsor judges "
+            f"{report['objects']['guests']} guests on HR sponsors and managers only"
         )
     if not report["pim_groups_known"]:
         reason = report.get("pim_groups_reason") or "not in the collected pages"

@@ -84,6 +84,7 @@ def accounts_from_pages(
             "last_sign_in": activity.last_sign_in,
             "last_sign_in_known": activity.known,
             "mfa": mfa,
+            "sponsor_id": _sponsors(raw, user_ids, user_enabled, prefix),
             "_origin": origin(users),
         }
     )
@@ -141,6 +142,33 @@ def accounts_from_pages(
         mfa=mfa_report,
         coverage=coverage,
     )
+
+
+def _sponsors(raw: RawPages, user_ids: pd.Series, enabled: pd.Series, prefix: str) -> pd.Series:
+    """Each user's sponsor as an account or group id: of several, the first (by id) user
+    sponsor whose account is enabled, else the first group, else the first of any kind, so one
+    disabled sponsor does not hide a current one. Empty where none is recorded."""
+    sponsors = frame(raw, "user_sponsors")
+    if sponsors.empty:
+        return pd.Series(pd.NA, index=user_ids.index, dtype="string")
+    kind = text(sponsors, "@odata.type").str.rsplit(".", n=1).str[-1].str.lower()
+    sponsor_enabled = lookup(
+        text(sponsors, "id"), pd.Series(enabled.to_numpy(), index=user_ids.to_numpy())
+    )
+    # Lower ranks win: an enabled user, then a group, then anything else.
+    rank = np.where(
+        kind.eq("user").fillna(False) & sponsor_enabled.eq(True).fillna(False),
+        0,
+        np.where(kind.eq("group").fillna(False), 1, 2),
+    )
+    chosen = (
+        sponsors.assign(_rank=rank)
+        .sort_values(["_parent", "_rank", "id"], kind="stable")
+        .drop_duplicates("_parent")
+    )
+    first = pd.Series(chosen["id"].astype(str).to_numpy(), index=chosen["_parent"].astype(str))
+    found: pd.Series = (prefix + user_ids.map(first)).astype("string")
+    return found
 
 
 def _coverage(unknown: dict[str, pd.Series]) -> dict[str, Any]:
