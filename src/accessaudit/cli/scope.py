@@ -67,6 +67,17 @@ def _scope(args: argparse.Namespace) -> int:
     columns = ["login", "resource", "right", "path", "sensitivity", "data_categories"]
     reach = result.resources[columns].astype(object)
     print(table(reach.where(reach.notna(), "").to_numpy().tolist(), columns, wide=args.wide))
+    if len(result.links):
+        links = result.links[["resource", "reach", "right", "link_type", "link_expires"]]
+        print(f"\nSharing links: {result.link_reach['statement']}")
+        shown = links.astype(object)
+        print(
+            table(
+                shown.where(shown.notna(), "").to_numpy().tolist(),
+                [str(c) for c in links.columns],
+                wide=args.wide,
+            )
+        )
     if len(result.groups):
         groups = result.groups[["name", "system", "privileged", "path"]].astype(object)
         print("\nGroups:")
