@@ -49,6 +49,7 @@ LINK_REACH_COLUMNS = (
     "permission_id",
     "drive_id",
     "item_id",
+    "inherited",
 )
 
 ANYONE = "anyone with the link (no sign-in; unbounded: whoever has the URL)"

@@ -83,6 +83,9 @@ ITEM_COLUMNS = (
     "direct_group_dn",
     "direct_group_native_id",
     "connector",
+    # The connector of the resource's source (m365: a site membership through a group is
+    # removed from the Microsoft 365 group by Graph).
+    "resource_connector",
     # Sharing links and invitations only ('' on other items): what the reviewer saw in
     # How held, as data, and where the permission sits for the Graph call that removes it.
     *LINK_ITEM_COLUMNS,
@@ -221,6 +224,13 @@ def build_items(
         items = pd.concat([items, add_link_findings(links, findings)], ignore_index=True)
     connectors = {str(s.get("source")): str(s.get("connector", "")) for s in snapshot.sources}
     items["connector"] = items["system"].map(connectors).astype(object).fillna("")
+    resource_system = items["entitlement_id"].astype(str).str.split(":", n=1).str[0]
+    items["resource_connector"] = (
+        resource_system.map(connectors)
+        .astype(object)
+        .where(items["entitlement_type"].ne("group"), "")
+        .fillna("")
+    )
     # The one decision table (review/recommend.py) shared by workbooks, notebooks and the API.
     items = recommend(items, policy, as_of)
     items["item_id"] = _item_ids(items)
@@ -238,9 +248,13 @@ def build_items(
 
 
 def _add_direct_group(items: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
-    """The group an account is a direct member of on the path to the item's group: the one a
-    remediation removes it from (removing it from a parent group would not end the nesting)."""
+    """The group an account is a direct member of on the path to the item's group (or to the
+    group that grants the resource): the one a remediation removes it from (removing it from
+    a parent group would not end the nesting)."""
     first = items["how_held"].str.split(" > ", n=1).str[0]
+    through_group = items["entitlement_type"].eq("group") | (
+        items["entitlement_type"].eq("resource") & items["via"].ne("direct")
+    )
     lookup = groups[["group_id", "system", "name", "dn", "native_id"]].rename(
         columns={
             "group_id": "direct_group_id",
@@ -251,7 +265,7 @@ def _add_direct_group(items: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame
     )
     lookup = lookup.assign(direct_group_name=lookup["direct_group_name"].astype(str))
     lookup = lookup.drop_duplicates(["system", "direct_group_name"])
-    keyed = items.assign(direct_group_name=first.where(items["entitlement_type"] == "group", ""))
+    keyed = items.assign(direct_group_name=first.where(through_group, ""))
     merged = keyed.merge(lookup, on=["system", "direct_group_name"], how="left")
     for column in (
         "direct_group_id",

@@ -17,18 +17,21 @@ password, download, who created it and when, and the site.
 from __future__ import annotations
 
 import hashlib
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from accessaudit.analysis._links import link_reach
 from accessaudit.classify import privileged_rights
+from accessaudit.model import SENSITIVITIES
 from accessaudit.resolve import normalise_paths
 from accessaudit.snapshot import Snapshot
 
 __all__ = [
     "LINK_ITEM_COLUMNS",
     "SHARING_RULES",
+    "LinkFacts",
     "add_link_findings",
     "link_item_ids",
     "link_items",
@@ -51,6 +54,7 @@ LINK_ITEM_COLUMNS = (
     "permission_id",
     "drive_id",
     "drive_item_id",
+    "permission_inherited",
 )
 
 _WHO = {
@@ -258,6 +262,8 @@ def link_items(snapshot: Snapshot, resources: pd.DataFrame) -> pd.DataFrame:
             "permission_id": _text(grants["permission_id"]),
             "drive_id": _text(grants["drive_id"]),
             "drive_item_id": _text(grants["item_id"]),
+            # permission-delete.md: only a permission that is not inherited can be deleted.
+            "permission_inherited": np.where(grants["inherited"].astype(bool), "yes", ""),
         }
     )
 
@@ -305,3 +311,74 @@ def add_link_findings(items: pd.DataFrame, findings: pd.DataFrame | None) -> pd.
     matched = mine.merge(keys, on=["resource", "link"])
     rules = matched.sort_values("rule").groupby("row")["rule"].agg(", ".join)
     return items.assign(findings=rules.reindex(items.index).fillna("").to_numpy())
+
+
+class LinkFacts(NamedTuple):
+    """The conditions and reasons of the decision table's sharing rows (14-17, see
+    :mod:`accessaudit.review.recommend`) and the summary a kept link shows."""
+
+    is_link: pd.Series
+    conditions: dict[int, pd.Series]
+    reasons: dict[int, pd.Series]
+    summary: pd.Series
+
+    @classmethod
+    def of(cls, items: pd.DataFrame) -> LinkFacts:
+        index = items.index
+
+        def column(name: str) -> pd.Series:
+            values = items[name] if name in items else pd.Series("", index=index)
+            return values.astype(object).where(values.notna(), "").astype(str)
+
+        kind = column("entitlement_type")
+        is_link = kind.isin(["link", "invitation"])
+        level = pd.Series(
+            pd.Categorical(
+                column("sensitivity").replace("", None),
+                categories=list(SENSITIVITIES),
+                ordered=True,
+            ),
+            index=index,
+        )
+        confidential = (level >= "confidential").fillna(False).astype(bool)
+        restricted = (level >= "restricted").fillna(False).astype(bool)
+        principal = column("login")
+        external = column("account_kind").eq("external")
+        no_expiry = column("link_expires").eq("")
+        expiry = pd.Series(
+            np.where(no_expiry, "no expiry", "expires " + column("link_expires")), index=index
+        ).astype(str)
+        people = column("link_people").replace("", "count unknown")
+        what = np.where(
+            kind.eq("invitation"),
+            "invitation",
+            column("link_scope").replace("", "organization")
+            + " "
+            + column("link_type").replace("", "access")
+            + " link",
+        )
+        sensitivity = column("sensitivity").replace("", "unclassified")
+        conditions = {
+            14: is_link & principal.eq("anyone") & confidential,
+            15: is_link & principal.eq("organization") & restricted,
+            16: is_link & external & confidential,
+            17: is_link & (principal.eq("anyone") | external) & no_expiry,
+        }
+        reasons = {
+            14: "anyone with the link can open " + sensitivity + " data, no sign-in needed",
+            15: "everyone in the organisation (" + people + " accounts) can open restricted data",
+            16: "outsider "
+            + principal
+            + " reaches "
+            + sensitivity
+            + " data ("
+            + expiry
+            + "): confirm the business need",
+            17: pd.Series(
+                np.where(external, "invitation", "anonymous link")
+                + " without expiry: keep it only with an expiry date",
+                index=index,
+            ),
+        }
+        summary = pd.Series(what + " on " + sensitivity + " data, " + expiry, index=index)
+        return cls(is_link, conditions, reasons, summary)

@@ -65,8 +65,8 @@ import numpy as np
 import pandas as pd
 
 from accessaudit.classify import approved_memberships
-from accessaudit.model import SENSITIVITIES
 from accessaudit.policy import Policy
+from accessaudit.review._links import LinkFacts
 from accessaudit.rules import RULES
 
 __all__ = [
@@ -234,7 +234,7 @@ def recommend(items: pd.DataFrame, policy: Policy, as_of: pd.Timestamp) -> pd.Da
         & (fraction < policy.peer_max_share)
     )
     other_rule, other_severity = _other_findings(items["findings"])
-    link = _LinkFacts.of(items)
+    link = LinkFacts.of(items)
 
     conditions = {
         1: items["hr_status"].astype(object).eq("terminated"),
@@ -305,76 +305,6 @@ def recommend(items: pd.DataFrame, policy: Policy, as_of: pd.Timestamp) -> pd.Da
     )
     out["last_sign_in"] = _sign_in_text(items, known)
     return out
-
-
-class _LinkFacts(NamedTuple):
-    """The decision-table conditions and reasons of sharing links and invitations."""
-
-    is_link: pd.Series
-    conditions: dict[int, pd.Series]
-    reasons: dict[int, pd.Series]
-    summary: pd.Series
-
-    @classmethod
-    def of(cls, items: pd.DataFrame) -> _LinkFacts:
-        index = items.index
-
-        def column(name: str) -> pd.Series:
-            values = items[name] if name in items else pd.Series("", index=index)
-            return values.astype(object).where(values.notna(), "").astype(str)
-
-        kind = column("entitlement_type")
-        is_link = kind.isin(["link", "invitation"])
-        level = pd.Series(
-            pd.Categorical(
-                column("sensitivity").replace("", None),
-                categories=list(SENSITIVITIES),
-                ordered=True,
-            ),
-            index=index,
-        )
-        confidential = (level >= "confidential").fillna(False).astype(bool)
-        restricted = (level >= "restricted").fillna(False).astype(bool)
-        principal = column("login")
-        external = column("account_kind").eq("external")
-        no_expiry = column("link_expires").eq("")
-        expiry = pd.Series(
-            np.where(no_expiry, "no expiry", "expires " + column("link_expires")), index=index
-        ).astype(str)
-        people = column("link_people").replace("", "count unknown")
-        what = np.where(
-            kind.eq("invitation"),
-            "invitation",
-            column("link_scope").replace("", "organization")
-            + " "
-            + column("link_type").replace("", "access")
-            + " link",
-        )
-        sensitivity = column("sensitivity").replace("", "unclassified")
-        conditions = {
-            14: is_link & principal.eq("anyone") & confidential,
-            15: is_link & principal.eq("organization") & restricted,
-            16: is_link & external & confidential,
-            17: is_link & (principal.eq("anyone") | external) & no_expiry,
-        }
-        reasons = {
-            14: "anyone with the link can open " + sensitivity + " data, no sign-in needed",
-            15: "everyone in the organisation (" + people + " accounts) can open restricted data",
-            16: "outsider "
-            + principal
-            + " reaches "
-            + sensitivity
-            + " data ("
-            + expiry
-            + "): confirm the business need",
-            17: pd.Series(
-                np.where(external, "invitation", "anonymous link")
-                + " without expiry: keep it only with an expiry date",
-                index=index,
-            ),
-        }
-        summary = pd.Series(what + " on " + sensitivity + " data, " + expiry, index=index)
-        return cls(is_link, conditions, reasons, summary)
 
 
 def _sign_in_text(items: pd.DataFrame, known: pd.Series) -> pd.Series:
