@@ -218,6 +218,9 @@ class GraphServer:
             def do_POST(self) -> None:
                 server._dispatch(self, "POST")
 
+            def do_DELETE(self) -> None:
+                server._dispatch(self, "DELETE")
+
         httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         httpd.daemon_threads = True
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -517,6 +520,17 @@ class GraphServer:
             status, body = self._batch(payload)
             self._send(handler, status, body)
             return
+        if method == "DELETE":
+            # A route that removes (SharePoint permissions) has a ``delete`` of the same shape.
+            for route in self.routes:
+                remove = getattr(route, "delete", None)
+                answer = remove(relative, headers, self.base_url) if remove else None
+                if answer is not None:
+                    status, body, extra = answer
+                    # 204 No Content carries no body (RFC 9110 §15.3.5).
+                    raw = b"" if status == 204 else None
+                    self._send(handler, status, body, extra, raw=raw)
+                    return
         if method != "GET":
             self._send(handler, 405, _error("Request_BadRequest", "Method not allowed."))
             return

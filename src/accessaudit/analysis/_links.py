@@ -121,7 +121,7 @@ def link_reach(snapshot: Snapshot, *, include_expired: bool = False) -> pd.DataF
     people = people.mask(pd.Series(~organisation & ~anyone, index=out.index), 1)
     org_text = (
         "every enabled member account of the tenant "
-        + tenant.fillna("?").astype(str)
+        + tenant.astype(object).fillna("?").astype(str)
         + " ("
         + counted.astype(str).replace("<NA>", "count unknown: directory not collected")
         + ")"
