@@ -26,6 +26,7 @@ from accessaudit.audit import run_audit
 from accessaudit.collection import collect
 from accessaudit.config import load_config
 from accessaudit.reports.json import scope_document
+from accessaudit.reports.scope_excel import write_scope_workbook
 from accessaudit.review import (
     HEADER,
     REVIEW_SHEET,
@@ -34,9 +35,11 @@ from accessaudit.review import (
     create_campaign,
     write_remediation,
 )
+from accessaudit.sample._entra import GUEST_SITE_GROUP, build_tenant
 from accessaudit.sample._m365 import TEAM_GROUP_ID, build_sharepoint
 from accessaudit.snapshot import Snapshot
 from graph_server import GraphServer, PkiFiles, make_pki
+from graph_server.people import make_people
 from graph_server.sharepoint import SharePoint
 
 CLIENT_ID = "6731de76-14a6-49ae-97bc-6eba6914391e"
@@ -80,9 +83,25 @@ def _secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(SECRET_ENV, SECRET)
 
 
-def _config(folder: Path, server: GraphServer, pki: PkiFiles) -> Path:
+def _config(folder: Path, server: GraphServer, pki: PkiFiles, directory: str = "") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "hr.csv").write_text(HR, encoding="utf-8")
+    entra = (
+        f"""
+[[sources]]
+name = "{directory}"
+connector = "entra-id"
+tenant_id = "{server.tenant_id}"
+client_id = "{CLIENT_ID}"
+client_secret_env = "{SECRET_ENV}"
+authority_url = "{server.base_url}"
+graph_url = "{server.base_url}"
+ca_bundle = "{pki.ca_file}"
+backoff_seconds = 0.01
+"""
+        if directory
+        else ""
+    )
     config = folder / "audit.toml"
     config.write_text(
         f"""[audit]
@@ -104,7 +123,8 @@ graph_url = "{server.base_url}"
 ca_bundle = "{pki.ca_file}"
 page_size = 50
 backoff_seconds = 0.01
-""",
+{f'directory = "{directory}"' if directory else ""}
+{entra}""",
         encoding="utf-8",
     )
     return config
@@ -245,6 +265,56 @@ def test_graph_refuses_to_delete_an_inherited_permission(pki: PkiFiles) -> None:
     assert sharepoint.counters.deleted == []
 
 
+def test_revoked_site_membership_leaves_the_microsoft_365_group_through_graph(
+    pki: PkiFiles, tmp_path: Path
+) -> None:
+    people = make_people(120, seed=3)
+    tenant = build_tenant(people, as_of=pd.Timestamp("2026-11-21", tz="UTC"))
+    board = next(g["id"] for g in tenant["groups"] if g["displayName"] == GUEST_SITE_GROUP)
+    sharepoint = SharePoint(build_sharepoint(team_group_id=board))
+    folder = tmp_path / "audit"
+    with GraphServer(
+        tenant, pki, client_id=CLIENT_ID, client_secret=SECRET, routes=[sharepoint]
+    ) as server:
+        config_file = _config(folder, server, pki, directory="cloud")
+        people.to_csv(folder / "hr.csv", index=False)
+        config = load_config(config_file)
+        before = collect(config)
+        campaign = create_campaign(
+            before, config.policy, None, by="owner", out=tmp_path / "campaign"
+        )
+        items = campaign.items
+        site = f"{HOST}/board-pack"
+        through_group = items[
+            items["entitlement"].eq(site)
+            & items["resource_connector"].eq("m365")
+            & items["direct_group_native_id"].eq(board)
+        ]
+        member = through_group.iloc[0]
+        workbook = (
+            campaign.folder / campaign.manifest["reviewers"][member["reviewer_id"]]["workbook"]
+        )
+        _decide(
+            workbook,
+            campaign.folder / "returned" / "owner.xlsx",
+            {f"{member['login']} {site}": ("revoke", "")},
+        )
+        assert collect_decisions(campaign).problems.empty
+        plan = write_remediation(campaign, tmp_path / "plan")
+        (request,) = json.loads(plan.files["graph"].read_text(encoding="utf-8"))["requests"]
+        assert request["call"] == (
+            f"DELETE https://graph.microsoft.com/v1.0/groups/{board}/members/"
+            f"{member['account_native_id']}/$ref"
+        )
+        assert "GroupMember.ReadWrite.All" in request["permission"]
+        assert _graph_delete(server, pki, request["call"]) == 204
+        after = collect(config)
+    status = campaign_status(campaign, verify=after).verification
+    assert status is not None and status["status"].tolist() == ["carried out"]
+    still = campaign_status(campaign, verify=before).verification
+    assert still is not None and still["status"].tolist() == ["still present"]
+
+
 # ------------------------------------------------------------------ sample organisation
 
 
@@ -344,3 +414,37 @@ def test_scope_near_misses_expired_link_and_link_on_another_resource(
     board = breach_scope(snapshot, resource=f"{HOST}/board-pack")
     assert not board.link_reach["anyone_with_the_link"]
     assert board.link_reach["named"] == ["consultant@advisors.example"]
+
+
+def test_scope_of_an_account_holds_the_organisation_links_a_member_opens(
+    sample: tuple[Snapshot, Any],
+) -> None:
+    snapshot, _ = sample
+    accounts = snapshot.accounts
+    tenant = breach_scope(snapshot, resource=f"{HOST}/clinical-research").links
+    tenant_system = tenant.loc[tenant["principal_id"].eq("organization"), "tenant"].iloc[0]
+    in_tenant = accounts["system"].eq(tenant_system) & accounts["enabled"]
+    member = accounts[in_tenant & accounts["kind"].ne("guest")].iloc[0]
+    reach = breach_scope(snapshot, account=str(member["account_id"])).links
+    assert set(reach["principal_id"]) == {"organization"}
+    assert f"{CLINICAL}/Reviews" in set(reach["resource"])
+    # Near miss: a guest of the same tenant does not open "people in your organisation" links.
+    guest = accounts[in_tenant & accounts["kind"].eq("guest")].iloc[0]
+    assert breach_scope(snapshot, account=str(guest["account_id"])).links.empty
+
+
+def test_scope_workbook_states_the_link_reach(sample: tuple[Snapshot, Any], tmp_path: Path) -> None:
+    snapshot, _ = sample
+    result = breach_scope(snapshot, resource=f"{HOST}/clinical-research")
+    path = write_scope_workbook(result, tmp_path / "scope.xlsx")
+    book = openpyxl.load_workbook(path)
+    summary = dict(book["Summary"].iter_rows(min_row=2, values_only=True))
+    assert summary["anyone with the link"].startswith("yes: unbounded")
+    assert summary["organisation links: enabled member accounts of the tenant"] == str(
+        result.link_reach["organization_accounts"]
+    )
+    links = list(book["Sharing links"].iter_rows(values_only=True))
+    header = links[0]
+    resources = {row[header.index("resource")] for row in links[1:]}
+    assert TRIAL in resources
+    assert len(links) - 1 == len(result.links)

@@ -487,6 +487,27 @@ class GraphServer:
         return answer
 
     # ---- Graph
+    def _delete_member(self, handler: BaseHTTPRequestHandler, relative: str) -> bool:
+        """``DELETE /groups/{id}/members/{id}/$ref`` (group-delete-members.md): 204 and the
+        member leaves the group; 404 for a member it does not have. False for other paths."""
+        segments = urlsplit(relative).path.strip("/").split("/")
+        if not (
+            len(segments) == 5
+            and segments[0] == "groups"
+            and segments[2:5:2] == ["members", "$ref"]
+        ):
+            return False
+        with self._lock:
+            members = self.tenant["group_members"].get(segments[1], [])
+            kept = [m for m in members if m.get("id") != segments[3]]
+            found = len(kept) < len(members)
+            members[:] = kept
+        if found:
+            self._send(handler, 204, None, raw=b"")
+        else:
+            self._send(handler, 404, _error("Request_ResourceNotFound", "No such member."))
+        return True
+
     def _graph(self, handler: BaseHTTPRequestHandler, method: str, payload: bytes) -> None:
         auth = handler.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ")
@@ -519,6 +540,8 @@ class GraphServer:
         if method == "POST" and urlsplit(relative).path == "/$batch":
             status, body = self._batch(payload)
             self._send(handler, status, body)
+            return
+        if method == "DELETE" and self._delete_member(handler, relative):
             return
         if method == "DELETE":
             # A route that removes (SharePoint permissions) has a ``delete`` of the same shape.

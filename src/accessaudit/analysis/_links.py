@@ -106,6 +106,9 @@ def link_reach(snapshot: Snapshot, *, include_expired: bool = False) -> pd.DataF
     if not include_expired:
         expired = (links["link_expires"] <= snapshot.as_of).fillna(False).astype(bool)
         links = links[~expired.to_numpy(dtype=bool)]
+    if links.empty:
+        # Most snapshots hold no link: no merge over every grant to find a tenant.
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in LINK_REACH_COLUMNS})
     resources = snapshot.resources[
         ["resource_id", "name", "type", "sensitivity", "data_categories"]
     ].rename(columns={"name": "resource"})
