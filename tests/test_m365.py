@@ -262,8 +262,9 @@ def test_public_link_fires_on_restricted_data_not_on_internal(sample_view: _View
 def test_org_wide_link_on_restricted_and_everyone_on_confidential(sample_view: _View) -> None:
     fired = _fired("org-wide-link", sample_view)
     # org-view: restricted clinical folder; Everyone except external users on the Board Pack site.
-    # Near misses: org-fin (a link on confidential data), org-mk (internal).
-    assert set(fired) == {"org-view", "organization"}
+    # Near misses: org-fin (a link on confidential data), org-mk (internal). The Everyone
+    # grant is named by its permission id ("everyone"), which the DELETE that removes it needs.
+    assert set(fired) == {"org-view", "everyone"}
 
 
 def test_link_no_expiry_respects_the_policy_age(sample_view: _View) -> None:

@@ -679,6 +679,11 @@ GRANTS = TableSchema(
         Column("link_has_password", "boolean", description="the link needs a password"),
         Column("link_prevents_download", "boolean", description="view without download"),
         _str("permission_id", description="the source's id of the permission (for removal)"),
+        # Where a Microsoft 365 permission sits, for the Graph call that removes it
+        # (DELETE /drives/{drive_id}/items/{item_id}/permissions/{permission_id}). Optional:
+        # a snapshot written before them loads with them empty (TableSchema.restore).
+        _str("drive_id", description="the Graph drive (library) id the permission sits in"),
+        _str("item_id", description="the Graph driveItem id the permission sits on"),
     ),
 )
 

@@ -221,6 +221,9 @@ class GraphServer:
             def do_POST(self) -> None:
                 server._dispatch(self, "POST")
 
+            def do_DELETE(self) -> None:
+                server._dispatch(self, "DELETE")
+
         httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         httpd.daemon_threads = True
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -487,6 +490,27 @@ class GraphServer:
         return answer
 
     # ---- Graph
+    def _delete_member(self, handler: BaseHTTPRequestHandler, relative: str) -> bool:
+        """``DELETE /groups/{id}/members/{id}/$ref`` (group-delete-members.md): 204 and the
+        member leaves the group; 404 for a member it does not have. False for other paths."""
+        segments = urlsplit(relative).path.strip("/").split("/")
+        if not (
+            len(segments) == 5
+            and segments[0] == "groups"
+            and segments[2:5:2] == ["members", "$ref"]
+        ):
+            return False
+        with self._lock:
+            members = self.tenant["group_members"].get(segments[1], [])
+            kept = [m for m in members if m.get("id") != segments[3]]
+            found = len(kept) < len(members)
+            members[:] = kept
+        if found:
+            self._send(handler, 204, None, raw=b"")
+        else:
+            self._send(handler, 404, _error("Request_ResourceNotFound", "No such member."))
+        return True
+
     def _graph(self, handler: BaseHTTPRequestHandler, method: str, payload: bytes) -> None:
         auth = handler.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ")
@@ -520,6 +544,19 @@ class GraphServer:
             status, body = self._batch(payload)
             self._send(handler, status, body)
             return
+        if method == "DELETE" and self._delete_member(handler, relative):
+            return
+        if method == "DELETE":
+            # A route that removes (SharePoint permissions) has a ``delete`` of the same shape.
+            for route in self.routes:
+                remove = getattr(route, "delete", None)
+                answer = remove(relative, headers, self.base_url) if remove else None
+                if answer is not None:
+                    status, body, extra = answer
+                    # 204 No Content carries no body (RFC 9110 §15.3.5).
+                    raw = b"" if status == 204 else None
+                    self._send(handler, status, body, extra, raw=raw)
+                    return
         if method != "GET":
             self._send(handler, 405, _error("Request_BadRequest", "Method not allowed."))
             return

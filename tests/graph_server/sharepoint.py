@@ -16,6 +16,10 @@ Shapes and behaviour follow microsoftgraph/microsoft-graph-docs-contrib, api-ref
   with ``roles``, ``grantedToV2``, ``grantedToIdentitiesV2``, ``link`` (type, scope,
   preventsDownload), ``invitation``, ``expirationDateTime`` (``0001-01-01T00:00:00Z`` = none),
   ``hasPassword``. A 403 ``accessDenied`` where the app lacks Sites.FullControl.All.
+* api/permission-delete.md: ``DELETE /drives/{drive-id}/items/{item-id}/permissions/{perm-id}``
+  answers ``204 No Content``; only a permission that is not inherited (``inheritedFrom``
+  null) can be deleted (400 otherwise); 404 for an unknown one. The item's next delta shows
+  the sharing change.
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ class SharePointCounters:
     user_agents: set[str] = field(default_factory=set)
     throttled: int = 0
     gone: int = 0
+    deleted: list[str] = field(default_factory=list)  # "drive|item|permission" removed
 
 
 class SharePoint:
@@ -107,6 +112,25 @@ class SharePoint:
         if len(segments) == 5 and segments[0] == "drives" and segments[4] == "permissions":
             return self._permissions(segments[1], segments[3])
         return None
+
+    def delete(self, relative: str, headers: Mapping[str, str], base_url: str) -> Answer | None:
+        """``DELETE …/permissions/{perm-id}`` (permission-delete.md); None for other paths."""
+        segments = urlsplit(relative).path.strip("/").split("/")
+        if not (len(segments) == 6 and segments[0] == "drives" and segments[4] == "permissions"):
+            return None
+        drive_id, item_id, permission_id = segments[1], segments[3], segments[5]
+        with self._lock:
+            permissions = self.data["permissions"].get((drive_id, item_id))
+            found = [p for p in permissions or [] if p.get("id") == permission_id]
+            if not found:
+                return 404, _error("itemNotFound", "The resource could not be found."), {}
+            if found[0].get("inheritedFrom"):
+                return 400, _error("invalidRequest", "Inherited permissions cannot be removed."), {}
+            permissions[:] = [p for p in permissions if p.get("id") != permission_id]
+            self.counters.deleted.append(f"{drive_id}|{item_id}|{permission_id}")
+            item = next(i for i in self.data["items"][drive_id] if i["id"] == item_id)
+        self.change(drive_id, {**item, "_sharing_changed": True}, None)
+        return 204, None, {}
 
     def _page(self, items: list[Any], query: Mapping[str, str], path: str, base_url: str) -> Answer:
         top = int(query.get("$top", "200"))

@@ -9,16 +9,22 @@ user edits or replaces and passes back in.
 >>> result = breach_scope(snapshot, account="alice")            # doctest: +SKIP
 >>> result.resources[["resource", "right", "sensitivity", "data_categories"]]  # doctest: +SKIP
 >>> result.notifications                                         # doctest: +SKIP
+
+Sharing links count as reach (see :mod:`accessaudit.analysis._links`): an anonymous link is
+"anyone with the link", unbounded and said so, never zero people; an organisation link is
+every enabled member account of the tenant, counted; a specific-people link or an invitation
+is the addresses it names. Expired links reach nobody and are left out.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from accessaudit.analysis._links import LINK_REACH_COLUMNS, link_reach, reach_summary
 from accessaudit.classify import privileged_groups, sensitive_resources
 from accessaudit.errors import SnapshotError
 from accessaudit.policy import Policy
@@ -26,7 +32,14 @@ from accessaudit.policy import Policy
 if TYPE_CHECKING:
     from accessaudit.snapshot import Snapshot
 
-__all__ = ["NOTIFICATION_COLUMNS", "ScopeResult", "breach_scope", "notification_rules"]
+__all__ = [
+    "LINK_REACH_COLUMNS",
+    "NOTIFICATION_COLUMNS",
+    "ScopeResult",
+    "breach_scope",
+    "link_reach",
+    "notification_rules",
+]
 
 logger = logging.getLogger("accessaudit.scope")
 
@@ -84,6 +97,10 @@ class ScopeResult:
     ``sensitivity`` and ``data_categories``. ``groups``: the groups the compromised account is
     in (empty for a resource). ``data_categories``: every category involved.
     ``notifications``: the rows of the notification table for those categories.
+    ``links``: the sharing links and invitations that reach the subject, one row each
+    (:data:`LINK_REACH_COLUMNS`): on the resource or anything inside it, or — for an account —
+    organisation links it can open as a member of the tenant and invitations of its address.
+    ``link_reach`` sums them up (:func:`~accessaudit.analysis._links.reach_summary`).
     """
 
     subject_type: str
@@ -94,6 +111,15 @@ class ScopeResult:
     groups: pd.DataFrame
     data_categories: tuple[str, ...]
     notifications: pd.DataFrame
+    links: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(LINK_REACH_COLUMNS))
+    )
+
+    @property
+    def link_reach(self) -> dict[str, Any]:
+        """Who the links reach, summed up: anyone (unbounded), organisation accounts
+        (counted), named outsiders, and one sentence saying so."""
+        return reach_summary(self.links)
 
     def _repr_html_(self) -> str:
         categories = ", ".join(self.data_categories) or "none"
@@ -102,8 +128,8 @@ class ScopeResult:
             f"{self.as_of.date()}: {len(self.accounts)} account(s), "
             f"{self.resources['resource_id'].nunique()} resource(s), "
             f"{int(self.resources['sensitive'].sum())} reachable row(s) on sensitive data; "
-            f"data categories: {categories}; {len(self.notifications)} notification clock(s)."
-            "</p>"
+            f"data categories: {categories}; {len(self.notifications)} notification clock(s). "
+            f"Sharing links: {self.link_reach['statement']}</p>"
         )
 
 
@@ -136,6 +162,7 @@ def breach_scope(
         raise SnapshotError(f"notification rules lack column(s) {', '.join(sorted(missing))}")
     accounts = snapshot.accounts
     access = _access_with_resources(snapshot)
+    links = link_reach(snapshot)
     if account is not None:
         wanted = account.strip().casefold()
         match = pd.Series(False, index=accounts.index)
@@ -159,6 +186,7 @@ def breach_scope(
             ["account_id", "group_id", "name", "system", "kind", "privileged", "depth", "path"]
         ].sort_values(["privileged", "name"], ascending=[False, True])
         subject_type, subject = "account", account
+        links = _links_of_accounts(links, in_scope)
     else:
         assert resource is not None
         wanted = resource.strip().casefold()
@@ -176,6 +204,8 @@ def breach_scope(
             columns=["account_id", "group_id", "name", "system", "kind", "privileged"]
         )
         subject_type, subject = "resource", resource
+        inside = _within(resources, resources.loc[match, "resource_id"])
+        links = links[links["resource_id"].isin(inside)]
 
     reach = reach.merge(
         accounts[["account_id", "login", "system", "kind", "enabled", "person_id"]].rename(
@@ -185,7 +215,8 @@ def breach_scope(
         how="left",
     ).sort_values(["sensitivity", "resource", "login"], ascending=[False, True, True])
     reach = reach.reset_index(drop=True)
-    categories = _categories(reach["data_categories"])
+    links = links.reset_index(drop=True)
+    categories = _categories(pd.concat([reach["data_categories"], links["data_categories"]]))
     notifications = rules[rules["data_category"].isin(categories)].reset_index(drop=True)
     account_columns = [
         "account_id",
@@ -206,7 +237,41 @@ def breach_scope(
         groups=groups.reset_index(drop=True),
         data_categories=categories,
         notifications=notifications,
+        links=links,
     )
+
+
+def _within(resources: pd.DataFrame, chosen: pd.Series) -> set[str]:
+    """``chosen`` resource ids and every resource inside them (through ``parent_id``): a link
+    on a file of a breached site reaches the site's data."""
+    parents = resources[["resource_id", "parent_id"]].astype(object)
+    parents = parents[parents["parent_id"].notna()]
+    inside = set(chosen.astype(str))
+    frontier = inside
+    while frontier:
+        children = set(parents.loc[parents["parent_id"].isin(frontier), "resource_id"])
+        frontier = children - inside
+        inside |= frontier
+    return inside
+
+
+def _links_of_accounts(links: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
+    """The links a compromised account opens: organisation links of a tenant it is an
+    enabled member account of, and invitations of its address. (An anonymous link opens for
+    anyone who has its URL; the account does not make it more or less reachable.)"""
+    member = accounts[accounts["enabled"].astype(bool) & accounts["kind"].ne("guest")]
+    tenants = set(member["system"].astype(str))
+    org = links["principal_id"].eq("organization") & links["tenant"].isin(tenants)
+    addresses = set(
+        pd.concat([accounts["email"], accounts["upn"], accounts["login"]])
+        .dropna()
+        .astype(str)
+        .str.casefold()
+    )
+    invited = links["principal_type"].eq("external") & links["principal_id"].astype(
+        str
+    ).str.casefold().isin(addresses)
+    return links[org | invited]
 
 
 def _access_with_resources(snapshot: Snapshot) -> pd.DataFrame:

@@ -54,7 +54,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     create.add_argument(
         "--scope",
         default="all",
-        metavar="privileged|sensitive|all|movers|rule=ID",
+        metavar="privileged|sensitive|sharing|all|movers|rule=ID",
         help="which entitlements to review (default: all; movers: what each mover brought "
         "along, to the new manager)",
     )

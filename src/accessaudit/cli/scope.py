@@ -34,6 +34,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default="table",
         help="table (default) or json (schema: accessaudit/schemas/scope.json)",
     )
+    scope.add_argument(
+        "--excel", type=Path, metavar="FILE", help="also write a workbook (link reach included)"
+    )
     add_wide_option(scope)
     scope.set_defaults(handler=_scope)
 
@@ -43,6 +46,7 @@ def _scope(args: argparse.Namespace) -> int:
     from accessaudit.collection import collect
     from accessaudit.config import load_config
     from accessaudit.reports.json import scope_document
+    from accessaudit.reports.scope_excel import write_scope_workbook
     from accessaudit.snapshot import Snapshot
 
     config = load_config(args.config)
@@ -50,6 +54,8 @@ def _scope(args: argparse.Namespace) -> int:
     result = breach_scope(
         snapshot, account=args.account, resource=args.resource, policy=config.policy
     )
+    if args.excel:
+        write_scope_workbook(result, args.excel)
     if args.format == "json":
         print(json.dumps(scope_document(result), indent=2, default=str))
         return 0
@@ -59,7 +65,8 @@ def _scope(args: argparse.Namespace) -> int:
                 f"Scope of {result.subject_type} {result.subject!r} as of "
                 f"{result.as_of.date()}: {len(result.accounts)} account(s), "
                 f"{result.resources['resource_id'].nunique()} resource(s), data categories: "
-                f"{', '.join(result.data_categories) or 'none'}"
+                f"{', '.join(result.data_categories) or 'none'}; sharing links: "
+                f"{result.link_reach['statement']}"
             ],
             wide=args.wide,
         )
@@ -67,6 +74,17 @@ def _scope(args: argparse.Namespace) -> int:
     columns = ["login", "resource", "right", "path", "sensitivity", "data_categories"]
     reach = result.resources[columns].astype(object)
     print(table(reach.where(reach.notna(), "").to_numpy().tolist(), columns, wide=args.wide))
+    if len(result.links):
+        links = result.links[["resource", "reach", "right", "link_type", "link_expires"]]
+        print("\nSharing links:")
+        shown = links.astype(object)
+        print(
+            table(
+                shown.where(shown.notna(), "").to_numpy().tolist(),
+                [str(c) for c in links.columns],
+                wide=args.wide,
+            )
+        )
     if len(result.groups):
         groups = result.groups[["name", "system", "privileged", "path"]].astype(object)
         print("\nGroups:")

@@ -169,7 +169,9 @@ def diff_document(change: SnapshotDiff) -> dict[str, Any]:
 
 
 def scope_document(result: ScopeResult) -> dict[str, Any]:
-    """``result`` as a JSON-able dict: the subject, the date, categories and every table."""
+    """``result`` as a JSON-able dict: the subject, the date, categories and every table,
+    with ``link_reach`` (who the sharing links reach, summed up) and ``links`` (one record
+    per link or invitation)."""
     return {
         "subject_type": result.subject_type,
         "subject": result.subject,
@@ -179,4 +181,7 @@ def scope_document(result: ScopeResult) -> dict[str, Any]:
         "resources": frame_records(result.resources),
         "groups": frame_records(result.groups),
         "notifications": frame_records(result.notifications),
+        # Sharing links: "anyone with the link" is unbounded (stated, never a count of 0).
+        "link_reach": result.link_reach,
+        "links": frame_records(result.links),
     }

@@ -1,8 +1,10 @@
 """The review items of a campaign: who holds what, who reviews it, and what we recommend.
 
-One item is one entitlement of one account: an (account → group) effective membership or an
-(account → resource) access row. Everything here is vectorised: a campaign over a large
-organisation is a handful of merges, not a loop over people.
+One item is one entitlement of one account: an (account → group) effective membership or
+an (account → resource) access row — or one sharing link or invitation on a Microsoft 365
+resource, which no account holds and the site's owner reviews (:mod:`._links`). Everything
+here is vectorised: a campaign over a large organisation is a handful of merges, not a loop
+over people.
 """
 
 from __future__ import annotations
@@ -16,6 +18,12 @@ import pandas as pd
 from accessaudit.classify import privileged_rights, with_classification
 from accessaudit.errors import ReviewError
 from accessaudit.policy import Policy
+from accessaudit.review._links import (
+    LINK_ITEM_COLUMNS,
+    add_link_findings,
+    link_item_ids,
+    link_items,
+)
 from accessaudit.review.recommend import has_rule, recommend
 from accessaudit.snapshot import Snapshot
 
@@ -75,6 +83,12 @@ ITEM_COLUMNS = (
     "direct_group_dn",
     "direct_group_native_id",
     "connector",
+    # The connector of the resource's source (m365: a site membership through a group is
+    # removed from the Microsoft 365 group by Graph).
+    "resource_connector",
+    # Sharing links and invitations only ('' on other items): what the reviewer saw in
+    # How held, as data, and where the permission sits for the Graph call that removes it.
+    *LINK_ITEM_COLUMNS,
 )
 
 
@@ -100,8 +114,10 @@ def build_items(
     """Every reviewable entitlement with its person, evidence and recommendation.
 
     ``by="manager"`` gives group memberships and resource access of accounts that belong to a
-    person; ``by="owner"`` gives every access row on a resource (people or not). Reviewers are
-    not assigned here (see :func:`assign_reviewers`).
+    person; ``by="owner"`` gives every access row on a resource (people or not). Either way,
+    every sharing link and invitation is an item for its site's owner
+    (:func:`accessaudit.review._links.link_items`). Reviewers are not assigned here (see
+    :func:`assign_reviewers`).
     """
     as_of = snapshot.as_of
     accounts = snapshot.accounts
@@ -203,11 +219,26 @@ def build_items(
     items = _add_direct_group(items, groups)
     items = _add_peer_share(items, people)
     items = _add_findings(items, findings, policy)
+    links = link_items(snapshot, resources)
+    if len(links):
+        items = pd.concat([items, add_link_findings(links, findings)], ignore_index=True)
     connectors = {str(s.get("source")): str(s.get("connector", "")) for s in snapshot.sources}
     items["connector"] = items["system"].map(connectors).astype(object).fillna("")
+    resource_system = items["entitlement_id"].astype(str).str.split(":", n=1).str[0]
+    items["resource_connector"] = (
+        resource_system.map(connectors)
+        .astype(object)
+        .where(items["entitlement_type"].ne("group"), "")
+        .fillna("")
+    )
     # The one decision table (review/recommend.py) shared by workbooks, notebooks and the API.
     items = recommend(items, policy, as_of)
     items["item_id"] = _item_ids(items)
+    is_link = items["entitlement_type"].isin(["link", "invitation"])
+    if is_link.any():
+        items.loc[is_link, "item_id"] = link_item_ids(items[is_link])
+        # A link has no sign-in; the recommendation's sign-in text would read as an account's.
+        items.loc[is_link, "last_sign_in"] = "n/a (sharing link)"
     items["hr_status"] = _text(items["hr_status"]).replace("", "no HR record")
     for column in ("person_id", "person", "department", "login", "system", "account_kind"):
         items[column] = _text(items[column])
@@ -217,9 +248,13 @@ def build_items(
 
 
 def _add_direct_group(items: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
-    """The group an account is a direct member of on the path to the item's group: the one a
-    remediation removes it from (removing it from a parent group would not end the nesting)."""
+    """The group an account is a direct member of on the path to the item's group (or to the
+    group that grants the resource): the one a remediation removes it from (removing it from
+    a parent group would not end the nesting)."""
     first = items["how_held"].str.split(" > ", n=1).str[0]
+    through_group = items["entitlement_type"].eq("group") | (
+        items["entitlement_type"].eq("resource") & items["via"].ne("direct")
+    )
     lookup = groups[["group_id", "system", "name", "dn", "native_id"]].rename(
         columns={
             "group_id": "direct_group_id",
@@ -230,7 +265,7 @@ def _add_direct_group(items: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame
     )
     lookup = lookup.assign(direct_group_name=lookup["direct_group_name"].astype(str))
     lookup = lookup.drop_duplicates(["system", "direct_group_name"])
-    keyed = items.assign(direct_group_name=first.where(items["entitlement_type"] == "group", ""))
+    keyed = items.assign(direct_group_name=first.where(through_group, ""))
     merged = keyed.merge(lookup, on=["system", "direct_group_name"], how="left")
     for column in (
         "direct_group_id",
@@ -319,17 +354,26 @@ def _item_ids(items: pd.DataFrame) -> pd.Series:
 
 
 def select_scope(items: pd.DataFrame, scope: str) -> pd.DataFrame:
-    """Items in ``scope``: ``all``, ``privileged``, ``sensitive`` or ``rule=RULE_ID``."""
+    """Items in ``scope``: ``all``, ``privileged``, ``sensitive``, ``sharing`` or
+    ``rule=RULE_ID``. Sharing links and invitations on sensitive data (confidential or above,
+    or pii / phi / pci) are in the ``privileged`` scope too: a link that opens restricted data
+    to anyone is as much a quarterly review item as an admin right. ``sharing`` gives every
+    link and invitation."""
     if scope == "all":
         return items
+    is_link = items["entitlement_type"].isin(["link", "invitation"])
+    if scope == "sharing":
+        return items[is_link]
     if scope == "privileged":
-        return items[items["privileged"]]
+        return items[items["privileged"] | (is_link & items["sensitive"])]
     if scope == "sensitive":
         return items[items["sensitive"]]
     if scope.startswith("rule="):
         rule = scope.removeprefix("rule=").strip()
         return items[has_rule(items["findings"], rule)]
-    raise ReviewError(f"unknown review scope {scope!r}: use privileged, sensitive, all or rule=ID")
+    raise ReviewError(
+        f"unknown review scope {scope!r}: use privileged, sensitive, sharing, all or rule=ID"
+    )
 
 
 def assign_reviewers(
@@ -347,7 +391,14 @@ def assign_reviewers(
     reviewer = items["manager_id"] if by == "manager" else items["owner_id"]
     reviewer = reviewer.astype(object).where(reviewer.notna(), None)
     usable = reviewer.isin(current["person_id"]) & reviewer.ne(items["person_id"])
-    needs_fallback = ~usable
+    # A link item whose site names no owner has a reviewer by fallback even when the
+    # resource's or the inventory's owner takes it (the item says which).
+    by_fallback = (
+        items["owner_fallback"].astype("boolean").fillna(False).astype(bool)
+        if "owner_fallback" in items
+        else pd.Series(False, index=items.index)
+    )
+    needs_fallback = ~usable | by_fallback
     fallback_id: str | None = None
     if fallback:
         match = people[
@@ -383,6 +434,9 @@ def assign_reviewers(
 def finalise(items: pd.DataFrame) -> pd.DataFrame:
     """The stored items table: exactly :data:`ITEM_COLUMNS`, text columns as str, sorted."""
     out = items.copy()
+    for column in LINK_ITEM_COLUMNS:
+        if column not in out:
+            out[column] = ""
     out["privileged"] = out["privileged"].astype(bool)
     out["reviewer_is_fallback"] = out["reviewer_is_fallback"].astype(bool)
     out["depth"] = out["depth"].astype("Int64")

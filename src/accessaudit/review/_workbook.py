@@ -191,6 +191,9 @@ def write_workbook(
         "integrity check, and edited rows are rejected when the workbook is collected.",
         "Recommendation and Reason come from the audit: last sign-in, HR status, how many",
         "department peers hold the same entitlement, and findings on it.",
+        "Rows of Type link or invitation are sharing links and invitations on your site:",
+        "How held says who they reach, expiry, password and who created them; revoke removes",
+        "the link for everyone who has it.",
     ]
     for number, line in enumerate(lines):
         _text(guide, number, 0, line, formats, title=number == 0)

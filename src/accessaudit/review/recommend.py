@@ -24,10 +24,30 @@ row   dimension    condition (reason, e.g.)                              gives
 10    severity     privileged access few peers hold ("unusual for the   review
                    department: held by 4 of 97 peers")
 11    severity     other access few peers hold (same reason)            revoke
+14    sharing      anonymous link on confidential or restricted data    revoke
+                   ("anyone with the link can open restricted data,
+                   no sign-in needed")
+15    sharing      organisation-wide link or grant on restricted data   revoke
+                   ("everyone in the organisation (1425 accounts) can
+                   open restricted data")
+16    sharing      an outside address invited on confidential or        review
+                   restricted data ("outsider a@partner.example
+                   reaches restricted data (no expiry): confirm the
+                   business need")
+17    sharing      anonymous link or invitation without expiry          review
+                   ("anonymous link without expiry: keep it only with
+                   an expiry date")
 12    severity     another high or critical finding on the entitlement  revoke
                    ("finding: third-party-sensitive (high)")
-13    -            anything else ("used 3 days ago; 9 of 11 peers")     keep
+13    -            anything else ("used 3 days ago; 9 of 11 peers"; for  keep
+                   a link: "organization view link on internal data,
+                   expires 2027-01-31")
 ====  ===========  ====================================================  ========
+
+Rows 14–17 judge sharing links and invitations (items of type ``link`` / ``invitation``,
+which no account holds: rows 1–11 never apply to them) and are tried before row 12, so a
+link's reason names the exposure rather than the rule that found it. Their numbers follow
+the older rows so that a row number keeps its meaning.
 
 Medium, low and info findings on the entitlement (direct-grant) and findings about the
 account itself (mfa-missing, password-never-expires) are shown on the row but never decide; a
@@ -46,6 +66,7 @@ import pandas as pd
 
 from accessaudit.classify import approved_memberships
 from accessaudit.policy import Policy
+from accessaudit.review._links import LinkFacts
 from accessaudit.rules import RULES
 
 __all__ = [
@@ -143,6 +164,34 @@ DECISION_TABLE: tuple[Decision, ...] = (
         "unusual for the department: held by X of Y peers",
     ),
     Decision(
+        14,
+        "sharing",
+        "anonymous link on confidential or restricted data",
+        "revoke",
+        "anyone with the link can open LEVEL data, no sign-in needed",
+    ),
+    Decision(
+        15,
+        "sharing",
+        "organisation-wide link or grant on restricted data",
+        "revoke",
+        "everyone in the organisation (N accounts) can open restricted data",
+    ),
+    Decision(
+        16,
+        "sharing",
+        "an outside address invited on confidential or restricted data",
+        "review",
+        "outsider ADDRESS reaches LEVEL data (EXPIRY): confirm the business need",
+    ),
+    Decision(
+        17,
+        "sharing",
+        "anonymous link or invitation without expiry",
+        "review",
+        "KIND without expiry: keep it only with an expiry date",
+    ),
+    Decision(
         12,
         "finding severity",
         "another high or critical finding on the entitlement",
@@ -185,6 +234,7 @@ def recommend(items: pd.DataFrame, policy: Policy, as_of: pd.Timestamp) -> pd.Da
         & (fraction < policy.peer_max_share)
     )
     other_rule, other_severity = _other_findings(items["findings"])
+    link = LinkFacts.of(items)
 
     conditions = {
         1: items["hr_status"].astype(object).eq("terminated"),
@@ -199,6 +249,7 @@ def recommend(items: pd.DataFrame, policy: Policy, as_of: pd.Timestamp) -> pd.Da
         10: outlier & privileged,
         11: outlier & ~privileged,
         12: other_severity >= _SEVERITY_ORDER["high"],
+        **link.conditions,
     }
     days = idle_days.astype("Int64").astype(str)
     used = pd.Series(
@@ -231,11 +282,14 @@ def recommend(items: pd.DataFrame, policy: Policy, as_of: pd.Timestamp) -> pd.Da
         10: "unusual for the department: " + peers,
         11: "unusual for the department: " + peers,
         12: "finding: " + other_rule,
+        **link.reasons,
     }
     masks = [conditions[d.row].fillna(False).to_numpy(dtype=bool) for d in DECISION_TABLE[:-1]]
     row = np.select(masks, [d.row for d in DECISION_TABLE[:-1]], default=DECISION_TABLE[-1].row)
     words = {d.row: d.recommendation for d in DECISION_TABLE}
-    default_reason = used + "; " + items["peer_share"].astype(str)
+    default_reason = (used + "; " + items["peer_share"].astype(str)).where(
+        ~link.is_link, link.summary
+    )
     reason = pd.Series(
         np.select(
             masks,

@@ -2,7 +2,14 @@
 
 * ``revocations.ldif`` — LDAP group memberships to remove, as RFC 2849 ``changetype: modify``
   records (``delete: member``), for ``ldapmodify -f``;
-* ``graph-plan.json`` — Microsoft Graph requests for Entra ID groups and roles;
+* ``graph-plan.json`` — Microsoft Graph requests for Entra ID groups and roles, for sharing
+  links and invitations on SharePoint / OneDrive items (``DELETE /drives/{drive-id}/items/
+  {item-id}/permissions/{perm-id}``, api-reference/v1.0/api/permission-delete.md: application
+  permission Files.ReadWrite.All or Sites.ReadWrite.All; an inherited permission cannot be
+  deleted there, so it goes to ``manual.csv``), and for site access held through a
+  Microsoft 365 group (``DELETE /groups/{group-id}/members/{directory-object-id}/$ref``,
+  group-delete-members.md: GroupMember.ReadWrite.All). Each request has ``method`` and
+  ``url`` (relative to ``graph_url``) and ``call``, the whole request as written;
 * ``manual.csv`` — everything else (resource permissions, groups without a DN, modify
   decisions), for the owner of that system.
 
@@ -29,6 +36,7 @@ import pandas as pd
 from accessaudit._atomic import atomic_folder
 from accessaudit.errors import ReviewError
 from accessaudit.holds import LegalHold, held_accounts, held_resources, hold_from_mapping
+from accessaudit.review._links import LINK_ITEM_COLUMNS
 from accessaudit.review.campaign import Campaign
 from accessaudit.review.decision_log import current_decisions
 
@@ -37,6 +45,13 @@ __all__ = ["RemediationPlan", "campaign_holds", "write_remediation"]
 LDIF_FILE = "revocations.ldif"
 GRAPH_FILE = "graph-plan.json"
 CSV_FILE = "manual.csv"
+#: The Graph endpoint the plan's relative URLs are under (a sovereign cloud passes its own).
+GRAPH_URL = "https://graph.microsoft.com/v1.0"
+#: The least application permission each kind of request needs (from the Graph docs pages).
+_NEEDS = {
+    "permission": "Files.ReadWrite.All or Sites.ReadWrite.All (permission-delete.md)",
+    "group": "GroupMember.ReadWrite.All (group-delete-members.md)",
+}
 _SAFE_LDIF = re.compile(
     r"^[\x01-\x09\x0b\x0c\x0e-\x1f\x21-\x39\x3b\x3d-\x7f][\x01-\x09\x0b\x0c\x0e-\x7f]*$"
 )
@@ -67,6 +82,7 @@ def write_remediation(
     *,
     holds: tuple[LegalHold, ...] = (),
     as_of: pd.Timestamp | None = None,
+    graph_url: str = GRAPH_URL,
 ) -> RemediationPlan:
     """Write the remediation plan for every revoke (and modify) decision in force to ``out``.
 
@@ -78,7 +94,11 @@ def write_remediation(
     >>> plan.ldif, plan.graph, plan.manual  # doctest: +SKIP
     """
     decisions = current_decisions(campaign)
-    acted = campaign.items.merge(
+    items = campaign.items.copy()
+    for column in (*LINK_ITEM_COLUMNS, "resource_connector"):
+        if column not in items:  # a campaign created before these columns existed
+            items[column] = ""
+    acted = items.merge(
         decisions.loc[
             decisions["decision"].isin(["revoke", "modify"]), ["item_id", "decision", "comment"]
         ],
@@ -100,8 +120,35 @@ def write_remediation(
         & acted["direct_group_dn"].ne("")
         & acted["account_dn"].ne("")
     )
-    graph = revoke & group & entra & ~ldap & ~held
+    link = acted["entitlement_type"].isin(["link", "invitation"])
+    # A link or invitation is removed by deleting its permission on the drive item, which
+    # needs the ids the m365 connector keeps and a permission of the item's own.
+    removable_link = (
+        revoke
+        & link
+        & ~held
+        & acted["drive_id"].ne("")
+        & acted["drive_item_id"].ne("")
+        & acted["permission_id"].ne("")
+        & acted["permission_inherited"].ne("yes")
+    )
+    site_member = (
+        revoke
+        & acted["entitlement_type"].eq("resource")
+        & acted["resource_connector"].eq("m365")
+        & acted["connector"].eq("entra-id")
+        & acted["direct_group_native_id"].ne("")
+        & acted["account_native_id"].ne("")
+        & ~held
+    )
+    graph = (revoke & group & entra & ~ldap & ~held) | removable_link | site_member
     manual = ~(ldap | graph)
+    acted = acted.assign(
+        decision=acted["decision"].where(
+            ~(manual & revoke & link & acted["permission_inherited"].eq("yes")),
+            "revoke where it is set: the permission is inherited from a parent folder or site",
+        )
+    )
 
     target = Path(out)
     if target.is_symlink() or (target.exists() and not target.is_dir()):
@@ -111,7 +158,14 @@ def write_remediation(
     with atomic_folder(target) as staging:
         (staging / LDIF_FILE).write_text(_ldif(campaign, acted[ldap]), encoding="utf-8")
         (staging / GRAPH_FILE).write_text(
-            json.dumps({"campaign_id": campaign.id, "requests": _graph(acted[graph])}, indent=2)
+            json.dumps(
+                {
+                    "campaign_id": campaign.id,
+                    "graph_url": graph_url.rstrip("/"),
+                    "requests": _graph(acted[graph], graph_url.rstrip("/")),
+                },
+                indent=2,
+            )
             + "\n",
             encoding="utf-8",
         )
@@ -189,9 +243,35 @@ def _ldif(campaign: Campaign, rows: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _graph(rows: pd.DataFrame) -> list[dict[str, object]]:
+def _graph(rows: pd.DataFrame, graph_url: str) -> list[dict[str, object]]:
+    requests = _graph_requests(rows)
+    for request in requests:
+        request["call"] = f"{request['method']} {graph_url}{request['url']}"
+    return requests
+
+
+def _graph_requests(rows: pd.DataFrame) -> list[dict[str, object]]:
     requests: list[dict[str, object]] = []
     for row in _records(rows):
+        if row["entitlement_type"] in ("link", "invitation"):
+            requests.append(_permission_delete(row))
+            continue
+        if row["entitlement_type"] == "resource":
+            requests.append(
+                {
+                    "item_id": row["item_id"],
+                    "account": row["login"],
+                    "entitlement": row["entitlement"],
+                    "method": "DELETE",
+                    "url": f"/groups/{row['direct_group_native_id']}/members/"
+                    f"{row['account_native_id']}/$ref",
+                    "note": f"removes {row['login']} from the Microsoft 365 group "
+                    f"{row['direct_group_name']}, which holds the site: every other access "
+                    "through that group ends too",
+                    "permission": _NEEDS["group"],
+                }
+            )
+            continue
         group_id = row["direct_group_native_id"] or row["entitlement_id"].split(":", 1)[-1]
         user_id = row["account_native_id"]
         kind = row["group_kind"]
@@ -238,6 +318,22 @@ def _graph(rows: pd.DataFrame) -> list[dict[str, object]]:
                 {**base, "method": "DELETE", "url": f"/groups/{group_id}/members/{user_id}/$ref"}
             )
     return requests
+
+
+def _permission_delete(row: dict[str, str]) -> dict[str, object]:
+    """The DELETE of a sharing link's or invitation's permission on its drive item."""
+    parts = row["how_held"].split("; ")
+    what = parts[1] if len(parts) > 1 else row["entitlement_type"]
+    return {
+        "item_id": row["item_id"],
+        "account": row["login"],
+        "entitlement": row["entitlement"],
+        "method": "DELETE",
+        "url": f"/drives/{row['drive_id']}/items/{row['drive_item_id']}/permissions/"
+        f"{row['permission_id']}",
+        "note": f"removes the {row['entitlement_type']} ({what}) for everyone who holds it",
+        "permission": _NEEDS["permission"],
+    }
 
 
 def _records(rows: pd.DataFrame) -> list[dict[str, str]]:

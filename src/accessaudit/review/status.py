@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from accessaudit.errors import ReviewError
@@ -254,7 +255,9 @@ def verify_revocations(campaign: Campaign, snapshot: Snapshot) -> pd.DataFrame:
     A group entitlement is gone when the account is no longer an effective member; a resource
     entitlement when the account no longer reaches the resource. A removed account counts as
     carried out; a disabled one that still holds the entitlement does not (it can be
-    re-enabled with everything it had).
+    re-enabled with everything it had). A sharing link or invitation is gone when the
+    snapshot's grants no longer hold its permission (same principal, resource and permission
+    id) on the resource.
     """
     decisions = current_decisions(campaign)
     revoked = campaign.items.merge(
@@ -267,13 +270,35 @@ def verify_revocations(campaign: Campaign, snapshot: Snapshot) -> pd.DataFrame:
     access = pd.MultiIndex.from_frame(snapshot.access[["account_id", "resource_id"]].astype(str))
     keys = pd.MultiIndex.from_frame(revoked[["account_id", "entitlement_id"]])
     is_group = revoked["entitlement_type"].eq("group").to_numpy()
+    is_link = revoked["entitlement_type"].isin(["link", "invitation"]).to_numpy()
+    grants = snapshot.grants
+    shared = pd.MultiIndex.from_frame(
+        grants[["principal_id", "resource_id"]]
+        .astype(str)
+        .assign(permission=grants["permission_id"].astype(object).fillna("").astype(str))
+    )
+    permission = (
+        revoked["permission_id"].astype(str)
+        if "permission_id" in revoked
+        else pd.Series("", index=revoked.index)
+    )
+    link_keys = pd.MultiIndex.from_arrays(
+        [revoked["account_id"].astype(str), revoked["entitlement_id"].astype(str), permission]
+    )
     held = pd.Series(
-        (is_group & keys.isin(memberships)) | (~is_group & keys.isin(access)),
+        (is_group & keys.isin(memberships))
+        | (~is_group & ~is_link & keys.isin(access))
+        | (is_link & link_keys.isin(shared)),
         index=revoked.index,
     )
-    exists = revoked["account_id"].isin(snapshot.accounts["account_id"].astype(str))
+    # A link or an outside address is no account: it "exists" while it is held.
+    exists = revoked["account_id"].isin(snapshot.accounts["account_id"].astype(str)) | is_link
     status = held.map({True: "still present", False: "carried out"})
-    detail = pd.Series("entitlement no longer held", index=revoked.index)
+    detail = pd.Series(
+        np.where(is_link, "permission no longer on the resource", "entitlement no longer held"),
+        index=revoked.index,
+        dtype=object,
+    )
     detail = detail.where(exists, "account removed")
     detail = detail.where(~held, "still held in the snapshot of " + str(snapshot.as_of.date()))
     return pd.DataFrame(

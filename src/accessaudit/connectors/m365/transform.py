@@ -82,6 +82,9 @@ class _Builder:
             "unknown_roles": 0,
         }
         self.unmapped_labels: set[str] = set()
+        # The (drive id, item id) whose permissions are being read: kept on each grant for
+        # the DELETE that removes it (api-reference/v1.0/api/permission-delete.md).
+        self.item: tuple[str | None, str | None] = (None, None)
 
     def sensitivity(self, label: str | None) -> str | None:
         if label is None:
@@ -174,6 +177,7 @@ class _Builder:
             drive_id, _, item_id = str(parent).partition("|")
             target = item_rid.get((drive_id, item_id))
             if target is not None:
+                self.item = (drive_id, item_id)
                 self.permission(permission, target, origin)
 
     def _group_sites(self) -> dict[str, str]:
@@ -229,7 +233,14 @@ class _Builder:
         return RIGHTS[max(ranks)] if ranks else "read"
 
     def identity(
-        self, identity: Mapping[str, Any], rid: str, right: str, inherited: bool, where: str
+        self,
+        identity: Mapping[str, Any],
+        rid: str,
+        right: str,
+        inherited: bool,
+        where: str,
+        *,
+        permission: Mapping[str, Any] | None = None,
     ) -> str | None:
         """A reference for a user or group of ``grantedToV2`` (or of a people link); the
         address when the identity is an outsider with no account yet; else None."""
@@ -258,7 +269,8 @@ class _Builder:
                         right=right,
                         inherited=inherited,
                         where=where,
-                        permission={},
+                        # Its id, for removal; the claim is no link, so no link facts.
+                        permission={"id": (permission or {}).get("id")},
                     )
                 )
                 return None
@@ -313,6 +325,8 @@ class _Builder:
             "link_has_password": permission.get("hasPassword"),
             "link_prevents_download": link.get("preventsDownload"),
             "permission_id": permission.get("id"),
+            "drive_id": self.item[0],
+            "item_id": self.item[1],
         }
 
     def permission(self, permission: Mapping[str, Any], rid: str, where: str) -> None:
@@ -358,7 +372,7 @@ class _Builder:
             return
         granted = permission.get("grantedToV2")
         address = (
-            self.identity(granted, rid, right, inherited, where)
+            self.identity(granted, rid, right, inherited, where, permission=permission)
             if isinstance(granted, Mapping)
             else None
         )

@@ -1,0 +1,450 @@
+"""Sharing links and invitations through a review campaign, the remediation plan and a real
+DELETE against the local HTTPS Graph, and breach scope with link reach.
+
+Graph shapes: microsoftgraph/microsoft-graph-docs-contrib api-reference/v1.0/api/
+permission-delete.md (``DELETE /drives/{drive-id}/items/{item-id}/permissions/{perm-id}``,
+``204 No Content``; only permissions without ``inheritedFrom`` can be deleted; application
+permission Files.ReadWrite.All or Sites.ReadWrite.All) and group-delete-members.md
+(``DELETE /groups/{group-id}/members/{directory-object-id}/$ref``). msal signs in for real,
+as the connector does.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import msal
+import openpyxl
+import pandas as pd
+import pytest
+import requests
+
+from accessaudit.analysis import breach_scope
+from accessaudit.audit import run_audit
+from accessaudit.collection import collect
+from accessaudit.config import load_config
+from accessaudit.reports.json import scope_document
+from accessaudit.reports.scope_excel import write_scope_workbook
+from accessaudit.review import (
+    HEADER,
+    REVIEW_SHEET,
+    campaign_status,
+    collect_decisions,
+    create_campaign,
+    write_remediation,
+)
+from accessaudit.sample._entra import GUEST_SITE_GROUP, build_tenant
+from accessaudit.sample._m365 import TEAM_GROUP_ID, build_sharepoint
+from accessaudit.snapshot import Snapshot
+from graph_server import GraphServer, PkiFiles, make_pki
+from graph_server.people import make_people
+from graph_server.sharepoint import SharePoint
+
+CLIENT_ID = "6731de76-14a6-49ae-97bc-6eba6914391e"
+SECRET = "s3cr3t~Graph.Client-Value_9f8e7d"
+SECRET_ENV = "ACCESSAUDIT_TEST_M365_REVIEW_SECRET"
+HOST = "https://example.sharepoint.com/sites"
+CLINICAL = f"{HOST}/clinical-research/Shared%20Documents"
+TRIAL = f"{CLINICAL}/Trial%20results%202026.xlsx"
+BUDGET = f"{HOST}/board-pack/Shared%20Documents/Budget.xlsx"
+TENANT = {
+    "tenant_id": "b6f0c1d2-7e3a-4c5b-9a8d-1e2f3a4b5c6d",
+    "users": [],
+    "groups": [{"id": TEAM_GROUP_ID, "displayName": "Board Pack", "groupTypes": ["Unified"]}],
+    "group_members": {TEAM_GROUP_ID: []},
+    "group_owners": {
+        TEAM_GROUP_ID: [
+            {
+                "@odata.type": "#microsoft.graph.user",
+                "id": "0b1c2d3e-0000-4000-8000-000000000001",
+                "displayName": "Fin Lead",
+                "mail": "fin.lead@contoso.com",
+                "userPrincipalName": "fin.lead@contoso.com",
+            }
+        ]
+    },
+}
+HR = (
+    "employee_id,name,email,department,title,manager_id,status,worker_type,start_date,end_date\n"
+    "E1,Fin Lead,fin.lead@contoso.com,Finance,Head of Finance,,active,employee,2020-01-01,\n"
+    "E2,Cis Officer,ciso@contoso.com,IT,CISO,,active,employee,2019-01-01,\n"
+)
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> PkiFiles:
+    return make_pki(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture(autouse=True)
+def _secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SECRET_ENV, SECRET)
+
+
+def _config(folder: Path, server: GraphServer, pki: PkiFiles, directory: str = "") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "hr.csv").write_text(HR, encoding="utf-8")
+    entra = (
+        f"""
+[[sources]]
+name = "{directory}"
+connector = "entra-id"
+tenant_id = "{server.tenant_id}"
+client_id = "{CLIENT_ID}"
+client_secret_env = "{SECRET_ENV}"
+authority_url = "{server.base_url}"
+graph_url = "{server.base_url}"
+ca_bundle = "{pki.ca_file}"
+backoff_seconds = 0.01
+"""
+        if directory
+        else ""
+    )
+    config = folder / "audit.toml"
+    config.write_text(
+        f"""[audit]
+as_of = "2026-11-21"
+
+[[sources]]
+name = "hr"
+connector = "hr-csv"
+path = "hr.csv"
+
+[[sources]]
+name = "sharepoint"
+connector = "m365"
+tenant_id = "{server.tenant_id}"
+client_id = "{CLIENT_ID}"
+client_secret_env = "{SECRET_ENV}"
+authority_url = "{server.base_url}"
+graph_url = "{server.base_url}"
+ca_bundle = "{pki.ca_file}"
+page_size = 50
+backoff_seconds = 0.01
+{f'directory = "{directory}"' if directory else ""}
+{entra}""",
+        encoding="utf-8",
+    )
+    return config
+
+
+def _decide(source: Path, target: Path, decisions: dict[str, tuple[str, str]]) -> None:
+    """Decide rows by Entitlement (the resource URL) and Account, as a reviewer in Excel."""
+    book = openpyxl.load_workbook(source)
+    sheet = book[REVIEW_SHEET]
+    column = {name: HEADER.index(name) + 1 for name in HEADER}
+    for row in range(2, sheet.max_row + 1):
+        account = sheet.cell(row, column["Account"]).value
+        key = f"{account} {sheet.cell(row, column['Entitlement']).value}"
+        if key in decisions:
+            sheet.cell(row, column["Decision"]).value = decisions[key][0]
+            sheet.cell(row, column["Comment"]).value = decisions[key][1] or None
+    target.parent.mkdir(parents=True, exist_ok=True)
+    book.save(target)
+
+
+def _graph_delete(server: GraphServer, pki: PkiFiles, call: str) -> int:
+    """Carry out one request of the plan as an administrator's script would: an app token from
+    msal (client credentials), then the DELETE on the local Graph."""
+    session = requests.Session()
+    session.trust_env = False  # REQUESTS_CA_BUNDLE in the environment would override verify
+    session.verify = str(pki.ca_file)
+    app = msal.ConfidentialClientApplication(
+        CLIENT_ID,
+        client_credential=SECRET,
+        authority=f"{server.base_url}/{server.tenant_id}",
+        instance_discovery=False,
+        http_client=session,
+    )
+    token = app.acquire_token_for_client(scopes=[f"{server.base_url}/.default"])
+    method, url = call.split(" ", 1)
+    local = url.replace("https://graph.microsoft.com", server.base_url)
+    headers = {"Authorization": f"Bearer {token['access_token']}"}
+    return int(session.request(method, local, headers=headers).status_code)
+
+
+def test_revoked_public_link_is_deleted_through_graph_and_the_next_snapshot_proves_it(
+    pki: PkiFiles, tmp_path: Path
+) -> None:
+    sharepoint = SharePoint(build_sharepoint())
+    with GraphServer(
+        TENANT, pki, client_id=CLIENT_ID, client_secret=SECRET, routes=[sharepoint]
+    ) as server:
+        config = load_config(_config(tmp_path / "audit", server, pki))
+        before = collect(config)
+        result = run_audit(before, config.policy)
+        campaign = create_campaign(
+            before,
+            config.policy,
+            result,
+            by="owner",
+            scope="sharing",
+            out=tmp_path / "campaign",
+            fallback_reviewer="ciso@contoso.com",
+        )
+        items = campaign.items.set_index(["login", "entitlement"])
+        # The Board Pack's links go to its Microsoft 365 group's owner, collected from Graph.
+        budget = items.loc[("consultant@advisors.example", BUDGET)]
+        assert budget["reviewer_id"] == "E1"
+        assert not budget["reviewer_is_fallback"]
+        assert budget["reviewer_basis"] == "site owner fin.lead@contoso.com"
+        assert budget["entitlement_type"] == "invitation"
+        assert budget["invited_email"] == "consultant@advisors.example"
+        assert "expires 2027-03-31" in budget["how_held"]
+        # The clinical site names no owner here (no inventory): the item says so and goes to
+        # the fallback reviewer rather than being dropped.
+        trial = items.loc[("anyone", TRIAL)]
+        assert trial["reviewer_id"] == "E2"
+        assert trial["reviewer_is_fallback"]
+        assert trial["reviewer_basis"].startswith("no owner known")
+        assert (trial["link_scope"], trial["link_type"], trial["link_expires"]) == (
+            "anonymous",
+            "edit",
+            "",
+        )
+        assert (
+            "anyone with the link (no sign-in); anonymous edit link; no expiry"
+            in (trial["how_held"])
+        )
+        # The site's label "Highly Confidential" maps to restricted: decision row 14.
+        assert (trial["recommendation"], trial["reason"]) == (
+            "revoke",
+            "anyone with the link can open restricted data, no sign-in needed",
+        )
+
+        workbook = campaign.folder / campaign.manifest["reviewers"]["E2"]["workbook"]
+        _decide(
+            workbook,
+            campaign.folder / "returned" / "ciso.xlsx",
+            {f"anyone {TRIAL}": ("revoke", "")},
+        )
+        collected = collect_decisions(campaign)
+        assert collected.problems.empty, collected.problems
+        plan = write_remediation(campaign, tmp_path / "plan")
+        assert plan.graph == 1
+        document = json.loads(plan.files["graph"].read_text(encoding="utf-8"))
+        (request,) = document["requests"]
+        assert request["method"] == "DELETE"
+        assert request["url"] == "/drives/b!drive000000/items/hr-salaries/permissions/anon-edit"
+        assert request["call"] == (
+            "DELETE https://graph.microsoft.com/v1.0/drives/b!drive000000/items/hr-salaries/"
+            "permissions/anon-edit"
+        )
+        assert "Files.ReadWrite.All" in request["permission"]
+
+        assert _graph_delete(server, pki, request["call"]) == 204
+        assert sharepoint.counters.deleted == ["b!drive000000|hr-salaries|anon-edit"]
+        after = collect(config)
+
+    gone = after.grants["permission_id"].astype(object).eq("anon-edit")
+    assert not gone.any()
+    verification = campaign_status(campaign, verify=after).verification
+    assert verification is not None
+    (row,) = verification.to_dict(orient="records")
+    assert (row["status"], row["detail"]) == ("carried out", "permission no longer on the resource")
+    # The control: before the DELETE the same check says the link was still there.
+    still = campaign_status(campaign, verify=before).verification
+    assert still is not None and still["status"].tolist() == ["still present"]
+
+
+def test_graph_refuses_to_delete_an_inherited_permission(pki: PkiFiles) -> None:
+    data = build_sharepoint()
+    key = ("b!drive000001", "mk-brochure")
+    data["permissions"][key][0]["inheritedFrom"] = {"path": "/drives/b!drive000001/root:"}
+    sharepoint = SharePoint(data)
+    with GraphServer(
+        TENANT, pki, client_id=CLIENT_ID, client_secret=SECRET, routes=[sharepoint]
+    ) as server:
+        call = (
+            "DELETE https://graph.microsoft.com/v1.0/drives/b!drive000001/items/mk-brochure/"
+            "permissions/anon-view"
+        )
+        assert _graph_delete(server, pki, call) == 400
+    assert sharepoint.counters.deleted == []
+
+
+def test_revoked_site_membership_leaves_the_microsoft_365_group_through_graph(
+    pki: PkiFiles, tmp_path: Path
+) -> None:
+    people = make_people(120, seed=3)
+    tenant = build_tenant(people, as_of=pd.Timestamp("2026-11-21", tz="UTC"))
+    board = next(g["id"] for g in tenant["groups"] if g["displayName"] == GUEST_SITE_GROUP)
+    sharepoint = SharePoint(build_sharepoint(team_group_id=board))
+    folder = tmp_path / "audit"
+    with GraphServer(
+        tenant, pki, client_id=CLIENT_ID, client_secret=SECRET, routes=[sharepoint]
+    ) as server:
+        config_file = _config(folder, server, pki, directory="cloud")
+        people.to_csv(folder / "hr.csv", index=False)
+        config = load_config(config_file)
+        before = collect(config)
+        campaign = create_campaign(
+            before, config.policy, None, by="owner", out=tmp_path / "campaign"
+        )
+        items = campaign.items
+        site = f"{HOST}/board-pack"
+        through_group = items[
+            items["entitlement"].eq(site)
+            & items["resource_connector"].eq("m365")
+            & items["direct_group_native_id"].eq(board)
+        ]
+        member = through_group.iloc[0]
+        workbook = (
+            campaign.folder / campaign.manifest["reviewers"][member["reviewer_id"]]["workbook"]
+        )
+        _decide(
+            workbook,
+            campaign.folder / "returned" / "owner.xlsx",
+            {f"{member['login']} {site}": ("revoke", "")},
+        )
+        assert collect_decisions(campaign).problems.empty
+        plan = write_remediation(campaign, tmp_path / "plan")
+        (request,) = json.loads(plan.files["graph"].read_text(encoding="utf-8"))["requests"]
+        assert request["call"] == (
+            f"DELETE https://graph.microsoft.com/v1.0/groups/{board}/members/"
+            f"{member['account_native_id']}/$ref"
+        )
+        assert "GroupMember.ReadWrite.All" in request["permission"]
+        assert _graph_delete(server, pki, request["call"]) == 204
+        after = collect(config)
+    status = campaign_status(campaign, verify=after).verification
+    assert status is not None and status["status"].tolist() == ["carried out"]
+    still = campaign_status(campaign, verify=before).verification
+    assert still is not None and still["status"].tolist() == ["still present"]
+
+
+# ------------------------------------------------------------------ sample organisation
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[Snapshot, Any]:
+    from accessaudit.sample import write_sample_organisation
+
+    folder = tmp_path_factory.mktemp("sample")
+    config = load_config(write_sample_organisation(folder, size=300))
+    snapshot = collect(config)
+    return snapshot, config
+
+
+def _link_items(snapshot: Snapshot, config: Any) -> pd.DataFrame:
+    from accessaudit.review._items import build_items
+
+    items = build_items(
+        snapshot, config.policy, run_audit(snapshot, config.policy).findings, by="manager"
+    )
+    links = items[items["entitlement_type"].isin(["link", "invitation"])]
+    return links.set_index(["login", "entitlement"])
+
+
+@pytest.mark.parametrize(
+    ("login", "entitlement", "row", "recommendation"),
+    [
+        ("anyone", TRIAL, 14, "revoke"),
+        ("organization", f"{CLINICAL}/Reviews", 15, "revoke"),
+        ("auditor@partner.example", f"{CLINICAL}/Reviews", 16, "review"),
+        ("anyone", f"{HOST}/marketing/Shared%20Documents/Brochure.pdf", 17, "review"),
+        ("organization", BUDGET, 13, "keep"),
+    ],
+)
+def test_each_sharing_row_of_the_decision_table(
+    sample: tuple[Snapshot, Any], login: str, entitlement: str, row: int, recommendation: str
+) -> None:
+    item = _link_items(*sample).loc[(login, entitlement)]
+    assert (int(item["decision_row"]), item["recommendation"]) == (row, recommendation)
+
+
+def test_sample_link_items_name_the_site_owner_or_say_why_not(
+    sample: tuple[Snapshot, Any],
+) -> None:
+    items = _link_items(*sample)
+    # Clinical Research: its owner comes from the data inventory entry for the site's URL.
+    trial = items.loc[("anyone", TRIAL)]
+    assert trial["reviewer_basis"].startswith("site owner ")
+    assert trial["owner_id"] and not trial["owner_fallback"]
+    # Marketing: no owner anywhere; the item is kept and says so.
+    brochure = items.loc[("anyone", f"{HOST}/marketing/Shared%20Documents/Brochure.pdf")]
+    assert brochure["reviewer_basis"].startswith("no owner known")
+    assert brochure["owner_fallback"]
+    org = items.loc[("organization", f"{CLINICAL}/Reviews")]
+    assert "everyone in the organisation (" in org["how_held"]
+    assert org["reason"].startswith("everyone in the organisation (")
+
+
+# ----------------------------------------------------------------------------- scope
+
+
+def test_scope_of_a_site_counts_link_reach_and_never_calls_anyone_zero(
+    sample: tuple[Snapshot, Any],
+) -> None:
+    snapshot, config = sample
+    site = breach_scope(snapshot, resource=f"{HOST}/clinical-research", policy=config.policy)
+    reach = site.link_reach
+    assert reach["anyone_with_the_link"] and reach["unbounded"]
+    members = snapshot.accounts[
+        snapshot.accounts["enabled"] & snapshot.accounts["kind"].ne("guest")
+    ]
+    tenant = site.links.loc[site.links["principal_id"].eq("organization"), "tenant"].iloc[0]
+    assert reach["organization_accounts"] == int((members["system"] == tenant).sum()) > 0
+    assert reach["named"] == ["auditor@partner.example"]
+    anyone = site.links[site.links["principal_id"].eq("anyone")]
+    assert anyone["people"].isna().all()  # unbounded: no count, never 0
+    assert "unbounded" in reach["statement"]
+    document = scope_document(site)
+    assert document["link_reach"]["unbounded"] is True
+    assert {r["resource"] for r in document["links"]} >= {TRIAL}
+
+
+def test_scope_near_misses_expired_link_and_link_on_another_resource(
+    sample: tuple[Snapshot, Any],
+) -> None:
+    snapshot, _ = sample
+    # The Protocol draft's anonymous link expires 2027-01-31: it reaches anyone on 2026-11-21,
+    # and nobody in the same snapshot read on 2027-03-01.
+    draft = f"{CLINICAL}/Protocol%20draft.docx"
+    assert breach_scope(snapshot, resource=draft).link_reach["anyone_with_the_link"]
+    later = Snapshot.from_tables(snapshot.tables, as_of="2027-03-01", sources=snapshot.sources)
+    lapsed = breach_scope(later, resource=draft)
+    assert not lapsed.link_reach["anyone_with_the_link"]
+    assert lapsed.link_reach["statement"] == "no sharing link reaches it"
+    # The anonymous edit link without expiry still reaches anyone then.
+    assert breach_scope(later, resource=TRIAL).link_reach["unbounded"]
+    # Marketing's links are on the marketing site: the Board Pack's scope does not hold them.
+    board = breach_scope(snapshot, resource=f"{HOST}/board-pack")
+    assert not board.link_reach["anyone_with_the_link"]
+    assert board.link_reach["named"] == ["consultant@advisors.example"]
+
+
+def test_scope_of_an_account_holds_the_organisation_links_a_member_opens(
+    sample: tuple[Snapshot, Any],
+) -> None:
+    snapshot, _ = sample
+    accounts = snapshot.accounts
+    tenant = breach_scope(snapshot, resource=f"{HOST}/clinical-research").links
+    tenant_system = tenant.loc[tenant["principal_id"].eq("organization"), "tenant"].iloc[0]
+    in_tenant = accounts["system"].eq(tenant_system) & accounts["enabled"]
+    member = accounts[in_tenant & accounts["kind"].ne("guest")].iloc[0]
+    reach = breach_scope(snapshot, account=str(member["account_id"])).links
+    assert set(reach["principal_id"]) == {"organization"}
+    assert f"{CLINICAL}/Reviews" in set(reach["resource"])
+    # Near miss: a guest of the same tenant does not open "people in your organisation" links.
+    guest = accounts[in_tenant & accounts["kind"].eq("guest")].iloc[0]
+    assert breach_scope(snapshot, account=str(guest["account_id"])).links.empty
+
+
+def test_scope_workbook_states_the_link_reach(sample: tuple[Snapshot, Any], tmp_path: Path) -> None:
+    snapshot, _ = sample
+    result = breach_scope(snapshot, resource=f"{HOST}/clinical-research")
+    path = write_scope_workbook(result, tmp_path / "scope.xlsx")
+    book = openpyxl.load_workbook(path)
+    summary = dict(book["Summary"].iter_rows(min_row=2, values_only=True))
+    assert summary["anyone with the link"].startswith("yes: unbounded")
+    assert summary["organisation links: enabled member accounts of the tenant"] == str(
+        result.link_reach["organization_accounts"]
+    )
+    links = list(book["Sharing links"].iter_rows(values_only=True))
+    header = links[0]
+    resources = {row[header.index("resource")] for row in links[1:]}
+    assert TRIAL in resources
+    assert len(links) - 1 == len(result.links)
