@@ -52,7 +52,8 @@ __all__ = [
 #: Bumped whenever a stored table changes shape; written into every snapshot manifest.
 #: Version 2 added the HR history and contract columns of ``people`` (all optional): a
 #: version-1 snapshot still loads, with those columns empty (see :meth:`TableSchema.restore`).
-#: Version 3 added ``accounts.sponsor_id`` (optional, empty in older snapshots).
+#: Version 3 added ``accounts.sponsor_id`` and ``grants.drive_id`` / ``item_id`` (optional,
+#: empty in older snapshots).
 SCHEMA_VERSION = 3
 #: The oldest snapshot schema this version reads.
 OLDEST_READABLE_SCHEMA = 1
