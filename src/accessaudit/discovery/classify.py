@@ -61,7 +61,8 @@ NAME_HINTS: Mapping[str, str] = {
     "phone": r"phone|mobile|(^|_)(tel|telephone|fax|cell)($|_)",
     "date-of-birth": r"(^|_)(dob|birth_?date|date_?of_?birth|birthday|born)($|_)",
     "postal-address": r"address|street|(^|_)(addr|address_?line_?\d?|line1|line2)($|_)",
-    "health": r"diagnos|condition|medical|health|icd|allerg|medication|prescription|symptom",
+    "health": r"diagnos|condition|medical|health|icd|allerg|medication|prescri|symptom|drug|"
+    r"dosage|disease|clinical|treatment",
     "person-name": r"(^|_)(full_?name|first_?name|last_?name|given_?name|surname|family_?name|"
     r"middle_?name|contact_?name|name|patient_?name|customer_?name|employee_?name)($|_)",
 }
