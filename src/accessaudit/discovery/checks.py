@@ -22,6 +22,7 @@ import pandas as pd
 
 __all__ = [
     "CHECKS",
+    "as_text",
     "birth_date",
     "email",
     "email_in_text",
@@ -78,8 +79,23 @@ _NAME = rf"{_PART}(?:[ ]{_PART}){{1,3}}"
 _DATE = r"^\d{4}-\d{2}-\d{2}(?:[ T]00:00(?::00)?)?$|^\d{1,2}[/.]\d{1,2}[/.]\d{4}$"
 
 
-def _text(values: pd.Series) -> pd.Series:
-    return values.astype("string").str.strip()
+def as_text(values: pd.Series) -> pd.Series:
+    """Sampled values as stripped strings. Text a driver decoded with ``surrogateescape``
+    (bytes that were not UTF-8) holds lone surrogates no string array can store: those become
+    U+FFFD, so odd bytes cost a match, never the whole classification."""
+    try:
+        return values.astype("string").str.strip()
+    except UnicodeEncodeError:
+        cleaned = [
+            v
+            if v is None or (not isinstance(v, str) and pd.isna(v))
+            else str(v).encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+            for v in values.astype(object)
+        ]
+        return pd.Series(cleaned, index=values.index, dtype=object).astype("string").str.strip()
+
+
+_text = as_text
 
 
 def _each(text: pd.Series, shaped: pd.Series, check: Callable[[str], bool]) -> pd.Series:

@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from accessaudit.discovery.checks import CHECKS, email_in_text
+from accessaudit.discovery.checks import CHECKS, as_text, email_in_text
 from accessaudit.discovery.shapes import SHAPES, SPECIFIC_HINTS, is_placeholder
 
 __all__ = [
@@ -127,7 +127,7 @@ def classify_columns(
     """
     keys = ["table", "column"]
     frame = samples[[*keys, "value"]].copy()
-    frame["value"] = frame["value"].astype("string").str.strip()
+    frame["value"] = as_text(frame["value"])
     frame = frame[frame["value"].notna() & (frame["value"] != "")]
     frame = frame.assign(placeholder=is_placeholder(frame["value"]).to_numpy(dtype=bool))
     columns = samples[keys].drop_duplicates().reset_index(drop=True)

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 
 import pandas as pd
 
-from accessaudit.discovery.checks import email, health_term, postal_address
+from accessaudit.discovery.checks import as_text, email, health_term, postal_address
 
 __all__ = ["PLACEHOLDER", "SHAPES", "SPECIFIC_HINTS", "is_placeholder"]
 
@@ -39,13 +39,13 @@ _CODE = r"[EVev]?\d{3,5}|[A-TV-Za-tv-z]\d[0-9AB](?:\.?\d{1,4})?"
 
 def is_placeholder(values: pd.Series) -> pd.Series:
     """Whether each (stripped) value is a placeholder rather than data."""
-    text = values.astype("string").str.strip()
+    text = as_text(values)
     return text.str.fullmatch(PLACEHOLDER).fillna(False).astype(bool)
 
 
 def _fits(pattern: str) -> Callable[[pd.Series], pd.Series]:
     def check(values: pd.Series) -> pd.Series:
-        text = values.astype("string").str.strip()
+        text = as_text(values)
         return text.str.fullmatch(pattern).fillna(False).astype(bool)
 
     return check
@@ -53,14 +53,14 @@ def _fits(pattern: str) -> Callable[[pd.Series], pd.Series]:
 
 def _person(values: pd.Series) -> pd.Series:
     """Letters (any script), apostrophes, hyphens, one to five words: a name or part of one."""
-    text = values.astype("string").str.strip()
+    text = as_text(values)
     shaped = text.str.fullmatch(_NAME_SHAPE).fillna(False).astype(bool)
     return shaped & (text.str.count(r"[^\W\d_]") >= 2).fillna(False).astype(bool)
 
 
 def _postal(values: pd.Series) -> pd.Series:
     """A house/plot/box number and a word of three letters or more, in several words."""
-    text = values.astype("string").str.strip()
+    text = as_text(values)
     has = {
         "digit": r"\d",
         "word": r"[^\W\d_]{3,}",
@@ -79,7 +79,7 @@ def _email(values: pd.Series) -> pd.Series:
 
 def _health(values: pd.Series) -> pd.Series:
     """Clinical text (words, not numbers) or an ICD-9/ICD-10 code."""
-    text = values.astype("string").str.strip()
+    text = as_text(values)
     words = text.str.contains(r"[^\W\d_]{3,}", regex=True).fillna(False).astype(bool)
     not_contact = ~text.str.contains(r"@|https?://", regex=True).fillna(False).astype(bool)
     codes = text.str.fullmatch(_CODE).fillna(False).astype(bool)
@@ -88,7 +88,7 @@ def _health(values: pd.Series) -> pd.Series:
 
 def _phone(values: pd.Series) -> pd.Series:
     """Digits with the separators telephone numbers are written with, six digits or more."""
-    text = values.astype("string").str.strip()
+    text = as_text(values)
     shaped = text.str.fullmatch(r"\+?[\d\s().\-/]{6,25}").fillna(False).astype(bool)
     return shaped & (text.str.count(r"\d") >= 6).fillna(False).astype(bool)
 
