@@ -161,6 +161,9 @@ def test_a_specific_name_carries_values_with_no_pattern_of_their_own() -> None:
     # A yes/no flag under a telling name stays a flag.
     assert _found(_one("email_verified", ["true", "false"] * 30)) == "none"
     assert _found(_one("ssn_verified", ["yes", "no"] * 30)) == "none"
+    # A name about the address is not the address.
+    assert _found(_one("email_status", ["sent", "bounced", "queued"] * 20)) == "none"
+    assert _found(_one("email_template", ["welcome_v2", "reset", "invoice"] * 20)) == "none"
 
 
 def test_a_code_list_shaped_like_names_is_not_people() -> None:

@@ -109,12 +109,13 @@ SHAPES: Mapping[str, Callable[[pd.Series], pd.Series]] = {
 #: category's shape (lower case, separators as ``_``). A bare ``name`` is not (``title``,
 #: ``language.name``, ``department.name``), nor is ``condition`` (``product.condition``).
 SPECIFIC_HINTS: Mapping[str, str] = {
-    "email": r"e_?mail",
+    # The column is the address, not something about it (email_status, email_template).
+    "email": r"e_?mail(_?addr(ess)?)?($|_?\d$)",
     "phone": r"phone|mobile|(^|_)(tel|telephone|fax|cell)($|_)",
     "date-of-birth": r"(^|_)(dob|birth_?date|date_?of_?birth|birthday|born)($|_)|birth",
     "postal-address": r"address|street|(^|_)(addr|line1|line2)($|_)",
     "health": r"diagnos|medical|health|icd|allerg|medication|prescri|symptom|drug|dosage|"
     r"disease|clinical|treatment",
-    "person-name": r"(first|last|given|family|middle|maiden|full|sur)_?name|surname|"
-    r"(contact|patient|customer|employee|person|member)_?name",
+    "person-name": r"((first|last|given|family|middle|maiden|full|sur)_?name|surname|"
+    r"(contact|patient|customer|employee|person|member)_?name)($|_?\d$)",
 }
