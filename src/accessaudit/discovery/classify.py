@@ -170,7 +170,7 @@ def classify_columns(
     best_at = scores.argmax(axis=1) if len(table) else np.zeros(0, dtype=int)
     best = np.asarray(categories, dtype=object)[best_at]
     best_rate = scores[rows, best_at] if len(table) else np.zeros(0)
-    hint_at = np.array([categories.index(h) if isinstance(h, str) else 0 for h in hint_values])
+    hint_at = _positions(hint, categories).clip(min=0)
     hint_rate = (
         np.where(pd.notna(hint_values), scores[rows, hint_at], 0.0) if len(table) else best_rate
     )
@@ -194,17 +194,15 @@ def classify_columns(
     category = np.where(texted, "email", category)
     rate = np.where(texted, in_text, rate)
     confidence = np.where(texted, np.minimum(1.0, (0.5 + in_text / 2) * size_factor), confidence)
-    method = np.where(texted, "values", method)
+    method = np.where(texted, np.where(hint_values == "email", "values+name", "values"), method)
 
     # A specific name, values of the right shape (and more than a yes/no flag's two values).
-    shape_rate = np.array(
-        [
-            table[f"shape:{h}"].iloc[i] if isinstance(h, str) and h in SHAPES else np.nan
-            for i, h in enumerate(hint_values)
-        ],
-        dtype=float,
+    shaped = list(SHAPES)
+    shape_scores = table[[f"shape:{name}" for name in shaped]].fillna(0.0).to_numpy(dtype=float)
+    shape_at = _positions(hint, shaped)
+    shape_rate = np.where(
+        shape_at >= 0, shape_scores[rows, shape_at.clip(min=0)] if len(table) else 0.0, 0.0
     )
-    shape_rate = np.nan_to_num(shape_rate, nan=0.0)
     carried = (
         pd.isna(category)
         & specific
@@ -238,6 +236,12 @@ def classify_columns(
     )
     out.insert(3, "data_category", out["category"].map(DATA_CATEGORY))
     return out
+
+
+def _positions(hint: pd.Series, names: list[str]) -> np.ndarray:
+    """Each hint's position in ``names`` (-1 for no hint or one not listed)."""
+    where = {name: i for i, name in enumerate(names)}
+    return hint.map(where).fillna(-1).to_numpy(dtype=int)
 
 
 def _specific(columns: pd.Series, hint: pd.Series) -> np.ndarray:
