@@ -22,8 +22,10 @@ import pandas as pd
 
 __all__ = [
     "CHECKS",
+    "as_text",
     "birth_date",
     "email",
+    "email_in_text",
     "health_term",
     "iban_valid",
     "ip_address",
@@ -46,23 +48,54 @@ _STREET = (
     r"strasse|straße|rue|via|calle)\b"
 )
 _HEALTH = (
-    r"\b(diabetes|asthma|hypertension|cancer|carcinoma|hiv|hepatitis|pregnan\w*|depression|"
-    r"anxiety|allerg\w*|fracture|diagnos\w*|prescri\w*|insulin|chemotherapy|dementia|"
-    r"epilepsy|influenza|covid|arthritis|migraine|obesity|schizophrenia|bipolar|"
-    r"tuberculosis|stroke|myocardial|copd|mg daily|mg twice)\b"
+    r"\b(diabet\w*|asthma|hypertension|hypotension|cancer|carcinoma|tumou?r|lymphoma|leuka?emia|"
+    r"hiv|aids|hepatitis|cirrhosis|pregnan\w*|depressi\w*|anxiety|allerg\w*|penicillin|"
+    r"fracture|diagnos\w*|prescri\w*|insulin|chemotherapy|dialysis|dementia|alzheimer\w*|"
+    r"parkinson\w*|epilep\w*|seizure|influenza|covid|arthritis|migraine|obesity|schizophreni\w*|"
+    r"bipolar|tuberculosis|malaria|stroke|myocardial|infarction|angina|copd|pneumonia|sepsis|"
+    r"infection|renal|kidney|cardiac|heart|hemorrhage|haemorrhage|anemia|anaemia|"
+    r"thrombosis|embolism|syndrome|disorder|disease|\d+ ?(?:mg|mcg|ml)\b|mg daily|mg twice)\b"
+)
+# WHO International Nonproprietary Name stems of common drug classes (beta blockers, ACE
+# inhibitors, statins, antibiotics, proton pump inhibitors...): a drug name is health data.
+_DRUG_STEM = (
+    r"\b\w{2,}(olol|pril|sartan|statin|prazole|cillin|mycin|oxacin|cycline|azole|dipine|"
+    r"parin|formin|gliptin|tidine|pam|semide|profen|vir|mab|nib)\b"
 )
 # Non-capturing groups: str.contains warns about capturing ones.
 _STREET = _STREET.replace("(", "(?:")
-_HEALTH = _HEALTH.replace("(", "(?:")
+_HEALTH = _HEALTH.replace("(", "(?:").replace("(?:?:", "(?:")
+_DRUG_STEM = _DRUG_STEM.replace("(", "(?:")
 _ICD10 = r"^[A-TV-Z]\d[0-9AB](\.\d{1,4})?$"
-_NAME = r"^(?=.*[a-zß-ÿ])[A-ZÀ-Ý][A-Za-zß-ÿÀ-Ý'’-]+(?:[ -][A-ZÀ-Ý][A-Za-zß-ÿÀ-Ý'’.-]*){1,3}$"
+# Upper-case letters of Latin-1 and Latin Extended-A/B (Ł, Ś, Ž, Ő...): names of many origins.
+_UPPER = "A-ZÀ-ÖØ-Þ" + "".join(ch for ch in map(chr, range(0x100, 0x250)) if ch.isupper())
+_PARTICLE = r"(?:van|von|der|den|de|del|della|di|da|do|dos|das|du|la|le|bin|ibn|al|el|ter|ten)"
+_WORD = rf"[{_UPPER}](?:[^\W\d_]|['’])*(?:-[^\W\d_]['’]?(?:[^\W\d_]|['’])*)*"
+_INITIAL = rf"[{_UPPER}]\."
+_PART = rf"(?:{_PARTICLE}[ -])*(?:{_WORD}|{_INITIAL})"
+_NAME = rf"{_PART}(?:[ ]{_PART}){{1,3}}"
 # A date, or a timestamp at midnight (how date columns often come out): a birth date has no
 # time of day, so "2006-02-15 05:09:17" is an event, not a birthday.
 _DATE = r"^\d{4}-\d{2}-\d{2}(?:[ T]00:00(?::00)?)?$|^\d{1,2}[/.]\d{1,2}[/.]\d{4}$"
 
 
-def _text(values: pd.Series) -> pd.Series:
-    return values.astype("string").str.strip()
+def as_text(values: pd.Series) -> pd.Series:
+    """Sampled values as stripped strings. Text a driver decoded with ``surrogateescape``
+    (bytes that were not UTF-8) holds lone surrogates no string array can store: those become
+    U+FFFD, so odd bytes cost a match, never the whole classification."""
+    try:
+        return values.astype("string").str.strip()
+    except UnicodeEncodeError:
+        cleaned = [
+            v
+            if v is None or (not isinstance(v, str) and pd.isna(v))
+            else str(v).encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+            for v in values.astype(object)
+        ]
+        return pd.Series(cleaned, index=values.index, dtype=object).astype("string").str.strip()
+
+
+_text = as_text
 
 
 def _each(text: pd.Series, shaped: pd.Series, check: Callable[[str], bool]) -> pd.Series:
@@ -76,6 +109,14 @@ def _each(text: pd.Series, shaped: pd.Series, check: Callable[[str], bool]) -> p
 def email(values: pd.Series) -> pd.Series:
     """An e-mail address (RFC 5322's common form)."""
     return _text(values).str.fullmatch(_EMAIL).fillna(False).astype(bool)
+
+
+def email_in_text(values: pd.Series) -> pd.Series:
+    """Free text holding an e-mail address somewhere (notes, comments)."""
+    inner = _EMAIL.strip("^$").replace("(", "(?:")
+    return (
+        _text(values).str.contains(rf"(?<![\w.+-]){inner}", regex=True).fillna(False).astype(bool)
+    )
 
 
 def luhn_valid(values: pd.Series) -> pd.Series:
@@ -170,8 +211,10 @@ def birth_date(values: pd.Series) -> pd.Series:
 
 
 def person_name(values: pd.Series) -> pd.Series:
-    """Two to four capitalised words, the shape of a person's full name."""
-    return _text(values).str.fullmatch(_NAME).fillna(False).astype(bool)
+    """Two to four capitalised words, the shape of a person's full name; particles (``van
+    der``, ``de la``, ``al-``), hyphens, apostrophes and initials allowed, in any Latin script."""
+    text = _text(values)
+    return (text.str.fullmatch(_NAME) & text.str.contains(r"[a-zß-ÿ]")).fillna(False).astype(bool)
 
 
 def postal_address(values: pd.Series) -> pd.Series:
@@ -183,6 +226,7 @@ def health_term(values: pd.Series) -> pd.Series:
     """A clinical term or an ICD-10 code."""
     text = _text(values)
     terms = text.str.contains(_HEALTH, case=False, regex=True).fillna(False).astype(bool)
+    terms |= text.str.contains(_DRUG_STEM, case=False, regex=True).fillna(False).astype(bool)
     codes = text.str.fullmatch(_ICD10).fillna(False).astype(bool)
     return terms | codes
 
