@@ -5,7 +5,7 @@ human superuser and a role that bypasses row-level security; a ``crm`` database 
 column, PUBLIC and WITH GRANT OPTION privileges, default privileges, a row-level security
 policy, a view, a sequence and a SECURITY DEFINER function; an ``hr`` database the audit
 account may not connect to; and planted personal data for discovery (the same synthetic
-values the labelled set in ``tests/discovery_labels.csv`` is made from).
+values the labelled set in ``tests/discovery_labels/`` is made from).
 
 The statements follow the PostgreSQL 15 manual: CREATE ROLE, GRANT (incl. column lists and
 WITH ADMIN OPTION), ALTER DEFAULT PRIVILEGES, CREATE POLICY / ENABLE ROW LEVEL SECURITY.
