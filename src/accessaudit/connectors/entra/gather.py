@@ -13,15 +13,13 @@ import sys
 from dataclasses import asdict
 from typing import Any
 
-import requests
 from tqdm import tqdm
 
+from accessaudit.connectors._graph.client import GraphClient, GraphHTTPError, connect, query
+from accessaudit.connectors._graph.pages import RawPages
 from accessaudit.connectors.base import CollectContext, SourceSettings
-from accessaudit.connectors.entra.auth import AccessTokens
-from accessaudit.connectors.entra.client import GraphClient, GraphHTTPError, query
-from accessaudit.connectors.entra.pages import RawPages
-from accessaudit.connectors.entra.settings import DEFAULT_GRAPH, GraphSettings, endpoint_url
-from accessaudit.errors import ConfigError
+from accessaudit.connectors.entra.settings import EntraSettings
+from accessaudit.connectors.entra.shapes import PAGES
 
 __all__ = ["collect_live"]
 
@@ -32,46 +30,18 @@ LICENCE_ERROR = "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
 
 
 def collect_live(
-    settings: SourceSettings, graph: GraphSettings, context: CollectContext
+    settings: SourceSettings, graph: EntraSettings, context: CollectContext
 ) -> tuple[RawPages, dict[str, Any]]:
-    """Sign in and read the tenant: every page read, and the request statistics.
-
-    ``graph_url`` and ``authority_url`` must be HTTPS (see
-    :func:`~accessaudit.connectors.entra.settings.endpoint_url`); the session trusts exactly
-    ``ca_bundle`` (or the system's CAs), never the environment's.
-    """
-    graph_url = endpoint_url(settings, "graph_url", DEFAULT_GRAPH)
-    ca_bundle = settings.file_option("ca_bundle")
-    if ca_bundle is not None and not ca_bundle.is_file():
-        raise ConfigError(f"source {settings.name!r}: ca_bundle {ca_bundle} is not a file")
-    session = requests.Session()
-    # REQUESTS_CA_BUNDLE and proxies from the environment would silently override `verify`;
-    # the audit trusts exactly the CA it was configured with (or the system's).
-    session.trust_env = False
-    session.verify = str(ca_bundle) if ca_bundle is not None else True
-    token: AccessTokens | None = None
-    try:
-        token = AccessTokens(settings, graph, session, graph_url)
-        client = GraphClient(
-            session,
-            token,
-            graph,
-            graph_url=graph_url,
-            source=settings.name,
-            progress=context.progress,
-        )
+    """Sign in and read the tenant: every page read, and the request statistics."""
+    with connect(settings, graph, PAGES, progress=context.progress) as client:
         raw = _read_tenant(client, graph, settings.name, context.progress)
-        raw.notes["graph_url"] = graph_url
+        raw.notes["graph_url"] = client.graph_url
         stats = {"mode": "live", **asdict(client.stats)}
         return raw, stats
-    finally:
-        if token is not None:
-            token.save_cache()
-        session.close()
 
 
 def _read_tenant(
-    client: GraphClient, graph: GraphSettings, source: str, progress: bool
+    client: GraphClient, graph: EntraSettings, source: str, progress: bool
 ) -> RawPages:
     raw = RawPages()
     gaps: list[str] = []
@@ -207,7 +177,7 @@ def _read_tenant(
 
 
 def _read_group_pim(
-    client: GraphClient, graph: GraphSettings, raw: RawPages, gaps: list[str], source: str
+    client: GraphClient, graph: EntraSettings, raw: RawPages, gaps: list[str], source: str
 ) -> None:
     """PIM for Groups eligibility and assignment schedules, one filtered request per group.
 

@@ -19,17 +19,14 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import requests
-
 from accessaudit._atomic import atomic_file
 from accessaudit._version import __version__
+from accessaudit.connectors._graph.client import GraphClient, GraphHTTPError, connect, query
+from accessaudit.connectors._graph.pages import RawPage, RawPages
 from accessaudit.connectors.base import CollectContext, SourceSettings
-from accessaudit.connectors.entra.auth import AccessTokens
-from accessaudit.connectors.entra.client import GraphClient, GraphHTTPError, query
-from accessaudit.connectors.entra.pages import RawPage, RawPages
-from accessaudit.connectors.entra.settings import DEFAULT_GRAPH, endpoint_url
 from accessaudit.connectors.m365.settings import M365Settings
-from accessaudit.errors import ConfigError, SourceError
+from accessaudit.connectors.m365.shapes import PAGES
+from accessaudit.errors import SourceError
 
 __all__ = ["USER_AGENT", "collect_live", "load_state"]
 
@@ -79,39 +76,18 @@ def collect_live(
     settings: SourceSettings, m365: M365Settings, context: CollectContext
 ) -> tuple[RawPages, dict[str, Any]]:
     """Read the tenant's sites, libraries and permission roots; return the pages and stats."""
-    graph_url = endpoint_url(settings, "graph_url", DEFAULT_GRAPH)
-    ca_bundle = settings.file_option("ca_bundle")
-    if ca_bundle is not None and not ca_bundle.is_file():
-        raise ConfigError(f"source {settings.name!r}: ca_bundle {ca_bundle} is not a file")
     state_file = settings.file_option("delta_state")
     state = load_state(state_file, settings.name)
-    session = requests.Session()
-    # As the entra connector: trust exactly the configured CA, no proxy from the environment.
-    session.trust_env = False
-    session.verify = str(ca_bundle) if ca_bundle is not None else True
-    session.headers["User-Agent"] = USER_AGENT
-    token: AccessTokens | None = None
-    try:
-        token = AccessTokens(settings, m365.graph, session, graph_url)
-        client = GraphClient(
-            session,
-            token,
-            m365.graph,
-            graph_url=graph_url,
-            source=settings.name,
-            progress=context.progress,
-        )
+    with connect(
+        settings, m365.graph, PAGES, progress=context.progress, user_agent=USER_AGENT
+    ) as client:
         reader = _Reader(client, m365, settings.name, state)
         raw = reader.read()
-        raw.notes["graph_url"] = graph_url
+        raw.notes["graph_url"] = client.graph_url
         if state_file is not None:
             _save_state(state_file, reader.new_state)
         stats = {"mode": "live", **asdict(client.stats), **reader.counts}
         return raw, stats
-    finally:
-        if token is not None:
-            token.save_cache()
-        session.close()
 
 
 class _Reader:
