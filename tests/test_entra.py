@@ -24,9 +24,9 @@ import pytest
 import requests
 
 from accessaudit.connectors import CollectContext, Manifest, SourceSettings, find_manifests
+from accessaudit.connectors._graph.pages import RawPages
 from accessaudit.connectors.entra import collect
-from accessaudit.connectors.entra.pages import RawPages
-from accessaudit.connectors.entra.settings import GraphSettings
+from accessaudit.connectors.entra.settings import EntraSettings
 from accessaudit.connectors.entra.transform import tables_from_pages
 from accessaudit.errors import ConfigError, SourceError
 from accessaudit.model import TABLES
@@ -657,7 +657,7 @@ def test_sample_tenant_plants_what_the_audit_should_find(
 def test_empty_tenant_gives_empty_tables_of_the_right_shape(manifest: Manifest) -> None:
     raw = RawPages(notes={"sign_in_fields": ["lastSignInDateTime"]})
     tables, report = tables_from_pages(
-        raw, system="entra", graph=GraphSettings.from_manifest(manifest), as_of=AS_OF
+        raw, system="entra", graph=EntraSettings.from_manifest(manifest), as_of=AS_OF
     )
     for name, table in tables.items():
         assert table.empty

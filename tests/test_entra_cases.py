@@ -29,8 +29,8 @@ import pytest
 
 from accessaudit.audit import run_audit
 from accessaudit.connectors import CollectContext, Manifest, SourceSettings, find_manifests
+from accessaudit.connectors._graph.pages import RawPage, RawPages
 from accessaudit.connectors.entra import collect
-from accessaudit.connectors.entra.pages import RawPage, RawPages
 from accessaudit.errors import SourceError
 from accessaudit.policy import Policy
 from accessaudit.sample._entra import build_tenant, tenant_pages
@@ -237,11 +237,11 @@ def test_global_administrator_is_privileged_by_template_id_alone(manifest: Manif
             {"value": [{"id": "r1", "principalId": "u1", "roleDefinitionId": GLOBAL_ADMIN}]},
         )
     )
-    from accessaudit.connectors.entra.settings import GraphSettings
+    from accessaudit.connectors.entra.settings import EntraSettings
     from accessaudit.connectors.entra.transform import tables_from_pages
 
     tables, _ = tables_from_pages(
-        raw, system="entra", graph=GraphSettings.from_manifest(manifest), as_of=AS_OF
+        raw, system="entra", graph=EntraSettings.from_manifest(manifest), as_of=AS_OF
     )
     role = tables["groups"].set_index("group_id").loc[f"entra:role:{GLOBAL_ADMIN}"]
     assert (role["name"], bool(role["privileged"])) == ("Global Administrator", True)

@@ -20,9 +20,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accessaudit.connectors import CollectContext, Manifest, SourceSettings, find_manifests
+from accessaudit.connectors._graph.pages import MAX_PAGE_BYTES, RAW_FORMAT
+from accessaudit.connectors._graph.settings import redact_url
 from accessaudit.connectors.entra import collect
-from accessaudit.connectors.entra.pages import MAX_PAGE_BYTES, RAW_FORMAT
-from accessaudit.connectors.entra.settings import redact_url
 from accessaudit.connectors.entra.shapes import SHAPES
 from accessaudit.errors import ConfigError, SourceError
 from accessaudit.model import TABLES

@@ -151,6 +151,17 @@ def test_every_source_key_a_protocol_reads_is_declared_in_the_registry() -> None
             files = sorted(origin.parent.glob("*.py"))
         else:
             files = [origin, *sorted(origin.parent.glob("_*.py"))]
+        # …and through the shared private packages beside the connectors it imports
+        # (connectors/_graph for entra-id and m365).
+        shared = {
+            name
+            for file in files
+            for name in re.findall(r"accessaudit\.connectors\.(_\w+)", file.read_text("utf-8"))
+        }
+        connectors = Path(inspect.getfile(source_keys)).parent
+        files += [
+            file for name in sorted(shared) for file in sorted((connectors / name).glob("*.py"))
+        ]
         read = {key for file in files for key in reads.findall(file.read_text(encoding="utf-8"))}
         assert read, protocol
         assert read <= source_keys(protocol), (protocol, read - source_keys(protocol))

@@ -130,26 +130,43 @@ def test_connectors_import_nothing_above_them(module: str) -> None:
     assert _imports_any(module, LAYERS_ABOVE_CONNECTORS) == []
 
 
-#: The one documented exception: the m365 connector reuses the entra connector's msal sign-in,
-#: Graph client (paging, $batch, Retry-After) and raw-page folder, since both speak to the
-#: same Graph with the same app; moving them to a shared package waits until the entra
-#: connector's own changes have landed.
-ALLOWED_CONNECTOR_PAIRS = {("m365", "entra")}
-
-
-def test_connectors_know_nothing_of_each_other() -> None:
-    families = {
+def _connector_families() -> set[str]:
+    """The connector packages (``ldap``, ``entra``, ``m365`` …); ``_graph`` and other private
+    packages under connectors/ are shared infrastructure, not connectors."""
+    packages = {
         m.split(".")[2]
         for m in _modules()
         if m.startswith("accessaudit.connectors.") and m.count(".") >= 3
     }
+    return {name for name in packages if not name.startswith("_")}
+
+
+def test_connectors_know_nothing_of_each_other() -> None:
+    """No exception: what two connectors share (the Graph plumbing of ``entra`` and ``m365``)
+    lives in a private package under connectors/ that both import."""
+    families = _connector_families()
+    assert {"entra", "m365", "ldap", "files", "databases"} <= families
     for module in _modules():
         parts = module.split(".")
         if len(parts) < 4 or parts[1] != "connectors" or parts[2] not in families:
             continue
-        allowed = {other for own, other in ALLOWED_CONNECTOR_PAIRS if own == parts[2]}
-        others = tuple(f"accessaudit.connectors.{f}" for f in families - {parts[2]} - allowed)
+        others = tuple(f"accessaudit.connectors.{f}" for f in families - {parts[2]})
         assert _imports_any(module, others) == [], module
+
+
+@pytest.mark.parametrize(
+    "module", [m for m in _modules() if m.startswith("accessaudit.connectors._graph")]
+)
+def test_shared_graph_package_imports_no_connector(module: str) -> None:
+    """``connectors/_graph`` is infrastructure under the connectors, never one of them: it may
+    import ``connectors.base`` but no connector package."""
+    connectors = tuple(f"accessaudit.connectors.{f}" for f in _connector_families())
+    assert _imports_any(module, connectors) == []
+
+
+def test_both_graph_connectors_use_the_shared_package() -> None:
+    for module in ("accessaudit.connectors.entra.gather", "accessaudit.connectors.m365.gather"):
+        assert _imports_any(module, ("accessaudit.connectors._graph.client",)), module
 
 
 @pytest.mark.parametrize(

@@ -33,8 +33,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from accessaudit.connectors.entra.pages import RawPage, RawPages
-from accessaudit.connectors.entra.settings import DEFAULT_GRAPH, GraphSettings
+from accessaudit.connectors._graph.pages import RawPage, RawPages
+from accessaudit.connectors._graph.settings import DEFAULT_GRAPH
+from accessaudit.connectors.entra.settings import EntraSettings
 from accessaudit.model import utc_timestamp
 
 __all__ = [
@@ -756,7 +757,7 @@ def tenant_pages(
                     raw.add(page)
     raw.notes = {
         "sign_in_known": True,
-        "sign_in_fields": list(GraphSettings().sign_in_fields),
+        "sign_in_fields": list(EntraSettings().sign_in_fields),
         "mfa_known": True,
         "eligibility_known": True,
         "group_pim_known": True,

@@ -28,7 +28,7 @@ from typing import Any
 
 import pandas as pd
 
-from accessaudit.connectors.entra.pages import RawPage, RawPages
+from accessaudit.connectors._graph.pages import RawPage, RawPages
 
 __all__ = [
     "HOST",

@@ -1,16 +1,18 @@
 """Microsoft Entra ID through Microsoft Graph: the ``graph`` protocol.
 
-Two ways in, one way out. Live, the connector signs in with msal (:mod:`.auth`: client secret,
-certificate, device code or interactive), reads Graph v1.0 page by page (:mod:`.client`:
-``@odata.nextLink`` followed exactly as returned, ``$batch`` for per-group and
-per-service-principal calls, 429/503 honoured with ``Retry-After``, one fresh token after a
-401) in the order :mod:`.gather` sets, and keeps every page it read (:mod:`.pages`). With
+Two ways in, one way out. Live, the connector signs in with msal (client secret, certificate,
+device code or interactive), reads Graph v1.0 page by page (``@odata.nextLink`` followed
+exactly as returned, ``$batch`` for per-group and per-service-principal calls, 429/503
+honoured with ``Retry-After``, one fresh token after a 401: the shared Graph plumbing of
+:mod:`accessaudit.connectors._graph`) in the order :mod:`.gather` sets, and keeps every page
+it read. With
 ``path`` set, it re-reads a folder of such pages instead (``--save-raw`` writes them:
 ``<save_raw>/<source>/index.json`` plus one JSON file per page). Both ways end in the same
 pure :func:`~accessaudit.connectors.entra.transform.tables_from_pages`, so a re-read is exact.
 
 The manifest (``connectors/entra-id.toml``) holds the endpoint paths, ``$select`` lists and
-the privileged roles (:mod:`.settings` reads it); this package holds only the protocol.
+the privileged roles (:mod:`.settings` reads it), :mod:`.shapes` the documented types of what
+the transforms read; this package holds only the protocol.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from accessaudit.connectors._graph.pages import RawPages
 from accessaudit.connectors.base import CollectContext, Manifest, SourceResult, SourceSettings
 from accessaudit.connectors.entra.gather import collect_live
-from accessaudit.connectors.entra.pages import RawPages
-from accessaudit.connectors.entra.settings import GraphSettings
+from accessaudit.connectors.entra.settings import EntraSettings
+from accessaudit.connectors.entra.shapes import PAGES
 from accessaudit.connectors.entra.transform import tables_from_pages
 
 __all__ = ["collect"]
@@ -48,9 +51,9 @@ def collect(settings: SourceSettings, manifest: Manifest, context: CollectContex
         client_id = "00000000-0000-0000-0000-000000000000"
         client_secret_env = "ENTRA_SECRET"
     """
-    graph = GraphSettings.from_manifest(manifest, settings)
+    graph = EntraSettings.from_manifest(manifest, settings)
     if settings.path is not None:
-        raw = RawPages.load(settings.path, source=settings.name)
+        raw = RawPages.load(settings.path, PAGES, source=settings.name)
         stats: dict[str, Any] = {"mode": "saved pages", "pages": len(raw.pages)}
     else:
         raw, stats = collect_live(settings, graph, context)

@@ -11,7 +11,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from accessaudit.connectors.entra.pages import RawPages
+from accessaudit.connectors._graph.pages import RawPages
 
 __all__ = ["absent", "column", "frame", "lookup", "origin", "text", "times"]
 

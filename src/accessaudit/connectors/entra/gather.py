@@ -13,15 +13,13 @@ import sys
 from dataclasses import asdict
 from typing import Any
 
-import requests
 from tqdm import tqdm
 
+from accessaudit.connectors._graph.client import GraphClient, GraphHTTPError, connect, query
+from accessaudit.connectors._graph.pages import RawPages
 from accessaudit.connectors.base import CollectContext, SourceSettings
-from accessaudit.connectors.entra.auth import AccessTokens
-from accessaudit.connectors.entra.client import GraphClient, GraphHTTPError, query
-from accessaudit.connectors.entra.pages import RawPages
-from accessaudit.connectors.entra.settings import DEFAULT_GRAPH, GraphSettings, endpoint_url
-from accessaudit.errors import ConfigError
+from accessaudit.connectors.entra.settings import EntraSettings
+from accessaudit.connectors.entra.shapes import PAGES
 
 __all__ = ["collect_live"]
 
@@ -32,46 +30,18 @@ LICENCE_ERROR = "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
 
 
 def collect_live(
-    settings: SourceSettings, graph: GraphSettings, context: CollectContext
+    settings: SourceSettings, graph: EntraSettings, context: CollectContext
 ) -> tuple[RawPages, dict[str, Any]]:
-    """Sign in and read the tenant: every page read, and the request statistics.
-
-    ``graph_url`` and ``authority_url`` must be HTTPS (see
-    :func:`~accessaudit.connectors.entra.settings.endpoint_url`); the session trusts exactly
-    ``ca_bundle`` (or the system's CAs), never the environment's.
-    """
-    graph_url = endpoint_url(settings, "graph_url", DEFAULT_GRAPH)
-    ca_bundle = settings.file_option("ca_bundle")
-    if ca_bundle is not None and not ca_bundle.is_file():
-        raise ConfigError(f"source {settings.name!r}: ca_bundle {ca_bundle} is not a file")
-    session = requests.Session()
-    # REQUESTS_CA_BUNDLE and proxies from the environment would silently override `verify`;
-    # the audit trusts exactly the CA it was configured with (or the system's).
-    session.trust_env = False
-    session.verify = str(ca_bundle) if ca_bundle is not None else True
-    token: AccessTokens | None = None
-    try:
-        token = AccessTokens(settings, graph, session, graph_url)
-        client = GraphClient(
-            session,
-            token,
-            graph,
-            graph_url=graph_url,
-            source=settings.name,
-            progress=context.progress,
-        )
+    """Sign in and read the tenant: every page read, and the request statistics."""
+    with connect(settings, graph, PAGES, progress=context.progress) as client:
         raw = _read_tenant(client, graph, settings.name, context.progress)
-        raw.notes["graph_url"] = graph_url
+        raw.notes["graph_url"] = client.graph_url
         stats = {"mode": "live", **asdict(client.stats)}
         return raw, stats
-    finally:
-        if token is not None:
-            token.save_cache()
-        session.close()
 
 
 def _read_tenant(
-    client: GraphClient, graph: GraphSettings, source: str, progress: bool
+    client: GraphClient, graph: EntraSettings, source: str, progress: bool
 ) -> RawPages:
     raw = RawPages()
     gaps: list[str] = []
@@ -207,8 +177,22 @@ def _read_tenant(
     return raw
 
 
+def _refused(
+    error: GraphHTTPError, raw: RawPages, gaps: list[str], source: str, *, note: str, what: str
+) -> None:
+    """Note a 400/403 refusal of an optional read (``<note>_known`` false, the reason, a gap
+    and a warning) so the collection goes on and says what it does not know; raise others."""
+    if error.status not in (400, 403):
+        raise error
+    reason = f"Graph answered {error.status} {error.code}".strip()
+    raw.notes[f"{note}_known"] = False
+    raw.notes[f"{note}_reason"] = reason
+    gaps.append(f"{what} unknown: {reason}")
+    log.warning("%s: %s unknown (%s)", source, what, reason)
+
+
 def _read_sponsors(
-    client: GraphClient, graph: GraphSettings, raw: RawPages, gaps: list[str], source: str
+    client: GraphClient, graph: EntraSettings, raw: RawPages, gaps: list[str], source: str
 ) -> None:
     """Each guest's sponsors (``/users/{id}/sponsors``, users or groups), through ``$batch``.
 
@@ -233,13 +217,7 @@ def _read_sponsors(
     try:
         pages, vanished = client.batch("user_sponsors", relative)
     except GraphHTTPError as error:
-        if error.status not in (400, 403):
-            raise
-        reason = f"Graph answered {error.status} {error.code}".strip()
-        raw.notes["sponsors_known"] = False
-        raw.notes["sponsors_reason"] = reason
-        gaps.append(f"guest sponsors unknown: {reason}")
-        log.warning("%s: guest sponsors unknown (%s)", source, reason)
+        _refused(error, raw, gaps, source, note="sponsors", what="guest sponsors")
         return
     for page in pages:
         raw.add(page)
@@ -249,7 +227,7 @@ def _read_sponsors(
 
 
 def _read_group_pim(
-    client: GraphClient, graph: GraphSettings, raw: RawPages, gaps: list[str], source: str
+    client: GraphClient, graph: EntraSettings, raw: RawPages, gaps: list[str], source: str
 ) -> None:
     """PIM for Groups eligibility and assignment schedules, one filtered request per group.
 
@@ -278,13 +256,7 @@ def _read_group_pim(
         try:
             pages, _vanished = client.batch(name, relative)
         except GraphHTTPError as error:
-            if error.status not in (400, 403):
-                raise
-            reason = f"Graph answered {error.status} {error.code}".strip()
-            raw.notes["group_pim_known"] = False
-            raw.notes["group_pim_reason"] = reason
-            gaps.append(f"PIM for Groups schedules unknown: {reason}")
-            log.warning("%s: PIM for Groups schedules unknown (%s)", source, reason)
+            _refused(error, raw, gaps, source, note="group_pim", what="PIM for Groups schedules")
             return
         found.extend(pages)
     for page in found:

@@ -10,9 +10,9 @@ from typing import Any
 
 import pandas as pd
 
+from accessaudit.connectors._graph.pages import RawPages
 from accessaudit.connectors.entra.frames import frame, text
-from accessaudit.connectors.entra.pages import RawPages
-from accessaudit.connectors.entra.settings import GraphSettings
+from accessaudit.connectors.entra.settings import EntraSettings
 from accessaudit.connectors.entra.transform_accounts import (
     accounts_from_pages,
     credentials_report,
@@ -24,16 +24,16 @@ __all__ = ["tables_from_pages"]
 
 
 def tables_from_pages(
-    raw: RawPages, *, system: str, graph: GraphSettings, as_of: pd.Timestamp
+    raw: RawPages, *, system: str, graph: EntraSettings, as_of: pd.Timestamp
 ) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
     """Map Graph pages onto the ``accounts``, ``groups`` and ``memberships`` tables.
 
     Returns the conformed tables and the report (counts, sign-in and MFA knowledge,
     credentials, delegated grants, gaps).
 
-    >>> from accessaudit.connectors.entra.pages import RawPages
+    >>> from accessaudit.connectors._graph.pages import RawPages
     >>> tables, report = tables_from_pages(
-    ...     RawPages(), system="entra", graph=GraphSettings(), as_of=pd.Timestamp("2026-11-21")
+    ...     RawPages(), system="entra", graph=EntraSettings(), as_of=pd.Timestamp("2026-11-21")
     ... )
     >>> len(tables["accounts"]), report["objects"]["users"]
     (0, 0)

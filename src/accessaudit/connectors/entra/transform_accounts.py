@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from accessaudit.connectors._graph.pages import RawPages
 from accessaudit.connectors.entra.frames import absent, column, frame, lookup, origin, text, times
-from accessaudit.connectors.entra.pages import RawPages
-from accessaudit.connectors.entra.settings import GraphSettings
+from accessaudit.connectors.entra.settings import EntraSettings
 from accessaudit.connectors.entra.transform_activity import EXAMPLES, mfa_capability, sign_ins
 from accessaudit.model import utc_timestamp
 
@@ -38,7 +38,7 @@ class AccountsRead:
 
 
 def accounts_from_pages(
-    raw: RawPages, *, system: str, graph: GraphSettings, as_of: pd.Timestamp
+    raw: RawPages, *, system: str, graph: EntraSettings, as_of: pd.Timestamp
 ) -> AccountsRead:
     """Users and service principals of ``raw`` as ``accounts`` rows (not yet conformed).
 

@@ -19,9 +19,9 @@ from typing import Any
 
 import pandas as pd
 
+from accessaudit.connectors._graph.pages import RawPages
 from accessaudit.connectors.entra.frames import absent, column, frame, text, times
-from accessaudit.connectors.entra.pages import RawPages
-from accessaudit.connectors.entra.settings import GraphSettings
+from accessaudit.connectors.entra.settings import EntraSettings
 
 __all__ = ["SignIns", "mfa_capability", "sign_ins"]
 
@@ -40,7 +40,7 @@ class SignIns:
     report: dict[str, Any]
 
 
-def sign_ins(raw: RawPages, users: pd.DataFrame, graph: GraphSettings) -> SignIns:
+def sign_ins(raw: RawPages, users: pd.DataFrame, graph: EntraSettings) -> SignIns:
     """``last_sign_in`` per user from ``signInActivity``: the last *successful* sign-in where
     the tenant reports it, else (saying so) the latest attempt.
 

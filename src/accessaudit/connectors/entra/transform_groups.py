@@ -23,9 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from accessaudit.connectors._graph.pages import RawPages
 from accessaudit.connectors.entra.frames import column, frame, lookup, origin, text, times
-from accessaudit.connectors.entra.pages import RawPages
-from accessaudit.connectors.entra.settings import GraphSettings
+from accessaudit.connectors.entra.settings import EntraSettings
 from accessaudit.model import utc_timestamp
 
 __all__ = ["GroupsRead", "groups_from_pages"]
@@ -52,7 +52,7 @@ def groups_from_pages(
     raw: RawPages,
     *,
     system: str,
-    graph: GraphSettings,
+    graph: EntraSettings,
     account_ids: pd.Series,
     as_of: pd.Timestamp,
 ) -> GroupsRead:
@@ -133,7 +133,7 @@ def _kind_of_member(odata_type: pd.Series) -> pd.Series:
 
 
 def _directory_roles(
-    raw: RawPages, *, prefix: str, system: str, graph: GraphSettings, kinds: pd.Series
+    raw: RawPages, *, prefix: str, system: str, graph: EntraSettings, kinds: pd.Series
 ) -> GroupsRead:
     """Directory roles that anyone holds, actively or eligibly, with their holders."""
     definitions = frame(raw, "role_definitions")
@@ -256,7 +256,7 @@ def _group_pim(
 
 
 def _app_role_groups(
-    raw: RawPages, *, prefix: str, system: str, graph: GraphSettings
+    raw: RawPages, *, prefix: str, system: str, graph: EntraSettings
 ) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     """One group per assigned (resource service principal, app role), with its holders."""
     sps = frame(raw, "service_principals")

@@ -4,9 +4,9 @@ SharePoint sites (Teams sites among them, mapped to their Microsoft 365 group), 
 libraries, OneDrive (``onedrive = "all"``, ``"none"`` or a list of user principal names), and
 the folders and files that root their own permissions, found with the delta API and
 ``Prefer: hierarchicalsharing`` rather than one call per file (:mod:`.gather`). Sign-in,
-paging, ``$batch`` and throttling are the entra connector's (``accessaudit.connectors.entra``:
-the one documented exception to "connectors know nothing of each other", since both speak to
-the same Graph with the same msal app). Pages become tables in :mod:`.transform`.
+paging, ``$batch``, throttling and saved pages are the shared Graph plumbing of
+:mod:`accessaudit.connectors._graph`, as for the entra-id connector. Pages become tables in
+:mod:`.transform`.
 
 With ``path`` set, a folder of saved pages (``--save-raw``) is re-read instead.
 """
@@ -17,10 +17,11 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from accessaudit.connectors._graph.pages import RawPages
 from accessaudit.connectors.base import CollectContext, Manifest, SourceResult, SourceSettings
-from accessaudit.connectors.entra.pages import RawPages
 from accessaudit.connectors.m365.gather import collect_live
 from accessaudit.connectors.m365.settings import M365Settings
+from accessaudit.connectors.m365.shapes import PAGES
 from accessaudit.connectors.m365.transform import tables_from_pages
 
 __all__ = ["collect"]
@@ -50,7 +51,7 @@ def collect(settings: SourceSettings, manifest: Manifest, context: CollectContex
     """
     m365 = M365Settings.read(manifest, settings)
     if settings.path is not None:
-        raw = RawPages.load(settings.path, source=settings.name)
+        raw = RawPages.load(settings.path, PAGES, source=settings.name)
         stats: dict[str, Any] = {"mode": "saved pages", "pages": len(raw.pages)}
     else:
         raw, stats = collect_live(settings, m365, context)

@@ -14,22 +14,19 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
-from dataclasses import asdict
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import requests
-
 from accessaudit._atomic import atomic_file
 from accessaudit._version import __version__
+from accessaudit.connectors._graph.client import GraphClient, GraphHTTPError, connect, query
+from accessaudit.connectors._graph.pages import RawPage, RawPages
 from accessaudit.connectors.base import CollectContext, SourceSettings
-from accessaudit.connectors.entra.auth import AccessTokens
-from accessaudit.connectors.entra.client import GraphClient, GraphHTTPError, query
-from accessaudit.connectors.entra.pages import RawPage, RawPages
-from accessaudit.connectors.entra.settings import DEFAULT_GRAPH, endpoint_url
 from accessaudit.connectors.m365.settings import M365Settings
-from accessaudit.errors import ConfigError, SourceError
+from accessaudit.connectors.m365.shapes import PAGES
+from accessaudit.errors import SourceError
 
 __all__ = ["USER_AGENT", "collect_live", "load_state"]
 
@@ -79,39 +76,31 @@ def collect_live(
     settings: SourceSettings, m365: M365Settings, context: CollectContext
 ) -> tuple[RawPages, dict[str, Any]]:
     """Read the tenant's sites, libraries and permission roots; return the pages and stats."""
-    graph_url = endpoint_url(settings, "graph_url", DEFAULT_GRAPH)
-    ca_bundle = settings.file_option("ca_bundle")
-    if ca_bundle is not None and not ca_bundle.is_file():
-        raise ConfigError(f"source {settings.name!r}: ca_bundle {ca_bundle} is not a file")
     state_file = settings.file_option("delta_state")
     state = load_state(state_file, settings.name)
-    session = requests.Session()
-    # As the entra connector: trust exactly the configured CA, no proxy from the environment.
-    session.trust_env = False
-    session.verify = str(ca_bundle) if ca_bundle is not None else True
-    session.headers["User-Agent"] = USER_AGENT
-    token: AccessTokens | None = None
-    try:
-        token = AccessTokens(settings, m365.graph, session, graph_url)
-        client = GraphClient(
-            session,
-            token,
-            m365.graph,
-            graph_url=graph_url,
-            source=settings.name,
-            progress=context.progress,
-        )
+    with connect(
+        settings, m365.graph, PAGES, progress=context.progress, user_agent=USER_AGENT
+    ) as client:
         reader = _Reader(client, m365, settings.name, state)
         raw = reader.read()
-        raw.notes["graph_url"] = graph_url
+        raw.notes["graph_url"] = client.graph_url
         if state_file is not None:
             _save_state(state_file, reader.new_state)
         stats = {"mode": "live", **asdict(client.stats), **reader.counts}
         return raw, stats
-    finally:
-        if token is not None:
-            token.save_cache()
-        session.close()
+
+
+@dataclass
+class _Scan:
+    """What one library's delta enumeration leaves: the roots of unique permissions (item id
+    → driveItem), their permissions, the roots whose sharing changed (in the order met), the
+    new delta link and how many items the pages held."""
+
+    roots: dict[str, Any]
+    permissions: dict[str, Any]
+    changed: dict[str, None] = field(default_factory=dict)
+    delta_link: str | None = None
+    items: int = 0
 
 
 class _Reader:
@@ -216,40 +205,59 @@ class _Reader:
             for page in found:
                 self.raw.add(page)
 
-    def _delta_pages(
-        self, drive_id: str, previous: Mapping[str, Any] | None
-    ) -> list[RawPage] | None:
-        """The library's delta pages; None when the saved delta token has expired."""
-        c = self.client
+    def _delta_pages(self, drive_id: str, url: str) -> Iterable[RawPage]:
+        """The library's delta pages from ``url``, one at a time as they arrive: a library
+        of millions of files is never held whole (only its permission roots are kept)."""
         headers = {"Prefer": self.m365.prefer}
-        first = c.root + query(
-            self.m365.endpoints["delta"].format(id=drive_id), list(self.m365.delta_select)
+        return self.client.iter_pages("delta", url, parent=drive_id, headers=headers)
+
+    def _scan(self, drive_id: str, url: str, previous: Mapping[str, Any] | None) -> _Scan:
+        """One delta enumeration from ``url``, merged into what ``previous`` held: the roots
+        of unique permissions, their known permissions, the roots whose sharing changed."""
+        scan = _Scan(
+            roots=dict(previous.get("roots", {})) if previous else {},
+            permissions=dict(previous.get("permissions", {})) if previous else {},
         )
-        link = str(previous["delta_link"]) if previous and previous.get("delta_link") else None
-        if link is not None:
-            try:
-                pages = c.pages_of("delta", link, parent=drive_id, headers=headers)
-                self.counts["incremental_libraries"] += 1
-                return pages
-            except GraphHTTPError as error:
-                if error.status != 410:
-                    raise
-                # The token expired (api/driveitem-delta.md: 410 Gone, resync): enumerate the
-                # library again from scratch and forget what the old state said.
-                self.counts["delta_resyncs"] += 1
-                log.info("%s: delta token of library %s expired; resync", self.source, drive_id)
-                return None
-        return c.pages_of("delta", first, parent=drive_id, headers=headers)
+        roots, changed = scan.roots, scan.changed
+        for page in self._delta_pages(drive_id, url):
+            values = page.body["value"]
+            scan.items += len(values)
+            for item in values:
+                item_id = str(item["id"])
+                if "deleted" in item:
+                    roots.pop(item_id, None)
+                    scan.permissions.pop(item_id, None)
+                    continue
+                flagged = str(item.get("@microsoft.graph.sharedChanged", "")).lower() == "true"
+                if "root" in item or "shared" in item or flagged:
+                    roots[item_id] = item
+                    changed[item_id] = None
+                elif item_id in roots:
+                    roots[item_id] = {**roots[item_id], **item}
+            # Only the last page carries the delta link; every page but it, a nextLink.
+            scan.delta_link = page.body.get("@odata.deltaLink")
+        return scan
 
     def _library(self, drive_id: str) -> None:
         """One library: its delta, merged with the previous state, then the permissions of
         every root whose sharing is new or changed."""
         previous = self.state.get(drive_id) if isinstance(self.state.get(drive_id), dict) else None
+        link = str(previous["delta_link"]) if previous and previous.get("delta_link") else None
+        first = self.client.root + query(
+            self.m365.endpoints["delta"].format(id=drive_id), list(self.m365.delta_select)
+        )
         try:
-            pages = self._delta_pages(drive_id, previous)
-            if pages is None:
-                previous = None
-                pages = self._delta_pages(drive_id, None) or []
+            try:
+                scan = self._scan(drive_id, link or first, previous if link else None)
+                self.counts["incremental_libraries"] += link is not None
+            except GraphHTTPError as error:
+                if error.status != 410 or link is None:
+                    raise
+                # The token expired (api/driveitem-delta.md: 410 Gone, resync): enumerate the
+                # library again from scratch and forget what the old state said.
+                self.counts["delta_resyncs"] += 1
+                log.info("%s: delta token of library %s expired; resync", self.source, drive_id)
+                scan = self._scan(drive_id, first, None)
         except GraphHTTPError as error:
             if error.status != 403:
                 raise
@@ -259,25 +267,9 @@ class _Reader:
             )
             log.warning("%s: %s", self.source, self.gaps[-1])
             return
-        roots: dict[str, Any] = dict(previous.get("roots", {})) if previous else {}
-        permissions: dict[str, Any] = dict(previous.get("permissions", {})) if previous else {}
-        changed: list[str] = []
-        for page in pages:
-            for item in page.body["value"]:
-                self.counts["delta_items_seen"] += 1
-                item_id = str(item["id"])
-                if "deleted" in item:
-                    roots.pop(item_id, None)
-                    permissions.pop(item_id, None)
-                    continue
-                flagged = str(item.get("@microsoft.graph.sharedChanged", "")).lower() == "true"
-                if "root" in item or "shared" in item or flagged:
-                    roots[item_id] = item
-                    if item_id not in changed:
-                        changed.append(item_id)
-                elif item_id in roots:
-                    roots[item_id] = {**roots[item_id], **item}
-        delta_link = pages[-1].body.get("@odata.deltaLink") if pages else None
+        self.counts["delta_items_seen"] += scan.items
+        roots, permissions, delta_link = scan.roots, scan.permissions, scan.delta_link
+        changed = list(scan.changed)
         self._permissions(drive_id, changed, roots, permissions)
         self.counts["permission_roots"] += len(roots)
         self.new_state[drive_id] = {
@@ -294,7 +286,7 @@ class _Reader:
                 # Read now: the request's URL; carried over from the delta state: said so.
                 url = (
                     self.client.root + endpoint.format(drive=drive_id, item=item_id)
-                    if item_id in changed
+                    if item_id in scan.changed
                     else f"delta-state:{drive_id}/{item_id}"
                 )
                 self.raw.add(

@@ -7,13 +7,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Self
 
+from accessaudit.connectors._graph.settings import GraphSettings
 from accessaudit.connectors.base import Manifest, SourceSettings
-from accessaudit.connectors.entra.settings import GraphSettings
 from accessaudit.errors import ConfigError
 from accessaudit.model import RIGHTS, SENSITIVITIES
 
 __all__ = ["M365Settings"]
 
+#: SharePoint throttles harder than the directory: smaller pages, more and longer retries,
+#: unless the manifest's ``[graph]`` says otherwise.
+_GRAPH_DEFAULTS = {
+    "page_size": 200,
+    "max_retries": 8,
+    "backoff_seconds": 2.0,
+    "backoff_max_seconds": 120.0,
+}
 _ENDPOINTS = (
     "sites",
     "site_drives",
@@ -47,23 +55,7 @@ class M365Settings:
     @classmethod
     def read(cls, manifest: Manifest, settings: SourceSettings) -> Self:
         """The settings of one source; a :class:`ConfigError` names the bad key."""
-        graph = dict(manifest.section("graph"))
-        for key in ("page_size", "max_retries", "backoff_seconds", "timeout_seconds"):
-            if settings.option(key) is not None:
-                graph[key] = settings.option(key)
-        try:
-            graph_settings = GraphSettings(
-                version=str(graph.get("version", "v1.0")),
-                page_size=int(graph.get("page_size", 200)),
-                batch_size=min(int(graph.get("batch_size", 20)), 20),
-                max_retries=int(graph.get("max_retries", 8)),
-                backoff_seconds=float(graph.get("backoff_seconds", 2.0)),
-                backoff_max_seconds=float(graph.get("backoff_max_seconds", 120.0)),
-                timeout_seconds=float(graph.get("timeout_seconds", 60.0)),
-                delegated_scopes=tuple(str(s) for s in graph.get("delegated_scopes", ())),
-            )
-        except (TypeError, ValueError) as error:
-            raise ConfigError(f"connector manifest {manifest.file}: {error}") from error
+        graph_settings = GraphSettings.read(manifest, settings, _GRAPH_DEFAULTS)
         endpoints = {str(k): str(v) for k, v in manifest.section("endpoints").items()}
         missing = [name for name in _ENDPOINTS if name not in endpoints]
         if missing:

@@ -1,4 +1,8 @@
-"""The JSON types of the permission properties the m365 transform reads, checked per page.
+"""The JSON types of the properties the m365 transform reads, checked per page.
+
+Pages of sites, libraries, groups and items are checked where they enter (live or saved) with
+:data:`PAGES` (site.md, drive.md, driveitem.md, group.md: ``webUrl`` and names are strings);
+permissions, the case-by-case part, by :func:`check_permission` as the transform reads them.
 
 Documented in microsoftgraph/microsoft-graph-docs-contrib, api-reference/v1.0/resources/
 permission.md and sharinglink.md. Absent or null is "not said"; any other type means the page
@@ -12,9 +16,25 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from accessaudit.connectors._graph.shapes import PageShapes
 from accessaudit.errors import SourceError
 
-__all__ = ["check_permission"]
+__all__ = ["PAGES", "check_permission"]
+
+#: How the m365 connector's pages are checked, live and saved: every object has an ``id``;
+#: the properties read have their documented types; pages read per site, group, library or
+#: item name it (``parent``).
+PAGES = PageShapes(
+    shapes={
+        "sites": {"webUrl": "str", "name": "str", "lastModifiedDateTime": "time"},
+        "drives": {"webUrl": "str", "name": "str"},
+        "groups": {"displayName": "str"},
+        "group_sites": {"webUrl": "str"},
+        "group_owners": {"mail": "str", "userPrincipalName": "str", "displayName": "str"},
+        "items": {"webUrl": "str", "name": "str", "lastModifiedDateTime": "time"},
+    },
+    relations=frozenset({"drives", "group_sites", "group_owners", "items", "permissions"}),
+)
 
 #: permission.md / sharinglink.md: the JSON type of every property read. Absent or null is
 #: "not said"; any other type means the page is not Graph's, and the collection stops.

@@ -30,7 +30,7 @@ from typing import Any
 
 import pandas as pd
 
-from accessaudit.connectors.entra.pages import RawPages
+from accessaudit.connectors._graph.pages import RawPages
 from accessaudit.connectors.m365.settings import M365Settings
 from accessaudit.connectors.m365.shapes import check_permission
 from accessaudit.model import REFERENCES, RIGHTS, TABLES

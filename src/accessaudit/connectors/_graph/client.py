@@ -1,12 +1,15 @@
 """Requests to Microsoft Graph: paging, ``$batch``, 429/503 with ``Retry-After``, one fresh
-token after a 401, and Graph's error bodies turned into :class:`GraphHTTPError`."""
+token after a 401, ``@odata.nextLink`` kept on the Graph host, and Graph's error bodies turned
+into :class:`GraphHTTPError`. :func:`connect` opens the session, the sign-in and the client
+the way every Graph connector needs them."""
 
 from __future__ import annotations
 
 import logging
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -15,12 +18,19 @@ from urllib.parse import urlsplit
 import requests
 from tqdm import tqdm
 
-from accessaudit.connectors.entra.auth import AccessTokens, tls_error
-from accessaudit.connectors.entra.pages import RawPage, check_page
-from accessaudit.connectors.entra.settings import GraphSettings, redact_url
-from accessaudit.errors import SourceError
+from accessaudit.connectors._graph.auth import AccessTokens, tls_error
+from accessaudit.connectors._graph.pages import RawPage
+from accessaudit.connectors._graph.settings import (
+    DEFAULT_GRAPH,
+    GraphSettings,
+    endpoint_url,
+    redact_url,
+)
+from accessaudit.connectors._graph.shapes import PageShapes
+from accessaudit.connectors.base import SourceSettings
+from accessaudit.errors import ConfigError, SourceError
 
-__all__ = ["GraphClient", "GraphHTTPError", "RequestStats", "query"]
+__all__ = ["GraphClient", "GraphHTTPError", "RequestStats", "connect", "query"]
 
 log = logging.getLogger("accessaudit.graph")
 
@@ -56,6 +66,7 @@ class GraphClient:
         token: AccessTokens,
         graph: GraphSettings,
         *,
+        shapes: PageShapes,
         graph_url: str,
         source: str,
         progress: bool,
@@ -64,6 +75,8 @@ class GraphClient:
         self._session = session
         self._token = token
         self._settings = graph
+        self._shapes = shapes
+        self.graph_url = graph_url
         self.root = f"{graph_url}/{graph.version}"
         root = urlsplit(self.root)
         self._origin = (root.scheme.lower(), root.netloc.lower())
@@ -171,6 +184,32 @@ class GraphClient:
             )
         return link
 
+    def iter_pages(
+        self,
+        dataset: str,
+        url: str,
+        *,
+        parent: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        bar: Any = None,
+    ) -> Iterator[RawPage]:
+        """Each page of a collection as it arrives, following ``@odata.nextLink`` exactly as
+        returned: a caller that keeps only what it needs holds one page at a time."""
+        next_url: str | None = url
+        while next_url:
+            response = self.send("GET", next_url, headers=headers)
+            body = self._json(response, next_url)
+            self._shapes.check_page(
+                body, dataset=dataset, location=redact_url(next_url), source=self._source
+            )
+            self.stats.pages += 1
+            if bar is not None:
+                bar.update(len(body["value"]))
+            link = body.get("@odata.nextLink")
+            page_url = next_url
+            next_url = self._next(str(link), next_url) if link else None
+            yield RawPage(dataset, parent, page_url, body)
+
     def pages_of(
         self,
         dataset: str,
@@ -180,20 +219,8 @@ class GraphClient:
         headers: Mapping[str, str] | None = None,
         bar: Any = None,
     ) -> list[RawPage]:
-        """Every page of a collection, following ``@odata.nextLink`` exactly as returned."""
-        pages: list[RawPage] = []
-        next_url: str | None = url
-        while next_url:
-            response = self.send("GET", next_url, headers=headers)
-            body = self._json(response, next_url)
-            check_page(body, dataset=dataset, location=redact_url(next_url), source=self._source)
-            pages.append(RawPage(dataset, parent, next_url, body))
-            self.stats.pages += 1
-            if bar is not None:
-                bar.update(len(body["value"]))
-            link = body.get("@odata.nextLink")
-            next_url = self._next(str(link), next_url) if link else None
-        return pages
+        """Every page of a collection (:meth:`iter_pages`), kept."""
+        return list(self.iter_pages(dataset, url, parent=parent, headers=headers, bar=bar))
 
     def batch(
         self, dataset: str, requests_by_parent: Sequence[tuple[str, str]]
@@ -254,7 +281,7 @@ class GraphClient:
                     status = int(item.get("status", 0))
                     if status == 200:
                         body = item.get("body")
-                        check_page(
+                        self._shapes.check_page(
                             body, dataset=dataset, location=redact_url(url), source=self._source
                         )
                         assert isinstance(body, dict)  # check_page made sure
@@ -296,6 +323,51 @@ class GraphClient:
                     self._sleep(wait)
                     pending = retry + pending
         return pages, vanished
+
+
+@contextmanager
+def connect(
+    settings: SourceSettings,
+    graph: GraphSettings,
+    shapes: PageShapes,
+    *,
+    progress: bool,
+    user_agent: str | None = None,
+) -> Iterator[GraphClient]:
+    """A signed-in :class:`GraphClient` for one source; the token cache is saved and the
+    session closed on the way out, whatever happened.
+
+    ``graph_url`` and ``authority_url`` must be HTTPS (see
+    :func:`~accessaudit.connectors._graph.settings.endpoint_url`); the session trusts exactly
+    ``ca_bundle`` (or the system's CAs), never the environment's.
+    """
+    graph_url = endpoint_url(settings, "graph_url", DEFAULT_GRAPH)
+    ca_bundle = settings.file_option("ca_bundle")
+    if ca_bundle is not None and not ca_bundle.is_file():
+        raise ConfigError(f"source {settings.name!r}: ca_bundle {ca_bundle} is not a file")
+    session = requests.Session()
+    # REQUESTS_CA_BUNDLE and proxies from the environment would silently override `verify`;
+    # the audit trusts exactly the CA it was configured with (or the system's).
+    session.trust_env = False
+    session.verify = str(ca_bundle) if ca_bundle is not None else True
+    if user_agent is not None:
+        session.headers["User-Agent"] = user_agent
+    token: AccessTokens | None = None
+    try:
+        token = AccessTokens(settings, graph, session, graph_url)
+        yield GraphClient(
+            session,
+            token,
+            graph,
+            shapes=shapes,
+            graph_url=graph_url,
+            source=settings.name,
+            progress=progress,
+        )
+    finally:
+        if token is not None:
+            token.save_cache()
+        session.close()
 
 
 def _json_or_none(response: requests.Response) -> Any:

@@ -5,7 +5,8 @@ per page under ``pages/<dataset>/``. Live collection and re-reading both produce
 :class:`RawPages`, so the tables built from them are identical.
 
 A saved folder is input like any other file: the index may only name files inside the folder,
-every page is checked against the documented shapes (:mod:`.shapes`), and anything else is a
+every page is checked against the documented shapes the connector states (a
+:class:`~accessaudit.connectors._graph.shapes.PageShapes`), and anything else is a
 :class:`SourceError` naming the file, never a traceback.
 """
 
@@ -21,11 +22,11 @@ from typing import Any
 
 import numpy as np
 
-from accessaudit.connectors.entra.settings import redact_url
-from accessaudit.connectors.entra.shapes import RELATIONS, check_objects
+from accessaudit.connectors._graph.settings import redact_url
+from accessaudit.connectors._graph.shapes import PageShapes
 from accessaudit.errors import SourceError
 
-__all__ = ["MAX_PAGE_BYTES", "RAW_FORMAT", "RAW_VERSION", "RawPage", "RawPages", "check_page"]
+__all__ = ["MAX_PAGE_BYTES", "RAW_FORMAT", "RAW_VERSION", "RawPage", "RawPages"]
 
 #: Written into ``index.json``; a folder without it is not one of ours.
 RAW_FORMAT = "accessaudit-graph-pages"
@@ -33,17 +34,9 @@ RAW_VERSION = 1
 #: One saved page is at most this big (Graph's largest pages, 999 users with every property
 #: selected, are a few MB); a bigger file is not one of ours and is refused before parsing.
 MAX_PAGE_BYTES = 64 * 1024 * 1024
-# Notes the transforms read, with the JSON type each must have.
-_NOTE_TYPES: Mapping[str, type | tuple[type, ...]] = {
-    "sign_in_known": bool,
-    "sign_in_fields": list,
-    "mfa_known": bool,
-    "eligibility_known": bool,
-    "group_pim_known": bool,
-    "group_pim_reason": str,
-    "gaps": list,
-    "graph_url": str,
-}
+# Notes every Graph connector writes, with the JSON type each must have; a connector's
+# PageShapes adds its own.
+_NOTE_TYPES: Mapping[str, type | tuple[type, ...]] = {"gaps": list, "graph_url": str}
 
 
 @dataclass(frozen=True)
@@ -70,9 +63,8 @@ class RawPage:
 class RawPages:
     """Every page of one collection, plus notes on what the tenant would not tell.
 
-    ``notes`` keys: ``sign_in_known`` (bool), ``sign_in_fields`` (list), ``mfa_known``,
-    ``eligibility_known``, ``group_pim_known``, ``gaps`` (sentences for the report),
-    ``graph_url``.
+    ``notes`` keys: ``gaps`` (sentences for the report), ``graph_url``, and the connector's
+    own (its :class:`PageShapes` ``notes``, e.g. the entra-id connector's ``sign_in_known``).
     """
 
     pages: list[RawPage] = field(default_factory=list)
@@ -125,11 +117,12 @@ class RawPages:
         temporary.replace(folder / "index.json")
 
     @classmethod
-    def load(cls, folder: Path, *, source: str | None = None) -> RawPages:
+    def load(cls, folder: Path, shapes: PageShapes, *, source: str | None = None) -> RawPages:
         """Read a folder written by :meth:`save`; a :class:`SourceError` names the bad file.
 
         The index may name only files inside ``folder`` (no absolute paths, no ``..``, no
-        symbolic link leading out); every page must be a Graph page of the documented shape.
+        symbolic link leading out); every page must be a Graph page of the shape ``shapes``
+        documents for its dataset.
         """
         index_file = folder / "index.json"
         index = _read_json_file(index_file, source)
@@ -151,20 +144,22 @@ class RawPages:
             raise SourceError(
                 "'pages' must be a list of page entries", source=source, location=str(index_file)
             )
-        notes = _notes(index.get("notes", {}), index_file, source)
+        notes = _notes(index.get("notes", {}), {**_NOTE_TYPES, **shapes.notes}, index_file, source)
         root = folder.resolve()
         pages = []
         for number, entry in enumerate(entries, start=1):
             where = f"{index_file} (page entry {number})"
-            dataset, parent, url, name = _entry(entry, where, source)
+            dataset, parent, url, name = _entry(entry, shapes.relations, where, source)
             file = _inside(root, name, where, source)
             body = _read_json_file(file, source)
-            check_page(body, dataset=dataset, location=str(file), source=source)
+            shapes.check_page(body, dataset=dataset, location=str(file), source=source)
             pages.append(RawPage(dataset, parent, url, body, origin=str(file)))
         return cls(pages=pages, notes=notes)
 
 
-def _entry(entry: Any, where: str, source: str | None) -> tuple[str, str | None, str, str]:
+def _entry(
+    entry: Any, relations: frozenset[str], where: str, source: str | None
+) -> tuple[str, str | None, str, str]:
     """An index entry's dataset, parent, URL and file name, each of the right type."""
     if not isinstance(entry, dict):
         raise SourceError("is not a JSON object", source=source, location=where)
@@ -174,7 +169,7 @@ def _entry(entry: Any, where: str, source: str | None) -> tuple[str, str | None,
     parent, url = entry.get("parent"), entry.get("url", "")
     if parent is not None and not isinstance(parent, str):
         raise SourceError("'parent' must be a string or null", source=source, location=where)
-    if entry["dataset"] in RELATIONS and not (parent or "").strip():
+    if entry["dataset"] in relations and not (parent or "").strip():
         raise SourceError(
             f"a {entry['dataset']} page must name the object it lists ('parent')",
             source=source,
@@ -205,17 +200,23 @@ def _inside(root: Path, name: str, where: str, source: str | None) -> Path:
     return root / relative
 
 
-def _notes(notes: Any, index_file: Path, source: str | None) -> dict[str, Any]:
+def _notes(
+    notes: Any,
+    types: Mapping[str, type | tuple[type, ...]],
+    index_file: Path,
+    source: str | None,
+) -> dict[str, Any]:
     if not isinstance(notes, dict):
         raise SourceError("'notes' must be a JSON object", source=source, location=str(index_file))
-    for key, kind in _NOTE_TYPES.items():
+    for key, kind in types.items():
         if key in notes and not isinstance(notes[key], kind):
             raise SourceError(
                 f"notes.{key} has the wrong type ({type(notes[key]).__name__})",
                 source=source,
                 location=str(index_file),
             )
-    for key in ("sign_in_fields", "gaps"):
+    # Every list a connector notes is a list of sentences or names.
+    for key in (k for k, kind in types.items() if kind is list):
         if not all(isinstance(item, str) for item in notes.get(key, [])):
             raise SourceError(
                 f"notes.{key} must be a list of strings", source=source, location=str(index_file)
@@ -255,17 +256,3 @@ def _read_json_file(file: Path, source: str | None) -> Any:
         raise SourceError(
             "invalid JSON (nested too deeply)", source=source, location=str(file)
         ) from error
-
-
-def check_page(body: Any, *, dataset: str, location: str, source: str | None) -> None:
-    """Raise a :class:`SourceError` naming ``location`` unless ``body`` is a Graph collection
-    page (a ``value`` list, a string ``@odata.nextLink`` if any) whose objects have the
-    documented shape for ``dataset``."""
-    if not isinstance(body, dict) or not isinstance(body.get("value"), list):
-        raise SourceError("malformed Graph page: no 'value' list", source=source, location=location)
-    link = body.get("@odata.nextLink")
-    if link is not None and not isinstance(link, str):
-        raise SourceError(
-            "malformed Graph page: '@odata.nextLink' is not a URL", source=source, location=location
-        )
-    check_objects(dataset, body["value"], location=location, source=source)

@@ -11,8 +11,8 @@ import msal
 import requests
 from msal.oauth2cli.oauth2 import BrowserInteractionTimeoutError
 
+from accessaudit.connectors._graph.settings import DEFAULT_AUTHORITY, GraphSettings, endpoint_url
 from accessaudit.connectors.base import SourceSettings
-from accessaudit.connectors.entra.settings import DEFAULT_AUTHORITY, GraphSettings, endpoint_url
 from accessaudit.errors import ConfigError, SourceError
 
 __all__ = ["AccessTokens", "tls_error"]
