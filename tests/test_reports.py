@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import zipfile
 from pathlib import Path
 
@@ -218,7 +219,7 @@ def _openpyxl_cell(
     sheet: object, value: object, font: Font | None = None, fill: PatternFill | None = None
 ) -> WriteOnlyCell | None:
     """The cell openpyxl itself writes for a report value (the reference for streamed rows)."""
-    if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
+    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
         return None
     if isinstance(value, pd.Timestamp):
         value = value.tz_convert("UTC").tz_localize(None) if value.tzinfo else value
