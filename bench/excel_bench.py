@@ -260,11 +260,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.only:
         frames = report_frames(args.work)
         rows = sum(len(f) for f in frames.values())
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         started, cpu = time.perf_counter(), time.process_time()
         globals()[f"write_{args.only}"](frames, args.work / f"excel-{args.only}.xlsx")
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(json.dumps({"seconds": seconds, "cpu": cpu, "rows": rows, "peak_mb": peak}))
+        print(
+            json.dumps(
+                {"seconds": seconds, "cpu": cpu, "rows": rows, "peak_mb": peak,
+                 "peak_before_mb": before}
+            )
+        )  # fmt: skip
         return 0
     figures: dict[str, list[dict[str, float]]] = {w: [] for w in writers}
     for run in range(args.runs):
@@ -285,6 +291,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{writer:<10} wall {wall[len(wall) // 2]:6.2f} s ({wall[0]:.2f}-{wall[-1]:.2f})"
             f"  cpu {cpu[len(cpu) // 2]:6.2f} s ({cpu[0]:.2f}-{cpu[-1]:.2f})"
             f"  rows {runs[0]['rows']:,}  peak {max(r['peak_mb'] for r in runs):,.0f} MB"
+            f" (before writing {max(r['peak_before_mb'] for r in runs):,.0f} MB)"
         )
     if args.check:
         reference = args.work / f"excel-{writers[0]}.xlsx"

@@ -17,7 +17,7 @@ import datetime as dt
 import json
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +33,9 @@ __all__ = [
     "CellStyleIds",
     "clean_text",
     "display_text",
+    "inline_cells",
+    "join_cells",
+    "join_rows",
     "sheet_rows",
 ]
 
@@ -112,37 +115,65 @@ def sheet_rows(
     """
     wrapped = wrapped or {}
     names = [str(c) for c in frame.columns]
-    letters = [_column_letter(i) for i in range(1, len(names) + 1)]
     for start in range(0, len(frame), CHUNK_ROWS):
         part = frame.iloc[start : start + CHUNK_ROWS]
         numbers = pa.array(np.arange(first_row + start, first_row + start + len(part))).cast(
             pa.string()
         )
         lines = pa.array(np.ones(len(part), dtype=np.int64))
-        cells = []
-        for at, (name, letter) in enumerate(zip(names, letters, strict=True)):
+        cells: list[pa.Array] = []
+        for at, name in enumerate(names):
             column = part.iloc[:, at]
             if name in wrapped:
                 text = _text_array(column)
-                xml = _inline_cells(text, styles.wrapped)
+                xml = inline_cells(text, styles.wrapped)
                 lines = pc.max_element_wise(lines, _lines(text, wrapped[name]), skip_nulls=True)
             elif name in severity:
                 xml = _severity_cells(column, styles)
             else:
                 xml = _cells(column, styles)
-            cell = pc.binary_join_element_wise(f'<c r="{letter}', numbers, '"', xml, "")
-            cells.append(pc.fill_null(cell, ""))
-        opener: Any = ">"
-        if wrapped:
-            points = pc.multiply(
-                pc.min_element_wise(lines, _MAX_ROW_POINTS // _LINE_POINTS), _LINE_POINTS
-            )
-            high = pc.binary_join_element_wise(
-                ' ht="', pc.cast(points, pa.string()), '" customHeight="1">', ""
-            )
-            opener = pc.if_else(pc.greater(lines, 1), high, ">")
-        rows = pc.binary_join_element_wise('<row r="', numbers, '"', opener, *cells, "</row>", "")
-        yield _utf8(rows)
+            cells.append(xml)
+        yield join_rows(numbers, cells, lines if wrapped else None)
+
+
+def join_rows(
+    numbers: pa.Array, cells: Sequence[pa.Array], lines: pa.Array | None = None
+) -> memoryview:
+    """``<row>`` elements numbered ``numbers`` (strings) of ``cells`` (one array per column
+    from column A: each cell's XML after its ``r`` attribute, null for no cell), UTF-8;
+    rows whose ``lines`` (of text, at 15 points a line) exceed one get that height."""
+    joined = []
+    for index, xml in enumerate(cells, start=1):
+        cell = pc.binary_join_element_wise(f'<c r="{_column_letter(index)}', numbers, '"', xml, "")
+        joined.append(pc.fill_null(cell, ""))
+    opener: Any = ">"
+    if lines is not None:
+        capped = pc.min_element_wise(lines, _MAX_ROW_POINTS // _LINE_POINTS)
+        points = pc.cast(pc.multiply(capped, _LINE_POINTS), pa.string())
+        high = pc.binary_join_element_wise(' ht="', points, '" customHeight="1">', "")
+        opener = pc.if_else(pc.greater(lines, 1), high, ">")
+    rows = pc.binary_join_element_wise('<row r="', numbers, '"', opener, *joined, "</row>", "")
+    return _utf8(rows)
+
+
+def join_cells(cells: pa.Array, columns: int, count: int, lines: np.ndarray) -> memoryview:
+    """``count`` ``<row>`` elements numbered from 2, UTF-8, of ``cells`` in row-major order,
+    ``columns`` a row from column A (each cell's XML after its ``r`` attribute, null for no
+    cell); a row whose ``lines`` (of 15 points) exceed one gets that height. A few Arrow
+    calls whatever the number of columns, for many small sheets."""
+    numbers = np.arange(2, count + 2).astype(str)
+    letters = np.array([_column_letter(i) for i in range(1, columns + 1)])
+    refs = pa.array(np.char.add(np.tile(letters, count), np.repeat(numbers, columns)))
+    made = pc.fill_null(pc.binary_join_element_wise('<c r="', refs, '"', cells, ""), "")
+    offsets = pa.array(np.arange(0, count * columns + 1, columns, dtype=np.int32))
+    content = pc.binary_join(pa.ListArray.from_arrays(offsets, made), "")
+    points = np.minimum(lines, _MAX_ROW_POINTS // _LINE_POINTS) * _LINE_POINTS
+    high = np.char.add(np.char.add(' ht="', points.astype(str)), '" customHeight="1">')
+    openers = pa.array(np.where(lines > 1, high, ">"))
+    rows = pc.binary_join_element_wise(
+        '<row r="', pa.array(numbers), '"', openers, content, "</row>", ""
+    )
+    return _utf8(rows)
 
 
 def _utf8(strings: pa.Array) -> memoryview:
@@ -186,20 +217,20 @@ def _text_array(column: pd.Series) -> pa.Array:
     return pa.array(shown, type=pa.string())
 
 
-def _inline_cells(text: pa.Array, style: str) -> pa.Array:
-    """Inline-string cells of ``text`` (XML after the ``r`` attribute; null: no cell)."""
+def inline_cells(text: pa.Array, style: str | pa.Array) -> pa.Array:
+    """Inline-string cells of ``text`` in ``style`` (one ``s`` attribute, or one per value):
+    the XML after a cell's ``r`` attribute; null text gives null (no cell)."""
     text = pc.replace_substring_regex(text, NOT_XML, "\ufffd")
     text = pc.utf8_slice_codeunits(text, 0, MAX_CELL_TEXT)
     preserve = pc.match_substring_regex(text, f"^{_WHITESPACE}|{_WHITESPACE}$")
     for plain, escaped in _ESCAPES:
         text = pc.replace_substring(text, plain, escaped)
     start = pc.if_else(
-        preserve,
-        f'{style} t="inlineStr"><is><t xml:space="preserve">',
-        f'{style} t="inlineStr"><is><t>',
+        preserve, ' t="inlineStr"><is><t xml:space="preserve">', ' t="inlineStr"><is><t>'
     )
-    xml = pc.binary_join_element_wise(start, text, "</t></is></c>", "")
-    return pc.if_else(pc.equal(text, ""), f'{style} t="inlineStr"/>', xml)
+    xml = pc.binary_join_element_wise(style, start, text, "</t></is></c>", "")
+    empty = pc.binary_join_element_wise(style, ' t="inlineStr"/>', "")
+    return pc.if_else(pc.equal(text, ""), empty, xml)
 
 
 def _severity_cells(column: pd.Series, styles: CellStyleIds) -> pa.Array:
@@ -216,7 +247,7 @@ def _cells(column: pd.Series, styles: CellStyleIds) -> pa.Array:
     column from its dtype, value by value only for mixed object columns."""
     dtype = column.dtype
     if isinstance(dtype, pd.StringDtype):
-        return _inline_cells(_text_array(column), "")
+        return inline_cells(_text_array(column), "")
     if isinstance(dtype, pd.DatetimeTZDtype) or (isinstance(dtype, np.dtype) and dtype.kind == "M"):
         return _date_cells(column, styles.date)
     if isinstance(dtype, np.dtype) and dtype.kind == "b":
@@ -224,7 +255,7 @@ def _cells(column: pd.Series, styles: CellStyleIds) -> pa.Array:
     values = column.astype(object).to_numpy()
     if pd.api.types.infer_dtype(values, skipna=True) == "string":
         try:
-            return _inline_cells(pa.array(values, type=pa.string(), from_pandas=True), "")
+            return inline_cells(pa.array(values, type=pa.string(), from_pandas=True), "")
         except (pa.ArrowException, UnicodeError):
             pass  # a lone surrogate: cleaned value by value below
     memo: dict[str, str | None] = {}

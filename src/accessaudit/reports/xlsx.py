@@ -23,24 +23,18 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
-import posixpath
-import re
-import zipfile
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from xml.etree import ElementTree
 
 import numpy as np
 import pandas as pd
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
-from accessaudit._atomic import atomic_file
-from accessaudit.errors import AccessAuditError
+from accessaudit.reports._package import StreamedRows, write_package
 from accessaudit.reports._sheetdata import (
-    CHUNK_ROWS,
     NOT_XML,
     CellStyleIds,
     clean_text,
@@ -54,6 +48,7 @@ __all__ = [
     "SEVERITY_COLOURS",
     "ReportBook",
     "Sheet",
+    "StreamedRows",
     "Styled",
     "cell_value",
     "date_cell",
@@ -65,6 +60,7 @@ __all__ = [
     "text_cell",
     "title_cell",
     "wrapped_cell",
+    "write_package",
 ]
 
 DATE_FORMAT = "yyyy-mm-dd hh:mm"
@@ -243,22 +239,33 @@ class Sheet:
             sheet.write_string(row, column, str(value), style)
 
 
+#: The cells of the probe row that shows which ``s`` index the writer gave each style: its
+#: position in the row names the style.
+_PROBES: tuple[str, ...] = ("date", "wrapped", *(f"severity:{w}" for w in SEVERITY_COLOURS))
+
+
 @dataclass
 class _StreamedSheet:
-    """A sheet whose data rows are streamed into the saved file."""
+    """A frame whose rows are streamed into its sheet when the book is saved."""
 
     frame: pd.DataFrame
     severity: frozenset[str]
     wrapped: dict[str, float]
-    columns: int = field(init=False)
+    probes: Sequence[str] = _PROBES
+    last_cell: str = field(init=False)
 
     def __post_init__(self) -> None:
-        self.columns = len(self.frame.columns)
+        columns = max(len(self.frame.columns), 1)
+        self.last_cell = f"{xl_col_to_name(columns - 1)}{len(self.frame) + 1}"
 
-
-#: The cells of the probe row that shows which ``s`` index the writer gave each style: its
-#: position in the row names the style.
-_PROBES: tuple[str, ...] = ("date", "wrapped", *(f"severity:{w}" for w in SEVERITY_COLOURS))
+    def rows(self, styles: Mapping[str, str]) -> Iterator[bytes | memoryview]:
+        """The frame's rows as ``<row>`` XML (see :func:`sheet_rows`)."""
+        ids = CellStyleIds(
+            date=styles["date"],
+            wrapped=styles["wrapped"],
+            severity={w: styles[f"severity:{w}"] for w in SEVERITY_COLOURS},
+        )
+        yield from sheet_rows(self.frame, ids, severity=self.severity, wrapped=self.wrapped)
 
 
 class ReportBook:
@@ -322,19 +329,7 @@ class ReportBook:
         never half-written (see :mod:`accessaudit._atomic`); a full disk is one
         :class:`AccessAuditError` naming ``path``."""
         self._book.close()
-        with (
-            atomic_file(Path(path)) as temporary,
-            zipfile.ZipFile(self._buffer) as written,
-            zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as package,
-        ):
-            parts = _sheet_parts(written)
-            streamed = {parts[title]: sheet for title, sheet in self._streamed.items()}
-            for info in written.infolist():
-                sheet = streamed.get(info.filename)
-                if sheet is None:
-                    package.writestr(_member(info), written.read(info))
-                else:
-                    _splice(written.read(info).decode("utf-8"), sheet, package, info)
+        write_package(self._buffer, Path(path), self._streamed)
 
 
 def _guess_width(column: pd.Series) -> float:
@@ -342,97 +337,3 @@ def _guess_width(column: pd.Series) -> float:
     sample = column.head(200).astype(object).dropna().astype(str)
     longest = int(sample.str.len().max()) if len(sample) else 0
     return float(min(max(longest, len(str(column.name)), 8) + 2, 60))
-
-
-_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-_RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_PACKAGE_RELATIONSHIPS = "http://schemas.openxmlformats.org/package/2006/relationships"
-
-
-def _sheet_parts(package: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet title → the zip member of its worksheet part, from the workbook part and its
-    relationships (ECMA-376 Part 1, §18.2.19 sheet; Part 2, relationships)."""
-    workbook = ElementTree.fromstring(package.read("xl/workbook.xml"))
-    relations = ElementTree.fromstring(package.read("xl/_rels/workbook.xml.rels"))
-    targets = {
-        r.get("Id"): str(r.get("Target"))
-        for r in relations.iter(f"{{{_PACKAGE_RELATIONSHIPS}}}Relationship")
-    }
-    parts = {}
-    for sheet in workbook.iter(f"{{{_MAIN}}}sheet"):
-        target = targets[sheet.get(f"{{{_RELATIONSHIPS}}}id")]
-        # A target is relative to the workbook part's folder unless it starts with "/".
-        name = target[1:] if target.startswith("/") else posixpath.join("xl", target)
-        parts[str(sheet.get("name"))] = posixpath.normpath(name)
-    return parts
-
-
-_SHEET_DATA = re.compile(r"<sheetData>(.*)</sheetData>", re.DOTALL)
-_DIMENSION = re.compile(r"<dimension [^>]*/>")
-_AFTER_SHEET_PR = re.compile(r"(<sheetPr\b[^>]*/>|<sheetPr\b.*?</sheetPr>)", re.DOTALL)
-
-
-def _splice(
-    xml: str, sheet: _StreamedSheet, package: zipfile.ZipFile, info: zipfile.ZipInfo
-) -> None:
-    """Write the sheet part xlsxwriter wrote (header row, probe row) with the probe row replaced
-    by the frame's rows, and the ``<dimension>`` made to cover them."""
-    data = _SHEET_DATA.search(xml)
-    if data is None:
-        raise AccessAuditError(f"the workbook writer wrote no sheet data into {info.filename}")
-    header, probe = _header_and_probe(data.group(1))
-    styles = _style_ids(probe)
-    last = f"{xl_col_to_name(sheet.columns - 1)}{len(sheet.frame) + 1}"
-    head = _with_dimension(xml[: data.start()], f"A1:{last}")
-    rows = sheet_rows(sheet.frame, styles, severity=sheet.severity, wrapped=sheet.wrapped)
-    first = next(rows, b"")
-    # ZIP64 only where the part may pass 4 GB (twice the size the first chunk predicts).
-    chunks = -(-len(sheet.frame) // CHUNK_ROWS)
-    large = len(first) * chunks * 2 >= zipfile.ZIP64_LIMIT
-    with package.open(_member(info), "w", force_zip64=large) as part:
-        part.write(f"{head}<sheetData>{header}".encode())
-        part.write(first)
-        for chunk in rows:
-            part.write(chunk)
-        part.write(f"</sheetData>{xml[data.end() :]}".encode())
-
-
-def _header_and_probe(rows: str) -> tuple[str, str]:
-    """The header row's XML as written, and the probe row (the second ``<row>``)."""
-    second = rows.find("<row", 1)  # cell text escapes "<", so this is the next row element
-    if second < 0:
-        raise AccessAuditError("the workbook writer dropped the style probe row")
-    return rows[:second], rows[second:]
-
-
-def _style_ids(probe: str) -> CellStyleIds:
-    """The ``s`` of each probe cell, by the style it stands for."""
-    row = ElementTree.fromstring(f'<sheetData xmlns="{_MAIN}">{probe}</sheetData>')
-    found = {
-        name: f' s="{cell.get("s")}"' if cell.get("s") not in (None, "0") else ""
-        for name, cell in zip(_PROBES, row.iter(f"{{{_MAIN}}}c"), strict=False)
-    }
-    return CellStyleIds(
-        date=found["date"],
-        wrapped=found["wrapped"],
-        severity={w: found[f"severity:{w}"] for w in SEVERITY_COLOURS},
-    )
-
-
-def _with_dimension(head: str, ref: str) -> str:
-    """The part's start with ``<dimension ref>`` set (after ``<sheetPr>``, where the
-    schema puts it)."""
-    dimension = f'<dimension ref="{ref}"/>'
-    if _DIMENSION.search(head):
-        return _DIMENSION.sub(dimension, head, count=1)
-    after = _AFTER_SHEET_PR.search(head)
-    if after is not None:
-        return head[: after.end()] + dimension + head[after.end() :]
-    opening = head.index(">", head.index("<worksheet")) + 1
-    return head[:opening] + dimension + head[opening:]
-
-
-def _member(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
-    member = zipfile.ZipInfo(info.filename, date_time=info.date_time)
-    member.compress_type = zipfile.ZIP_DEFLATED
-    return member
