@@ -204,8 +204,8 @@ def write_xlsxwriter(frames: dict[str, pd.DataFrame], path: Path) -> None:
                     number(row, at, value)
                 elif isinstance(value, dt.datetime):
                     when(row, at, value, date)
-                else:
-                    text(row, at, display_text(value))
+                elif shown := display_text(value):  # an empty list shows nothing
+                    text(row, at, shown)
     book.close()
     path.write_bytes(buffer.getvalue())
 

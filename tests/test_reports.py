@@ -92,8 +92,20 @@ def test_excel_report_has_the_sheets_and_layout(tmp_path: Path, result: AuditRes
     assert book["Summary"].sheet_properties.pageSetUpPr.fitToPage
     # person_name and department sit beside person_id (two more columns than DESIGN.md's).
     assert findings.auto_filter.ref == f"A1:N{len(result.findings) + 1}"
-    # message: 80 characters as Excel shows them (xlsxwriter adds Excel's 5-pixel padding)
-    assert round(findings.column_dimensions["L"].width) == 81
+    # message: 44 characters as Excel shows them (xlsxwriter adds Excel's 5-pixel padding)
+    assert round(findings.column_dimensions["L"].width) == 45
+    # Issue 12: long text wraps in its column and the row is as high as the text needs, so
+    # the A3 print fitted to one page width is readable; every cell of the row sits on top.
+    header = [c.value for c in findings[1]]
+    first = {header[i]: c for i, c in enumerate(findings[2])}
+    for name in ("message", "evidence", "controls"):
+        assert first[name].alignment.wrap_text and first[name].alignment.vertical == "top"
+    assert (
+        first["finding_id"].alignment.vertical == "top"
+        and not first["finding_id"].alignment.wrap_text
+    )
+    evidence_lines = -(-len(first["evidence"].value) // int(52 * 1.2))
+    assert findings.row_dimensions[2].height >= 15 * evidence_lines
     header = [c.value for c in findings[1]]
     assert header[:3] == ["finding_id", "severity", "rule"]
     severity = next(r[1] for r in findings.iter_rows(min_row=2) if r[1].value == "critical")

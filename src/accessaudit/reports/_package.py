@@ -57,7 +57,7 @@ def write_package(written: IO[bytes], path: Path, streamed: Mapping[str, Streame
         for info in source.infolist():
             rows = by_part.get(info.filename)
             if rows is None:
-                package.writestr(_member(info), source.read(info))
+                package.writestr(info.filename, source.read(info))
             else:
                 _splice(source.read(info).decode("utf-8"), rows, package, info)
 
@@ -104,7 +104,7 @@ def _splice(
     first = next(rows, b"")
     # ZIP64 only where the part may pass 4 GB: a part 2,000 times the first chunk.
     large = len(first) * 2_000 >= zipfile.ZIP64_LIMIT
-    with package.open(_member(info), "w", force_zip64=large) as part:
+    with package.open(info.filename, "w", force_zip64=large) as part:
         part.write(f"{head}<sheetData>{header}".encode())
         part.write(first)
         for chunk in rows:
@@ -143,9 +143,3 @@ def _with_dimension(head: str, ref: str) -> str:
         return head[: after.end()] + dimension + head[after.end() :]
     opening = head.index(">", head.index("<worksheet")) + 1
     return head[:opening] + dimension + head[opening:]
-
-
-def _member(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
-    member = zipfile.ZipInfo(info.filename, date_time=info.date_time)
-    member.compress_type = zipfile.ZIP_DEFLATED
-    return member

@@ -59,7 +59,7 @@ CHUNK_ROWS = 16_384
 _LINE_POINTS = 15
 _MAX_ROW_POINTS = 409
 #: Characters of the default font per unit of column width (a unit is one "0").
-_CHARACTERS_PER_UNIT = 1.1
+_CHARACTERS_PER_UNIT = 1.2
 _EPOCH_US = int(np.datetime64("1899-12-30", "us").astype(np.int64))
 _DAY_US = 86_400_000_000
 
@@ -67,8 +67,11 @@ _DAY_US = 86_400_000_000
 @dataclass(frozen=True)
 class CellStyleIds:
     """The ``s`` attribute (``' s="3"'``, or ``""`` for the default style) of each style the
-    streamed cells use, as the workbook's own writer numbered them in ``cellXfs``."""
+    streamed cells use, as the workbook's own writer numbered them in ``cellXfs``: ``plain``
+    for text, numbers and booleans (top-aligned in sheets whose rows grow with wrapped text,
+    as are ``date`` and ``severity`` there)."""
 
+    plain: str
     date: str
     wrapped: str
     severity: Mapping[str, str]
@@ -237,7 +240,8 @@ def _severity_cells(column: pd.Series, styles: CellStyleIds) -> pa.Array:
     """Severity words on their colours; a word without a colour is plain text."""
     words = _text_array(column).dictionary_encode()
     known = [
-        _inline_one(word, styles.severity.get(word, "")) for word in words.dictionary.to_pylist()
+        _inline_one(word, styles.severity.get(word, styles.plain))
+        for word in words.dictionary.to_pylist()
     ]
     return pc.take(pa.array(known, type=pa.string()), words.indices)
 
@@ -247,15 +251,16 @@ def _cells(column: pd.Series, styles: CellStyleIds) -> pa.Array:
     column from its dtype, value by value only for mixed object columns."""
     dtype = column.dtype
     if isinstance(dtype, pd.StringDtype):
-        return inline_cells(_text_array(column), "")
+        return inline_cells(_text_array(column), styles.plain)
     if isinstance(dtype, pd.DatetimeTZDtype) or (isinstance(dtype, np.dtype) and dtype.kind == "M"):
         return _date_cells(column, styles.date)
     if isinstance(dtype, np.dtype) and dtype.kind == "b":
-        return pc.if_else(pa.array(column.to_numpy()), ' t="b"><v>1</v></c>', ' t="b"><v>0</v></c>')
+        true, false = (f'{styles.plain} t="b"><v>{v}</v></c>' for v in (1, 0))
+        return pc.if_else(pa.array(column.to_numpy()), true, false)
     values = column.astype(object).to_numpy()
     if pd.api.types.infer_dtype(values, skipna=True) == "string":
         try:
-            return inline_cells(pa.array(values, type=pa.string(), from_pandas=True), "")
+            return inline_cells(pa.array(values, type=pa.string(), from_pandas=True), styles.plain)
         except (pa.ArrowException, UnicodeError):
             pass  # a lone surrogate: cleaned value by value below
     memo: dict[str, str | None] = {}
@@ -264,7 +269,7 @@ def _cells(column: pd.Series, styles: CellStyleIds) -> pa.Array:
         if type(value) is str:  # most cells; the same words recur (systems, rights, kinds)
             xml = memo.get(value)
             if xml is None:
-                xml = memo[value] = _inline_one(value, "")
+                xml = memo[value] = _inline_one(value, styles.plain)
             result.append(xml)
         else:
             result.append(_value_xml(value, styles))
@@ -285,18 +290,18 @@ def _value_xml(value: object, styles: CellStyleIds) -> str | None:
     if _missing(value):
         return None
     if isinstance(value, bool | np.bool_):
-        return f' t="b"><v>{int(value)}</v></c>'
+        return f'{styles.plain} t="b"><v>{int(value)}</v></c>'
     if isinstance(value, int | float | np.integer | np.floating):
         if math.isinf(value):
             return None
-        return f' t="n"><v>{value:.16g}</v></c>'
+        return f'{styles.plain} t="n"><v>{value:.16g}</v></c>'
     if isinstance(value, pd.Timestamp | dt.datetime | dt.date):
         stamp = pd.Timestamp(value)
         if stamp.tzinfo is not None:
             stamp = stamp.tz_convert("UTC").tz_localize(None)
         micros = np.array([stamp.value // 1_000], dtype=np.int64) - _EPOCH_US
         return f'{styles.date} t="n"><v>{_serials(micros)[0]:.16g}</v></c>'
-    return _inline_one(display_text(value), "")
+    return _inline_one(display_text(value), styles.plain)
 
 
 def clean_text(text: str) -> str:

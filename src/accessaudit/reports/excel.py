@@ -27,25 +27,39 @@ __all__ = ["EXCEL_MAX_ROWS", "write_report"]
 #: Excel's sheet limit, less the header row.
 EXCEL_MAX_ROWS = 1_048_575
 
+#: Findings columns and their widths (characters). The long ones wrap (rows grow to fit), so a
+#: finding prints whole on A3 fitted to one page width at about 70 % instead of half size,
+#: its message, evidence and controls readable rather than cut at the column edge.
 _FINDING_WIDTHS = {
     "finding_id": 18,
     "severity": 10,
-    "rule": 22,
+    "rule": 18,
     "subject_type": 12,
     "subject_name": 22,
-    "subject_id": 26,
-    "system": 10,
-    "person_id": 12,
-    "person_name": 20,
-    "department": 16,
-    "entitlement": 24,
-    "message": 80,
-    "evidence": 60,
-    "controls": 40,
+    "subject_id": 20,
+    "system": 9,
+    "person_id": 10,
+    "person_name": 16,
+    "department": 12,
+    "entitlement": 20,
+    "message": 44,
+    "evidence": 52,
+    "controls": 30,
 }
+_FINDING_WRAPPED = (
+    "rule",
+    "subject_name",
+    "subject_id",
+    "person_name",
+    "department",
+    "entitlement",
+    "message",
+    "evidence",
+    "controls",
+)
 _FINDING_ORDER = list(_FINDING_WIDTHS)
 #: How the findings sheets style their columns.
-_STYLED: dict[str, tuple[str, ...]] = {"severity": ("severity",)}
+_STYLED: dict[str, tuple[str, ...]] = {"severity": ("severity",), "wrapped": _FINDING_WRAPPED}
 
 
 def write_report(path: Path, result: AuditResult, snapshot: Snapshot) -> None:

@@ -73,8 +73,7 @@ SEVERITY_COLOURS: Mapping[str, str] = {
     "info": "DDEBF7",
 }
 _DARK = frozenset({"critical", "high"})
-#: Every cell style of a report, by name (xlsxwriter format properties).
-_STYLES: Mapping[str, Mapping[str, object]] = {
+_BASE_STYLES: dict[str, dict[str, object]] = {
     "header": {
         "bold": True,
         "font_color": "#FFFFFF",
@@ -96,6 +95,13 @@ _STYLES: Mapping[str, Mapping[str, object]] = {
         }
         for word, colour in SEVERITY_COLOURS.items()
     },
+}
+#: Every cell style of a report, by name (xlsxwriter format properties); the ``top`` ones
+#: are for every cell of a row that grows with wrapped text.
+_STYLES: Mapping[str, Mapping[str, object]] = {
+    **_BASE_STYLES,
+    "top": {"valign": "top"},
+    **{f"{name} top": {**spec, "valign": "top"} for name, spec in _BASE_STYLES.items()},
 }
 #: Every string is written as a string: never turned into a formula, a number or a link; the
 #: book is assembled in memory (no temporary file beside the one written atomically).
@@ -241,7 +247,14 @@ class Sheet:
 
 #: The cells of the probe row that shows which ``s`` index the writer gave each style: its
 #: position in the row names the style.
-_PROBES: tuple[str, ...] = ("date", "wrapped", *(f"severity:{w}" for w in SEVERITY_COLOURS))
+_PROBES: tuple[str, ...] = (
+    "date",
+    "wrapped",
+    *(f"severity:{w}" for w in SEVERITY_COLOURS),
+    "top",
+    "date top",
+    *(f"severity:{w} top" for w in SEVERITY_COLOURS),
+)
 
 
 @dataclass
@@ -260,10 +273,13 @@ class _StreamedSheet:
 
     def rows(self, styles: Mapping[str, str]) -> Iterator[bytes | memoryview]:
         """The frame's rows as ``<row>`` XML (see :func:`sheet_rows`)."""
+        # Beside wrapped text, every cell sits at the top of its (taller) row.
+        top = " top" if self.wrapped else ""
         ids = CellStyleIds(
-            date=styles["date"],
+            plain=styles["top"] if top else "",
+            date=styles[f"date{top}"],
             wrapped=styles["wrapped"],
-            severity={w: styles[f"severity:{w}"] for w in SEVERITY_COLOURS},
+            severity={w: styles[f"severity:{w}{top}"] for w in SEVERITY_COLOURS},
         )
         yield from sheet_rows(self.frame, ids, severity=self.severity, wrapped=self.wrapped)
 
@@ -314,9 +330,7 @@ class ReportBook:
             worksheet.write_string(0, column, text_cell(name), self._formats["header"])
         probe = Sheet(worksheet, self._formats)
         probe.append([])
-        probe.append(
-            [Styled(dt.datetime(2000, 1, 1), "date"), *(Styled("x", p) for p in _PROBES[1:])]
-        )
+        probe.append([Styled("x", p) for p in _PROBES])
         worksheet.autofilter(0, 0, len(frame), len(names) - 1)
         self._streamed[title] = _StreamedSheet(
             frame=frame,

@@ -25,7 +25,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import xlsxwriter
-from openpyxl import load_workbook
 from xlsxwriter.utility import xl_col_to_name
 
 from accessaudit.errors import ReviewError
@@ -327,16 +326,20 @@ class _ReviewRows:
     def __init__(self, cells: pd.DataFrame, integrity: pd.Series, recommendation: pd.Series):
         self._cells = cells
         self._integrity = integrity
-        self._revoke = (recommendation == "revoke").to_numpy(dtype=bool)
+        self._revoke = recommendation.to_numpy(dtype=object) == "revoke"
         self.last_cell = f"{xl_col_to_name(_HASH_COL - 1)}{len(cells) + 1}"
 
     def rows(self, styles: Mapping[str, str]) -> Iterator[memoryview]:
         """The rows after the header (``styles``: each probe's ``s`` attribute)."""
         count = len(self._cells)
         titles = [*(title for title, _ in DATA_COLUMNS), "Integrity"]
-        blocks = [self._cells[title].tolist() for title, _ in DATA_COLUMNS]
-        blocks.append(self._integrity.astype(str).tolist())
-        text = _arrow_text([value for block in blocks for value in block])
+        # One conversion of the whole table, column after column (pandas' per-column access
+        # costs more than the rest of a small workbook's rows).
+        headers = [title for title, _ in DATA_COLUMNS]
+        table = self._cells if list(self._cells.columns) == headers else self._cells[headers]
+        hashes = [v if type(v) is str else str(v) for v in self._integrity.tolist()]
+        texts = table.to_numpy(dtype=object).T.ravel().tolist() + hashes
+        text = _arrow_text(texts)
         # Column after column: the style of a cell that is neither quoted nor on the revoke
         # colour (its column's format), and where the revoke colour applies.
         plain = np.repeat([styles["wrapped"] if t in _WRAPPED else "" for t in titles], count)
@@ -395,6 +398,9 @@ class ReturnedWorkbook:
 
 def read_workbook(path: Path) -> ReturnedWorkbook:
     """Read a returned review workbook; :class:`ReviewError` when it cannot be read at all."""
+    # Imported here: only collecting reads workbooks, and creating a campaign starts faster.
+    from openpyxl import load_workbook  # noqa: PLC0415
+
     try:
         book = load_workbook(path, read_only=False, data_only=False)
     except Exception as error:
