@@ -36,7 +36,9 @@ __all__ = [
     "inline_cells",
     "join_cells",
     "join_rows",
+    "row_height",
     "sheet_rows",
+    "wrapped_lines",
 ]
 
 #: What XML 1.0 cannot hold (https://www.w3.org/TR/xml/#charsets): C0 controls other than
@@ -196,6 +198,17 @@ def _column_letter(number: int) -> str:
         number, rest = divmod(number - 1, 26)
         letters = chr(65 + rest) + letters
     return letters
+
+
+def wrapped_lines(text: str, width: float) -> int:
+    """Printed lines of one wrapped text at ``width`` (as :func:`_lines` counts them)."""
+    per_line = max(int(width * _CHARACTERS_PER_UNIT), 1)
+    return -(-len(text) // per_line) + text.count("\n")
+
+
+def row_height(lines: int) -> int:
+    """The height (points) of a row of ``lines`` lines, within Excel's limit."""
+    return min(lines, _MAX_ROW_POINTS // _LINE_POINTS) * _LINE_POINTS
 
 
 def _lines(text: pa.Array, width: float) -> pa.Array:

@@ -39,7 +39,9 @@ from accessaudit.reports._sheetdata import (
     CellStyleIds,
     clean_text,
     display_text,
+    row_height,
     sheet_rows,
+    wrapped_lines,
 )
 
 __all__ = [
@@ -213,16 +215,24 @@ class Sheet:
     def __init__(self, worksheet: Any, formats: Mapping[str, Any]) -> None:
         self._worksheet = worksheet
         self._formats = formats
+        self._widths: Sequence[float] = ()
         self._row = 0
 
     def layout(self, widths: Sequence[float]) -> None:
         """Column widths and the print layout (landscape, one page wide, header repeated)."""
+        self._widths = widths
         _layout(self._worksheet, widths)
 
     def append(self, cells: Sequence[object] = ()) -> None:
-        """Write ``cells`` as the next row (an empty sequence: an empty row)."""
+        """Write ``cells`` as the next row (an empty sequence: an empty row); a row with
+        wrapped text is as high as its text needs (printing does not grow rows)."""
+        lines = 1
         for column, cell in enumerate(cells):
             self._write(column, cell)
+            if isinstance(cell, Styled) and cell.style == "wrapped" and column < len(self._widths):
+                lines = max(lines, wrapped_lines(str(cell.value), self._widths[column]))
+        if lines > 1:
+            self._worksheet.set_row(self._row, row_height(lines))
         self._row += 1
 
     def _write(self, column: int, cell: object) -> None:
