@@ -1,21 +1,27 @@
 """Which writer to stream the Excel report with: measured, same data, same run.
 
 Writes the report's big sheets (Findings, one sheet per rule that fired, Accounts, Access) of a
-snapshot saved by ``audit_bench.py --keep DIR`` with three writers, each run in a fresh process,
+snapshot saved by ``audit_bench.py --keep DIR`` with each writer, each run in a fresh process,
 interleaved:
 
-* ``current``   ``reports.xlsx.write_frame``: column-converted row XML handed to openpyxl's
-                write-only writer (relies on its private internals, hence ``openpyxl<3.2``)
+* ``streamed``  ``reports.xlsx.ReportBook``: openpyxl's public API writes the workbook and its
+                formatting, our SpreadsheetML rows are streamed into its sheet parts
+* ``previous``  (with ``--previous-src SRC``) the writer of another source tree, e.g. main's
+                ``write_frame``: column-converted row XML handed to openpyxl's write-only
+                internals (``openpyxl<3.2``)
 * ``openpyxl``  openpyxl's public write-only API: ``sheet.append`` of cells from
-                ``CellStyles.value`` / ``.severity`` (the per-cell path the current writer
-                replaced)
+                ``cell_value`` / ``severity_cell``
 * ``xlsxwriter`` xlsxwriter in ``constant_memory`` mode, strings never formulas, numbers or
                 links, one ``write_string`` / ``write_number`` / ``write_datetime`` /
                 ``write_boolean`` per cell with the type chosen once per column
 
     python bench/audit_bench.py --keep /tmp/bench --no-baseline     # makes /tmp/bench
-    python bench/excel_bench.py /tmp/bench --runs 3
-    python bench/excel_bench.py /tmp/bench --check   # same values and types in all three
+    git archive main src | tar -x -C /tmp/main-src
+    python bench/excel_bench.py /tmp/bench --runs 3 --previous-src /tmp/main-src/src
+    python bench/excel_bench.py /tmp/bench --runs 1 --check --previous-src /tmp/main-src/src
+
+``--check`` compares every cell of each workbook with the first writer's (value, data type,
+number format, fill colour, bold and font colour), read back with openpyxl.
 """
 
 from __future__ import annotations
@@ -23,19 +29,22 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import io
+import itertools
 import json
 import math
+import os
 import resource
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-WRITERS = ("current", "openpyxl", "xlsxwriter")
+WRITERS = ("streamed", "previous", "openpyxl", "xlsxwriter")
 
 
 def report_frames(work: Path) -> dict[str, pd.DataFrame]:
@@ -60,40 +69,86 @@ def report_frames(work: Path) -> dict[str, pd.DataFrame]:
     return frames
 
 
-def write_current(frames: dict[str, pd.DataFrame], path: Path) -> None:
+def write_streamed(frames: dict[str, pd.DataFrame], path: Path) -> None:
+    from accessaudit.reports.xlsx import ReportBook
+
+    book = ReportBook()
+    for name, frame in frames.items():
+        book.write_frame(name, frame, severity=["severity"])
+    book.save(path)
+
+
+def write_previous(frames: dict[str, pd.DataFrame], path: Path) -> None:
+    """main's writer (2026-12-03): ``write_frame`` through openpyxl's write-only internals."""
     from openpyxl import Workbook
 
-    from accessaudit.reports.xlsx import CellStyles, atomic_save, write_frame
+    from accessaudit.reports import xlsx
 
     book = Workbook(write_only=True)
-    styles = CellStyles()
+    styles = xlsx.CellStyles()  # type: ignore[attr-defined]
     for name, frame in frames.items():
-        write_frame(
+        xlsx.write_frame(  # type: ignore[attr-defined]
             book.create_sheet(name), frame, special={"severity": styles.severity}, styles=styles
         )
-    atomic_save(book, path)
+    xlsx.atomic_save(book, path)  # type: ignore[attr-defined]
 
 
 def write_openpyxl(frames: dict[str, pd.DataFrame], path: Path) -> None:
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font, PatternFill
 
-    from accessaudit.reports.xlsx import CellStyles, atomic_save, header_row, rows_of
+    from accessaudit.reports._sheetdata import clean_text, display_text
+    from accessaudit.reports.xlsx import DATE_FORMAT, SEVERITY_COLOURS, rows_of
 
     book = Workbook(write_only=True)
-    styles = CellStyles()
+    header_font, header_fill = Font(bold=True, color="FFFFFF"), PatternFill("solid", "1F3864")
+    severity = {
+        word: (Font(bold=True, color="FFFFFF" if word in ("critical", "high") else "000000"),
+               PatternFill("solid", fgColor=colour))
+        for word, colour in SEVERITY_COLOURS.items()
+    }  # fmt: skip
+
+    def cell(sheet: Any, value: object, styled: bool = False) -> Any:
+        if value is None or value is pd.NA or value is pd.NaT:
+            return None
+        if isinstance(value, float) and math.isnan(value):
+            return None
+        if isinstance(value, pd.Timestamp | dt.datetime):
+            stamp = pd.Timestamp(value)
+            if stamp.tzinfo is not None:
+                stamp = stamp.tz_convert("UTC").tz_localize(None)
+            made = WriteOnlyCell(sheet, value=stamp.to_pydatetime())
+            made.number_format = DATE_FORMAT
+            return made
+        if isinstance(value, bool | int | float | np.number):
+            return value
+        text = clean_text(display_text(value))
+        made = WriteOnlyCell(sheet)
+        made.value, made.data_type = text, "s"  # never a formula or an error
+        if styled and text in severity:
+            made.font, made.fill = severity[text]
+        return made
+
     for name, frame in frames.items():
         sheet = book.create_sheet(name)
-        sheet.append(header_row(sheet, [str(c) for c in frame.columns]))
-        makers = [styles.severity if c == "severity" else styles.value for c in frame.columns]
+        header = []
+        for column in frame.columns:
+            made = cell(sheet, str(column))
+            made.font, made.fill = header_font, header_fill
+            header.append(made)
+        sheet.append(header)
+        styled = [c == "severity" for c in frame.columns]
         for values in rows_of(frame):
-            sheet.append([make(sheet, v) for make, v in zip(makers, values, strict=True)])
-    atomic_save(book, path)
+            sheet.append([cell(sheet, v, s) for v, s in zip(values, styled, strict=True)])
+    book.save(path)
 
 
 def write_xlsxwriter(frames: dict[str, pd.DataFrame], path: Path) -> None:
     import xlsxwriter
 
-    from accessaudit.reports.xlsx import DATE_FORMAT, SEVERITY_COLOURS, cell_value
+    from accessaudit.reports._sheetdata import display_text
+    from accessaudit.reports.xlsx import DATE_FORMAT, SEVERITY_COLOURS
 
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(
@@ -149,48 +204,83 @@ def write_xlsxwriter(frames: dict[str, pd.DataFrame], path: Path) -> None:
                     number(row, at, value)
                 elif isinstance(value, dt.datetime):
                     when(row, at, value, date)
-                else:
-                    made = cell_value(None, value)
-                    text(row, at, made if isinstance(made, str) else str(made.value))
+                elif shown := display_text(value):  # an empty list shows nothing
+                    text(row, at, shown)
     book.close()
     path.write_bytes(buffer.getvalue())
 
 
-def _cells(path: Path) -> list[tuple[Any, ...]]:
+def _cells(path: Path) -> Iterator[tuple[Any, ...]]:
+    """Every non-empty cell: sheet, row, column, value, type, number format, fill, font."""
     import openpyxl
 
     book = openpyxl.load_workbook(path, read_only=True)
-    return [
-        (sheet.title, cell.row, cell.column, cell.value, cell.data_type)
-        for sheet in book.worksheets
-        for row in sheet.iter_rows()
-        for cell in row
-        if cell.value is not None
-    ]
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.value is not None:
+                    # Colours without their alpha byte, which Excel ignores in fills and
+                    # fonts (openpyxl writes 00, xlsxwriter FF as Excel does).
+                    font = cell.font.color.rgb if cell.font.color is not None else None
+                    yield (
+                        sheet.title, cell.row, cell.column, cell.value, cell.data_type,
+                        cell.number_format, _rgb(cell.fill.fgColor.rgb), bool(cell.font.b),
+                        _rgb(font),
+                    )  # fmt: skip
+
+
+def _rgb(colour: object) -> object:
+    return colour[2:] if isinstance(colour, str) and len(colour) == 8 else None
+
+
+def _compare(reference: Path, other: Path) -> tuple[int, int, list[tuple[Any, ...]]]:
+    """Cells compared, cells different, and the first few differences (cell pairs)."""
+    compared, different, examples = 0, 0, []
+    for mine, theirs in itertools.zip_longest(_cells(reference), _cells(other)):
+        compared += 1
+        if mine != theirs:
+            different += 1
+            if len(examples) < 5:
+                examples.append((mine, theirs))
+    return compared, different, examples
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("work", type=Path, help="folder of audit_bench.py --keep")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--check", action="store_true", help="compare cells of the three")
+    parser.add_argument("--check", action="store_true", help="compare every cell with streamed")
+    parser.add_argument("--previous-src", type=Path, help="src folder of the previous writer")
+    parser.add_argument("--writers", nargs="+", choices=WRITERS, help="which (default: all)")
     parser.add_argument("--only", choices=WRITERS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    writers = [
+        w for w in (args.writers or WRITERS) if w != "previous" or args.previous_src is not None
+    ]
     if args.only:
         frames = report_frames(args.work)
         rows = sum(len(f) for f in frames.values())
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         started, cpu = time.perf_counter(), time.process_time()
         globals()[f"write_{args.only}"](frames, args.work / f"excel-{args.only}.xlsx")
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(json.dumps({"seconds": seconds, "cpu": cpu, "rows": rows, "peak_mb": peak}))
+        print(
+            json.dumps(
+                {"seconds": seconds, "cpu": cpu, "rows": rows, "peak_mb": peak,
+                 "peak_before_mb": before}
+            )
+        )  # fmt: skip
         return 0
-    figures: dict[str, list[dict[str, float]]] = {w: [] for w in WRITERS}
+    figures: dict[str, list[dict[str, float]]] = {w: [] for w in writers}
     for run in range(args.runs):
-        for writer in WRITERS:
+        for writer in writers:
+            env = dict(os.environ)
+            if writer == "previous":
+                env["PYTHONPATH"] = str(args.previous_src.resolve())
             child = subprocess.run(
                 [sys.executable, __file__, str(args.work), "--only", writer],
-                capture_output=True, text=True, check=True,
+                capture_output=True, text=True, check=True, env=env,
             )  # fmt: skip
             figures[writer].append(json.loads(child.stdout.strip().splitlines()[-1]))
             print(f"run {run + 1} {writer:<10} {figures[writer][-1]}", flush=True)
@@ -201,14 +291,15 @@ def main(argv: list[str] | None = None) -> int:
             f"{writer:<10} wall {wall[len(wall) // 2]:6.2f} s ({wall[0]:.2f}-{wall[-1]:.2f})"
             f"  cpu {cpu[len(cpu) // 2]:6.2f} s ({cpu[0]:.2f}-{cpu[-1]:.2f})"
             f"  rows {runs[0]['rows']:,}  peak {max(r['peak_mb'] for r in runs):,.0f} MB"
+            f" (before writing {max(r['peak_before_mb'] for r in runs):,.0f} MB)"
         )
     if args.check:
-        reference = _cells(args.work / "excel-current.xlsx")
-        for writer in WRITERS[1:]:
-            other = _cells(args.work / f"excel-{writer}.xlsx")
-            # openpyxl alone makes the source text "#N/A" an error cell; the others keep text.
-            same = [c for c in other if c[3] != "#N/A"] == [c for c in reference if c[3] != "#N/A"]
-            print(f"cells of {writer} equal to current (values and types): {same}")
+        reference = args.work / f"excel-{writers[0]}.xlsx"
+        for writer in writers[1:]:
+            compared, different, examples = _compare(reference, args.work / f"excel-{writer}.xlsx")
+            print(f"{writer} vs {writers[0]}: {compared:,} cells, {different:,} different")
+            for example in examples:
+                print("   ", example)
     return 0
 
 

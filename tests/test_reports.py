@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import math
 import zipfile
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pytest
-from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font, PatternFill
 
 from accessaudit.audit import AuditResult, run_audit
 from accessaudit.cli import main
@@ -19,14 +21,13 @@ from accessaudit.reports.console import summary_table
 from accessaudit.reports.excel import write_report
 from accessaudit.reports.json import findings_json
 from accessaudit.reports.xlsx import (
-    CellStyles,
-    atomic_save,
+    DATE_FORMAT,
+    SEVERITY_COLOURS,
+    ReportBook,
     cell_value,
     date_cell,
-    header_row,
     rows_of,
     text_cell,
-    write_frame,
 )
 from accessaudit.snapshot import Snapshot
 from test_rules_support import account, grant, group, member, org, person, policy, resource
@@ -91,7 +92,20 @@ def test_excel_report_has_the_sheets_and_layout(tmp_path: Path, result: AuditRes
     assert book["Summary"].sheet_properties.pageSetUpPr.fitToPage
     # person_name and department sit beside person_id (two more columns than DESIGN.md's).
     assert findings.auto_filter.ref == f"A1:N{len(result.findings) + 1}"
-    assert findings.column_dimensions["L"].width == 80  # message
+    # message: 44 characters as Excel shows them (xlsxwriter adds Excel's 5-pixel padding)
+    assert round(findings.column_dimensions["L"].width) == 45
+    # Issue 12: long text wraps in its column and the row is as high as the text needs, so
+    # the A3 print fitted to one page width is readable; every cell of the row sits on top.
+    header = [c.value for c in findings[1]]
+    first = {header[i]: c for i, c in enumerate(findings[2])}
+    for name in ("message", "evidence", "controls"):
+        assert first[name].alignment.wrap_text and first[name].alignment.vertical == "top"
+    assert (
+        first["finding_id"].alignment.vertical == "top"
+        and not first["finding_id"].alignment.wrap_text
+    )
+    evidence_lines = -(-len(first["evidence"].value) // int(52 * 1.2))
+    assert findings.row_dimensions[2].height >= 15 * evidence_lines
     header = [c.value for c in findings[1]]
     assert header[:3] == ["finding_id", "severity", "rule"]
     severity = next(r[1] for r in findings.iter_rows(min_row=2) if r[1].value == "critical")
@@ -124,23 +138,26 @@ def test_source_text_that_looks_like_a_formula_stays_text(
         assert values[text] == "s"
 
 
-def test_text_cell_is_inline_string_whatever_the_value(tmp_path: Path) -> None:
-    book = Workbook(write_only=True)
+def test_text_cell_is_text_whatever_the_value(tmp_path: Path) -> None:
+    book = ReportBook()
     sheet = book.create_sheet("x")
     sheet.append(
         [
-            text_cell(sheet, "=1+1"),
-            text_cell(sheet, "\tx"),
-            cell_value(sheet, "-2+3"),
-            date_cell(sheet, pd.Timestamp("2026-11-21 10:00", tz="UTC")),
+            text_cell("=1+1"),
+            text_cell("\tx"),
+            cell_value("-2+3"),
+            date_cell(pd.Timestamp("2026-11-21 10:00", tz="UTC")),
+            text_cell("#N/A"),
         ]
     )
-    atomic_save(book, tmp_path / "x.xlsx")
+    book.save(tmp_path / "x.xlsx")
     with zipfile.ZipFile(tmp_path / "x.xlsx") as archive:
         xml = archive.read("xl/worksheets/sheet1.xml").decode()
-    assert xml.count('t="inlineStr"') == 3 and "<f>" not in xml
-    cell = openpyxl.load_workbook(tmp_path / "x.xlsx")["x"]["D1"]
-    assert cell.is_date and cell.value.hour == 10
+    assert "<f>" not in xml and 't="e"' not in xml
+    sheet = openpyxl.load_workbook(tmp_path / "x.xlsx")["x"]
+    assert [c.data_type for c in sheet[1]] == ["s", "s", "s", "d", "s"]
+    assert [c.value for c in sheet[1]][:3] == ["=1+1", "\tx", "-2+3"]
+    assert sheet["D1"].is_date and sheet["D1"].value.hour == 10
 
 
 def test_failed_save_leaves_nothing_half_written(tmp_path: Path, result: AuditResult) -> None:
@@ -191,8 +208,8 @@ def test_cli_rules_catalogue_as_json(capsys: pytest.CaptureFixture[str]) -> None
     assert len(items) == len(RULE_IDS) and items[0]["controls"]
 
 
-# The streamed row writer relies on openpyxl write-only internals (pinned < 3.2 in
-# pyproject.toml): this guards that what it writes reads back as openpyxl's own cells.
+# The streamed rows are our own SpreadsheetML, with style indexes read from what openpyxl
+# wrote: this guards that they read back as the cells openpyxl itself writes.
 def _awkward_frame(rows: int) -> pd.DataFrame:
     text = ["a", None, "", " lead", "trail\u3000", "=1+1", "#N/A", "x&<y>\r\nz", "\x01bad", "é"]
     when = pd.Series(pd.date_range("2026-01-01 10:30", periods=rows, freq="37min", tz="UTC"))
@@ -210,10 +227,38 @@ def _awkward_frame(rows: int) -> pd.DataFrame:
     )
 
 
+def _openpyxl_cell(
+    sheet: object, value: object, font: Font | None = None, fill: PatternFill | None = None
+) -> WriteOnlyCell | None:
+    """The cell openpyxl itself writes for a report value (the reference for streamed rows)."""
+    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, pd.Timestamp):
+        value = value.tz_convert("UTC").tz_localize(None) if value.tzinfo else value
+        cell = WriteOnlyCell(sheet, value=value.to_pydatetime())
+        cell.number_format = DATE_FORMAT
+        return cell
+    if isinstance(value, dict):
+        value = json.dumps(value)
+    elif isinstance(value, list):
+        value = "; ".join(value)
+    if isinstance(value, str):
+        # XML cannot hold U+0001: openpyxl refuses it; the report shows U+FFFD
+        value = value.replace("\x01", "\ufffd")
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"  # never a formula or an error, as in the report
+    if font is not None:
+        cell.font, cell.fill = font, fill
+    return cell
+
+
 def _sheet_cells(path: Path) -> list[tuple[object, ...]]:
     sheet = openpyxl.load_workbook(path)["x"]
     return [
-        (c.coordinate, c.value, c.data_type, c.number_format, c.fill.fgColor.rgb, c.font.b)
+        # the colour without its alpha byte, which Excel ignores in fills (openpyxl writes 00,
+        # xlsxwriter FF as Excel does)
+        (c.coordinate, c.value, c.data_type, c.number_format, c.fill.fgColor.rgb[2:], c.font.b)
         for row in sheet.iter_rows()
         for c in row
     ]
@@ -221,32 +266,37 @@ def _sheet_cells(path: Path) -> list[tuple[object, ...]]:
 
 def test_streamed_rows_match_openpyxl_cells_except_text_never_evaluated(tmp_path: Path) -> None:
     frame = _awkward_frame(2_500)  # long enough for the vectorised text columns
-    fast = Workbook(write_only=True)
-    styles = CellStyles()
-    write_frame(fast.create_sheet("x"), frame, special={"severity": styles.severity}, styles=styles)
-    atomic_save(fast, tmp_path / "fast.xlsx")
+    fast = ReportBook()
+    fast.write_frame("x", frame, severity=["severity"])
+    fast.save(tmp_path / "fast.xlsx")
 
-    slow = Workbook(write_only=True)
+    slow = openpyxl.Workbook(write_only=True)
     sheet = slow.create_sheet("x")
-    reference = CellStyles()
-    sheet.append(header_row(sheet, list(frame.columns)))
-    makers = [
-        reference.value,
-        reference.severity,
-        reference.value,
-        reference.value,
-        reference.value,
-    ]
-    for values in rows_of(frame):
-        sheet.append([make(sheet, v) for make, v in zip(makers, values, strict=True)])
-    atomic_save(slow, tmp_path / "slow.xlsx")
+    header = Font(bold=True, color="FFFFFF"), PatternFill("solid", fgColor="1F3864")
+    sheet.append([_openpyxl_cell(sheet, name, *header) for name in frame.columns])
+    for text, severity, mixed, when, flag in rows_of(frame):
+        colour = SEVERITY_COLOURS.get(severity)
+        style = (
+            (Font(bold=True, color="FFFFFF" if severity in ("critical", "high") else "000000"),
+             PatternFill("solid", fgColor=colour))
+            if colour else (None, None)
+        )  # fmt: skip
+        sheet.append(
+            [
+                _openpyxl_cell(sheet, text),
+                _openpyxl_cell(sheet, severity, *style),
+                _openpyxl_cell(sheet, mixed),
+                _openpyxl_cell(sheet, when),
+                _openpyxl_cell(sheet, flag),
+            ]
+        )
+    slow.save(tmp_path / "slow.xlsx")
 
     fast_cells, slow_cells = (
         _sheet_cells(tmp_path / "fast.xlsx"),
         _sheet_cells(tmp_path / "slow.xlsx"),
     )
-    # openpyxl alone turns the source text "#N/A" into an error cell; ours keeps it text.
     assert [c for c in fast_cells if c[1] == "#N/A"] and all(
-        c[2] == "s" for c in fast_cells if c[1] == "#N/A"
+        c[2] == "s" for c in fast_cells if c[1] in ("#N/A", "=1+1")
     )
-    assert [c for c in fast_cells if c[1] != "#N/A"] == [c for c in slow_cells if c[1] != "#N/A"]
+    assert fast_cells == slow_cells

@@ -2,7 +2,7 @@
 
 Reports see only the :class:`~accessaudit.audit.AuditResult` and the Snapshot; they never
 re-run rules. Each module is imported on its own (``accessaudit.reports.excel`` pulls in
-openpyxl), so this package re-exports nothing.
+xlsxwriter and pyarrow), so this package re-exports nothing.
 """
 
 __all__: list[str] = []

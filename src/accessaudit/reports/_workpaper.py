@@ -10,20 +10,19 @@ evidences.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
-
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
 
 from accessaudit._version import __version__
 from accessaudit.audit import AuditResult
 from accessaudit.reports.xlsx import (
-    CellStyles,
+    ReportBook,
+    Sheet,
     cell_value,
     header_row,
-    print_layout,
+    section_cell,
+    severity_cell,
     text_cell,
-    write_frame,
+    title_cell,
+    wrapped_cell,
 )
 from accessaudit.rules import RULES, catalogue
 
@@ -31,20 +30,13 @@ __all__ = ["rules_sheet", "summary_sheet"]
 
 #: Summary columns: label, value, then the counts of the findings-by-rule table.
 _SUMMARY_WIDTHS = (26.0, 60.0, 14.0, 9.0, 9.0, 9.0, 9.0, 9.0, 9.0)
-_TITLE_FONT = Font(bold=True, size=13)
-_SECTION_FONT = Font(bold=True, size=11)
-_WRAP = Alignment(wrap_text=True, vertical="top")
 
 
-def summary_sheet(
-    book: Workbook, result: AuditResult, notes: Sequence[str], styles: CellStyles
-) -> None:
+def summary_sheet(book: ReportBook, result: AuditResult, notes: Sequence[str]) -> None:
     """Write the Summary sheet: header, sources, policy, what was not checked, totals, then
     findings by rule and severity. ``notes`` are the result's notes plus the report's own."""
     sheet = book.create_sheet("Summary")
-    for index, width in enumerate(_SUMMARY_WIDTHS):
-        sheet.column_dimensions[chr(ord("A") + index)].width = width
-    print_layout(sheet, sum(_SUMMARY_WIDTHS))
+    sheet.layout(_SUMMARY_WIDTHS)
     say = _Writer(sheet)
 
     partial = result.partial_sources
@@ -108,26 +100,25 @@ def summary_sheet(
             counts = ["not checked", *([None] * (len(counts) - 1))]
         sheet.append(
             [
-                text_cell(sheet, rule),
+                text_cell(rule),
                 say.wrapped(RULES[rule].title),
-                styles.severity(sheet, RULES[rule].severity),
+                severity_cell(RULES[rule].severity),
                 *counts,
             ]
         )
     totals = [int(v) for v in summary.sum(axis=0)]
-    sheet.append([text_cell(sheet, "total"), None, None, *totals])
+    sheet.append([text_cell("total"), None, None, *totals])
 
 
-def rules_sheet(book: Workbook, styles: CellStyles) -> None:
+def rules_sheet(book: ReportBook) -> None:
     """Write the Rules sheet: every rule's id, severity, title, the data it needs, rationale,
     remediation and control mapping."""
     table = catalogue()
     table["needs"] = table["needs"].map(", ".join)
     table["controls"] = table["controls"].map("; ".join)
     table = table.rename(columns={"needs": "data it needs"})
-    wrapped = dict.fromkeys(("title", "rationale", "remediation", "controls"), _wrapped_text)
-    write_frame(
-        book.create_sheet("Rules"),
+    book.write_frame(
+        "Rules",
         table[["id", "severity", "title", "data it needs", "rationale", "remediation", "controls"]],
         # 198 characters in all: fitted to one landscape page width, long text wrapped.
         {
@@ -139,19 +130,9 @@ def rules_sheet(book: Workbook, styles: CellStyles) -> None:
             "remediation": 40,
             "controls": 38,
         },
-        {"severity": styles.severity, **wrapped},
-        styles,
+        severity=("severity",),
+        wrapped=("title", "rationale", "remediation", "controls"),
     )
-
-
-def _wrapped_text(sheet: Any, value: object) -> object:
-    """A text cell that wraps inside its column (the Rules sheet has 15 rows: per-cell
-    styling costs nothing here)."""
-    if value is None:
-        return None
-    cell = text_cell(sheet, value)
-    cell.alignment = _WRAP
-    return cell
 
 
 def _policy_rows(result: AuditResult) -> list[tuple[str, object]]:
@@ -189,37 +170,28 @@ def _policy_rows(result: AuditResult) -> list[tuple[str, object]]:
 
 
 class _Writer:
-    """Label/value rows on a write-only sheet, long values wrapped."""
+    """Label/value rows on a sheet, long values wrapped."""
 
-    def __init__(self, sheet: Any) -> None:
+    def __init__(self, sheet: Sheet) -> None:
         self.sheet = sheet
 
     def wrapped(self, value: object) -> object:
-        made = cell_value(self.sheet, value)
-        if isinstance(value, str):
-            cell = text_cell(self.sheet, value)
-            cell.alignment = _WRAP
-            return cell
-        return made
+        return wrapped_cell(value) if isinstance(value, str) else cell_value(value)
 
     def title(self, text: str) -> None:
-        cell = text_cell(self.sheet, text)
-        cell.font = _TITLE_FONT
-        self.sheet.append([cell])
+        self.sheet.append([title_cell(text)])
 
     def blank(self) -> None:
         self.sheet.append([])
 
     def section(self, name: str, headers: Sequence[str]) -> None:
         self.blank()
-        cell = text_cell(self.sheet, name)
-        cell.font = _SECTION_FONT
-        self.sheet.append([cell])
+        self.sheet.append([section_cell(name)])
         if any(headers):
             self.header(headers)
 
     def header(self, names: Sequence[str]) -> None:
-        self.sheet.append(header_row(self.sheet, list(names)))
+        self.sheet.append(header_row(list(names)))
 
     def pair(self, label: str, value: object) -> None:
-        self.sheet.append([text_cell(self.sheet, label), self.wrapped(value)])
+        self.sheet.append([text_cell(label), self.wrapped(value)])

@@ -1,8 +1,10 @@
 """The Excel report: Summary, Findings, one sheet per rule that fired, Accounts and Access.
 
-Streamed (openpyxl write-only), so a 100,000-row Findings sheet stays small in memory, and
-saved atomically: the file at ``path`` is the old one or the complete new one. Every value from
-a source is written as text Excel will not evaluate; dates are real Excel dates (UTC).
+The big sheets are streamed into the file chunk by chunk
+(:class:`~accessaudit.reports.xlsx.ReportBook`), so a 100,000-row Findings sheet stays small in
+memory, and the workbook is saved atomically: the file at ``path`` is the old one or the
+complete new one. Every value from a source is written as text Excel will not evaluate; dates
+are real Excel dates (UTC).
 
 >>> write_report(Path("report.xlsx"), result, snapshot)  # doctest: +SKIP
 """
@@ -13,11 +15,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from openpyxl import Workbook
 
 from accessaudit.audit import AuditResult
 from accessaudit.reports._workpaper import rules_sheet, summary_sheet
-from accessaudit.reports.xlsx import CellStyles, atomic_save, reports_write_errors, write_frame
+from accessaudit.reports.xlsx import ReportBook
 from accessaudit.rules import RULES
 from accessaudit.snapshot import Snapshot
 
@@ -26,26 +27,41 @@ __all__ = ["EXCEL_MAX_ROWS", "write_report"]
 #: Excel's sheet limit, less the header row.
 EXCEL_MAX_ROWS = 1_048_575
 
+#: Findings columns and their widths (characters). The long ones wrap (rows grow to fit), so a
+#: finding prints whole on A3 fitted to one page width at about 70 % instead of half size,
+#: its message, evidence and controls readable rather than cut at the column edge.
 _FINDING_WIDTHS = {
     "finding_id": 18,
     "severity": 10,
-    "rule": 22,
+    "rule": 18,
     "subject_type": 12,
     "subject_name": 22,
-    "subject_id": 26,
-    "system": 10,
-    "person_id": 12,
-    "person_name": 20,
-    "department": 16,
-    "entitlement": 24,
-    "message": 80,
-    "evidence": 60,
-    "controls": 40,
+    "subject_id": 20,
+    "system": 9,
+    "person_id": 10,
+    "person_name": 16,
+    "department": 12,
+    "entitlement": 20,
+    "message": 44,
+    "evidence": 52,
+    "controls": 30,
 }
+_FINDING_WRAPPED = (
+    "rule",
+    "subject_name",
+    "subject_id",
+    "person_name",
+    "department",
+    "entitlement",
+    "message",
+    "evidence",
+    "controls",
+)
 _FINDING_ORDER = list(_FINDING_WIDTHS)
+#: How the findings sheets style their columns.
+_STYLED: dict[str, tuple[str, ...]] = {"severity": ("severity",), "wrapped": _FINDING_WRAPPED}
 
 
-@reports_write_errors
 def write_report(path: Path, result: AuditResult, snapshot: Snapshot) -> None:
     """Write the audit workbook to ``path`` (atomically; nothing half-written on error).
 
@@ -56,7 +72,7 @@ def write_report(path: Path, result: AuditResult, snapshot: Snapshot) -> None:
     Accounts (every account with its person and HR status), Access (account × resource,
     right and path) and Rules (rationale, remediation and controls of every rule).
     """
-    book = Workbook(write_only=True)
+    book = ReportBook()
     notes = list(result.notes)
     accounts = _accounts_table(snapshot)
     access = _access_table(snapshot)
@@ -67,39 +83,21 @@ def write_report(path: Path, result: AuditResult, snapshot: Snapshot) -> None:
         )
         access = access.head(EXCEL_MAX_ROWS)
     findings = result.findings.loc[:, _FINDING_ORDER]
-    styles = CellStyles()
-    special = {"severity": styles.severity}
 
-    summary_sheet(book, result, notes, styles)
-    write_frame(
-        book.create_sheet("Findings"),
-        findings.head(EXCEL_MAX_ROWS),
-        _FINDING_WIDTHS,
-        special,
-        styles,
-    )
+    summary_sheet(book, result, notes)
+    book.write_frame("Findings", findings.head(EXCEL_MAX_ROWS), _FINDING_WIDTHS, **_STYLED)
     for rule_id in RULES:
         part = findings[findings["rule"] == rule_id]
         if len(part):
-            write_frame(
-                book.create_sheet(rule_id),
-                _spread_evidence(part).head(EXCEL_MAX_ROWS),
-                _FINDING_WIDTHS,
-                special,
-                styles,
-            )
+            sheet = _spread_evidence(part).head(EXCEL_MAX_ROWS)
+            book.write_frame(rule_id, sheet, _FINDING_WIDTHS, **_STYLED)
     if len(result.suppressed):
-        write_frame(
-            book.create_sheet("Accepted risks"),
-            result.suppressed.drop(columns=["evidence"]),
-            _FINDING_WIDTHS,
-            special,
-            styles,
-        )
-    write_frame(book.create_sheet("Accounts"), accounts, styles=styles)
-    write_frame(book.create_sheet("Access"), access, styles=styles)
-    rules_sheet(book, styles)
-    atomic_save(book, Path(path))
+        suppressed = result.suppressed.drop(columns=["evidence"])
+        book.write_frame("Accepted risks", suppressed, _FINDING_WIDTHS, **_STYLED)
+    book.write_frame("Accounts", accounts)
+    book.write_frame("Access", access)
+    rules_sheet(book)
+    book.save(Path(path))
 
 
 def _spread_evidence(part: pd.DataFrame) -> pd.DataFrame:

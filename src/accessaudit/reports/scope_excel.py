@@ -12,10 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from openpyxl import Workbook
 
 from accessaudit.analysis import ScopeResult
-from accessaudit.reports.xlsx import atomic_save, reports_write_errors, write_frame
+from accessaudit.reports.xlsx import ReportBook
 
 __all__ = ["scope_summary", "write_scope_workbook"]
 
@@ -48,12 +47,13 @@ def scope_summary(result: ScopeResult) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["item", "value"])
 
 
-@reports_write_errors
 def write_scope_workbook(result: ScopeResult, path: Path | str) -> Path:
     """Write ``result`` as a workbook (every source value as text, never a formula), saved
     atomically; sheets for empty tables are left out except Summary. Returns the path."""
-    book = Workbook(write_only=True)
-    write_frame(book.create_sheet("Summary"), scope_summary(result), {"item": 50, "value": 90})
+    book = ReportBook()
+    book.write_frame(
+        "Summary", scope_summary(result), {"item": 50, "value": 90}, wrapped=("value",)
+    )
     for name, table in (
         ("Reach", result.resources),
         ("Sharing links", result.links),
@@ -62,7 +62,7 @@ def write_scope_workbook(result: ScopeResult, path: Path | str) -> Path:
         ("Notification clocks", result.notifications),
     ):
         if len(table):
-            write_frame(book.create_sheet(name), table)
+            book.write_frame(name, table)
     target = Path(path)
-    atomic_save(book, target)
+    book.save(target)
     return target

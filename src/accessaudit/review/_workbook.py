@@ -15,17 +15,21 @@ from __future__ import annotations
 import hashlib
 import hmac
 import io
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import xlsxwriter
-from openpyxl import load_workbook
+from xlsxwriter.utility import xl_col_to_name
 
-from accessaudit._atomic import atomic_file
 from accessaudit.errors import ReviewError
-from accessaudit.reports.xlsx import NOT_XML
+from accessaudit.reports._sheetdata import clean_text, inline_cells, join_cells
+from accessaudit.reports.xlsx import NOT_XML, write_package
 
 __all__ = [
     "DATA_COLUMNS",
@@ -100,19 +104,9 @@ _WRAPPED = frozenset(
     {"Person", "Entitlement", "How held", "Last sign-in", "Findings", "Reason", "Comment"}
 )
 _A3 = 8  # xlsxwriter's paper code for A3
-_LINE_HEIGHT = 15  # points per line of the default 11-point font
+#: A row is as high as its longest wrapped cell needs (spreadsheet programs do not grow a
+#: written row to its wrapped text when they print), up to this many lines of 15 points.
 _MAX_ROW_LINES = 12
-
-
-def _wrapped_lines(values: tuple[object, ...]) -> int:
-    """How many lines the longest wrapped cell of a row needs at its column's width."""
-    lines = 1
-    for title, value in zip(HEADER, values, strict=False):
-        if title in _WRAPPED and value:
-            # ~1.1 characters of the default font per unit of column width
-            per_line = max(int(_WIDTHS.get(title, 14) * 1.1), 1)
-            lines = max(lines, -(-len(str(value)) // per_line))
-    return min(lines, _MAX_ROW_LINES)
 
 
 def workbook_cells(items: pd.DataFrame) -> pd.DataFrame:
@@ -206,28 +200,12 @@ def write_workbook(
         # A column format applies to the cells written without one of their own.
         wrap = formats.wrapped if title in _WRAPPED else None
         sheet.set_column(column, column, _WIDTHS.get(title, 14), wrap)
+    # The rows are streamed into the file after xlsxwriter has written it (its per-cell
+    # Python was most of a campaign's time); this probe row, replaced by them, tells which
+    # style index xlsxwriter gave each format the rows use.
+    for column, name in enumerate(_ROW_STYLES):
+        sheet.write_string(1, column, "x", formats.by_name(name))
     cells = workbook_cells(items) if cells is None else cells
-    recommendation_column = len(DATA_COLUMNS) - 2
-    for row, (values, integrity, recommendation) in enumerate(
-        zip(
-            zip(*(cells[c].tolist() for c in cells.columns), strict=True),
-            items["integrity"].tolist(),
-            items["recommendation"].tolist(),
-            strict=True,
-        ),
-        start=1,
-    ):
-        for column, value in enumerate(values):
-            revoke = recommendation == "revoke" and column == recommendation_column
-            _text(sheet, row, column, value, formats, revoke=revoke)
-        row_lines = _wrapped_lines(values)
-        if row_lines > 1:
-            # Spreadsheet programs do not grow a written row to its wrapped text when they
-            # print, so the row is given the height of its longest wrapped cell.
-            sheet.set_row(row, _LINE_HEIGHT * row_lines)
-        sheet.write_blank(row, _DECISION_COL - 1, None, formats.editable)
-        sheet.write_blank(row, _COMMENT_COL - 1, None, formats.editable_wrapped)
-        _text(sheet, row, _HASH_COL - 1, str(integrity), formats)
     last = max(len(items) + 1, 2)
     sheet.data_validation(
         1,
@@ -263,8 +241,8 @@ def write_workbook(
     book.set_custom_property(_CAMPAIGN_PROPERTY, campaign_id)
     book.set_custom_property(_REVIEWER_PROPERTY, reviewer_id)
     book.close()
-    with atomic_file(Path(path)) as temporary:
-        temporary.write_bytes(buffer.getvalue())
+    rows = _ReviewRows(cells, items["integrity"], items["recommendation"])
+    write_package(buffer, Path(path), {REVIEW_SHEET: rows})
 
 
 class _Formats:
@@ -289,6 +267,16 @@ class _Formats:
         self.title = book.add_format({"bold": True, "font_size": 13})
         self._book = book
         self._made: dict[tuple[bool, bool], Any] = {}
+
+    def by_name(self, name: str) -> Any:
+        """The format of one of :data:`_ROW_STYLES`."""
+        if name == "wrapped":
+            return self.wrapped
+        if name == "editable":
+            return self.editable
+        if name == "editable_wrapped":
+            return self.editable_wrapped
+        return self.text(quote="quote" in name, revoke="revoke" in name)
 
     def text(self, *, quote: bool, revoke: bool) -> Any:
         """The format of a data cell: quote-prefixed when it looks like a formula, on the
@@ -325,6 +313,77 @@ def _text(
     sheet.write_string(row, column, value, style)
 
 
+#: The formats of the streamed Review rows, in the order of the probe row.
+_ROW_STYLES = ("quote", "revoke", "quote revoke", "wrapped", "editable", "editable_wrapped")
+_QUOTED = "^[=+\\-@]"  # what _FORMULA_STARTS means, as a pattern
+
+
+class _ReviewRows:
+    """The Review sheet's rows as SpreadsheetML: what :func:`_text` and ``set_row`` would
+    write cell by cell with xlsxwriter — the same cells, styles and row heights (text inline
+    instead of shared, which reads back the same). A workbook holds a hundred rows or so, so
+    its text columns are stacked into one array and converted with a few Arrow calls."""
+
+    probes = _ROW_STYLES
+
+    def __init__(self, cells: pd.DataFrame, integrity: pd.Series, recommendation: pd.Series):
+        self._cells = cells
+        self._integrity = integrity
+        self._revoke = recommendation.to_numpy(dtype=object) == "revoke"
+        self.last_cell = f"{xl_col_to_name(_HASH_COL - 1)}{len(cells) + 1}"
+
+    def rows(self, styles: Mapping[str, str]) -> Iterator[memoryview]:
+        """The rows after the header (``styles``: each probe's ``s`` attribute)."""
+        count = len(self._cells)
+        titles = [*(title for title, _ in DATA_COLUMNS), "Integrity"]
+        # One conversion of the whole table, column after column (pandas' per-column access
+        # costs more than the rest of a small workbook's rows).
+        headers = [title for title, _ in DATA_COLUMNS]
+        table = self._cells if list(self._cells.columns) == headers else self._cells[headers]
+        hashes = [v if type(v) is str else str(v) for v in self._integrity.tolist()]
+        texts = table.to_numpy(dtype=object).T.ravel().tolist() + hashes
+        text = _arrow_text(texts)
+        # Column after column: the style of a cell that is neither quoted nor on the revoke
+        # colour (its column's format), and where the revoke colour applies.
+        plain = np.repeat([styles["wrapped"] if t in _WRAPPED else "" for t in titles], count)
+        revoke = np.zeros(len(titles) * count, dtype=bool)
+        at = len(DATA_COLUMNS) - 2  # Recommendation
+        revoke[at * count : (at + 1) * count] = self._revoke
+        on_revoke = pa.array(revoke)
+        quote = pc.match_substring_regex(text, _QUOTED)
+        style = pc.if_else(
+            quote,
+            pc.if_else(on_revoke, styles["quote revoke"], styles["quote"]),
+            pc.if_else(on_revoke, styles["revoke"], pa.array(plain, type=pa.string())),
+        )
+        empty = pc.and_(pc.equal(text, ""), pc.invert(pc.or_(quote, on_revoke)))
+        xml = pc.if_else(empty, pa.scalar(None, pa.string()), inline_cells(text, style))
+        lengths = pc.utf8_length(text).to_numpy(zero_copy_only=False)
+        lengths = lengths.reshape(len(titles), count)
+        lines = np.ones(count, dtype=np.int64)
+        for index, title in enumerate(titles):
+            if title in _WRAPPED:
+                per_line = max(int(_WIDTHS.get(title, 14) * 1.1), 1)
+                lines = np.maximum(lines, -(-lengths[index] // per_line))
+        decision = [f"{styles['editable']}/>"] * count
+        comment = [f"{styles['editable_wrapped']}/>"] * count
+        stacked = pa.concat_arrays([xml, pa.array(decision + comment, type=pa.string())])
+        # Row-major, the sheet's columns A…U: data, Decision, Comment, Integrity.
+        order = np.array([*range(len(DATA_COLUMNS)), len(titles), len(titles) + 1, len(titles) - 1])
+        take = (order[None, :] * count + np.arange(count)[:, None]).ravel()
+        lines = np.minimum(lines, _MAX_ROW_LINES)
+        yield join_cells(pc.take(stacked, pa.array(take)), len(order), count, lines)
+
+
+def _arrow_text(texts: list[str]) -> pa.Array:
+    """Cell texts as an Arrow string array (a lone surrogate, which Arrow cannot hold,
+    shows as U+FFFD as every other character XML cannot hold)."""
+    try:
+        return pa.array(texts, type=pa.string())
+    except (pa.ArrowException, UnicodeError):
+        return pa.array([clean_text(t) for t in texts], type=pa.string())
+
+
 @dataclass(frozen=True)
 class ReturnedWorkbook:
     """A workbook as read back: its campaign and reviewer, and its rows as text.
@@ -342,6 +401,9 @@ class ReturnedWorkbook:
 
 def read_workbook(path: Path) -> ReturnedWorkbook:
     """Read a returned review workbook; :class:`ReviewError` when it cannot be read at all."""
+    # Imported here: only collecting reads workbooks, and creating a campaign starts faster.
+    from openpyxl import load_workbook  # noqa: PLC0415
+
     try:
         book = load_workbook(path, read_only=False, data_only=False)
     except Exception as error:
