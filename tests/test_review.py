@@ -731,3 +731,27 @@ def test_all_rows_decided_in_one_save_without_comments_is_a_rubber_stamp_signal(
     assert "one save, no comments" in reviewers.loc["E7", "rubber_stamp"]
     assert "kept everything" not in reviewers.loc["E7", "rubber_stamp"]
     assert reviewers.loc["E2", "rubber_stamp"] == ""
+
+
+def test_campaign_and_reviewer_are_read_from_the_package_custom_properties(
+    campaign: Campaign, tmp_path: Path
+) -> None:
+    # docProps/custom.xml (ECMA-376 Part 1 §22.3) is read directly, not through openpyxl's
+    # custom_doc_props (which openpyxl 3.2 leaves empty); a part with a DTD gives nothing.
+    from accessaudit.review._workbook import read_workbook
+
+    reviewer = next(iter(campaign.manifest["reviewers"]))
+    source = _workbook(campaign, reviewer)
+    returned = read_workbook(source)
+    assert returned.campaign_id == campaign.id
+    assert returned.reviewer_id == reviewer
+
+    hostile = tmp_path / "hostile.xlsx"
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(hostile, "w") as copy:
+        for info in original.infolist():
+            data = original.read(info)
+            if info.filename == "docProps/custom.xml":
+                data = data.replace(b"?>", b'?><!DOCTYPE p [<!ENTITY a "aaaaaaaaaa">]>', 1)
+            copy.writestr(info, data)
+    tampered = read_workbook(hostile)
+    assert tampered.reviewer_id == ""

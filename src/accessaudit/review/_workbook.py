@@ -15,10 +15,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import io
+import zipfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import numpy as np
 import pandas as pd
@@ -399,6 +401,43 @@ class ReturnedWorkbook:
     rows: pd.DataFrame
 
 
+#: ECMA-376 Part 1 §22.3 (custom file properties): docProps/custom.xml, one <property name=…>
+#: per property, its value in a vt: child.
+_CUSTOM_PART = "docProps/custom.xml"
+_CUSTOM_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/custom-properties}"
+_CUSTOM_MAX_BYTES = 1 << 20
+
+
+def _custom_properties(path: Path) -> dict[str, str]:
+    """The workbook's custom document properties, read from the package itself.
+
+    openpyxl 3.2 no longer returns them (``custom_doc_props`` comes back empty), and the
+    campaign and reviewer ids live there, so the part is read directly. A part with a DTD
+    (entity expansion) or over a megabyte is not a campaign's and gives no properties.
+    """
+    try:
+        with zipfile.ZipFile(path) as package:
+            if _CUSTOM_PART not in package.namelist():
+                return {}
+            info = package.getinfo(_CUSTOM_PART)
+            if info.file_size > _CUSTOM_MAX_BYTES:
+                return {}
+            data = package.read(info)
+    except (OSError, zipfile.BadZipFile) as error:
+        raise ReviewError(f"{path.name}: not a readable Excel workbook ({error})") from error
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        return {}
+    try:
+        root = ElementTree.fromstring(data)
+    except ElementTree.ParseError:
+        return {}
+    return {
+        str(item.get("name")): "".join(item.itertext()).strip()
+        for item in root.iter(f"{_CUSTOM_NS}property")
+        if item.get("name")
+    }
+
+
 def read_workbook(path: Path) -> ReturnedWorkbook:
     """Read a returned review workbook; :class:`ReviewError` when it cannot be read at all."""
     # Imported here: only collecting reads workbooks, and creating a campaign starts faster.
@@ -411,7 +450,7 @@ def read_workbook(path: Path) -> ReturnedWorkbook:
         # is not a workbook; all of them mean the same thing to a reviewer.
         raise ReviewError(f"{path.name}: not a readable Excel workbook ({error})") from error
     try:
-        properties = {p.name: str(p.value) for p in book.custom_doc_props}
+        properties = _custom_properties(path)
         campaign_id = properties.get(_CAMPAIGN_PROPERTY, book.properties.identifier or "")
         reviewer_id = properties.get(_REVIEWER_PROPERTY, "")
         if REVIEW_SHEET not in book.sheetnames:
