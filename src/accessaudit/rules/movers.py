@@ -117,7 +117,7 @@ def mover_retained_access(
     old_share, new_share = old_share[flag], new_share[flag]
     move = moves.iloc[at].reset_index(drop=True)
     described = holdings.describe(ent)
-    through = holdings.held_through(held).reindex(pd.MultiIndex.from_arrays([pairs["person"], ent]))
+    through = holdings.held_through(held, pairs["person"].to_numpy(), ent)
     name = pd.Series(ctx.people["name"].astype(object).to_numpy()[pairs["person"]], dtype=object)
     days = (as_of - move["moved_on"]).dt.days
     message = (
@@ -164,16 +164,14 @@ def mover_retained_access(
             "new_peers_holding": new_holding,
             "new_peer_share": np.round(new_share, 4),
             "privileged": described["privileged"],
-            "held_through": through.to_numpy(),
+            "held_through": through,
         }
     )
     return person_findings(
         MOVER_RETAINED_ACCESS,
         ctx,
         person=pairs["person"].to_numpy(),
-        login=holdings.holding_login(held).reindex(
-            pd.MultiIndex.from_arrays([pairs["person"], ent])
-        ),
+        login=holdings.holding_login(held, pairs["person"].to_numpy(), ent),
         described=described,
         message=message,
         evidence=evidence,
