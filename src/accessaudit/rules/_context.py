@@ -51,6 +51,15 @@ def _lookup(values: pd.Series | pd.Index, index: pd.Index) -> np.ndarray:
     return np.asarray(index.get_indexer(pd.Index(values)), dtype=np.int64)
 
 
+def _category_values(values: pd.Series, table: dict[str, int], missing: int) -> np.ndarray:
+    """A categorical (or any) column mapped through ``table``, ``missing`` where absent: per
+    category, then one gather of the codes."""
+    if not isinstance(values.dtype, pd.CategoricalDtype):
+        values = values.astype("category")
+    per_category = [table.get(str(c), missing) for c in values.cat.categories]
+    return np.append(np.asarray(per_category, dtype=np.int64), missing)[values.cat.codes]
+
+
 def _arrow_text(values: pd.Series | pd.Index) -> bool:
     dtype = values.dtype
     return isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"
@@ -224,19 +233,22 @@ class RuleContext:
         """
         accounts = self.accounts
         order = {"user": 0, "admin": 1, "shared": 2, "guest": 3, "service": 4}
-        kind = accounts["kind"].astype(object).map(order).fillna(5).to_numpy(dtype=np.int64)
-        by_id = (accounts["correlated_by"].astype(object) == "employee-id").to_numpy(dtype=bool)
-        return kind * 2 + (~by_id).astype(np.int64)
+        kind = _category_values(accounts["kind"], order, missing=5)
+        by_id = _category_values(accounts["correlated_by"], {"employee-id": 0}, missing=1)
+        rank: np.ndarray = kind * 2 + by_id
+        return rank
 
-    @cached_property
-    def account_order(self) -> np.ndarray:
-        """Sort key for a person's accounts: :attr:`account_rank`, then login, then id —
-        values only, so the choice never depends on row order."""
+    def account_order(self, at: np.ndarray) -> np.ndarray:
+        """Sort key for the accounts at row positions ``at``: :attr:`account_rank`, then
+        login, then id — values only, so the choice never depends on row order. Keys compare
+        within one call only (they rank the logins and ids of ``at`` alone: a few thousand
+        accounts, not every account of the snapshot)."""
         accounts = self.accounts
-        login = accounts["login"].rank(method="dense").fillna(0).to_numpy(dtype=np.int64)
-        ident = accounts["account_id"].rank(method="dense").fillna(0).to_numpy(dtype=np.int64)
-        n = len(accounts) + 1
-        order: np.ndarray = (self.account_rank * n + login) * n + ident
+        # factorize codes follow the sorted values; empty values (-1) come first.
+        login, _ = pd.factorize(accounts["login"].take(at), sort=True)
+        ident, _ = pd.factorize(accounts["account_id"].take(at), sort=True)
+        n = len(at) + 1
+        order: np.ndarray = (self.account_rank[at] * n + login + 1) * n + ident + 1
         return order
 
     @cached_property

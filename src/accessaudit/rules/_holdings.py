@@ -211,7 +211,7 @@ class Holdings:
             pd.DataFrame(
                 {
                     "key": key,
-                    "order": ctx.account_order[account],
+                    "order": ctx.account_order(account),
                     "login": ctx.accounts["login"].astype(object).to_numpy()[account],
                 }
             )
