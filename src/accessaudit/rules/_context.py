@@ -301,10 +301,10 @@ class RuleContext:
     def person_rows(self, at: np.ndarray) -> pd.DataFrame:
         """People columns at positions ``at``; rows with -1 are all empty."""
         people = self.people
-        safe = np.where(at >= 0, at, 0)
         if len(people) == 0:
             return pd.DataFrame(index=pd.RangeIndex(len(at)), columns=people.columns).astype(
                 people.dtypes.to_dict()
             )
-        rows = people.iloc[safe].reset_index(drop=True)
-        return rows.where(pd.Series(at >= 0)) if (at < 0).any() else rows
+        # people has a RangeIndex: positions are labels, and -1 is a missing label (one take
+        # with fill, not a gather and then a mask over every column).
+        return people.reindex(at).reset_index(drop=True)

@@ -27,6 +27,13 @@ class Holdings:
 
     ctx: RuleContext
 
+    @classmethod
+    def of(cls, ctx: RuleContext) -> Holdings:
+        """The holdings of ``ctx``, built once per audit run and shared by the rules (and the
+        audit notes) that ask."""
+        holdings: Holdings = ctx.shared("holdings", lambda: cls(ctx))
+        return holdings
+
     @cached_property
     def counted(self) -> np.ndarray:
         """People rows that count as peers: not terminated, with a department."""

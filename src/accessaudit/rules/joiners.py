@@ -130,7 +130,7 @@ def joiner_excess(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) -
     at least ``peer_min_size`` people).
     """
     ctx = RuleContext.of(snapshot, policy, as_of)
-    holdings = Holdings(ctx)
+    holdings = Holdings.of(ctx)
     start = _start(ctx)
     window = pd.Timedelta(days=policy.joiner_window_days)
     joined = ((start <= as_of) & (start >= as_of - window)).to_numpy(dtype=bool, na_value=False)

@@ -35,12 +35,20 @@ def _moves(ctx: RuleContext) -> pd.DataFrame:
     )
 
 
-def _judge_moves(
-    ctx: RuleContext, holdings: Holdings
-) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, np.ndarray, pd.Series]:
+_JudgedMoves = tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, np.ndarray, pd.Series]
+
+
+def _judge_moves(ctx: RuleContext) -> _JudgedMoves:
     """The moves, their people rows, old and new department codes, which are judged now, and
-    for department moves that cannot be judged, why (indexed like the moves)."""
+    for department moves that cannot be judged, why (indexed like the moves). Worked out
+    once per audit run: the rule and the audit notes both read it."""
+    judged: _JudgedMoves = ctx.shared("judged moves", lambda: _work_out_moves(ctx))
+    return judged
+
+
+def _work_out_moves(ctx: RuleContext) -> _JudgedMoves:
     policy, as_of = ctx.policy, ctx.as_of
+    holdings = Holdings.of(ctx)
     moves = _moves(ctx)
     person = ctx.person_index.get_indexer(pd.Index(moves["person_id"]))
     old = holdings.department_of(moves["previous_department"])
@@ -72,7 +80,7 @@ def moves_not_judged(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp
     """Department moves ``mover-retained-access`` cannot judge, and why: a Series of reasons
     indexed by person_id (for the audit notes — nothing is skipped in silence)."""
     ctx = RuleContext.of(snapshot, policy, as_of)
-    moves, *_, why = _judge_moves(ctx, Holdings(ctx))
+    moves, *_, why = _judge_moves(ctx)
     out: pd.Series = why.set_axis(moves.loc[why.index, "person_id"].astype(str))
     return out
 
@@ -90,14 +98,14 @@ def mover_retained_access(
     ``peer_min_size`` people.
     """
     ctx = RuleContext.of(snapshot, policy, as_of)
-    holdings = Holdings(ctx)
-    moves, person, old, new, judged, _ = _judge_moves(ctx, holdings)
+    holdings = Holdings.of(ctx)
+    moves, person, old, new, judged, _ = _judge_moves(ctx)
     moves, person, old, new = moves[judged], person[judged], old[judged], new[judged]
     if moves.empty:
         return MOVER_RETAINED_ACCESS.no_findings()
     held = holdings.held_by(person)
     pairs = held[["person", "entitlement"]].drop_duplicates()
-    at = pd.Index(person).get_indexer(pairs["person"])
+    at = pd.Index(person).get_indexer(pd.Index(pairs["person"]))
     holders = holdings.holders(pairs["entitlement"].unique())
     ent = pairs["entitlement"].to_numpy()
     old_peers = holdings.sizes[old[at]]
