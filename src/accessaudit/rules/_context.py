@@ -185,6 +185,11 @@ class RuleContext:
         return positions(self.accounts["person_id"], self.person_index)
 
     @cached_property
+    def account_people(self) -> pd.DataFrame:
+        """The HR person columns of each account (row for row), empty where uncorrelated."""
+        return self.person_rows(self.account_person)
+
+    @cached_property
     def em_account(self) -> np.ndarray:
         return positions(self.effective_memberships["account_id"], self.account_index)
 

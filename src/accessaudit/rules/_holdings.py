@@ -38,22 +38,24 @@ class Holdings:
     def counted(self) -> np.ndarray:
         """People rows that count as peers: not terminated, with a department."""
         people = self.ctx.people
-        return (
-            people["department"].notna() & (people["status"].astype(object) != "terminated")
-        ).to_numpy(dtype=bool)
+        return (people["department"].notna() & (people["status"] != "terminated")).to_numpy(
+            dtype=bool
+        )
 
     @cached_property
+    def _factorized(self) -> tuple[np.ndarray, pd.Index]:
+        codes, uniques = pd.factorize(self.ctx.people["department"].where(self.counted))
+        return codes.astype(np.int64), pd.Index(uniques)
+
+    @property
     def departments(self) -> pd.Index:
-        """The departments of counted people (codes index this)."""
-        _, uniques = pd.factorize(self.ctx.people["department"].where(self.counted))
-        index: pd.Index = pd.Index(uniques)
-        return index
+        """The departments of counted people (codes index this), in order of appearance."""
+        return self._factorized[1]
 
-    @cached_property
+    @property
     def department_code(self) -> np.ndarray:
         """Per person row: code of their (current) department, -1 when not counted."""
-        code = self.departments.get_indexer(pd.Index(self.ctx.people["department"]))
-        return np.where(self.counted, code, -1).astype(np.int64)
+        return self._factorized[0]
 
     @cached_property
     def sizes(self) -> np.ndarray:

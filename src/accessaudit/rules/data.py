@@ -8,7 +8,7 @@ import pandas as pd
 from accessaudit.holds import held_resources
 from accessaudit.model import SENSITIVITIES
 from accessaudit.policy import Policy
-from accessaudit.rules._context import RuleContext, choose, text
+from accessaudit.rules._context import RuleContext, choose, positions, text
 from accessaudit.rules._spec import RuleSpec, SnapshotView
 
 __all__ = [
@@ -197,21 +197,21 @@ def unowned_resource(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp
         r["sensitivity"].astype(object), categories=list(SENSITIVITIES), ordered=True
     )
     high = np.asarray(level >= "confidential", dtype=bool) & r["sensitivity"].notna().to_numpy()
-    owner_at = ctx.person_index.get_indexer(pd.Index(r["owner_id"]))
+    owner_at = positions(r["owner_id"], ctx.person_index)
     status = pd.Series(
-        ctx.people["status"].astype(object).to_numpy()[owner_at]
+        ctx.people["status"].iloc[owner_at].astype(object).to_numpy()
         if len(ctx.people)
         else np.full(len(r), None, dtype=object),
         dtype=object,
     ).where(owner_at >= 0)
     written = r["owner"].astype(object).where(r["owner"].notna(), r["owner_id"].astype(object))
     no_owner = (r["owner_id"].isna() & r["owner"].isna()).to_numpy()
-    is_group = r["owner_id"].isin(ctx.groups["group_id"]).to_numpy(dtype=bool)
+    is_group = positions(r["owner_id"], ctx.group_index) >= 0
     unknown = ~no_owner & (owner_at < 0) & ~is_group & (len(ctx.people) > 0)
     left = (status == "terminated").to_numpy(dtype=bool)
     mask = high & (no_owner | unknown | left)
     rows = r[mask]
-    owner_name = ctx.people["name"].astype(object).reindex(owner_at[mask]).set_axis(rows.index)
+    owner_name = ctx.people["name"].reindex(owner_at[mask]).astype(object).set_axis(rows.index)
     why = pd.Series(
         np.select(
             [no_owner[mask], unknown[mask]],

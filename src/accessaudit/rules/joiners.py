@@ -50,11 +50,11 @@ def joiner_early_access(
     """
     ctx = RuleContext.of(snapshot, policy, as_of)
     a = ctx.accounts
-    person = ctx.person_rows(ctx.account_person)
+    person = ctx.account_people
     live = a["enabled"].to_numpy(dtype=bool) | ctx.account_privileged
     tolerance = pd.Timedelta(days=policy.joiner_tolerance_days)
     has_person = ctx.account_person >= 0
-    current = (person["status"].astype(object) != "terminated").to_numpy(dtype=bool)
+    current = (person["status"] != "terminated").to_numpy(dtype=bool)
     start = person["start_date"]
     early = (start > as_of + tolerance).to_numpy(dtype=bool, na_value=False)
     rehired = person["rehired_on"]

@@ -8,6 +8,7 @@ import pandas as pd
 from accessaudit.findings import empty_findings
 from accessaudit.policy import Policy
 from accessaudit.rules._context import RuleContext
+from accessaudit.rules._holdings import Holdings
 from accessaudit.rules._spec import RuleSpec, SnapshotView
 
 __all__ = ["PEER_OUTLIER", "peer_outlier"]
@@ -29,11 +30,10 @@ def peer_outlier(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) ->
         # Without HR there are no departments, so no peers: nothing to judge (run_audit says
         # "not checked: no HR source").
         return empty_findings()
-    counted = (
-        people["department"].notna() & (people["status"].astype(object) != "terminated")
-    ).to_numpy(dtype=bool)
-    department_code, departments = pd.factorize(people["department"].where(counted))
-    sizes = np.bincount(department_code[department_code >= 0], minlength=len(departments))
+    # Peers as the lifecycle rules count them (Holdings, shared by the run).
+    holdings = Holdings.of(ctx)
+    counted, sizes = holdings.counted, holdings.sizes
+    department_code, departments = holdings.department_code, holdings.departments
 
     # Per account: the person it counts for (enabled account of a counted person), else -1.
     enabled = ctx.accounts["enabled"].to_numpy(dtype=bool)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from accessaudit.policy import Policy
-from accessaudit.rules._context import RuleContext, choose, text
+from accessaudit.rules._context import RuleContext, choose, positions, text
 from accessaudit.rules._spec import RuleSpec, SnapshotView
 
 __all__ = [
@@ -113,23 +113,26 @@ def guest_without_sponsor(
     """
     ctx = RuleContext.of(snapshot, policy, as_of)
     a = ctx.accounts
-    person = ctx.person_rows(ctx.account_person)
-    guest = (a["kind"].astype(object) == "guest").to_numpy(dtype=bool)
-    vendor = (person["worker_type"].astype(object) == "vendor").to_numpy(dtype=bool)
-    sponsor = person["sponsor_id"].fillna(person["manager_id"])
-    sponsor_at = ctx.person_index.get_indexer(pd.Index(sponsor))
+    person = ctx.account_people
+    guest = (a["kind"] == "guest").to_numpy(dtype=bool)
+    vendor = (person["worker_type"] == "vendor").to_numpy(dtype=bool)
+    # Sponsors are looked up for enabled guests and vendors only: a few of all accounts.
+    third = np.flatnonzero(a["enabled"].to_numpy(dtype=bool) & (guest | vendor))
+    who = person.iloc[third]
+    sponsor = who["sponsor_id"].fillna(who["manager_id"])
+    sponsor_at = positions(sponsor, ctx.person_index)
     people = ctx.people
     status = (
-        people["status"].astype(object).to_numpy()[np.maximum(sponsor_at, 0)]
+        people["status"].iloc[np.maximum(sponsor_at, 0)].astype(object).to_numpy()
         if len(people)
-        else np.full(len(a), None, dtype=object)
+        else np.full(len(third), None, dtype=object)
     )
     current = (sponsor_at >= 0) & (status != "terminated")
-    mask = a["enabled"].to_numpy(dtype=bool) & (guest | vendor) & ~current
-    rows = a[mask].reset_index(drop=True)
-    who = person[mask].reset_index(drop=True)
-    named = sponsor[mask].reset_index(drop=True)
-    known = pd.Series(sponsor_at[mask] >= 0)
+    flagged = third[~current]
+    rows = a.iloc[flagged].reset_index(drop=True)
+    who = who[~current].reset_index(drop=True)
+    named = sponsor[~current].reset_index(drop=True)
+    known = pd.Series(sponsor_at[~current] >= 0)
     why = pd.Series(
         np.select(
             [named.isna().to_numpy(), ~known.to_numpy()],
@@ -141,7 +144,7 @@ def guest_without_sponsor(
         ),
         dtype=object,
     )
-    kind = pd.Series(np.where(guest[mask], "guest", "vendor"), dtype=object)
+    kind = pd.Series(np.where(guest[flagged], "guest", "vendor"), dtype=object)
     message = kind + " account " + rows["login"] + ": " + why
     evidence = pd.DataFrame(
         {
