@@ -150,11 +150,13 @@ def direct_grant(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) ->
     per["right"] = pd.Categorical.from_codes(
         per["right_code"].to_numpy(), categories=direct["right"].cat.categories
     ).astype(object)
-    a_at = ctx.account_index.get_indexer(per["principal_id"])
-    r_at = ctx.resource_index.get_indexer(per["resource_id"])
-    login = pd.Series(ctx.accounts["login"].to_numpy()[a_at], dtype=object).where(a_at >= 0)
+    a_at = positions(per["principal_id"], ctx.account_index)
+    r_at = positions(per["resource_id"], ctx.resource_index)
+    login = pd.Series(ctx.accounts["login"].iloc[a_at].to_numpy(), dtype=object).where(a_at >= 0)
     login = login.fillna(per["principal_id"])
-    person = pd.Series(ctx.accounts["person_id"].to_numpy()[a_at], dtype=object).where(a_at >= 0)
+    person = pd.Series(ctx.accounts["person_id"].iloc[a_at].to_numpy(), dtype=object).where(
+        a_at >= 0
+    )
     resource = pd.Series(ctx.resources["name"].to_numpy()[r_at], dtype=object).where(r_at >= 0)
     resource = resource.fillna(per["resource_id"])
     message = (
