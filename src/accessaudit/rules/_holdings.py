@@ -106,13 +106,15 @@ class Holdings:
                 (ctx.access_account, ctx.access_resource, self.n_groups, self.n_codes),
             )
         ):
-            known = (
-                ent >= 0
-                if entitlements is None
+            # One pass over the table with the mask that keeps fewer rows, then the other
+            # mask on what is left.
+            if entitlements is None:
+                rows = np.flatnonzero(accounts[acc])
+                rows = rows[ent[rows] >= 0]
+            else:
                 # An unknown entitlement (-1) reads the appended False.
-                else np.append(entitlements[offset:end], False)[ent]
-            )
-            rows = np.flatnonzero(known & accounts[acc])
+                rows = np.flatnonzero(np.append(entitlements[offset:end], False)[ent])
+                rows = rows[accounts[acc[rows]]]
             account = acc[rows]
             parts.append(
                 pd.DataFrame(

@@ -15,7 +15,7 @@ import pandas as pd
 
 from accessaudit.analysis.movers import all_moves
 from accessaudit.policy import Policy
-from accessaudit.rules._context import RuleContext, choose
+from accessaudit.rules._context import RuleContext, choose, positions
 from accessaudit.rules._holdings import Holdings, day_text, person_findings
 from accessaudit.rules._spec import RuleSpec, SnapshotView
 
@@ -50,7 +50,7 @@ def _work_out_moves(ctx: RuleContext) -> _JudgedMoves:
     policy, as_of = ctx.policy, ctx.as_of
     holdings = Holdings.of(ctx)
     moves = _moves(ctx)
-    person = ctx.person_index.get_indexer(pd.Index(moves["person_id"]))
+    person = positions(moves["person_id"].astype(ctx.person_index.dtype), ctx.person_index)
     old = holdings.department_of(moves["previous_department"])
     new = np.where(person >= 0, holdings.department_code[np.maximum(person, 0)], -1)
     due = (as_of - moves["moved_on"]).dt.days.to_numpy(dtype=float, na_value=np.nan)
