@@ -169,3 +169,15 @@ def test_org_nested_groups_reach_the_outer_group() -> None:
     )
     em = snapshot.effective_memberships
     assert set(em["group_id"].astype(str)) == {"corp:Inner", "corp:Outer"}
+
+
+def test_positions_match_pandas_lookup_for_few_many_categorical_and_missing_ids() -> None:
+    from accessaudit.rules._context import positions
+
+    index = pd.Index([f"corp:{i}" for i in range(100)], dtype="str")
+    few = pd.Series(["corp:5", None, "corp:99", "cloud:1", "corp:5"], dtype="str")
+    many = pd.Series([f"corp:{i}" for i in range(0, 300, 2)] + [None], dtype="str")
+    for values in (few, many, many.astype("category"), few.astype(object)):
+        expected = index.get_indexer(pd.Index(values.astype(object)))
+        assert positions(values, index).tolist() == expected.tolist()
+    assert positions(pd.Series([], dtype="str"), index).tolist() == []

@@ -23,7 +23,7 @@ from accessaudit.findings import SEVERITIES, apply_exceptions, empty_findings
 from accessaudit.model import EVERY_ROLE_GROUP, choose_as_of
 from accessaudit.policy import Policy
 from accessaudit.rules import RULE_INPUTS, RULES, SnapshotView
-from accessaudit.rules._context import RuleContext
+from accessaudit.rules._context import RuleContext, positions
 from accessaudit.rules.data import kept_under_hold
 from accessaudit.rules.movers import moves_not_judged
 from accessaudit.snapshot import Snapshot
@@ -260,13 +260,13 @@ def _unchecked_notes(not_checked: Mapping[str, str]) -> tuple[str, ...]:
 def _with_people(findings: pd.DataFrame, people: pd.DataFrame) -> pd.DataFrame:
     """``findings`` with the HR ``person_name`` and ``department`` of each finding's person
     (for resource findings, the owner), empty where the person is not in HR."""
-    at = pd.Index(people["person_id"]).get_indexer(findings["person_id"].astype(object))
+    at = positions(findings["person_id"], pd.Index(people["person_id"]))
     found = at >= 0
     out = findings.copy()
     for column, source in (("person_name", "name"), ("department", "department")):
         values = np.full(len(findings), np.nan, dtype=object)
         if len(people):
-            values[found] = people[source].astype(object).to_numpy()[at[found]]
+            values[found] = people[source].iloc[at[found]].astype(object).to_numpy()
         out[column] = pd.Series(values, index=findings.index).astype(_TEXT)
     return out
 
@@ -290,7 +290,7 @@ def _notes(
     if "sod-conflict" in ran and not context.policy.sod:
         notes.append("sod-conflict had nothing to check: the policy names no [[policy.sod]] rules")
     if {"stale-account", "stale-privilege"} & ran:
-        unknown = accounts[enabled & ~accounts["last_sign_in_known"]]
+        unknown = accounts.loc[enabled & ~accounts["last_sign_in_known"], ["system"]]
         for system, count in unknown.groupby("system").size().items():
             notes.append(
                 f"{count} enabled account(s) in {system} were not checked for staleness: "
@@ -317,7 +317,7 @@ def _notes(
                 f"{hold.until} (owner {hold.owner}): release it, or extend it in the policy"
             )
     if "mfa-missing" in ran:
-        unknown = accounts[enabled & accounts["mfa"].isna()]
+        unknown = accounts.loc[enabled & accounts["mfa"].isna(), ["system"]]
         for system, count in unknown.groupby("system").size().items():
             notes.append(
                 f"{count} enabled account(s) in {system} were not checked for MFA: "

@@ -27,26 +27,35 @@ class Holdings:
 
     ctx: RuleContext
 
+    @classmethod
+    def of(cls, ctx: RuleContext) -> Holdings:
+        """The holdings of ``ctx``, built once per audit run and shared by the rules (and the
+        audit notes) that ask."""
+        holdings: Holdings = ctx.shared("holdings", lambda: cls(ctx))
+        return holdings
+
     @cached_property
     def counted(self) -> np.ndarray:
         """People rows that count as peers: not terminated, with a department."""
         people = self.ctx.people
-        return (
-            people["department"].notna() & (people["status"].astype(object) != "terminated")
-        ).to_numpy(dtype=bool)
+        return (people["department"].notna() & (people["status"] != "terminated")).to_numpy(
+            dtype=bool
+        )
 
     @cached_property
+    def _factorized(self) -> tuple[np.ndarray, pd.Index]:
+        codes, uniques = pd.factorize(self.ctx.people["department"].where(self.counted))
+        return codes.astype(np.int64), pd.Index(uniques)
+
+    @property
     def departments(self) -> pd.Index:
-        """The departments of counted people (codes index this)."""
-        _, uniques = pd.factorize(self.ctx.people["department"].where(self.counted))
-        index: pd.Index = pd.Index(uniques)
-        return index
+        """The departments of counted people (codes index this), in order of appearance."""
+        return self._factorized[1]
 
-    @cached_property
+    @property
     def department_code(self) -> np.ndarray:
         """Per person row: code of their (current) department, -1 when not counted."""
-        code = self.departments.get_indexer(pd.Index(self.ctx.people["department"]))
-        return np.where(self.counted, code, -1).astype(np.int64)
+        return self._factorized[0]
 
     @cached_property
     def sizes(self) -> np.ndarray:
@@ -62,47 +71,77 @@ class Holdings:
     def n_groups(self) -> int:
         return len(self.ctx.groups)
 
+    @property
+    def n_codes(self) -> int:
+        return len(self.ctx.groups) + len(self.ctx.resources)
+
     @cached_property
-    def pairs(self) -> pd.DataFrame:
-        """Every (person, entitlement) hold through an enabled account: columns person,
-        entitlement, source (0 membership, 1 access), row (in that table), account."""
+    def holder(self) -> np.ndarray:
+        """Per account row, the person row it holds for (an enabled account of an HR person),
+        else -1; one more -1 at the end, where an unknown account (position -1) reads."""
         ctx = self.ctx
         enabled = ctx.accounts["enabled"].to_numpy(dtype=bool)
         holder = np.where(enabled & (ctx.account_person >= 0), ctx.account_person, -1)
-        holder = np.append(holder, -1)  # position -1 (unknown account) → no person
+        return np.append(holder, -1)
+
+    @cached_property
+    def special(self) -> np.ndarray:
+        """Per entitlement code: a privileged group or a sensitive resource."""
+        return np.concatenate([self.ctx.group_privileged, self.ctx.resource_sensitive])
+
+    def _holds(self, accounts: np.ndarray, entitlements: np.ndarray | None) -> pd.DataFrame:
+        """The (person, entitlement) holds of the accounts ``accounts`` selects (a mask over
+        :attr:`holder`) on the entitlements ``entitlements`` selects (a mask over codes; None:
+        every known one): columns person, entitlement, source (0 membership, 1 access), row
+        (in that table), account; memberships first, each table in its own order.
+
+        Selecting before building keeps the table to the few rows a rule asks about: the
+        effective memberships run to millions.
+        """
+        ctx = self.ctx
         parts = []
-        for source, (acc, ent, offset) in enumerate(
+        for source, (acc, ent, offset, end) in enumerate(
             (
-                (ctx.em_account, ctx.em_group, 0),
-                (ctx.access_account, ctx.access_resource, self.n_groups),
+                (ctx.em_account, ctx.em_group, 0, self.n_groups),
+                (ctx.access_account, ctx.access_resource, self.n_groups, self.n_codes),
             )
         ):
-            person = holder[acc]
-            ok = (person >= 0) & (ent >= 0)
-            rows = np.flatnonzero(ok)
+            # One pass over the table with the mask that keeps fewer rows, then the other
+            # mask on what is left.
+            if entitlements is None:
+                rows = np.flatnonzero(accounts[acc])
+                rows = rows[ent[rows] >= 0]
+            else:
+                # An unknown entitlement (-1) reads the appended False.
+                rows = np.flatnonzero(np.append(entitlements[offset:end], False)[ent])
+                rows = rows[accounts[acc[rows]]]
+            account = acc[rows]
             parts.append(
                 pd.DataFrame(
                     {
-                        "person": person[rows],
+                        "person": self.holder[account],
                         "entitlement": ent[rows].astype(np.int64) + offset,
                         "source": source,
                         "row": rows,
-                        "account": acc[rows],
+                        "account": account,
                     }
                 )
             )
         return pd.concat(parts, ignore_index=True)
 
-    def held_by(self, people: np.ndarray) -> pd.DataFrame:
-        """The pairs of the given person rows (one row per account and way of holding)."""
-        pairs = self.pairs
-        return pairs[np.isin(pairs["person"].to_numpy(), people)]
+    def held_by(self, people: np.ndarray, entitlements: np.ndarray | None = None) -> pd.DataFrame:
+        """The holds of the given person rows (one row per account and way of holding), of
+        the entitlements ``entitlements`` selects (a mask over codes; default: all)."""
+        chosen = np.zeros(len(self.ctx.people) + 1, dtype=bool)
+        chosen[people] = True
+        return self._holds(chosen[self.holder], entitlements)
 
     def holders(self, entitlements: np.ndarray) -> pd.Series:
         """Counted people holding each of ``entitlements`` per department: a Series indexed
         by (department code, entitlement)."""
-        pairs = self.pairs
-        wanted = pairs[np.isin(pairs["entitlement"].to_numpy(), entitlements)]
+        chosen = np.zeros(self.n_codes, dtype=bool)
+        chosen[entitlements] = True
+        wanted = self._holds(self.holder >= 0, chosen)
         unique = wanted[["person", "entitlement"]].drop_duplicates()
         department = self.department_code[unique["person"].to_numpy()]
         counted = unique[department >= 0].assign(department=department[department >= 0])
@@ -159,45 +198,64 @@ class Holdings:
             }
         )
 
-    def holding_login(self, held: pd.DataFrame) -> pd.Series:
-        """For each (person, entitlement) in ``held``: the login of the first account (by
-        ``RuleContext.account_order``) that holds it — the name the finding goes by, as in
-        ``peer-outlier``."""
-        ctx = self.ctx
-        if held.empty:
-            return pd.Series([], dtype=object)
-        account = held["account"].to_numpy()
-        frame = held[["person", "entitlement"]].assign(
-            order=ctx.account_order[account],
-            login=ctx.accounts["login"].astype(object).to_numpy()[account],
-        )
-        first = frame.sort_values("order", kind="stable").drop_duplicates(["person", "entitlement"])
-        out: pd.Series = first.set_index(["person", "entitlement"])["login"]
-        return out
+    def _of_pairs(
+        self, held: pd.DataFrame, person: np.ndarray, entitlement: np.ndarray
+    ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+        """The rows of ``held`` (holds) about the (person, entitlement) pairs given (unique),
+        each row's pair as one integer, and the given pairs as integers."""
+        width = max(self.n_codes, 1)
+        wanted = person.astype(np.int64) * width + entitlement
+        key = held["person"].to_numpy() * width + held["entitlement"].to_numpy()
+        mine = np.isin(key, wanted)
+        return held[mine], key[mine], wanted
 
-    def held_through(self, held: pd.DataFrame) -> pd.Series:
-        """For each (person, entitlement) in ``held`` (pairs rows): the list of
-        ``login via path`` it is held through, indexed by (person, entitlement)."""
+    def holding_login(
+        self, held: pd.DataFrame, person: np.ndarray, entitlement: np.ndarray
+    ) -> pd.Series:
+        """For each (person, entitlement) given (pairs of ``held``, the holds): the login of
+        the first account (by ``RuleContext.account_order``) that holds it — the name the
+        finding goes by, as in ``peer-outlier``."""
         ctx = self.ctx
-        if held.empty:
-            return pd.Series([], dtype=object)
-        em_path = ctx.effective_memberships["path"].astype(object).to_numpy()
-        access_path = ctx.access["path"].astype(object).to_numpy()
-        rows = held["row"].to_numpy()
-        path = np.where(
-            held["source"].to_numpy() == 0,
-            em_path[np.where(held["source"].to_numpy() == 0, rows, 0)] if len(em_path) else "",
-            access_path[np.where(held["source"].to_numpy() == 1, rows, 0)]
-            if len(access_path)
-            else "",
+        held, key, wanted = self._of_pairs(held, person, entitlement)
+        account = held["account"].to_numpy()
+        first = (
+            pd.DataFrame(
+                {
+                    "key": key,
+                    "order": ctx.account_order(account),
+                    "login": ctx.accounts["login"].astype(object).to_numpy()[account],
+                }
+            )
+            .sort_values("order", kind="stable")
+            .drop_duplicates("key")
+            .set_index("key")["login"]
         )
+        return pd.Series(first.reindex(wanted).to_numpy(), dtype=object)
+
+    def held_through(
+        self, held: pd.DataFrame, person: np.ndarray, entitlement: np.ndarray
+    ) -> list[list[str]]:
+        """For each (person, entitlement) given (pairs of ``held``, the holds): the sorted
+        ``login via path`` texts of every account and way that holds it."""
+        ctx = self.ctx
+        held, key, wanted = self._of_pairs(held, person, entitlement)
+        rows, source = held["row"].to_numpy(), held["source"].to_numpy()
+        path = np.empty(len(held), dtype=object)
+        for number, table in enumerate((ctx.effective_memberships, ctx.access)):
+            here = source == number
+            path[here] = table["path"].iloc[rows[here]].astype(object).to_numpy()
         login = ctx.accounts["login"].astype(object).to_numpy()[held["account"].to_numpy()]
-        how = pd.Series(login + " via " + path.astype(str), index=held.index)
-        frame = held[["person", "entitlement"]].assign(how=how)
-        out: pd.Series = frame.groupby(["person", "entitlement"])["how"].agg(
-            lambda s: sorted(set(s))
+        ways = (
+            pd.DataFrame({"key": key, "how": login + " via " + path.astype(str)})
+            .drop_duplicates()
+            .sort_values(["key", "how"])
         )
-        return out
+        key, how = ways["key"].to_numpy(), ways["how"].tolist()
+        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else key
+        ends = np.r_[starts[1:], len(key)].astype(np.int64) if len(key) else key
+        lists = [how[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+        at = np.searchsorted(key[starts], wanted) if len(key) else wanted
+        return [lists[i] for i in at.tolist()]
 
 
 def day_text(times: pd.Series) -> pd.Series:

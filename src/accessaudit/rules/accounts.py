@@ -97,8 +97,8 @@ def leaver_active(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) -
     ``contract_end``, else ``end_date``), whatever their HR status says."""
     ctx = RuleContext.of(snapshot, policy, as_of)
     a = ctx.accounts
-    person = ctx.person_rows(ctx.account_person)
-    terminated = (person["status"].astype(object) == "terminated").to_numpy(dtype=bool)
+    person = ctx.account_people
+    terminated = (person["status"] == "terminated").to_numpy(dtype=bool)
     ended = (person["end_date"].isna() | (person["end_date"] <= as_of)).to_numpy(dtype=bool)
     contract = contract_end(person)
     expired = (contract < as_of.normalize()).to_numpy(dtype=bool, na_value=False)

@@ -8,7 +8,7 @@ import pandas as pd
 from accessaudit.holds import held_resources
 from accessaudit.model import SENSITIVITIES
 from accessaudit.policy import Policy
-from accessaudit.rules._context import RuleContext, choose, text
+from accessaudit.rules._context import RuleContext, choose, positions, text
 from accessaudit.rules._spec import RuleSpec, SnapshotView
 
 __all__ = [
@@ -150,11 +150,13 @@ def direct_grant(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) ->
     per["right"] = pd.Categorical.from_codes(
         per["right_code"].to_numpy(), categories=direct["right"].cat.categories
     ).astype(object)
-    a_at = ctx.account_index.get_indexer(per["principal_id"])
-    r_at = ctx.resource_index.get_indexer(per["resource_id"])
-    login = pd.Series(ctx.accounts["login"].to_numpy()[a_at], dtype=object).where(a_at >= 0)
+    a_at = positions(per["principal_id"], ctx.account_index)
+    r_at = positions(per["resource_id"], ctx.resource_index)
+    login = pd.Series(ctx.accounts["login"].iloc[a_at].to_numpy(), dtype=object).where(a_at >= 0)
     login = login.fillna(per["principal_id"])
-    person = pd.Series(ctx.accounts["person_id"].to_numpy()[a_at], dtype=object).where(a_at >= 0)
+    person = pd.Series(ctx.accounts["person_id"].iloc[a_at].to_numpy(), dtype=object).where(
+        a_at >= 0
+    )
     resource = pd.Series(ctx.resources["name"].to_numpy()[r_at], dtype=object).where(r_at >= 0)
     resource = resource.fillna(per["resource_id"])
     message = (
@@ -197,21 +199,21 @@ def unowned_resource(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp
         r["sensitivity"].astype(object), categories=list(SENSITIVITIES), ordered=True
     )
     high = np.asarray(level >= "confidential", dtype=bool) & r["sensitivity"].notna().to_numpy()
-    owner_at = ctx.person_index.get_indexer(pd.Index(r["owner_id"]))
+    owner_at = positions(r["owner_id"], ctx.person_index)
     status = pd.Series(
-        ctx.people["status"].astype(object).to_numpy()[owner_at]
+        ctx.people["status"].iloc[owner_at].astype(object).to_numpy()
         if len(ctx.people)
         else np.full(len(r), None, dtype=object),
         dtype=object,
     ).where(owner_at >= 0)
     written = r["owner"].astype(object).where(r["owner"].notna(), r["owner_id"].astype(object))
     no_owner = (r["owner_id"].isna() & r["owner"].isna()).to_numpy()
-    is_group = r["owner_id"].isin(ctx.groups["group_id"]).to_numpy(dtype=bool)
+    is_group = positions(r["owner_id"], ctx.group_index) >= 0
     unknown = ~no_owner & (owner_at < 0) & ~is_group & (len(ctx.people) > 0)
     left = (status == "terminated").to_numpy(dtype=bool)
     mask = high & (no_owner | unknown | left)
     rows = r[mask]
-    owner_name = ctx.people["name"].astype(object).reindex(owner_at[mask]).set_axis(rows.index)
+    owner_name = ctx.people["name"].reindex(owner_at[mask]).astype(object).set_axis(rows.index)
     why = pd.Series(
         np.select(
             [no_owner[mask], unknown[mask]],

@@ -50,11 +50,11 @@ def joiner_early_access(
     """
     ctx = RuleContext.of(snapshot, policy, as_of)
     a = ctx.accounts
-    person = ctx.person_rows(ctx.account_person)
+    person = ctx.account_people
     live = a["enabled"].to_numpy(dtype=bool) | ctx.account_privileged
     tolerance = pd.Timedelta(days=policy.joiner_tolerance_days)
     has_person = ctx.account_person >= 0
-    current = (person["status"].astype(object) != "terminated").to_numpy(dtype=bool)
+    current = (person["status"] != "terminated").to_numpy(dtype=bool)
     start = person["start_date"]
     early = (start > as_of + tolerance).to_numpy(dtype=bool, na_value=False)
     rehired = person["rehired_on"]
@@ -130,7 +130,7 @@ def joiner_excess(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) -
     at least ``peer_min_size`` people).
     """
     ctx = RuleContext.of(snapshot, policy, as_of)
-    holdings = Holdings(ctx)
+    holdings = Holdings.of(ctx)
     start = _start(ctx)
     window = pd.Timedelta(days=policy.joiner_window_days)
     joined = ((start <= as_of) & (start >= as_of - window)).to_numpy(dtype=bool, na_value=False)
@@ -140,12 +140,9 @@ def joiner_excess(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) -
     person = np.flatnonzero(joined)
     if len(person) == 0:
         return JOINER_EXCESS.no_findings()
-    held = holdings.held_by(person)
+    held = holdings.held_by(person, holdings.special)
     pairs = held[["person", "entitlement"]].drop_duplicates()
     ent = pairs["entitlement"].to_numpy()
-    described = holdings.describe(ent)
-    special = (described["privileged"] | described["sensitive"]).to_numpy(dtype=bool)
-    pairs, ent = pairs[special], ent[special]
     code = department[pairs["person"].to_numpy()]
     holders = holdings.holders(np.unique(ent))
     peers = holdings.sizes[code] - 1
@@ -160,7 +157,7 @@ def joiner_excess(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) -
         share[flag],
     )
     described = holdings.describe(ent)
-    through = holdings.held_through(held).reindex(pd.MultiIndex.from_arrays([pairs["person"], ent]))
+    through = holdings.held_through(held, pairs["person"].to_numpy(), ent)
     rows = ctx.people.iloc[pairs["person"].to_numpy()].reset_index(drop=True)
     begins = _start(ctx).iloc[pairs["person"].to_numpy()].reset_index(drop=True)
     what = pd.Series(
@@ -195,16 +192,14 @@ def joiner_excess(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) -
             "peers": peers,
             "peers_holding": holding,
             "peer_share": np.round(share, 4),
-            "held_through": through.to_numpy(),
+            "held_through": through,
         }
     )
     return person_findings(
         JOINER_EXCESS,
         ctx,
         person=pairs["person"].to_numpy(),
-        login=holdings.holding_login(held).reindex(
-            pd.MultiIndex.from_arrays([pairs["person"], ent])
-        ),
+        login=holdings.holding_login(held, pairs["person"].to_numpy(), ent),
         described=described,
         message=message,
         evidence=evidence,

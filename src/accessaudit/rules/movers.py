@@ -15,7 +15,7 @@ import pandas as pd
 
 from accessaudit.analysis.movers import all_moves
 from accessaudit.policy import Policy
-from accessaudit.rules._context import RuleContext, choose
+from accessaudit.rules._context import RuleContext, choose, positions
 from accessaudit.rules._holdings import Holdings, day_text, person_findings
 from accessaudit.rules._spec import RuleSpec, SnapshotView
 
@@ -35,14 +35,22 @@ def _moves(ctx: RuleContext) -> pd.DataFrame:
     )
 
 
-def _judge_moves(
-    ctx: RuleContext, holdings: Holdings
-) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, np.ndarray, pd.Series]:
+_JudgedMoves = tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, np.ndarray, pd.Series]
+
+
+def _judge_moves(ctx: RuleContext) -> _JudgedMoves:
     """The moves, their people rows, old and new department codes, which are judged now, and
-    for department moves that cannot be judged, why (indexed like the moves)."""
+    for department moves that cannot be judged, why (indexed like the moves). Worked out
+    once per audit run: the rule and the audit notes both read it."""
+    judged: _JudgedMoves = ctx.shared("judged moves", lambda: _work_out_moves(ctx))
+    return judged
+
+
+def _work_out_moves(ctx: RuleContext) -> _JudgedMoves:
     policy, as_of = ctx.policy, ctx.as_of
+    holdings = Holdings.of(ctx)
     moves = _moves(ctx)
-    person = ctx.person_index.get_indexer(pd.Index(moves["person_id"]))
+    person = positions(moves["person_id"].astype(ctx.person_index.dtype), ctx.person_index)
     old = holdings.department_of(moves["previous_department"])
     new = np.where(person >= 0, holdings.department_code[np.maximum(person, 0)], -1)
     due = (as_of - moves["moved_on"]).dt.days.to_numpy(dtype=float, na_value=np.nan)
@@ -72,7 +80,7 @@ def moves_not_judged(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp
     """Department moves ``mover-retained-access`` cannot judge, and why: a Series of reasons
     indexed by person_id (for the audit notes — nothing is skipped in silence)."""
     ctx = RuleContext.of(snapshot, policy, as_of)
-    moves, *_, why = _judge_moves(ctx, Holdings(ctx))
+    moves, *_, why = _judge_moves(ctx)
     out: pd.Series = why.set_axis(moves.loc[why.index, "person_id"].astype(str))
     return out
 
@@ -90,14 +98,14 @@ def mover_retained_access(
     ``peer_min_size`` people.
     """
     ctx = RuleContext.of(snapshot, policy, as_of)
-    holdings = Holdings(ctx)
-    moves, person, old, new, judged, _ = _judge_moves(ctx, holdings)
+    holdings = Holdings.of(ctx)
+    moves, person, old, new, judged, _ = _judge_moves(ctx)
     moves, person, old, new = moves[judged], person[judged], old[judged], new[judged]
     if moves.empty:
         return MOVER_RETAINED_ACCESS.no_findings()
     held = holdings.held_by(person)
     pairs = held[["person", "entitlement"]].drop_duplicates()
-    at = pd.Index(person).get_indexer(pairs["person"])
+    at = pd.Index(person).get_indexer(pd.Index(pairs["person"]))
     holders = holdings.holders(pairs["entitlement"].unique())
     ent = pairs["entitlement"].to_numpy()
     old_peers = holdings.sizes[old[at]]
@@ -117,7 +125,7 @@ def mover_retained_access(
     old_share, new_share = old_share[flag], new_share[flag]
     move = moves.iloc[at].reset_index(drop=True)
     described = holdings.describe(ent)
-    through = holdings.held_through(held).reindex(pd.MultiIndex.from_arrays([pairs["person"], ent]))
+    through = holdings.held_through(held, pairs["person"].to_numpy(), ent)
     name = pd.Series(ctx.people["name"].astype(object).to_numpy()[pairs["person"]], dtype=object)
     days = (as_of - move["moved_on"]).dt.days
     message = (
@@ -164,16 +172,14 @@ def mover_retained_access(
             "new_peers_holding": new_holding,
             "new_peer_share": np.round(new_share, 4),
             "privileged": described["privileged"],
-            "held_through": through.to_numpy(),
+            "held_through": through,
         }
     )
     return person_findings(
         MOVER_RETAINED_ACCESS,
         ctx,
         person=pairs["person"].to_numpy(),
-        login=holdings.holding_login(held).reindex(
-            pd.MultiIndex.from_arrays([pairs["person"], ent])
-        ),
+        login=holdings.holding_login(held, pairs["person"].to_numpy(), ent),
         described=described,
         message=message,
         evidence=evidence,

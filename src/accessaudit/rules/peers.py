@@ -8,6 +8,7 @@ import pandas as pd
 from accessaudit.findings import empty_findings
 from accessaudit.policy import Policy
 from accessaudit.rules._context import RuleContext
+from accessaudit.rules._holdings import Holdings
 from accessaudit.rules._spec import RuleSpec, SnapshotView
 
 __all__ = ["PEER_OUTLIER", "peer_outlier"]
@@ -29,11 +30,10 @@ def peer_outlier(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) ->
         # Without HR there are no departments, so no peers: nothing to judge (run_audit says
         # "not checked: no HR source").
         return empty_findings()
-    counted = (
-        people["department"].notna() & (people["status"].astype(object) != "terminated")
-    ).to_numpy(dtype=bool)
-    department_code, departments = pd.factorize(people["department"].where(counted))
-    sizes = np.bincount(department_code[department_code >= 0], minlength=len(departments))
+    # Peers as the lifecycle rules count them (Holdings, shared by the run).
+    holdings = Holdings.of(ctx)
+    counted, sizes = holdings.counted, holdings.sizes
+    department_code, departments = holdings.department_code, holdings.departments
 
     # Per account: the person it counts for (enabled account of a counted person), else -1.
     enabled = ctx.accounts["enabled"].to_numpy(dtype=bool)
@@ -45,33 +45,34 @@ def peer_outlier(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) ->
 
     # Holders are counted per (department, group) cell: departments × groups is small (tens
     # of departments × tens of thousands of groups) while the effective memberships run to
-    # millions, so a bincount over the cells replaces sorting the memberships. Every step on
-    # the memberships is one gather or one comparison.
+    # millions, so a bincount over the cells replaces sorting the memberships. Each
+    # department's row of cells starts with one for memberships of an unknown group (-1),
+    # which is never judged, so a membership's cell is one gather and one add:
+    # ``first[account] + group``. Accounts that count for no one start past the last cell.
     acc, grp = ctx.em_account, ctx.em_group
     n_groups = max(len(ctx.groups), 1)
-    n_cells = len(departments) * n_groups
-    row_department = np.append(holder_department, -1)[acc]  # acc -1 (unknown) → -1
-    ok = (row_department >= 0) & (grp >= 0)
-    cell = np.where(ok, row_department.astype(np.int64) * n_groups + grp, n_cells)
-    del row_department
+    width = n_groups + 1
+    n_cells = len(departments) * width
     # A person holds a group once however many of their accounts are in it: only people with
     # more than one counted account (admins, a handful) need their (person, group) pairs
-    # deduplicated.
+    # deduplicated, so their accounts are counted apart, below.
     accounts_per_person = np.bincount(holder[holder >= 0], minlength=len(people))
     several = (holder >= 0) & (accounts_per_person[np.maximum(holder, 0)] > 1)
-    multi = ok & np.append(several, False)[acc]
-    cell[multi] = n_cells
-    holders = np.bincount(cell, minlength=n_cells + 1)[:n_cells]
-    if multi.any():
-        rows = np.flatnonzero(multi)
+    single = judged & ~several
+    first = np.full(len(holder) + 1, n_cells + 1, dtype=np.int64)  # last: unknown account
+    first[:-1][single] = holder_department[single].astype(np.int64) * width + 1
+    cell = first[acc]
+    cell += grp
+    holders = np.bincount(cell, minlength=n_cells + width)[:n_cells]
+    rows = np.flatnonzero(np.append(several, False)[acc] & (grp >= 0))
+    if len(rows):
         row_holder = holder[acc[rows]].astype(np.int64)
-        pairs = np.unique(row_holder * n_groups + grp[rows])
-        pair_cell = department_code[pairs // n_groups].astype(np.int64) * n_groups
-        holders += np.bincount(pair_cell + pairs % n_groups, minlength=n_cells)
-        cell[rows] = department_code[row_holder].astype(np.int64) * n_groups + grp[rows]
-    del multi
+        pairs = np.unique(row_holder * width + grp[rows] + 1)
+        pair_cell = department_code[pairs // width].astype(np.int64) * width + pairs % width
+        holders += np.bincount(pair_cell, minlength=n_cells)
+        cell[rows] = department_code[row_holder].astype(np.int64) * width + grp[rows] + 1
 
-    cell_size = np.repeat(sizes, n_groups)
+    cell_size = np.repeat(sizes, width)
     cell_peers = cell_size - 1
     cell_holding = holders - 1
     cell_share = np.divide(
@@ -82,14 +83,15 @@ def peer_outlier(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) ->
     )
     cell_flag = (holders > 0) & (cell_size >= policy.peer_min_size)
     cell_flag &= cell_share < policy.peer_max_share
+    cell_flag[::width] = False  # unknown groups
 
     # The flagged memberships (few), then their (person, group) pairs in key order.
-    rows = np.flatnonzero(np.append(cell_flag, False)[cell])
+    rows = np.flatnonzero(np.concatenate([cell_flag, np.zeros(width, dtype=bool)])[cell])
     del cell
     held_pair = holder[acc[rows]].astype(np.int64) * n_groups + grp[rows]
     flagged = np.unique(held_pair)
     fp, fg = flagged // n_groups, flagged % n_groups
-    flagged_cell = department_code[fp].astype(np.int64) * n_groups + fg
+    flagged_cell = department_code[fp].astype(np.int64) * width + fg + 1
     peers = cell_peers[flagged_cell]
     peers_holding = cell_holding[flagged_cell]
     share = cell_share[flagged_cell]
@@ -104,7 +106,7 @@ def peer_outlier(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) ->
     # people hold a group through one account; everything stays columnar until the end.
     at = np.searchsorted(flagged, held_pair)
     held_acc = acc[rows]
-    order = np.lexsort((ctx.account_order[held_acc], at))
+    order = np.lexsort((ctx.account_order(held_acc), at))
     rows, at, held_acc = rows[order], at[order], held_acc[order]
     logins = ctx.accounts["login"].iloc[held_acc].reset_index(drop=True)
     how = (

@@ -14,7 +14,7 @@ import pandas as pd
 
 from accessaudit.classify import approved_memberships
 from accessaudit.policy import Policy
-from accessaudit.rules._context import RuleContext, choose
+from accessaudit.rules._context import RuleContext, choose, positions
 from accessaudit.rules._spec import RuleSpec, SnapshotView
 
 __all__ = [
@@ -214,23 +214,23 @@ def mfa_missing(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) -> 
     no_mfa = (a["mfa"] == False).to_numpy(dtype=bool, na_value=False)  # noqa: E712 (NA-aware)
     mask = a["enabled"].to_numpy(dtype=bool) & no_mfa & (ctx.account_privileged | sensitive_reach)
     rows = a[mask].reset_index(drop=True)
-    positions = np.flatnonzero(mask)
+    flagged = np.flatnonzero(mask)
 
     pm = ctx.privileged_memberships
-    pm = pm[np.isin(pm["acc"].to_numpy(), positions)]
+    pm = pm[np.isin(pm["acc"].to_numpy(), flagged)]
     group_names = (
         pd.Series(ctx.groups["name"].to_numpy()[pm["grp"].to_numpy()], index=pm["acc"].to_numpy())
         .groupby(level=0)
         .agg(lambda s: sorted(set(s)))
     )
-    hits = reach[np.isin(acc[reach], positions)]
+    hits = reach[np.isin(acc[reach], flagged)]
     resource_names = (
         pd.Series(ctx.resources["name"].to_numpy()[res[hits]], index=acc[hits])
         .groupby(level=0)
         .agg(lambda s: sorted(set(s)))
     )
-    groups_held = pd.Series(positions).map(group_names)
-    resources_held = pd.Series(positions).map(resource_names)
+    groups_held = pd.Series(flagged).map(group_names)
+    resources_held = pd.Series(flagged).map(resource_names)
     n_groups = groups_held.map(lambda v: len(v) if isinstance(v, list) else 0)
     n_res = resources_held.map(lambda v: len(v) if isinstance(v, list) else 0)
     reason = choose(
@@ -291,7 +291,6 @@ def sod_conflict(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) ->
         ],
         ignore_index=True,
     )
-    people = ctx.people.set_index("person_id")["name"]
     frames = []
     for rule in policy.sod:  # one pass per SoD rule in the policy, not per account
         needed = {e.casefold() for e in rule.entitlements}
@@ -318,10 +317,9 @@ def sod_conflict(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) ->
         logins = by_owner["login"].agg(lambda s: ", ".join(sorted(set(s))))
         systems = by_owner["system"].agg(lambda s: ", ".join(sorted(set(s))))
         is_person = first["person_id"].notna()
+        hr_name = ctx.people["name"].reindex(positions(first["person_id"], ctx.person_index))
         name = (
-            first["person_id"]
-            .map(people)
-            .astype(object)  # an empty HR table maps to float NaN
+            pd.Series(hr_name.astype(object).to_numpy(), index=first.index)
             .fillna(first["person_id"])
             .where(is_person, first["login"])
         )
@@ -378,8 +376,11 @@ def _holdings(
         ]
     )
     keys = keys[keys["ent"].isin(wanted)].drop_duplicates()
-    keys["label"] = table["name"].to_numpy()[keys["target"].to_numpy()]
-    rows = np.flatnonzero(np.isin(target, keys["target"].to_numpy()) & (acc >= 0))
+    keys["label"] = table["name"].iloc[keys["target"].to_numpy()].to_numpy()
+    named = np.zeros(len(table) + 1, dtype=bool)  # the last: an unknown target (-1)
+    named[keys["target"].to_numpy()] = True
+    rows = np.flatnonzero(named[target])
+    rows = rows[acc[rows] >= 0]
     accounts = ctx.accounts
     enabled = accounts["enabled"].to_numpy(dtype=bool)[acc[rows]]
     rows = rows[enabled]
@@ -387,7 +388,8 @@ def _holdings(
         {"target": target[rows], "acc": acc[rows], "path": path.iloc[rows].to_numpy()}
     )
     found = found.merge(keys, on="target")
-    a = accounts.iloc[found["acc"].to_numpy()].reset_index(drop=True)
+    columns = ["account_id", "login", "system", "person_id"]
+    a = accounts[columns].iloc[found["acc"].to_numpy()].reset_index(drop=True)
     person = a["person_id"]
     return pd.DataFrame(
         {

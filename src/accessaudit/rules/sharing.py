@@ -17,7 +17,7 @@ import pandas as pd
 from accessaudit.classify import sensitive_resources
 from accessaudit.model import SENSITIVITIES
 from accessaudit.policy import Policy
-from accessaudit.rules._context import RuleContext, choose, text
+from accessaudit.rules._context import RuleContext, choose, positions, text
 from accessaudit.rules._spec import RuleSpec, SnapshotView
 
 __all__ = [
@@ -47,7 +47,7 @@ def _link_grants(ctx: RuleContext) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Grants that are not deny entries, with the resource row of each (aligned, reset)."""
     g = ctx.grants
     g = g[~g["deny"].to_numpy(dtype=bool)].reset_index(drop=True)
-    at = ctx.resource_index.get_indexer(pd.Index(g["resource_id"].astype(object)))
+    at = positions(g["resource_id"], ctx.resource_index)
     known = at >= 0
     g = g[known].reset_index(drop=True)
     r = ctx.resources.iloc[at[known]].reset_index(drop=True)
@@ -56,9 +56,11 @@ def _link_grants(ctx: RuleContext) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def _of_account(ctx: RuleContext, column: str, at: np.ndarray) -> pd.Series:
     """``column`` of the accounts at positions ``at`` (-1: no account → missing)."""
-    source = np.append(ctx.accounts[column].astype(object).to_numpy(), np.array([None]))
-    out: pd.Series = pd.Series(source[at], dtype="object")  # -1 picks the appended None
-    return out
+    # Only the rows asked for are converted to objects, not the whole column.
+    found = at >= 0
+    values = np.full(len(at), None, dtype=object)
+    values[found] = ctx.accounts[column].iloc[at[found]].astype(object).to_numpy()
+    return pd.Series(values, dtype="object")
 
 
 def _findings(
@@ -216,14 +218,14 @@ def external_sharing(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp
     ctx = RuleContext.of(snapshot, policy, as_of)
     g, r = _link_grants(ctx)
     kind = g["principal_type"].astype(object)
-    a_at = ctx.account_index.get_indexer(pd.Index(g["principal_id"].astype(object)))
+    a_at = positions(g["principal_id"], ctx.account_index)
     account_kind = _of_account(ctx, "kind", a_at)
     from_sharing = g["link_scope"].notna() | g["permission_id"].notna()
     guest = (kind == "account") & (account_kind == "guest") & from_sharing
     outside = (kind == "external") | guest
     mask = outside.to_numpy(dtype=bool) & sensitive_resources(r).to_numpy(dtype=bool)
     g, r = g[mask].reset_index(drop=True), r[mask].reset_index(drop=True)
-    at = ctx.account_index.get_indexer(pd.Index(g["principal_id"].astype(object)))
+    at = positions(g["principal_id"], ctx.account_index)
     login = _of_account(ctx, "login", at).fillna(g["principal_id"].astype(object))
     what = "invitation of " + login.astype(str) + " (" + text(g["right"]) + ")"
     message = (

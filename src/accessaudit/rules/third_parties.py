@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from accessaudit.policy import Policy
-from accessaudit.rules._context import RuleContext, choose, text
+from accessaudit.rules._context import RuleContext, choose, positions, text
 from accessaudit.rules._spec import RuleSpec, SnapshotView
 
 __all__ = [
@@ -112,30 +112,29 @@ class _DirectorySponsors(NamedTuple):
     problem: pd.Series
 
 
-def _directory_sponsors(ctx: RuleContext, terminated: np.ndarray) -> _DirectorySponsors:
-    """The accounts' own sponsors (``sponsor_id``): an enabled account whose HR person (if
-    any) has not left, or a group in the snapshot, is current."""
+def _directory_sponsors(
+    ctx: RuleContext, at: np.ndarray, terminated: np.ndarray
+) -> _DirectorySponsors:
+    """The own sponsors (``sponsor_id``) of the accounts at positions ``at``: an enabled
+    account whose HR person (if any) has not left, or a group in the snapshot, is current."""
     a = ctx.accounts
-    sponsor = a["sponsor_id"].astype(object)
+    sponsor = a["sponsor_id"].iloc[at].astype(object).reset_index(drop=True)
     account_at = ctx.account_index.get_indexer(pd.Index(sponsor))
     group_at = ctx.group_index.get_indexer(pd.Index(sponsor))
+    is_account = account_at >= 0
     safe = np.maximum(account_at, 0)
     enabled = a["enabled"].to_numpy(dtype=bool)[safe] if len(a) else np.zeros(0, dtype=bool)
     person_at = ctx.account_person[safe] if len(a) else np.zeros(0, dtype=np.int64)
     left = (
         (person_at >= 0) & terminated[np.maximum(person_at, 0)]
         if len(terminated)
-        else (np.zeros(len(a), dtype=bool))
+        else np.zeros(len(at), dtype=bool)
     )
-    is_account = account_at >= 0
     current = (is_account & enabled & ~left) | (group_at >= 0)
     logins = a["login"].astype(object).to_numpy()[safe] if len(a) else np.array([], dtype=object)
     groups = ctx.groups["name"].astype(object).to_numpy()
-    names = np.where(
-        is_account,
-        logins,
-        np.where(group_at >= 0, groups[np.maximum(group_at, 0)] if len(groups) else "", sponsor),
-    )
+    group_names = groups[np.maximum(group_at, 0)] if len(groups) else sponsor.to_numpy()
+    names = np.where(is_account, logins, np.where(group_at >= 0, group_names, sponsor))
     problem = np.select(
         [is_account & ~enabled, is_account & left, ~is_account & (group_at < 0)],
         [" is disabled", " has left", " is not in the snapshot"],
@@ -160,25 +159,29 @@ def guest_without_sponsor(
     """
     ctx = RuleContext.of(snapshot, policy, as_of)
     a = ctx.accounts
-    person = ctx.person_rows(ctx.account_person)
-    guest = (a["kind"].astype(object) == "guest").to_numpy(dtype=bool)
-    vendor = (person["worker_type"].astype(object) == "vendor").to_numpy(dtype=bool)
-    sponsor = person["sponsor_id"].fillna(person["manager_id"])
-    sponsor_at = ctx.person_index.get_indexer(pd.Index(sponsor))
+    person = ctx.account_people
+    guest = (a["kind"] == "guest").to_numpy(dtype=bool)
+    vendor = (person["worker_type"] == "vendor").to_numpy(dtype=bool)
+    # Sponsors are looked up for enabled guests and vendors only: a few of all accounts.
+    third = np.flatnonzero(a["enabled"].to_numpy(dtype=bool) & (guest | vendor))
+    who = person.iloc[third]
+    sponsor = who["sponsor_id"].fillna(who["manager_id"])
+    sponsor_at = positions(sponsor, ctx.person_index)
     people = ctx.people
     terminated = (people["status"].astype(object) == "terminated").to_numpy(dtype=bool)
     hr_current = (
         (sponsor_at >= 0) & ~terminated[np.maximum(sponsor_at, 0)]
         if len(people)
-        else (np.zeros(len(a), dtype=bool))
+        else np.zeros(len(third), dtype=bool)
     )
-    directory = _directory_sponsors(ctx, terminated)
-    mask = a["enabled"].to_numpy(dtype=bool) & (guest | vendor) & ~hr_current & ~directory.current
-    rows = a[mask].reset_index(drop=True)
-    who = person[mask].reset_index(drop=True)
-    named = sponsor[mask].reset_index(drop=True)
-    known = pd.Series(sponsor_at[mask] >= 0)
-    in_directory = directory.named[mask].reset_index(drop=True)
+    directory = _directory_sponsors(ctx, third, terminated)
+    keep = ~hr_current & ~directory.current
+    flagged = third[keep]
+    rows = a.iloc[flagged].reset_index(drop=True)
+    who = who[keep].reset_index(drop=True)
+    named = sponsor[keep].reset_index(drop=True)
+    known = pd.Series(sponsor_at[keep] >= 0)
+    in_directory = directory.named[keep].reset_index(drop=True)
     why = pd.Series(
         np.select(
             [
@@ -191,13 +194,13 @@ def guest_without_sponsor(
                 "its sponsor " + named.fillna("") + " has left",
                 "its directory sponsor "
                 + in_directory.fillna("")
-                + directory.problem[mask].reset_index(drop=True),
+                + directory.problem[keep].reset_index(drop=True),
             ],
             "no sponsor or manager is recorded",
         ),
         dtype=object,
     )
-    kind = pd.Series(np.where(guest[mask], "guest", "vendor"), dtype=object)
+    kind = pd.Series(np.where(guest[flagged], "guest", "vendor"), dtype=object)
     message = kind + " account " + rows["login"] + ": " + why
     evidence = pd.DataFrame(
         {
