@@ -183,12 +183,22 @@ class _IndentedJson:
 
     def value(self, value: object, level: int) -> str:
         """The JSON text of ``value`` nested ``level`` deep."""
+        # The common plain types first, without going through to_plain.
+        kind = type(value)
+        if kind is str:
+            return _string(value)  # type: ignore[arg-type]
+        if value is None:
+            return "null"
+        if kind is bool:
+            return _LITERALS[value]  # type: ignore[index]
+        if kind is int:
+            return int.__repr__(value)
         if isinstance(value, str):
             return _string(value)
         if isinstance(value, dict) and all(type(key) is str for key in value):
             members = [(key, self.value(item, level + 1)) for key, item in value.items()]
             return self._members(members, level)
-        if isinstance(value, list):
+        if isinstance(value, list | tuple):
             return self._items([self.value(item, level + 1) for item in value], level)
         if isinstance(value, pd.DataFrame):
             return self._items(self._records(value, level + 1), level)
@@ -243,9 +253,8 @@ class _IndentedJson:
         return ["{" + inner + separator.join(row) + closing for row in zip(*columns, strict=True)]
 
 
-def _string(value: str) -> str:
-    """A JSON string literal, as the standard library writes it without ``ensure_ascii``."""
-    return encode_basestring(value)
+#: A JSON string literal, as the standard library writes it without ``ensure_ascii``.
+_string = encode_basestring
 
 
 def _columns(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
