@@ -6,7 +6,7 @@ every group that has account members, tolerating cycles, then joined once to the
 memberships (millions of rows). Paths are categoricals because millions of rows share a few
 thousand distinct paths; a path string is built only for the walk steps the result uses, so a
 very deep chain costs memory in proportion to the result, not to the cube of its depth.
-(Longer than most modules, ~480 lines: the two tables share the integer-code helpers, and
+(Longer than most modules, ~530 lines: the two tables share the integer-code helpers, and
 splitting them would only move those into a third module.)
 
 >>> import pandas as pd
