@@ -22,13 +22,25 @@ has 100,000 rows (streamed, write-only) — memory, never timed in tests.
 
     python bench/audit_bench.py                 # full size (target: audit < 20 s, < 6 GB)
     python bench/audit_bench.py --scale 0.05    # a quick run
+
+``--cli SNAPSHOT`` times the real command instead, ``accessaudit audit --config FILE
+--snapshot SNAPSHOT --format json --as-of DATE``, each run in a fresh process: wall seconds,
+user and system CPU seconds and peak RSS of the child (``os.wait4``). With ``--previous SRC``
+(the ``src`` folder of another checkout, e.g. a ``git worktree`` of main) the previous code
+runs the same command in the same session, alternating with ours, and the two JSON documents
+must be byte-identical:
+
+    python bench/audit_bench.py --cli /tmp/speed/full/snapshot --config /tmp/bench-audit.toml \\
+        --as-of 2026-11-21 --runs 3 --previous /tmp/e2e-base/src
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -371,6 +383,73 @@ def run_stages(folder: Path, work: Path, *, excel: bool, check: bool) -> dict[st
     return report
 
 
+# --- the real command, end to end -----------------------------------------------------------
+
+
+def time_command(command: list[str], src: Path, out: Path) -> dict[str, float]:
+    """Run ``command`` with ``src`` first on the import path, stdout to ``out``; the child's
+    wall seconds, user and system CPU seconds and peak RSS (MB)."""
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    started = time.perf_counter()
+    with out.open("wb") as stdout:
+        child = subprocess.Popen(command, stdout=stdout, stderr=subprocess.PIPE, env=env)
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - started
+        assert child.stderr is not None
+        errors = child.stderr.read().decode(errors="replace")
+        child.stderr.close()
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 1):
+        raise SystemExit(f"{' '.join(command)} exited {code}:\n{errors}")
+    return {
+        "wall": wall,
+        "user": usage.ru_utime,
+        "sys": usage.ru_stime,
+        "cpu": usage.ru_utime + usage.ru_stime,
+        "peak_mb": usage.ru_maxrss / 1024,
+    }
+
+
+def run_cli(args: argparse.Namespace) -> dict[str, Any]:
+    """``accessaudit audit --format json`` end to end, ours and (optionally) the previous code,
+    alternating, ``args.runs`` fresh processes each; documents compared byte for byte."""
+    ours = Path(__file__).resolve().parent.parent / "src"
+    variants = {"ours": ours} | ({"previous": args.previous} if args.previous else {})
+    command = [sys.executable, "-m", "accessaudit", "audit", "--config", str(args.config)]
+    command += ["--snapshot", str(args.cli), "--format", "json"]
+    command += ["--as-of", args.as_of] if args.as_of else []
+    work = Path(tempfile.mkdtemp(prefix="audit-cli-bench-"))
+    measured: dict[str, list[dict[str, float]]] = {name: [] for name in variants}
+    load = [os.getloadavg()[0]]
+    for number in range(args.runs):
+        # Alternate who goes first, so neither always runs right after the other's exit.
+        names = list(variants) if number % 2 == 0 else list(reversed(variants))
+        for name in names:
+            figures = time_command(command, variants[name], work / f"{name}-{number}.json")
+            measured[name].append(figures)
+            print(
+                f"  run {number + 1} {name:<9} wall {figures['wall']:6.2f} s  user "
+                f"{figures['user']:6.2f} s  sys {figures['sys']:6.2f} s  peak RSS "
+                f"{figures['peak_mb']:,.0f} MB",
+                flush=True,
+            )
+        load.append(os.getloadavg()[0])
+    first = (work / "ours-0.json").read_bytes()
+    for name in variants:
+        for number in range(args.runs):
+            if (work / f"{name}-{number}.json").read_bytes() != first:
+                raise SystemExit(f"{name} run {number + 1}: the JSON document differs")
+    print(f"  documents: byte-identical ({len(first):,} bytes, {len(variants) * args.runs} runs)")
+    summary: dict[str, Any] = {"load_average_1min": [round(x, 2) for x in load]}
+    for name, runs in measured.items():
+        summary[name] = {
+            key: f"{statistics.median(r[key] for r in runs):.2f} "
+            f"({min(r[key] for r in runs):.2f}-{max(r[key] for r in runs):.2f})"
+            for key in ("wall", "cpu", "user", "sys", "peak_mb")
+        }
+    return summary
+
+
 def _median_table(runs: list[dict[str, Any]], key: str) -> dict[str, str]:
     names = runs[0][key].keys()
     out = {}
@@ -392,9 +471,22 @@ def main(argv: list[str] | None = None) -> int:
         "--check", action="store_true", help="compare nesting with the previous implementation"
     )
     parser.add_argument("--keep", type=Path, help="keep (and reuse) the snapshot in this folder")
+    parser.add_argument(
+        "--cli", type=Path, metavar="SNAPSHOT", help="time `accessaudit audit` on this snapshot"
+    )
+    parser.add_argument("--config", type=Path, help="with --cli: the audit config")
+    parser.add_argument("--as-of", help="with --cli: the audit date")
+    parser.add_argument(
+        "--previous", type=Path, metavar="SRC", help="with --cli: the previous code's src folder"
+    )
     parser.add_argument("--baseline-only", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--audit-only", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.cli:
+        if args.config is None:
+            parser.error("--cli needs --config")
+        print(json.dumps(run_cli(args), indent=2))
+        return 0
     if args.baseline_only:
         print(json.dumps(run_baseline(args.baseline_only)))
         return 0

@@ -19,7 +19,7 @@ from accessaudit.errors import AccessAuditError
 from accessaudit.model import RULE_IDS
 from accessaudit.reports.console import summary_table
 from accessaudit.reports.excel import write_report
-from accessaudit.reports.json import findings_json
+from accessaudit.reports.json import audit_document, audit_json, findings_json
 from accessaudit.reports.xlsx import (
     DATE_FORMAT,
     SEVERITY_COLOURS,
@@ -71,6 +71,47 @@ def test_json_is_an_array_with_evidence_objects_and_iso_dates(result: AuditResul
     assert leaver["evidence"]["hr_end_date"].startswith("2026-10-01T00:00:00")
     assert isinstance(leaver["controls"], list)
     assert "NaN" not in findings_json(result)
+
+
+def test_audit_json_text_is_what_the_standard_library_writes(result: AuditResult) -> None:
+    # audit_json writes the indented text itself (the standard encoder is pure Python when
+    # indenting); the bytes must be exactly json.dumps of the documented envelope.
+    document = audit_document(result)
+    for indent in (2, 4, None):
+        expected = json.dumps(document, indent=indent, ensure_ascii=False, allow_nan=False)
+        assert audit_json(result, indent=indent) == expected
+
+
+def test_audit_json_text_of_awkward_values_matches_the_standard_library(
+    result: AuditResult,
+) -> None:
+    import numpy as np
+
+    awkward: list[object] = [
+        None, pd.NA, pd.NaT, float("nan"), np.float32(0.1), 1e16, -0.0, 1.5e-7, 2**70,
+        np.int8(-3), np.bool_(True), False, "tab\there \"quoted\" \\ back", "\x00\x1f\x7f",
+        "\u2028 line sep, café, 日本, 😀", pd.Timestamp("2026-11-21 08:00", tz="UTC"),
+        pd.Timedelta(days=3), np.array([1, 2]), (), [], {}, {1: "int key", "1": "clash"},
+        {"nested": {"deeper": [[], [{}], ("a", None)]}}, frozenset(), set(), object,
+    ]  # fmt: skip
+    frame = pd.DataFrame({"rule": ["leaver-active"] * len(awkward), "severity": "critical"})
+    frame["evidence"] = pd.Series(awkward, dtype=object)
+    frame["controls"] = [["x", "y"]] * len(awkward)
+    frame["exception_expires"] = pd.Series(range(len(awkward)), dtype="Int64").mask(
+        lambda s: s % 3 == 0
+    )
+    from dataclasses import replace
+
+    awkward_result = replace(result, findings=result.findings.head(0), suppressed=frame)
+    expected = json.dumps(
+        audit_document(awkward_result), indent=2, ensure_ascii=False, allow_nan=False
+    )
+    assert audit_json(awkward_result) == expected
+    infinite = replace(result, suppressed=frame.assign(evidence=float("inf")))
+    with pytest.raises(ValueError):
+        json.dumps(audit_document(infinite), indent=2, allow_nan=False)
+    with pytest.raises(ValueError):
+        audit_json(infinite)
 
 
 def test_excel_report_has_the_sheets_and_layout(tmp_path: Path, result: AuditResult) -> None:

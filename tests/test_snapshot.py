@@ -48,6 +48,32 @@ def test_saved_snapshot_loads_back_identical(tmp_path: Path) -> None:
     assert loaded.snapshot_id is not None and len(loaded.snapshot_id) == 64
 
 
+def test_optional_columns_an_older_snapshot_lacks_read_as_their_defaults(
+    tmp_path: Path,
+) -> None:
+    # A snapshot written before optional columns existed: its tables hold the required
+    # columns only, and loading adds the rest, empty or with their default.
+    from accessaudit.model import STORED_TABLES
+
+    original = _snapshot()
+    folder = original.save(tmp_path / "snap")
+    for name, schema in STORED_TABLES.items():
+        required = [c.name for c in schema.columns if c.required]
+        frame = original.tables[name][required]
+        frame.to_parquet(folder / f"{name}.parquet", index=False)
+    loaded = Snapshot.load(folder, verify=False)
+    for name, schema in STORED_TABLES.items():
+        table = loaded.tables[name]
+        assert tuple(table.columns) == schema.column_names
+        for column in schema.columns:
+            if column.required:
+                continue
+            expected = pd.Series(column.default, index=table.index, dtype=object)
+            pd.testing.assert_series_equal(
+                table[column.name], expected.astype(column.dtype()), check_names=False
+            )
+
+
 def test_manifest_records_as_of_versions_rows_and_hashes(tmp_path: Path) -> None:
     _snapshot().save(tmp_path / "snap")
     manifest = json.loads((tmp_path / "snap" / "manifest.json").read_text())

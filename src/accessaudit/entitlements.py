@@ -6,7 +6,7 @@ every group that has account members, tolerating cycles, then joined once to the
 memberships (millions of rows). Paths are categoricals because millions of rows share a few
 thousand distinct paths; a path string is built only for the walk steps the result uses, so a
 very deep chain costs memory in proportion to the result, not to the cube of its depth.
-(Longer than most modules, ~480 lines: the two tables share the integer-code helpers, and
+(Longer than most modules, ~530 lines: the two tables share the integer-code helpers, and
 splitting them would only move those into a third module.)
 
 >>> import pandas as pd
@@ -138,24 +138,25 @@ def _walk(starts: np.ndarray, child: np.ndarray, parent: np.ndarray, count: int)
 
 
 def _encode(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
-    """Integer codes (-1 for missing) and the distinct values they index.
+    """Integer codes (int32, -1 for missing) and the distinct values they index.
 
     A categorical column already is that; an Arrow-backed string column is dictionary-encoded
     by Arrow (hashing millions of ids without making Python strings); anything else goes
-    through ``pd.factorize``.
+    through ``pd.factorize``. The codes are int32, as Arrow makes them: an int64 copy of
+    millions of codes costs more in fresh memory than the gathers it would save.
     """
     if isinstance(values.dtype, pd.CategoricalDtype):
-        codes = values.cat.codes.to_numpy().astype(np.int64)
+        codes = values.cat.codes.to_numpy().astype(np.int32)
         return codes, pd.Index(np.asarray(values.cat.categories, dtype=object), dtype="str")
     if getattr(values.dtype, "storage", None) == "pyarrow":
         arrow = pa.array(values.array)
         if isinstance(arrow, pa.Array):
             arrow = pa.chunked_array([arrow])
         if arrow.num_chunks == 0:
-            return np.empty(0, dtype=np.int64), pd.Index([], dtype="str")
+            return np.empty(0, dtype=np.int32), pd.Index([], dtype="str")
         encoded = pc.dictionary_encode(arrow)
         if encoded.num_chunks == 0:
-            return np.empty(0, dtype=np.int64), pd.Index([], dtype="str")
+            return np.empty(0, dtype=np.int32), pd.Index([], dtype="str")
         dictionary = encoded.chunk(encoded.num_chunks - 1).dictionary
         # Arrow encodes all chunks with one table and so one dictionary; unifying (a second
         # hash pass) is needed only if that ever stops being so.
@@ -163,20 +164,20 @@ def _encode(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
             encoded = encoded.unify_dictionaries()
             dictionary = encoded.chunk(0).dictionary
         indices = [pc.fill_null(c.indices, -1).to_numpy() for c in encoded.chunks]
-        return (
-            np.concatenate(indices).astype(np.int64),
-            pd.Index(pd.array(dictionary, dtype="str")),
-        )
+        # One chunk (a table read from Parquet): Arrow's buffer itself, read-only, no copy.
+        codes = indices[0] if len(indices) == 1 else np.concatenate(indices, dtype=np.int32)
+        return codes, pd.Index(pd.array(dictionary, dtype="str"))
     factorized, uniques = pd.factorize(values)
-    return factorized.astype(np.int64), pd.Index(np.asarray(uniques, dtype=object), dtype="str")
+    return factorized.astype(np.int32), pd.Index(np.asarray(uniques, dtype=object), dtype="str")
 
 
 def _lookup(values: pd.Series, index: pd.Index) -> np.ndarray:
-    """Position of each value in ``index`` (-1 where absent or missing): encode once, then
-    look up the distinct values only."""
+    """Position (int32) of each value in ``index`` (-1 where absent or missing): encode once,
+    then look up the distinct values only."""
     codes, uniques = _encode(values)
-    found = np.append(index.get_indexer(uniques), -1)
-    return np.asarray(found[codes], dtype=np.int64)
+    found = np.append(index.get_indexer(uniques), -1).astype(np.int32)
+    out: np.ndarray = found[codes]
+    return out
 
 
 def group_closure(groups: pd.DataFrame, memberships: pd.DataFrame) -> pd.DataFrame:
@@ -236,37 +237,107 @@ def effective_memberships(groups: pd.DataFrame, memberships: pd.DataFrame) -> pd
     between equally short paths go to the direct membership listed first, then to the nesting
     edge listed first.
     """
+    # Three steps, each a function so that its temporaries (arrays of millions of rows) are
+    # freed when it returns, before the next step's are made: the peak is the result plus
+    # one step's working set, not the sum of all of them.
     schema = TABLES["effective_memberships"]
     group_ids = pd.Index(groups["group_id"].astype(str))
-    count = len(group_ids)
+    direct = _direct_memberships(memberships, group_ids)
+    if direct is None:
+        return schema.empty()
+    holding = np.zeros(len(group_ids), dtype=bool)
+    holding[direct.group] = True
+    walk = _walk(np.flatnonzero(holding), direct.child, direct.parent, len(group_ids))
+    member, walk_row, eligible = _shortest_per_pair(direct, walk, len(group_ids))
+    accounts = direct.accounts
+    del direct
+    # Few distinct walk rows are used by many memberships: build those paths, not millions.
+    used = np.zeros(len(walk.node), dtype=bool)
+    used[walk_row] = True
+    used_rows = np.flatnonzero(used)
     names = groups["name"].astype(str).to_numpy(dtype=object)
+    path_code_of_used, path_values = pd.factorize(walk.paths(used_rows, names))
+    path_code = np.full(len(walk.node), -1, dtype=np.int32)
+    path_code[used_rows] = path_code_of_used
+    # Ids are dictionary-encoded: tens of millions of rows share 10^5 accounts and 10^4 groups.
+    account_id = pd.Categorical.from_codes(member, categories=accounts)
+    del member
+    return pd.DataFrame(
+        {
+            "account_id": account_id,
+            "group_id": pd.Categorical.from_codes(walk.node[walk_row], categories=group_ids),
+            "depth": pd.arrays.IntegerArray(
+                (walk.depth + 1).astype(np.int64)[walk_row], np.zeros(len(walk_row), dtype=bool)
+            ),
+            "path": pd.Categorical.from_codes(
+                path_code[walk_row],
+                categories=pd.Index(np.asarray(path_values, dtype=object), dtype="str"),
+            ),
+            "assignment": pd.Categorical.from_codes(
+                eligible.astype(np.int8)
+                if eligible is not None
+                else np.zeros(len(walk_row), dtype=np.int8),
+                dtype=schema.column_index["assignment"].dtype(),
+            ),
+        },
+        copy=False,
+    )
+
+
+@dataclass(frozen=True)
+class _Direct:
+    """The direct account memberships as codes: ``group`` (into the groups table),
+    ``account`` (into ``accounts``, the account ids that occur, sorted), ``eligible``
+    (None when none is), and the group-in-group edges ``child`` → ``parent``."""
+
+    group: np.ndarray
+    account: np.ndarray
+    accounts: pd.Index
+    eligible: np.ndarray | None
+    child: np.ndarray
+    parent: np.ndarray
+
+
+def _direct_memberships(memberships: pd.DataFrame, group_ids: pd.Index) -> _Direct | None:
+    """The direct account memberships of groups in ``group_ids``; None when there is none."""
     is_account = (memberships["member_type"] == "account").to_numpy(dtype=bool)
     group_code = _lookup(memberships["group_id"], group_ids)
     member_code, member_ids = _encode(memberships["member_id"])
     direct = is_account & (group_code >= 0) & (member_code >= 0)
     if not direct.any():
-        return schema.empty()
+        return None
     child, parent = _nested(memberships, member_code, member_ids, group_code, group_ids)
-    group_code = group_code[direct]
-    eligible_edge = (memberships["assignment"] == "eligible").to_numpy(dtype=bool)[direct]
-    account_code, accounts = _accounts(member_code[direct], member_ids)
+    eligible = (memberships["assignment"] == "eligible").to_numpy(dtype=bool)[direct]
+    account, accounts = _accounts(member_code[direct], member_ids)
+    return _Direct(
+        group=group_code[direct],
+        account=account,
+        accounts=accounts,
+        eligible=eligible if eligible.any() else None,
+        child=child,
+        parent=parent,
+    )
 
-    holding = np.zeros(count, dtype=bool)
-    holding[group_code] = True
-    walk = _walk(np.flatnonzero(holding), child, parent, count)
 
-    # Each direct membership fans out to its group's walk rows (every group has at least its
-    # own row). Arrays of this size are tens of millions of elements: each is made once, in
-    # the narrowest type, because on a VM touching fresh memory costs more than computing.
-    fan = walk.first[group_code + 1] - walk.first[group_code]
-    walk_row = _consecutive_runs(walk.first[group_code], fan)
-    member = np.repeat(account_code.astype(np.int32), fan)
-    eligible = np.repeat(eligible_edge, fan) if eligible_edge.any() else None
+def _shortest_per_pair(
+    direct: _Direct, walk: _Walk, count: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Each direct membership fanned out to its group's walk rows (every group has at least
+    its own row), one row kept per (account, group): the shortest, active before eligible,
+    then the first. Returns the account code, walk row and eligibility of the kept rows."""
+    # Arrays of this size are tens of millions of elements: each is made once, in the
+    # narrowest type, because on a VM touching fresh memory costs more than computing.
+    fan = np.diff(walk.first)[direct.group]
+    walk_row = _consecutive_runs(walk.first[direct.group], fan)
+    member = np.repeat(direct.account.astype(np.int32, copy=False), fan)
+    eligible = np.repeat(direct.eligible, fan) if direct.eligible is not None else None
 
     # (account, group) can repeat only where the group is reached from two groups with
     # members, or from one group that an account may hold twice (active and eligible).
     eligible_start = np.zeros(count, dtype=bool)
-    eligible_start[group_code[eligible_edge]] = True
+    if direct.eligible is not None:
+        eligible_start[direct.group[direct.eligible]] = True
+    del fan
     repeatable = (np.bincount(walk.node, minlength=count)[walk.node] >= 2) | eligible_start[
         walk.start
     ]
@@ -281,52 +352,29 @@ def effective_memberships(groups: pd.DataFrame, memberships: pd.DataFrame) -> pd
         pair,
         walk.depth[maybe_row]
         + (eligible[maybe] * (int(walk.depth.max()) + 1) if eligible is not None else 0),
-        len(accounts) * count,
+        len(direct.accounts) * count,
     )
     keep[maybe[best]] = True
-    walk_row = walk_row[keep]
-
-    # Few distinct walk rows are used by many memberships: build those paths, not millions.
-    used = np.zeros(len(walk.node), dtype=bool)
-    used[walk_row] = True
-    used_rows = np.flatnonzero(used)
-    path_code_of_used, path_values = pd.factorize(walk.paths(used_rows, names))
-    path_code = np.full(len(walk.node), -1, dtype=np.int32)
-    path_code[used_rows] = path_code_of_used
-    # Ids are dictionary-encoded: tens of millions of rows share 10^5 accounts and 10^4 groups.
-    return pd.DataFrame(
-        {
-            "account_id": pd.Categorical.from_codes(member[keep], categories=accounts),
-            "group_id": pd.Categorical.from_codes(
-                walk.node.astype(np.int32)[walk_row], categories=group_ids
-            ),
-            "depth": pd.arrays.IntegerArray(
-                (walk.depth + 1).astype(np.int64)[walk_row], np.zeros(len(walk_row), dtype=bool)
-            ),
-            "path": pd.Categorical.from_codes(
-                path_code[walk_row],
-                categories=pd.Index(np.asarray(path_values, dtype=object), dtype="str"),
-            ),
-            "assignment": pd.Categorical.from_codes(
-                eligible[keep].astype(np.int8)
-                if eligible is not None
-                else np.zeros(len(walk_row), dtype=np.int8),
-                dtype=schema.column_index["assignment"].dtype(),
-            ),
-        },
-        copy=False,
-    )
+    del maybe, maybe_row, pair, best
+    kept = member[keep]
+    del member
+    return kept, walk_row[keep], eligible[keep] if eligible is not None else None
 
 
 def _consecutive_runs(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """``starts[i], starts[i] + 1, …`` for ``lengths[i]`` values each (lengths ≥ 1), as one
     int32 array: a cumulative sum of steps, one allocation of the output's size."""
-    starts = starts.astype(np.int32)
-    lengths = lengths.astype(np.int32)
+    starts = starts.astype(np.int32, copy=False)
+    lengths = lengths.astype(np.int32, copy=False)
     steps = np.ones(int(lengths.sum(dtype=np.int64)), dtype=np.int32)
-    at = np.cumsum(lengths, dtype=np.int64) - lengths
+    at = np.cumsum(lengths, dtype=np.int64)
+    at -= lengths
     steps[at[0]] = starts[0]
-    steps[at[1:]] = starts[1:] - (starts[:-1] + lengths[:-1] - 1)
+    # Each run starts where the previous one ended plus the jump to its own start.
+    jump = np.subtract(starts[1:], starts[:-1])
+    jump -= lengths[:-1]
+    jump += 1
+    steps[at[1:]] = jump
     np.cumsum(steps, dtype=np.int32, out=steps)
     return steps
 

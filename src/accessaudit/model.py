@@ -150,6 +150,21 @@ class Column:
             return pd.CategoricalDtype()
         return pd.CategoricalDtype(list(self.allowed or ()), ordered=self.ordered)
 
+    def filled(self, index: pd.Index) -> pd.Series:
+        """This column's default (missing when it has none) on every row of ``index``, in its
+        dtype: what an optional column an older snapshot lacks reads as.
+
+        Built in the dtype directly: through Python objects this took ~0.1 s per 200,000
+        rows of people.
+        """
+        dtype = self.dtype()
+        if self.default is not None:
+            return pd.Series(self.default, index=index, dtype=object).astype(dtype)
+        if isinstance(dtype, pd.CategoricalDtype):
+            codes = np.full(len(index), -1, dtype=np.int8)
+            return pd.Series(pd.Categorical.from_codes(codes, dtype=dtype), index=index)
+        return pd.Series(index=index, dtype=dtype)
+
 
 @dataclass(frozen=True)
 class TableSchema:
@@ -283,9 +298,7 @@ class TableSchema:
         absent = [c for c in self.columns if c.name not in restored.columns and not c.required]
         if absent:
             for column in absent:
-                restored[column.name] = pd.Series(
-                    column.default, index=restored.index, dtype=object
-                ).astype(column.dtype())
+                restored[column.name] = column.filled(restored.index)
             restored = restored[[c for c in self.column_names if c in restored.columns]]
         for column in self.columns:
             if column.kind == "category" and column.name in restored.columns:

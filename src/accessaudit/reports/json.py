@@ -18,6 +18,7 @@ import datetime as dt
 import json
 import math
 from collections.abc import Mapping
+from json.encoder import encode_basestring
 from typing import Any
 
 import numpy as np
@@ -100,6 +101,28 @@ def audit_document(result: AuditResult) -> dict[str, Any]:
     ``findings``, ``suppressed_findings`` (with the exception's owner, reason and expiry) and
     ``expired_exceptions``.
     """
+    return {
+        key: frame_records(value) if isinstance(value, pd.DataFrame) else value
+        for key, value in _envelope(result).items()
+    }
+
+
+def audit_json(result: AuditResult, *, indent: int | None = 2) -> str:
+    """:func:`audit_document` as JSON text (what ``accessaudit audit --format json`` prints).
+
+    The text is exactly ``json.dumps(audit_document(result), indent=indent,
+    ensure_ascii=False, allow_nan=False)``; with an indent it is written by
+    :class:`_IndentedJson`, column by column, because the standard library's encoder falls
+    back to pure Python for indented output (0.3 s for 14,548 findings, plus 0.25 s turning
+    every value into a record first).
+    """
+    if indent is None:
+        return json.dumps(audit_document(result), indent=None, ensure_ascii=False, allow_nan=False)
+    return _IndentedJson(" " * indent).value(_envelope(result), 0)
+
+
+def _envelope(result: AuditResult) -> dict[str, Any]:
+    """:func:`audit_document` with the three finding tables still as DataFrames."""
     findings = result.findings
     counts = findings["rule"].astype(object).value_counts()
     by_severity = findings["severity"].astype(object).value_counts()
@@ -132,22 +155,106 @@ def audit_document(result: AuditResult) -> dict[str, Any]:
             "expired_exceptions": len(result.expired_exceptions),
             "by_severity": {s: int(by_severity.get(s, 0)) for s in reversed(SEVERITIES)},
         },
-        "findings": frame_records(_columns(findings, ENVELOPE_FINDING_FIELDS)),
-        "suppressed_findings": frame_records(
-            _columns(result.suppressed, (*ENVELOPE_FINDING_FIELDS, *_EXCEPTION_FIELDS))
+        "findings": _columns(findings, ENVELOPE_FINDING_FIELDS),
+        "suppressed_findings": _columns(
+            result.suppressed, (*ENVELOPE_FINDING_FIELDS, *_EXCEPTION_FIELDS)
         ),
-        "expired_exceptions": frame_records(
-            _columns(
-                result.expired_exceptions,
-                ("rule", "subject", "owner", "reason", "expires", "findings_shown_again"),
-            )
+        "expired_exceptions": _columns(
+            result.expired_exceptions,
+            ("rule", "subject", "owner", "reason", "expires", "findings_shown_again"),
         ),
     }
 
 
-def audit_json(result: AuditResult, *, indent: int | None = 2) -> str:
-    """:func:`audit_document` as JSON text (what ``accessaudit audit --format json`` prints)."""
-    return json.dumps(audit_document(result), indent=indent, ensure_ascii=False, allow_nan=False)
+_LITERALS = {True: "true", False: "false"}
+
+
+class _IndentedJson:
+    """JSON text of :func:`to_plain` of a value, exactly as ``json.dumps(..., indent=…,
+    ensure_ascii=False, allow_nan=False)`` writes it; a DataFrame is written as the list of
+    its :func:`frame_records`.
+
+    Strings go through the standard library's own C string encoder, and a table is encoded
+    one column at a time, so the Python work per finding is one join of its fields.
+    """
+
+    def __init__(self, indent: str) -> None:
+        self.indent = indent
+
+    def value(self, value: object, level: int) -> str:
+        """The JSON text of ``value`` nested ``level`` deep."""
+        # The common plain types first, without going through to_plain.
+        kind = type(value)
+        if kind is str:
+            return _string(value)  # type: ignore[arg-type]
+        if value is None:
+            return "null"
+        if kind is bool:
+            return _LITERALS[value]  # type: ignore[index]
+        if kind is int:
+            return int.__repr__(value)
+        if isinstance(value, str):
+            return _string(value)
+        if isinstance(value, dict) and all(type(key) is str for key in value):
+            members = [(key, self.value(item, level + 1)) for key, item in value.items()]
+            return self._members(members, level)
+        if isinstance(value, list | tuple):
+            return self._items([self.value(item, level + 1) for item in value], level)
+        if isinstance(value, pd.DataFrame):
+            return self._items(self._records(value, level + 1), level)
+        plain = to_plain(value)
+        if plain is None:
+            return "null"
+        if isinstance(plain, str):
+            return _string(plain)
+        if isinstance(plain, bool):
+            return _LITERALS[plain]
+        if isinstance(plain, int):
+            return int.__repr__(plain)
+        if isinstance(plain, float):
+            if not math.isfinite(plain):
+                raise ValueError(f"Out of range float values are not JSON compliant: {plain!r}")
+            return float.__repr__(plain)
+        # to_plain gives a plain dict (str keys) or list for every other container.
+        return self.value(plain, level)
+
+    def _items(self, texts: list[str], level: int) -> str:
+        if not texts:
+            return "[]"
+        inner = "\n" + self.indent * (level + 1)
+        return "[" + inner + ("," + inner).join(texts) + "\n" + self.indent * level + "]"
+
+    def _members(self, members: list[tuple[str, str]], level: int) -> str:
+        if not members:
+            return "{}"
+        inner = "\n" + self.indent * (level + 1)
+        body = ("," + inner).join(f"{_string(key)}: {text}" for key, text in members)
+        return "{" + inner + body + "\n" + self.indent * level + "}"
+
+    def _records(self, frame: pd.DataFrame, level: int) -> list[str]:
+        """Each row of ``frame`` (unique column names, as :func:`_columns` gives) as the JSON
+        object :func:`frame_records` would give it."""
+        if not len(frame):
+            return []
+        if not len(frame.columns):
+            return ["{}"] * len(frame)
+        inner = "\n" + self.indent * (level + 1)
+        columns = []
+        for name, column in frame.astype(object).items():
+            key = f"{_string(str(name))}: "
+            columns.append(
+                [
+                    key + (_string(item) if type(item) is str else self.value(item, level + 1))
+                    for item in column.to_numpy()
+                ]
+            )
+        closing = "\n" + self.indent * level + "}"
+        separator = "," + inner
+        return ["{" + inner + separator.join(row) + closing for row in zip(*columns, strict=True)]
+
+
+#: A JSON string literal, as the standard library writes it without ``ensure_ascii``.
+_string = encode_basestring
 
 
 def _columns(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
