@@ -261,35 +261,43 @@ class _Formats:
                 "valign": "top",
             }
         )
-        self.editable = book.add_format({"locked": False})
+        # Every cell of a Review row is top-aligned, so a row taller than one line (wrapped
+        # How held, Reason) still reads as one row, its item id beside its first line.
+        self.top = book.add_format({"valign": "top"})
+        self.editable = book.add_format({"locked": False, "valign": "top"})
         self.editable_wrapped = book.add_format(
             {"locked": False, "text_wrap": True, "valign": "top"}
         )
         self.wrapped = book.add_format({"text_wrap": True, "valign": "top"})
         self.title = book.add_format({"bold": True, "font_size": 13})
         self._book = book
-        self._made: dict[tuple[bool, bool], Any] = {}
+        self._made: dict[tuple[bool, bool, bool], Any] = {}
 
     def by_name(self, name: str) -> Any:
-        """The format of one of :data:`_ROW_STYLES`."""
-        if name == "wrapped":
-            return self.wrapped
-        if name == "editable":
-            return self.editable
-        if name == "editable_wrapped":
-            return self.editable_wrapped
-        return self.text(quote="quote" in name, revoke="revoke" in name)
+        """The format of one of :data:`_ROW_STYLES` (every one top-aligned)."""
+        named = {
+            "wrapped": self.wrapped,
+            "editable": self.editable,
+            "editable_wrapped": self.editable_wrapped,
+            "top": self.top,
+        }
+        if name in named:
+            return named[name]
+        return self.text(quote="quote" in name, revoke="revoke" in name, top=True)
 
-    def text(self, *, quote: bool, revoke: bool) -> Any:
-        """The format of a data cell: quote-prefixed when it looks like a formula, on the
-        revoke colour in the Recommendation column; None for a plain cell."""
-        if not (quote or revoke):
+    def text(self, *, quote: bool, revoke: bool, top: bool = False) -> Any:
+        """The format of a text cell: quote-prefixed when it looks like a formula, on the
+        revoke colour in the Recommendation column, top-aligned in Review rows; None for a
+        plain cell of the instructions."""
+        if not (quote or revoke or top):
             return None
-        key = (quote, revoke)
+        key = (quote, revoke, top)
         if key not in self._made:
             spec: dict[str, object] = {"quote_prefix": quote}
             if revoke:
                 spec.update({"bg_color": "#FCE4D6", "pattern": 1})
+            if top:
+                spec["valign"] = "top"
             self._made[key] = self._book.add_format(spec)
         return self._made[key]
 
@@ -316,7 +324,15 @@ def _text(
 
 
 #: The formats of the streamed Review rows, in the order of the probe row.
-_ROW_STYLES = ("quote", "revoke", "quote revoke", "wrapped", "editable", "editable_wrapped")
+_ROW_STYLES = (
+    "quote",
+    "revoke",
+    "quote revoke",
+    "wrapped",
+    "editable",
+    "editable_wrapped",
+    "top",
+)
 _QUOTED = "^[=+\\-@]"  # what _FORMULA_STARTS means, as a pattern
 
 
@@ -347,7 +363,9 @@ class _ReviewRows:
         text = _arrow_text(texts)
         # Column after column: the style of a cell that is neither quoted nor on the revoke
         # colour (its column's format), and where the revoke colour applies.
-        plain = np.repeat([styles["wrapped"] if t in _WRAPPED else "" for t in titles], count)
+        plain = np.repeat(
+            [styles["wrapped"] if t in _WRAPPED else styles["top"] for t in titles], count
+        )
         revoke = np.zeros(len(titles) * count, dtype=bool)
         at = len(DATA_COLUMNS) - 2  # Recommendation
         revoke[at * count : (at + 1) * count] = self._revoke
