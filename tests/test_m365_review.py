@@ -619,3 +619,45 @@ def test_people_link_naming_directory_users_keeps_the_link_through_review_and_de
     assert status is not None and status["status"].tolist() == ["carried out"] * 2
     still = campaign_status(campaign, verify=before).verification
     assert still is not None and still["status"].tolist() == ["still present"] * 2
+
+
+def test_person_holding_an_item_directly_and_through_a_people_link_has_both_grants(
+    pki: PkiFiles, tmp_path: Path
+) -> None:
+    people = make_people(120, seed=3)
+    tenant = build_tenant(people, as_of=pd.Timestamp("2026-11-21", tz="UTC"))
+    board = next(g["id"] for g in tenant["groups"] if g["displayName"] == GUEST_SITE_GROUP)
+    user = next(u for u in tenant["users"] if u["userType"] == "Member" and u["accountEnabled"])
+    data = build_sharepoint(team_group_id=board)
+    key = ("b!drive000002", "fin-budget")
+    direct = {
+        "id": "direct-read",
+        "roles": ["read"],
+        "grantedToV2": {"user": {"id": user["id"], "displayName": user["displayName"]}},
+    }
+    data["permissions"][key] = [_people_link([user], "pat@partner-firm.example"), direct]
+    folder = tmp_path / "audit"
+    with GraphServer(
+        tenant, pki, client_id=CLIENT_ID, client_secret=SECRET, routes=[SharePoint(data)]
+    ) as server:
+        config_file = _config(folder, server, pki, directory="cloud")
+        people.to_csv(folder / "hr.csv", index=False)
+        snapshot = collect(load_config(config_file))
+    account = snapshot.accounts.set_index("native_id").loc[user["id"], "account_id"]
+    held = snapshot.grants[snapshot.grants["principal_id"].astype(str).eq(str(account))]
+    held = held[held["resource_id"].astype(str).str.endswith("Budget.xlsx")]
+    # Two permissions, two grants: resolution does not fold the link into the direct one
+    # (deleting the link must not be mistaken for removing the direct permission).
+    by_permission = held.set_index(held["permission_id"].astype(object).fillna("none"))
+    assert set(by_permission.index) == {"people-edit", "none"}
+    assert (by_permission.loc["people-edit", "right"], by_permission.loc["none", "right"]) == (
+        "write",
+        "read",
+    )
+    assert pd.isna(by_permission.loc["none", "link_scope"])
+    # Effective access stays one row: the highest right.
+    access = snapshot.access[
+        snapshot.access["account_id"].eq(account)
+        & snapshot.access["resource_id"].isin(held["resource_id"])
+    ]
+    assert access["right"].astype(str).tolist() == ["write"]
