@@ -448,3 +448,216 @@ def test_scope_workbook_states_the_link_reach(sample: tuple[Snapshot, Any], tmp_
     resources = {row[header.index("resource")] for row in links[1:]}
     assert TRIAL in resources
     assert len(links) - 1 == len(result.links)
+
+
+# ------------------------------------------------- specific-people link naming directory users
+
+
+def _people_link(users: list[dict[str, Any]], outsider: str) -> dict[str, Any]:
+    """A specific-people link (sharinglink.md: ``scope`` "users") as permission.md's
+    "Specific people link" example shows it: each named person in ``grantedToIdentitiesV2``
+    with ``user`` (Entra object id) and ``siteUser``; an outsider who has no account yet is a
+    ``user`` with only an e-mail address."""
+    named = [
+        {
+            "user": {"id": u["id"], "displayName": u["displayName"]},
+            "siteUser": {"id": str(n), "displayName": u["displayName"], "loginName": u["mail"]},
+        }
+        for n, u in enumerate(users, start=7)
+    ]
+    named.append({"user": {"email": outsider, "displayName": "Pat Partner"}})
+    return {
+        "id": "people-edit",
+        "roles": ["write"],
+        "link": {
+            "scope": "users",
+            "type": "edit",
+            "preventsDownload": False,
+            "webUrl": "https://example.sharepoint.com/:x:/s/people-edit",
+        },
+        "grantedToIdentitiesV2": named,
+        "createdDateTime": "2026-10-01T09:00:00Z",
+        "expirationDateTime": "0001-01-01T00:00:00Z",
+        "hasPassword": False,
+    }
+
+
+def test_people_link_naming_directory_users_keeps_the_link_through_review_and_delete(
+    pki: PkiFiles, tmp_path: Path
+) -> None:
+    people = make_people(120, seed=3)
+    tenant = build_tenant(people, as_of=pd.Timestamp("2026-11-21", tz="UTC"))
+    board = next(g["id"] for g in tenant["groups"] if g["displayName"] == GUEST_SITE_GROUP)
+    owners = {o["id"] for o in tenant["group_owners"].get(board, [])}
+    # People who are not the site's owner (nobody reviews their own access) nor the fallback.
+    members = [
+        u
+        for u in tenant["users"]
+        if u["userType"] == "Member" and u["accountEnabled"] and u["id"] not in owners
+    ][2:5]
+    alice, bob, carol = members
+    outsider = "pat@partner-firm.example"
+    data = build_sharepoint(team_group_id=board)
+    key = ("b!drive000002", "fin-budget")
+    # Near miss: Carol holds the budget through a direct permission, no link
+    # (permission.md: grantedToV2 with a user, no ``link`` facet).
+    direct = {
+        "id": "direct-carol",
+        "roles": ["read"],
+        "grantedToV2": {"user": {"id": carol["id"], "displayName": carol["displayName"]}},
+    }
+    data["permissions"][key] = [
+        *data["permissions"][key],
+        _people_link([alice, bob], outsider),
+        direct,
+    ]
+    sharepoint = SharePoint(data)
+    folder = tmp_path / "audit"
+    with GraphServer(
+        tenant, pki, client_id=CLIENT_ID, client_secret=SECRET, routes=[sharepoint]
+    ) as server:
+        config_file = _config(folder, server, pki, directory="cloud")
+        people.to_csv(folder / "hr.csv", index=False)
+        config = load_config(config_file)
+        before = collect(config)
+
+        grants = before.grants
+        on_link = grants[grants["permission_id"].astype(object).eq("people-edit")]
+        assert len(on_link) == 3
+        account_of = before.accounts.set_index("native_id")["account_id"]
+        by_principal = on_link.set_index(on_link["principal_id"].astype(str))
+        for user in (alice, bob):
+            grant = by_principal.loc[str(account_of[user["id"]])]
+            assert grant["principal_type"] == "account"  # effective access names the person
+            assert (grant["link_scope"], grant["link_type"], grant["right"]) == (
+                "users",
+                "edit",
+                "write",
+            )
+            assert pd.isna(grant["link_expires"])  # DateTime.MinValue: no expiry
+            assert grant["link_created"] == pd.Timestamp("2026-10-01T09:00:00Z")
+            assert not grant["link_has_password"] and not grant["link_prevents_download"]
+            assert (grant["drive_id"], grant["item_id"]) == key
+            assert account_of[user["id"]] in set(
+                before.access.loc[
+                    before.access["resource_id"].eq(grant["resource_id"]), "account_id"
+                ]
+            )
+        pat = by_principal.loc[outsider]
+        assert (pat["principal_type"], pat["link_scope"]) == ("external", "users")
+        # The near miss: a plain grant, no link columns.
+        (plain,) = grants[
+            grants["principal_id"].astype(str).eq(str(account_of[carol["id"]]))
+        ].to_dict(orient="records")
+        assert plain["resource_id"] == grant["resource_id"]
+        assert all(
+            pd.isna(plain[c])
+            for c in ("link_scope", "link_type", "permission_id", "drive_id", "item_id")
+        )
+
+        # Breach scope of the budget names both people the link reaches, and the outsider.
+        reach = breach_scope(before, resource=BUDGET, policy=config.policy).link_reach
+        assert alice["mail"] in reach["named_people"] and bob["mail"] in reach["named_people"]
+        assert carol["mail"] not in reach["named_people"]
+        assert outsider in reach["named"]
+
+        result = run_audit(before, config.policy)
+        # Outsiders' rules unchanged: the outsider on the people link is external sharing
+        # (confidential budget), the directory people are not.
+        sharing = result.findings[result.findings["rule"].eq("external-sharing")]
+        principals = {str((e or {}).get("principal")) for e in sharing["evidence"]}
+        assert outsider in principals
+        assert not principals & {str(account_of[u["id"]]) for u in (alice, bob)}
+
+        campaign = create_campaign(
+            before,
+            config.policy,
+            result,
+            by="owner",
+            scope="sharing",
+            out=tmp_path / "campaign",
+            fallback_reviewer="E00002",
+        )
+        items = campaign.items
+        link_items = items[items["permission_id"].eq("people-edit")].set_index("login")
+        assert set(link_items.index) == {alice["mail"], bob["mail"], outsider}
+        for user in (alice, bob):
+            item = link_items.loc[user["mail"]]
+            assert item["entitlement_type"] == "link"
+            assert item["entitlement"] == BUDGET
+            assert item["how_held"].startswith(
+                f"{user['mail']} (named in a specific-people link); specific-people edit link; "
+                "no expiry"
+            )
+            # Reviewed by the site owner, as every other link (the Board Pack group's owner).
+            assert item["reviewer_basis"].startswith("site owner ")
+        assert link_items.loc[outsider, "account_kind"] == "external"
+        assert not items["permission_id"].eq("direct-carol").any()
+
+        reviewer = link_items.loc[alice["mail"], "reviewer_id"]
+        workbook = campaign.folder / campaign.manifest["reviewers"][reviewer]["workbook"]
+        _decide(
+            workbook,
+            campaign.folder / "returned" / "owner.xlsx",
+            {f"{u['mail']} {BUDGET}": ("revoke", "") for u in (alice, bob)},
+        )
+        assert collect_decisions(campaign).problems.empty
+        plan = write_remediation(campaign, tmp_path / "plan")
+        assert plan.graph == 1  # one DELETE for the permission, not one per person
+        (request,) = json.loads(plan.files["graph"].read_text(encoding="utf-8"))["requests"]
+        assert request["url"] == "/drives/b!drive000002/items/fin-budget/permissions/people-edit"
+        assert sorted(request["accounts"]) == sorted([alice["mail"], bob["mail"]])
+        assert "every person it names loses it" in request["note"]
+        assert _graph_delete(server, pki, request["call"]) == 204
+        assert sharepoint.counters.deleted == ["b!drive000002|fin-budget|people-edit"]
+        after = collect(config)
+
+    assert not after.grants["permission_id"].astype(object).eq("people-edit").any()
+    # The direct permission is untouched.
+    assert after.grants["principal_id"].astype(str).eq(str(account_of[carol["id"]])).any()
+    status = campaign_status(campaign, verify=after).verification
+    assert status is not None and status["status"].tolist() == ["carried out"] * 2
+    still = campaign_status(campaign, verify=before).verification
+    assert still is not None and still["status"].tolist() == ["still present"] * 2
+
+
+def test_person_holding_an_item_directly_and_through_a_people_link_has_both_grants(
+    pki: PkiFiles, tmp_path: Path
+) -> None:
+    people = make_people(120, seed=3)
+    tenant = build_tenant(people, as_of=pd.Timestamp("2026-11-21", tz="UTC"))
+    board = next(g["id"] for g in tenant["groups"] if g["displayName"] == GUEST_SITE_GROUP)
+    user = next(u for u in tenant["users"] if u["userType"] == "Member" and u["accountEnabled"])
+    data = build_sharepoint(team_group_id=board)
+    key = ("b!drive000002", "fin-budget")
+    direct = {
+        "id": "direct-read",
+        "roles": ["read"],
+        "grantedToV2": {"user": {"id": user["id"], "displayName": user["displayName"]}},
+    }
+    data["permissions"][key] = [_people_link([user], "pat@partner-firm.example"), direct]
+    folder = tmp_path / "audit"
+    with GraphServer(
+        tenant, pki, client_id=CLIENT_ID, client_secret=SECRET, routes=[SharePoint(data)]
+    ) as server:
+        config_file = _config(folder, server, pki, directory="cloud")
+        people.to_csv(folder / "hr.csv", index=False)
+        snapshot = collect(load_config(config_file))
+    account = snapshot.accounts.set_index("native_id").loc[user["id"], "account_id"]
+    held = snapshot.grants[snapshot.grants["principal_id"].astype(str).eq(str(account))]
+    held = held[held["resource_id"].astype(str).str.endswith("Budget.xlsx")]
+    # Two permissions, two grants: resolution does not fold the link into the direct one
+    # (deleting the link must not be mistaken for removing the direct permission).
+    by_permission = held.set_index(held["permission_id"].astype(object).fillna("none"))
+    assert set(by_permission.index) == {"people-edit", "none"}
+    assert (by_permission.loc["people-edit", "right"], by_permission.loc["none", "right"]) == (
+        "write",
+        "read",
+    )
+    assert pd.isna(by_permission.loc["none", "link_scope"])
+    # Effective access stays one row: the highest right.
+    access = snapshot.access[
+        snapshot.access["account_id"].eq(account)
+        & snapshot.access["resource_id"].isin(held["resource_id"])
+    ]
+    assert access["right"].astype(str).tolist() == ["write"]

@@ -27,6 +27,7 @@ __all__ = [
     "DERIVED_TABLES",
     "EVERY_ROLE_GROUP",
     "FALSE_WORDS",
+    "LINK_COLUMNS",
     "LINK_SCOPES",
     "OLDEST_READABLE_SCHEMA",
     "PRINCIPAL_TYPES",
@@ -701,6 +702,21 @@ GRANTS = TableSchema(
     ),
 )
 
+#: The grant columns that describe a sharing link and locate its permission; references
+#: carry them through resolution (:mod:`accessaudit.resolve`).
+LINK_COLUMNS = (
+    "link_type",
+    "link_scope",
+    "link_expires",
+    "link_created",
+    "link_created_by",
+    "link_has_password",
+    "link_prevents_download",
+    "permission_id",
+    "drive_id",
+    "item_id",
+)
+
 REFERENCES = TableSchema(
     "references",
     "a permission as its source wrote it, before principal and resource are resolved",
@@ -743,6 +759,9 @@ REFERENCES = TableSchema(
         Column("deny", "bool", default=False),
         Column("system", "label", required=True, description="the source"),
         _str("location", True, "file:line it came from"),
+        # A specific-people sharing link names people of the directory: the grant resolved
+        # from it keeps the link (optional; empty for every other permission).
+        *(c for c in GRANTS.columns if c.name in LINK_COLUMNS),
     ),
 )
 

@@ -6,8 +6,10 @@ nobody can count them, so the reach is *unbounded* and said so, never zero peopl
 reaches every enabled member account of the tenant (guests excluded: "people in your
 organisation" links do not open for them), counted from the directory the Microsoft 365
 source resolves its users against. An ``external`` grant (an invitation, or a specific-people
-link to an outside address) reaches that address. A link whose expiry has passed reaches
-nobody and is left out.
+link to an outside address) reaches that address. A specific-people link that names people
+of the directory is, for each of them, a grant to their account (or group) that keeps the
+link's columns: it reaches that person. A link whose expiry has passed reaches nobody and is
+left out.
 
 >>> link_reach(snapshot)[["resource", "reach", "people"]]  # doctest: +SKIP
 """
@@ -17,12 +19,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 if TYPE_CHECKING:
     from accessaudit.snapshot import Snapshot
 
-__all__ = ["LINK_REACH_COLUMNS", "link_reach", "reach_summary", "tenant_members"]
+__all__ = ["LINK_REACH_COLUMNS", "link_reach", "named_in_link", "reach_summary", "tenant_members"]
 
 #: One row per link or invitation that reaches someone on the snapshot's date.
 LINK_REACH_COLUMNS = (
@@ -53,6 +56,14 @@ LINK_REACH_COLUMNS = (
 )
 
 ANYONE = "anyone with the link (no sign-in; unbounded: whoever has the URL)"
+
+
+def named_in_link(grants: pd.DataFrame) -> npt.NDArray[np.bool_]:
+    """Grants to an account or group of the directory that a sharing link gives (a
+    specific-people link naming them): they carry the link's scope."""
+    return grants["principal_type"].isin(["account", "group"]).to_numpy(dtype=bool) & grants[
+        "link_scope"
+    ].notna().to_numpy(dtype=bool)
 
 
 def tenant_members(snapshot: Snapshot) -> pd.Series:
@@ -100,7 +111,10 @@ def link_reach(snapshot: Snapshot, *, include_expired: bool = False) -> pd.DataF
     """
     grants = snapshot.grants
     links = grants[
-        grants["principal_type"].isin(["link", "external"]).to_numpy(dtype=bool)
+        (
+            grants["principal_type"].isin(["link", "external"]).to_numpy(dtype=bool)
+            | named_in_link(grants)
+        )
         & ~grants["deny"].to_numpy(dtype=bool)
     ]
     if not include_expired:
@@ -118,10 +132,22 @@ def link_reach(snapshot: Snapshot, *, include_expired: bool = False) -> pd.DataF
     principal = out["principal_id"].astype(str)
     anyone = principal.eq("anyone").to_numpy()
     organisation = principal.eq("organization").to_numpy()
+    kind = out["principal_type"].astype(object)
+    inside = kind.isin(["account", "group"]).to_numpy()
+    named = principal.where(pd.Series(inside, index=out.index))
+    login = named.map(snapshot.accounts.set_index("account_id")["login"]).astype(object)
+    group = named.map(snapshot.groups.set_index("group_id")["name"]).astype(object)
+    inside_text = np.where(
+        kind.eq("group").to_numpy(),
+        "members of group " + group.where(group.notna(), principal).astype(str),
+        login.where(login.notna(), principal).astype(str),
+    )
     counted = tenant.map(members).astype("Int64")
     # Anyone: no count (unbounded, never 0); organisation: the tenant's count; outsider: 1.
     people = counted.where(pd.Series(organisation, index=out.index))
     people = people.mask(pd.Series(~organisation & ~anyone, index=out.index), 1)
+    # A group named in a people link: as many as its members; not counted here.
+    people = people.mask(kind.eq("group"), pd.NA)
     org_text = (
         "every enabled member account of the tenant "
         + tenant.astype(object).fillna("?").astype(str)
@@ -130,7 +156,17 @@ def link_reach(snapshot: Snapshot, *, include_expired: bool = False) -> pd.DataF
         + ")"
     )
     reach = np.where(
-        anyone, ANYONE, np.where(organisation, org_text, principal + " (outside the directory)")
+        anyone,
+        ANYONE,
+        np.where(
+            organisation,
+            org_text,
+            np.where(
+                inside,
+                inside_text + " (named in a specific-people link)",
+                principal + " (outside the directory)",
+            ),
+        ),
     )
     out = out.assign(
         reach=reach,
@@ -145,7 +181,8 @@ def link_reach(snapshot: Snapshot, *, include_expired: bool = False) -> pd.DataF
 def reach_summary(links: pd.DataFrame) -> dict[str, Any]:
     """What ``links`` (rows of :func:`link_reach`) add up to: ``anyone_with_the_link`` (and
     ``unbounded``: then no count is the whole reach), ``organization_accounts`` (the largest
-    tenant count, or None when none or unknown), ``named`` (outside addresses), and a
+    tenant count, or None when none or unknown), ``named`` (outside addresses),
+    ``named_people`` (people of the directory a specific-people link names), and a
     ``statement`` a reader can quote."""
     principal = links["principal_id"].astype(str)
     anyone = bool(principal.eq("anyone").any())
@@ -153,6 +190,8 @@ def reach_summary(links: pd.DataFrame) -> dict[str, Any]:
     org_count = org["people"].dropna()
     organization_accounts = int(org_count.max()) if len(org_count) else None
     named = sorted(set(links.loc[links["principal_type"].eq("external"), "principal_id"]))
+    inside = links["principal_type"].isin(["account", "group"])
+    named_people = sorted(set(links.loc[inside, "reach"].astype(str).str.split(" \\(").str[0]))
     parts = []
     if anyone:
         parts.append("anyone with the link: unbounded, no sign-in needed")
@@ -164,11 +203,16 @@ def reach_summary(links: pd.DataFrame) -> dict[str, Any]:
         )
     if named:
         parts.append(f"{len(named)} outside address(es): {', '.join(named)}")
+    if named_people:
+        parts.append(
+            f"{len(named_people)} named in specific-people links: {', '.join(named_people)}"
+        )
     return {
         "links": len(links),
         "anyone_with_the_link": anyone,
         "unbounded": anyone,
         "organization_accounts": organization_accounts,
         "named": named,
+        "named_people": named_people,
         "statement": "; ".join(parts) if parts else "no sharing link reaches it",
     }

@@ -25,7 +25,10 @@ the snapshot is built, after every source has been read (in any order), this mod
   resource ``"{source}:{name}"``.
 
 Permissions then collapse to one grant per principal, resource, deny and inheritance with the
-highest right, on the most specific path that holds it. What was resolved and what was not is
+highest right, on the most specific path that holds it. A reference that carries a sharing
+link (:data:`accessaudit.model.LINK_COLUMNS`: a specific-people link naming a directory user)
+stays a grant of its own per link permission and keeps those columns, so the link can be
+reviewed and its permission deleted. What was resolved and what was not is
 added to each source's report (the same keys for every source) and logged.
 """
 

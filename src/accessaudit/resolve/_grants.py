@@ -11,7 +11,7 @@ import pandas as pd
 
 from accessaudit.connectors.base import SourceResult
 from accessaudit.errors import ConfigError
-from accessaudit.model import PRINCIPAL_TYPES, RIGHTS, TABLES, failures_error
+from accessaudit.model import LINK_COLUMNS, PRINCIPAL_TYPES, RIGHTS, TABLES, failures_error
 from accessaudit.resolve._lookup import EXAMPLES, resolve_principals
 from accessaudit.resolve._paths import resolve_resources
 
@@ -103,8 +103,10 @@ def resolve_permissions(
         target_of_row=target_of_row,
     )
 
-    # One grant per (principal, resource, deny, inherited): the highest right, and among the
-    # rows holding it the most specific path, then the first in the file.
+    # One grant per (principal, resource, deny, inherited, sharing link): the highest right,
+    # and among the rows holding it the most specific path, then the first in the file. A
+    # specific-people link stays a grant of its own (its permission id), apart from a direct
+    # permission of the same person: it is removed by deleting that link, nothing else.
     principal_codes, _ = pd.factorize(principals["principal_id"])
     resource_codes, _ = pd.factorize(targets["resource_id"])
     rank = refs["right"].cat.codes.to_numpy().astype(np.int64)
@@ -113,9 +115,10 @@ def resolve_permissions(
     resource = resource_codes[target_of_row[keep]]
     deny = refs["deny"].to_numpy(dtype=bool)[keep]
     inherited = refs["inherited"].to_numpy(dtype=bool)[keep]
+    link = pd.factorize(refs["permission_id"])[0][keep]
     depth = targets["depth"].to_numpy(dtype=np.int64)[target_of_row[keep]]
-    order = np.lexsort((keep, -depth, -rank[keep], inherited, deny, resource, principal))
-    keys = np.stack([principal, resource, deny, inherited], axis=1)[order]
+    order = np.lexsort((keep, -depth, -rank[keep], link, inherited, deny, resource, principal))
+    keys = np.stack([principal, resource, deny, inherited, link], axis=1)[order]
     first = np.ones(len(order), dtype=bool)
     first[1:] = (keys[1:] != keys[:-1]).any(axis=1)
     chosen = np.sort(keep[order[first]])
@@ -132,6 +135,7 @@ def resolve_permissions(
                 "deny": refs["deny"].to_numpy(dtype=bool)[chosen],
                 "path": targets["shown"].to_numpy()[of_target],
                 "system": source,
+                **{name: refs[name].to_numpy()[chosen] for name in LINK_COLUMNS},
             }
         ),
         source=source,

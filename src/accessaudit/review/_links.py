@@ -9,9 +9,13 @@ owner, else the data owner of the inventory entry that covers its URL. The item 
 (``reviewer_basis``), and says so too when nobody is known: it is never dropped; the fallback
 reviewer (or the unassigned workbook) takes it.
 
+A specific-people link naming people of the directory gives each of them a grant on their own
+account that keeps the link: each is a ``link`` item too (the person named in *How held*), so
+revoking it deletes the link's permission.
+
 What the reviewer sees in *How held*: who the link reaches (anyone, every member of the tenant
-counted, or the invited address), the link type (view / edit / embed), expiry or "no expiry",
-password, download, who created it and when, and the site.
+counted, the invited address, or the named person), the link type (view / edit / embed),
+expiry or "no expiry", password, download, who created it and when, and the site.
 """
 
 from __future__ import annotations
@@ -154,8 +158,17 @@ def link_items(snapshot: Snapshot, resources: pd.DataFrame) -> pd.DataFrame:
     )
     principal = _text(grants["principal_id"])
     external = grants["principal_type"].astype(object).eq("external")
+    # A person of the directory named in a specific-people link: their account holds it.
+    named = grants["principal_type"].astype(object).isin(["account", "group"])
+    account = snapshot.accounts.set_index("account_id")
+    of_named = principal.where(named)
+    login = of_named.map(account["login"]).astype(object)
+    login = login.where(named & login.notna(), principal)
+    person_id = of_named.map(account["person_id"]).astype(object)
     people = grants["people"].astype("Int64")
     who = principal.map(_WHO).fillna(principal)
+    # "bob@contoso.com (named in a specific-people link)" (the reach says it).
+    who = who.where(~named, grants["reach"].astype(str))
     who = who.where(
         ~principal.eq("organization"),
         who + " (" + people.astype(str).replace("<NA>", "count unknown") + " accounts)",
@@ -176,7 +189,7 @@ def link_items(snapshot: Snapshot, resources: pd.DataFrame) -> pd.DataFrame:
         np.where(
             scope.eq("").to_numpy(),
             "Everyone except external users grant",
-            scope + " " + link_type.replace("", "?") + " link",
+            scope.replace("users", "specific-people") + " " + link_type.replace("", "?") + " link",
         ),
     )
     created_by = _text(grants["link_created_by"])
@@ -231,14 +244,18 @@ def link_items(snapshot: Snapshot, resources: pd.DataFrame) -> pd.DataFrame:
             "owner_fallback": site_owner.isna().to_numpy(),
             "via": "link",
             "sensitive": grants["sensitive"].astype("boolean").fillna(False).to_numpy(dtype=bool),
-            "login": principal,
+            "login": login,
             "system": _text(grants["system"]),
-            "account_kind": np.where(external, "external", "link"),
+            "account_kind": np.where(external, "external", np.where(named, "people link", "link")),
             "enabled": True,
-            "person_id": pd.Series(np.nan, index=grants.index, dtype=object),
+            "person_id": person_id.astype(object),
             "person": who,
             "department": "",
-            "hr_status": np.where(external, "outsider (no HR record)", "not a person (link)"),
+            "hr_status": np.where(
+                external,
+                "outsider (no HR record)",
+                np.where(named, "named in a specific-people link", "not a person (link)"),
+            ),
             "end_date": pd.Series(pd.NaT, index=grants.index, dtype="datetime64[ns, UTC]"),
             "created": pd.Series(pd.NaT, index=grants.index, dtype="datetime64[ns, UTC]"),
             "last_sign_in": pd.Series(pd.NaT, index=grants.index, dtype="datetime64[ns, UTC]"),

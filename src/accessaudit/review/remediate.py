@@ -9,7 +9,10 @@
   deleted there, so it goes to ``manual.csv``), and for site access held through a
   Microsoft 365 group (``DELETE /groups/{group-id}/members/{directory-object-id}/$ref``,
   group-delete-members.md: GroupMember.ReadWrite.All). Each request has ``method`` and
-  ``url`` (relative to ``graph_url``) and ``call``, the whole request as written;
+  ``url`` (relative to ``graph_url``) and ``call``, the whole request as written. The people
+  one specific-people link names share one DELETE of its permission (``item_ids`` and
+  ``accounts`` list them when several were revoked; the note says that it removes the link
+  for everyone it names);
 * ``manual.csv`` — everything else (resource permissions, groups without a DN, modify
   decisions), for the owner of that system.
 
@@ -155,6 +158,7 @@ def write_remediation(
         raise ReviewError(f"{target} exists and is not a folder; choose a new folder for the plan")
     if target.exists() and any(target.iterdir()):
         raise ReviewError(f"{target} exists and is not empty; choose a new folder for the plan")
+    requests = _graph(acted[graph], graph_url.rstrip("/"))
     with atomic_folder(target) as staging:
         (staging / LDIF_FILE).write_text(_ldif(campaign, acted[ldap]), encoding="utf-8")
         (staging / GRAPH_FILE).write_text(
@@ -162,7 +166,7 @@ def write_remediation(
                 {
                     "campaign_id": campaign.id,
                     "graph_url": graph_url.rstrip("/"),
-                    "requests": _graph(acted[graph], graph_url.rstrip("/")),
+                    "requests": requests,
                 },
                 indent=2,
             )
@@ -171,7 +175,7 @@ def write_remediation(
         )
         _manual(acted[manual]).to_csv(staging / CSV_FILE, index=False)
     return RemediationPlan(
-        folder=target, ldif=int(ldap.sum()), graph=int(graph.sum()), manual=int(manual.sum())
+        folder=target, ldif=int(ldap.sum()), graph=len(requests), manual=int(manual.sum())
     )
 
 
@@ -251,10 +255,17 @@ def _graph(rows: pd.DataFrame, graph_url: str) -> list[dict[str, object]]:
 
 
 def _graph_requests(rows: pd.DataFrame) -> list[dict[str, object]]:
-    requests: list[dict[str, object]] = []
+    requests: list[dict[str, object] | tuple[str, str, str]] = []
+    # One DELETE per permission: the people one specific-people link names are items of their
+    # own, but deleting the permission removes the link for all of them at once.
+    permissions: dict[tuple[str, str, str], list[dict[str, str]]] = {}
     for row in _records(rows):
         if row["entitlement_type"] in ("link", "invitation"):
-            requests.append(_permission_delete(row))
+            key = (row["drive_id"], row["drive_item_id"], row["permission_id"])
+            if key not in permissions:
+                permissions[key] = []
+                requests.append(key)
+            permissions[key].append(row)
             continue
         if row["entitlement_type"] == "resource":
             requests.append(
@@ -317,23 +328,39 @@ def _graph_requests(rows: pd.DataFrame) -> list[dict[str, object]]:
             requests.append(
                 {**base, "method": "DELETE", "url": f"/groups/{group_id}/members/{user_id}/$ref"}
             )
-    return requests
+    return [
+        _permission_delete(permissions[request]) if isinstance(request, tuple) else request
+        for request in requests
+    ]
 
 
-def _permission_delete(row: dict[str, str]) -> dict[str, object]:
-    """The DELETE of a sharing link's or invitation's permission on its drive item."""
+def _permission_delete(rows: list[dict[str, str]]) -> dict[str, object]:
+    """The DELETE of a sharing link's or invitation's permission on its drive item, for
+    every revoked item of that permission (the people one specific-people link names)."""
+    row = rows[0]
     parts = row["how_held"].split("; ")
     what = parts[1] if len(parts) > 1 else row["entitlement_type"]
-    return {
+    note = f"removes the {row['entitlement_type']} ({what}) for everyone who holds it"
+    if row["link_scope"] == "users":
+        named = ", ".join(dict.fromkeys(r["login"] for r in rows))
+        note += (
+            f": a specific-people link, so every person it names loses it, not only the "
+            f"one reviewed (revoked here: {named})"
+        )
+    request: dict[str, object] = {
         "item_id": row["item_id"],
         "account": row["login"],
         "entitlement": row["entitlement"],
         "method": "DELETE",
         "url": f"/drives/{row['drive_id']}/items/{row['drive_item_id']}/permissions/"
         f"{row['permission_id']}",
-        "note": f"removes the {row['entitlement_type']} ({what}) for everyone who holds it",
+        "note": note,
         "permission": _NEEDS["permission"],
     }
+    if len(rows) > 1:
+        request["item_ids"] = [r["item_id"] for r in rows]
+        request["accounts"] = [r["login"] for r in rows]
+    return request
 
 
 def _records(rows: pd.DataFrame) -> list[dict[str, str]]:

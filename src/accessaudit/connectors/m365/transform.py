@@ -17,7 +17,10 @@ siteGroup).
   grant to that ``external`` address. These carry the link's type, scope, expiry, password
   and download flags and the permission id (for the DELETE that removes it).
 * Users and groups named by Graph object id become references to the ``directory`` source's
-  accounts and groups, resolved with every other source's permissions.
+  accounts and groups, resolved with every other source's permissions. Those a
+  specific-people link (scope ``users``) names keep the link's columns on the reference, so
+  each becomes a grant to the person's account that still carries the link (for its review
+  item and the DELETE of its permission); a direct permission carries none.
 
 (A little over 400 lines: one builder that reads permission.md's cases one by one, each with
 the counts the report keeps; split, a case would sit apart from its count.)
@@ -33,7 +36,7 @@ import pandas as pd
 from accessaudit.connectors._graph.pages import RawPages
 from accessaudit.connectors.m365.settings import M365Settings
 from accessaudit.connectors.m365.shapes import check_permission
-from accessaudit.model import REFERENCES, RIGHTS, TABLES
+from accessaudit.model import LINK_COLUMNS, REFERENCES, RIGHTS, TABLES
 
 __all__ = ["NO_EXPIRY", "tables_from_pages"]
 
@@ -204,10 +207,21 @@ class _Builder:
         self.reference(principal, rid, "write", inherited=False, where=where, kind="site")
 
     def reference(
-        self, principal: str, rid: str, right: str, *, inherited: bool, where: str, kind: str
+        self,
+        principal: str,
+        rid: str,
+        right: str,
+        *,
+        inherited: bool,
+        where: str,
+        kind: str,
+        link: Mapping[str, Any] | None = None,
     ) -> None:
+        """A permission of a directory user or group, resolved later; ``link`` (the link
+        columns) when a specific-people link grants it, so the grant keeps the link."""
         self.references.append(
             {
+                **(link or {}),
                 "principal": principal,
                 "principal_form": "name",
                 "directory": self.m365.directory,
@@ -241,9 +255,11 @@ class _Builder:
         where: str,
         *,
         permission: Mapping[str, Any] | None = None,
+        link: Mapping[str, Any] | None = None,
     ) -> str | None:
-        """A reference for a user or group of ``grantedToV2`` (or of a people link); the
-        address when the identity is an outsider with no account yet; else None."""
+        """A reference for a user or group of ``grantedToV2`` (or of a people link, whose
+        ``link`` columns the reference keeps); the address when the identity is an outsider
+        with no account yet; else None."""
         for kind in ("group", "user"):
             who = identity.get(kind)
             if isinstance(who, Mapping) and who.get("id"):
@@ -252,7 +268,9 @@ class _Builder:
                     if self.m365.directory
                     else str(who.get("email") or who.get("displayName") or who["id"])
                 )
-                self.reference(name, rid, right, inherited=inherited, where=where, kind="file")
+                self.reference(
+                    name, rid, right, inherited=inherited, where=where, kind="file", link=link
+                )
                 return None
             if isinstance(who, Mapping) and who.get("email"):
                 return str(who["email"]).lower()
@@ -275,12 +293,16 @@ class _Builder:
                 )
                 return None
             if login:
-                self.reference(login, rid, right, inherited=inherited, where=where, kind="file")
+                self.reference(
+                    login, rid, right, inherited=inherited, where=where, kind="file", link=link
+                )
             return None
         site_group = identity.get("siteGroup")
         if isinstance(site_group, Mapping) and site_group.get("displayName"):
             name = str(site_group["displayName"])
-            self.reference(name, rid, right, inherited=inherited, where=where, kind="file")
+            self.reference(
+                name, rid, right, inherited=inherited, where=where, kind="file", link=link
+            )
         return None
 
     def grant(
@@ -359,10 +381,27 @@ class _Builder:
                 self.grants.append(row)
                 return
             self.counts["links_users"] += 1
+            # Specific people (sharinglink.md scope "users"): each named person of the
+            # directory keeps the link on their grant, so a review can delete it.
+            facts = {
+                column: value
+                for column, value in self.grant(
+                    principal="",
+                    kind="link",
+                    rid=rid,
+                    right=right,
+                    inherited=inherited,
+                    where=where,
+                    permission=permission,
+                ).items()
+                if column in LINK_COLUMNS
+            }
+            facts["link_scope"] = "users"
             for identity in permission.get("grantedToIdentitiesV2") or []:
                 if isinstance(identity, Mapping):
                     self._outsider(
-                        self.identity(identity, rid, right, inherited, where),
+                        self.identity(identity, rid, right, inherited, where, link=facts),
+                        link=facts,
                         rid=rid,
                         right=right,
                         inherited=inherited,
@@ -402,11 +441,14 @@ class _Builder:
         inherited: bool,
         where: str,
         permission: Mapping[str, Any],
+        link: Mapping[str, Any] | None = None,
     ) -> None:
         if address is None:
             return
         if address.rpartition("@")[2] in self.m365.internal_domains:
-            self.reference(address, rid, right, inherited=inherited, where=where, kind="file")
+            self.reference(
+                address, rid, right, inherited=inherited, where=where, kind="file", link=link
+            )
             return
         self.counts["invitations_external"] += 1
         self.grants.append(
