@@ -323,3 +323,38 @@ def test_onedrive_choice_selects_personal_sites(pki: PkiFiles, manifest: Manifes
         counts[str(choice)] = int(sites["name"].str.contains("/personal/").sum())
         assert result.report["personal_sites_skipped"] == 2 - counts[str(choice)]
     assert counts == {"all": 2, "none": 0, "['ann.lee@example.com']": 1}
+
+
+def test_a_link_without_scope_that_names_people_is_a_people_link_not_anonymous(
+    pki: PkiFiles, manifest: Manifest
+) -> None:
+    # permission.md's "Specific people link" example: a `link` without `scope`, its people in
+    # grantedToIdentitiesV2 (here an outsider not in the directory). It must not read as an
+    # anonymous link; a link with neither scope nor people still does, and is said.
+    named = {
+        "id": "people-no-scope",
+        "roles": ["write"],
+        "link": {"type": "edit", "webUrl": "https://example.sharepoint.com/:w:/s/x"},
+        "grantedToIdentitiesV2": [
+            {"user": {"email": "robin@partner.example", "displayName": "Robin Partner"}}
+        ],
+        "expirationDateTime": "0001-01-01T00:00:00Z",
+    }
+    bare = {"id": "bare-link", "roles": ["read"], "link": {"type": "view"}}
+    sharepoint = SharePoint(build_sharepoint(files_per_library=10))
+    drive = "b!drive000001"
+    file = {"id": f"{drive}-f4", "name": "Document 4.docx", "file": {}, "_unique": True}
+    file["webUrl"] = "https://example.sharepoint.com/sites/marketing/Document%204.docx"
+    sharepoint.change(drive, file, [named, bare])
+    with _serve(pki, sharepoint) as server:
+        result = _collect(_settings(server, pki), manifest)
+    people = _grant(result, "people-no-scope")
+    assert (people["principal_id"], people["principal_type"]) == (
+        "robin@partner.example",
+        "external",
+    )
+    assert people["link_scope"] == "users"
+    assert _grant(result, "bare-link")["principal_id"] == "anyone"
+    assert result.report["links_without_scope_naming_people"] == 1
+    assert result.report["links_without_scope_counted_anonymous"] == 1
+    assert any("name neither a scope nor people" in w for w in result.report["warnings"])

@@ -80,6 +80,7 @@ class _Builder:
             "links_users": 0,
             "links_existing_access": 0,
             "links_without_scope_counted_anonymous": 0,
+            "links_without_scope_naming_people": 0,
             "everyone_except_external_grants": 0,
             "invitations_external": 0,
             "unknown_roles": 0,
@@ -359,6 +360,11 @@ class _Builder:
         link = permission.get("link")
         if isinstance(link, Mapping):
             scope = str(link.get("scope") or "")
+            if not scope and permission.get("grantedToIdentitiesV2"):
+                # permission.md's own "Specific people link" example has no scope: a link
+                # that names its people is theirs, not anyone's.
+                scope = "users"
+                self.counts["links_without_scope_naming_people"] += 1
             if scope == "existingAccess":
                 # Grants nothing beyond what people already hold (permission.md).
                 self.counts["links_existing_access"] += 1
@@ -451,17 +457,16 @@ class _Builder:
             )
             return
         self.counts["invitations_external"] += 1
-        self.grants.append(
-            self.grant(
-                principal=address,
-                kind="external",
-                rid=rid,
-                right=right,
-                inherited=inherited,
-                where=where,
-                permission=permission,
-            )
+        row = self.grant(
+            principal=address,
+            kind="external",
+            rid=rid,
+            right=right,
+            inherited=inherited,
+            where=where,
+            permission=permission,
         )
+        self.grants.append({**row, **(link or {})})
 
 
 def tables_from_pages(
@@ -490,5 +495,11 @@ def tables_from_pages(
         report["gaps"].append(
             f"{len(builder.unmapped_labels)} sensitivity labels have no entry in the label map "
             f"(sensitivity_map): {', '.join(sorted(builder.unmapped_labels))}"
+        )
+    unscoped = builder.counts["links_without_scope_counted_anonymous"]
+    if unscoped:
+        report["gaps"].append(
+            f"{unscoped} sharing links name neither a scope nor people: counted as anonymous "
+            "links (the widest reach), so public-link may flag them"
         )
     return {"resources": resources, "grants": grants}, references, report
