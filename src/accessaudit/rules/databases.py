@@ -19,7 +19,7 @@ import pandas as pd
 
 from accessaudit.model import ANY_HOST_GROUP, EVERY_ROLE_GROUP
 from accessaudit.policy import Policy
-from accessaudit.rules._context import RuleContext, choose, text
+from accessaudit.rules._context import RuleContext, choose, positions, text
 from accessaudit.rules._spec import RuleSpec, SnapshotView
 
 __all__ = ["PUBLIC_DATABASE_GRANT", "public_database_grant"]
@@ -31,6 +31,20 @@ def _pseudo_groups(ctx: RuleContext, native_id: str) -> pd.Index:
         groups.loc[groups["native_id"].astype(object) == native_id, "group_id"].astype(object)
     )
     return ids
+
+
+def _members_of(ctx: RuleContext, group_ids: pd.Index) -> pd.Series:
+    """The ``member_id`` of every direct membership in one of ``group_ids``."""
+    m = ctx.memberships
+    if not len(group_ids):
+        # Most snapshots have no such pseudo-group: do not read millions of memberships.
+        return m["member_id"].iloc[:0]
+    values = m["group_id"]
+    if not isinstance(values.dtype, pd.CategoricalDtype):
+        # The same string type on both sides: Arrow strings are looked up in place.
+        group_ids = group_ids.astype(values.dtype)
+    inside = positions(values, group_ids) >= 0
+    return m["member_id"][inside]
 
 
 def _sensitivity(resources: pd.DataFrame) -> pd.Series:
@@ -95,11 +109,7 @@ def _granted_to_public(ctx: RuleContext) -> pd.DataFrame:
 
 def _reached_from_any_host(ctx: RuleContext) -> pd.DataFrame:
     """One finding per enabled any-host account and sensitive resource it reaches."""
-    m = ctx.memberships
-    anywhere = m.loc[
-        m["group_id"].astype(object).isin(_pseudo_groups(ctx, ANY_HOST_GROUP)).to_numpy(dtype=bool),
-        "member_id",
-    ]
+    anywhere = _members_of(ctx, _pseudo_groups(ctx, ANY_HOST_GROUP))
     chosen = np.zeros(len(ctx.accounts), dtype=bool)
     at = ctx.account_index.get_indexer(pd.Index(anywhere.astype(object)))
     chosen[at[at >= 0]] = True
