@@ -22,6 +22,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from accessaudit.model import LINK_COLUMNS
+
 if TYPE_CHECKING:
     from accessaudit.snapshot import Snapshot
 
@@ -42,16 +44,7 @@ LINK_REACH_COLUMNS = (
     "system",
     "tenant",
     "right",
-    "link_type",
-    "link_scope",
-    "link_expires",
-    "link_created",
-    "link_created_by",
-    "link_has_password",
-    "link_prevents_download",
-    "permission_id",
-    "drive_id",
-    "item_id",
+    *LINK_COLUMNS,
     "inherited",
 )
 

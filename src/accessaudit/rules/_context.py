@@ -20,7 +20,7 @@ from accessaudit.classify import privileged_groups, sensitive_resources
 from accessaudit.policy import Policy
 from accessaudit.rules._spec import SnapshotView
 
-__all__ = ["RuleContext", "choose", "positions", "text"]
+__all__ = ["RuleContext", "choose", "positions", "sensitivity_text", "text"]
 
 HUMAN_KINDS = ("user", "admin")
 
@@ -78,6 +78,14 @@ def _arrow_text(values: pd.Series | pd.Index) -> bool:
 def text(values: pd.Series) -> pd.Series:
     """Any column (categorical, string, number) as plain strings, for building messages."""
     out: pd.Series = values.astype(object).astype(str)
+    return out
+
+
+def sensitivity_text(resources: pd.DataFrame) -> pd.Series:
+    """'restricted; pii;pci' — what makes each resource sensitive, as a person reads it."""
+    level = resources["sensitivity"].astype(object).fillna("unclassified").astype(str)
+    categories = resources["data_categories"].fillna("").astype(str)
+    out: pd.Series = level + choose(categories != "", "; " + categories, "", level.index)
     return out
 
 

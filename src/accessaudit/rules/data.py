@@ -8,7 +8,7 @@ import pandas as pd
 from accessaudit.holds import held_resources
 from accessaudit.model import SENSITIVITIES
 from accessaudit.policy import Policy
-from accessaudit.rules._context import RuleContext, choose, positions, text
+from accessaudit.rules._context import RuleContext, positions, sensitivity_text, text
 from accessaudit.rules._spec import RuleSpec, SnapshotView
 
 __all__ = [
@@ -28,14 +28,6 @@ __all__ = [
 GDPR = "GDPR Art. 32"
 ISO_INVENTORY = "ISO 27001:2022 A.5.9"
 ISO_ACCESS = "ISO 27001:2022 A.5.15"
-
-
-def _labels(resources: pd.DataFrame) -> pd.Series:
-    """'restricted; pii;pci' — what makes a resource sensitive, as a person reads it."""
-    level = resources["sensitivity"].astype(object).fillna("unclassified").astype(str)
-    categories = resources["data_categories"].fillna("")
-    out: pd.Series = level + choose(categories != "", "; " + categories, "", level.index)
-    return out
 
 
 def _resource_findings(
@@ -102,7 +94,7 @@ def third_party_sensitive(
         + " "
         + r["name"]
         + " ("
-        + _labels(r)
+        + sensitivity_text(r)
         + ") via "
         + text(grant["via"])
     )
@@ -230,7 +222,7 @@ def unowned_resource(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp
         ),
         index=rows.index,
     )
-    message = rows["name"] + " (" + _labels(rows) + ") " + why
+    message = rows["name"] + " (" + sensitivity_text(rows) + ") " + why
     evidence = _resource_evidence(rows)
     evidence["owner_hr_status"] = status[mask].to_numpy()
     evidence["owner_name"] = owner_name

@@ -19,7 +19,7 @@ import pandas as pd
 
 from accessaudit.model import ANY_HOST_GROUP, EVERY_ROLE_GROUP
 from accessaudit.policy import Policy
-from accessaudit.rules._context import RuleContext, choose, positions, text
+from accessaudit.rules._context import RuleContext, positions, sensitivity_text, text
 from accessaudit.rules._spec import RuleSpec, SnapshotView
 
 __all__ = ["PUBLIC_DATABASE_GRANT", "public_database_grant"]
@@ -47,14 +47,6 @@ def _members_of(ctx: RuleContext, group_ids: pd.Index) -> pd.Series:
     return m["member_id"][inside]
 
 
-def _sensitivity(resources: pd.DataFrame) -> pd.Series:
-    """'confidential; pii' — what makes a resource sensitive, as a person reads it."""
-    level = resources["sensitivity"].astype(object).fillna("unclassified").astype(str)
-    categories = resources["data_categories"].fillna("").astype(str)
-    out: pd.Series = level + choose(categories != "", "; " + categories, "", level.index)
-    return out
-
-
 def _granted_to_public(ctx: RuleContext) -> pd.DataFrame:
     """One finding per grant to ``PUBLIC`` on a sensitive resource (subject: the resource)."""
     g = ctx.grants
@@ -79,7 +71,7 @@ def _granted_to_public(ctx: RuleContext) -> pd.DataFrame:
         + " "
         + text(r["name"])
         + " ("
-        + _sensitivity(r)
+        + sensitivity_text(r)
         + "): granted to PUBLIC"
     )
     evidence = pd.DataFrame(
@@ -127,7 +119,7 @@ def _reached_from_any_host(ctx: RuleContext) -> pd.DataFrame:
         + " "
         + text(r["name"])
         + " ("
-        + _sensitivity(r)
+        + sensitivity_text(r)
         + ")"
     )
     evidence = pd.DataFrame(
