@@ -31,12 +31,20 @@ from accessaudit.connectors.entra.transform import tables_from_pages
 from accessaudit.errors import ConfigError, SourceError
 from accessaudit.model import TABLES
 from accessaudit.sample._entra import GUEST_SITE_GROUP, build_tenant, write_tenant
-from graph_server import Faults, GraphServer, PkiFiles, documented_tenant, make_people, make_pki
+from graph_server import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    Faults,
+    GraphServer,
+    PkiFiles,
+    documented_tenant,
+    make_people,
+    make_pki,
+    sign_in_options,
+)
 from graph_server import browser as headless_browser
 
 AS_OF = pd.Timestamp("2026-11-21T12:00:00", tz="UTC")
-CLIENT_ID = "6731de76-14a6-49ae-97bc-6eba6914391e"
-SECRET = "s3cr3t~Graph.Client-Value_9f8e7d"
 SECRET_ENV = "ACCESSAUDIT_TEST_ENTRA_SECRET"
 
 
@@ -80,7 +88,7 @@ def small_baseline(
 
 @pytest.fixture(autouse=True)
 def client_secret(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(SECRET_ENV, SECRET)
+    monkeypatch.setenv(SECRET_ENV, CLIENT_SECRET)
 
 
 def _context(**kwargs: Any) -> CollectContext:
@@ -88,22 +96,13 @@ def _context(**kwargs: Any) -> CollectContext:
 
 
 def _settings(server: GraphServer, pki: PkiFiles, **options: Any) -> SourceSettings:
-    base: dict[str, Any] = {
-        "tenant_id": server.tenant_id,
-        "client_id": CLIENT_ID,
-        "client_secret_env": SECRET_ENV,
-        "authority_url": server.base_url,
-        "graph_url": server.base_url,
-        "ca_bundle": str(pki.ca_file),
-        "page_size": 50,
-        "backoff_seconds": 0.01,
-    }
+    base = sign_in_options(server, pki, SECRET_ENV) | {"page_size": 50, "backoff_seconds": 0.01}
     base.update(options)
     return SourceSettings("entra", "entra-id", options=base)
 
 
 def _serve(tenant: dict[str, Any], pki: PkiFiles, faults: Faults | None = None) -> GraphServer:
-    return GraphServer(tenant, pki, client_id=CLIENT_ID, client_secret=SECRET, faults=faults)
+    return GraphServer(tenant, pki, faults=faults)
 
 
 def _assert_same_tables(left: dict[str, pd.DataFrame], right: dict[str, pd.DataFrame]) -> None:
@@ -571,8 +570,8 @@ def test_client_secret_never_reaches_logs_or_report(
         result = collect(_settings(server, pki), manifest, _context())
     assert caplog.records  # msal, urllib3 and accessaudit.graph all logged at DEBUG
     assert any(record.name == "accessaudit.graph" for record in caplog.records)
-    assert SECRET not in caplog.text
-    assert SECRET not in json.dumps(result.report, default=str)
+    assert CLIENT_SECRET not in caplog.text
+    assert CLIENT_SECRET not in json.dumps(result.report, default=str)
     assert "Bearer " not in caplog.text
 
 

@@ -35,12 +35,19 @@ from accessaudit.errors import SourceError
 from accessaudit.policy import Policy
 from accessaudit.sample._entra import build_tenant, tenant_pages
 from accessaudit.snapshot import Snapshot
-from graph_server import Faults, GraphServer, PkiFiles, documented_tenant, make_people, make_pki
+from graph_server import (
+    CLIENT_SECRET,
+    Faults,
+    GraphServer,
+    PkiFiles,
+    documented_tenant,
+    make_people,
+    make_pki,
+    sign_in_options,
+)
 from graph_server.server import USER_DEFAULT_PROPERTIES
 
 AS_OF = pd.Timestamp("2026-11-21T12:00:00", tz="UTC")
-CLIENT_ID = "6731de76-14a6-49ae-97bc-6eba6914391e"
-SECRET = "s3cr3t~Graph.Client-Value_9f8e7d"
 SECRET_ENV = "ACCESSAUDIT_TEST_ENTRA_CASES_SECRET"
 PIM_GROUP = "2b5ed229-4072-478d-9504-a047ebd4b07d"
 GLOBAL_ADMIN = "62e90394-69f5-4237-9190-012177145e10"
@@ -68,22 +75,14 @@ def tenant() -> dict[str, Any]:
 def _collect(
     tenant: dict[str, Any], pki: PkiFiles, manifest: Manifest, faults: Faults | None = None
 ) -> tuple[Any, GraphServer]:
-    server = GraphServer(tenant, pki, client_id=CLIENT_ID, client_secret=SECRET, faults=faults)
+    server = GraphServer(tenant, pki, faults=faults)
     with server, pytest.MonkeyPatch.context() as patch:
-        patch.setenv(SECRET_ENV, SECRET)
+        patch.setenv(SECRET_ENV, CLIENT_SECRET)
         settings = SourceSettings(
             "entra",
             "entra-id",
-            options={
-                "tenant_id": server.tenant_id,
-                "client_id": CLIENT_ID,
-                "client_secret_env": SECRET_ENV,
-                "authority_url": server.base_url,
-                "graph_url": server.base_url,
-                "ca_bundle": str(pki.ca_file),
-                "page_size": 40,
-                "backoff_seconds": 0.01,
-            },
+            options=sign_in_options(server, pki, SECRET_ENV)
+            | {"page_size": 40, "backoff_seconds": 0.01},
         )
         result = collect(settings, manifest, CollectContext(as_of=AS_OF))
     return result, server

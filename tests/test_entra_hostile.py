@@ -27,11 +27,18 @@ from accessaudit.connectors.entra.shapes import SHAPES
 from accessaudit.errors import ConfigError, SourceError
 from accessaudit.model import TABLES
 from accessaudit.sample._entra import build_tenant, tenant_pages
-from graph_server import Faults, GraphServer, PkiFiles, make_people, make_pki
+from graph_server import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    Faults,
+    GraphServer,
+    PkiFiles,
+    make_people,
+    make_pki,
+    sign_in_options,
+)
 
 AS_OF = pd.Timestamp("2026-11-21T12:00:00", tz="UTC")
-CLIENT_ID = "6731de76-14a6-49ae-97bc-6eba6914391e"
-SECRET = "s3cr3t~Graph.Client-Value_9f8e7d"
 SECRET_ENV = "ACCESSAUDIT_TEST_ENTRA_HOSTILE_SECRET"
 URL_PASSWORD = "Pa55-in-the-URL"
 
@@ -53,24 +60,16 @@ def tenant() -> dict[str, Any]:
 
 @pytest.fixture(autouse=True)
 def client_secret(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(SECRET_ENV, SECRET)
+    monkeypatch.setenv(SECRET_ENV, CLIENT_SECRET)
 
 
 def _live(server: GraphServer, pki: PkiFiles, **options: Any) -> SourceSettings:
-    base: dict[str, Any] = {
-        "tenant_id": server.tenant_id,
-        "client_id": CLIENT_ID,
-        "client_secret_env": SECRET_ENV,
-        "authority_url": server.base_url,
-        "graph_url": server.base_url,
-        "ca_bundle": str(pki.ca_file),
-        "backoff_seconds": 0.01,
-    }
+    base = sign_in_options(server, pki, SECRET_ENV) | {"backoff_seconds": 0.01}
     return SourceSettings("entra", "entra-id", options=base | options)
 
 
 def _serve(tenant: dict[str, Any], pki: PkiFiles, faults: Faults | None = None) -> GraphServer:
-    return GraphServer(tenant, pki, client_id=CLIENT_ID, client_secret=SECRET, faults=faults)
+    return GraphServer(tenant, pki, faults=faults)
 
 
 def _free_port() -> int:

@@ -22,11 +22,17 @@ from accessaudit.connectors import CollectContext, SourceResult, SourceSettings,
 from accessaudit.connectors.entra import collect
 from accessaudit.policy import Policy
 from accessaudit.sample._entra import GUEST_SITE_GROUP, build_tenant
-from graph_server import Faults, GraphServer, PkiFiles, make_people, make_pki
+from graph_server import (
+    CLIENT_SECRET,
+    Faults,
+    GraphServer,
+    PkiFiles,
+    make_people,
+    make_pki,
+    sign_in_options,
+)
 
 AS_OF = pd.Timestamp("2026-11-21T12:00:00", tz="UTC")
-CLIENT_ID = "0b7c3c1e-5d0a-4a51-9c55-3f7a2d7f0c11"
-SECRET = "sponsors~Test.Secret_1b2c"
 SECRET_ENV = "ACCESSAUDIT_TEST_SPONSORS_SECRET"
 
 
@@ -62,22 +68,14 @@ def tenant(people: pd.DataFrame) -> dict[str, Any]:
 
 
 def _collect(server: GraphServer, pki: PkiFiles) -> SourceResult:
-    options = {
-        "tenant_id": server.tenant_id,
-        "client_id": CLIENT_ID,
-        "client_secret_env": SECRET_ENV,
-        "authority_url": server.base_url,
-        "graph_url": server.base_url,
-        "ca_bundle": str(pki.ca_file),
-        "backoff_seconds": 0.01,
-    }
+    options = sign_in_options(server, pki, SECRET_ENV) | {"backoff_seconds": 0.01}
     source = SourceSettings("cloud", "entra-id", options=options)
     return collect(source, find_manifests()["entra-id"], CollectContext(as_of=AS_OF))
 
 
 @pytest.fixture
 def served(tenant: dict[str, Any], pki: PkiFiles) -> Iterator[tuple[dict[str, Any], PkiFiles]]:
-    os.environ[SECRET_ENV] = SECRET
+    os.environ[SECRET_ENV] = CLIENT_SECRET
     try:
         yield tenant, pki
     finally:
@@ -93,7 +91,7 @@ def test_sponsors_are_read_for_guests_and_one_current_sponsor_is_enough(
     served: tuple[dict[str, Any], PkiFiles], people: pd.DataFrame
 ) -> None:
     tenant, pki = served
-    with GraphServer(tenant, pki, client_id=CLIENT_ID, client_secret=SECRET) as server:
+    with GraphServer(tenant, pki) as server:
         result = _collect(server, pki)
     guests = _guests(result)
     ids = [u["id"] for u in tenant["users"] if u["userType"] == "Guest"]
@@ -123,7 +121,7 @@ def test_a_refused_sponsors_read_is_said_and_guests_are_judged_on_hr_alone(
 ) -> None:
     tenant, pki = served
     faults = Faults(sponsors_403=True)
-    with GraphServer(tenant, pki, client_id=CLIENT_ID, client_secret=SECRET, faults=faults) as s:
+    with GraphServer(tenant, pki, faults=faults) as s:
         result = _collect(s, pki)
     assert _guests(result)["sponsor_id"].isna().all()
     assert result.report["sponsors_known"] is False

@@ -24,12 +24,10 @@ from accessaudit.errors import SourceError
 from accessaudit.policy import Policy
 from accessaudit.rules import RULES
 from accessaudit.sample._m365 import TEAM_GROUP_ID, build_sharepoint
-from graph_server import GraphServer, PkiFiles, make_pki
+from graph_server import CLIENT_SECRET, GraphServer, PkiFiles, make_pki, sign_in_options
 from graph_server.sharepoint import SharePoint, SharePointFaults
 
 AS_OF = pd.Timestamp("2026-11-21T12:00:00", tz="UTC")
-CLIENT_ID = "6731de76-14a6-49ae-97bc-6eba6914391e"
-SECRET = "s3cr3t~Graph.Client-Value_9f8e7d"
 SECRET_ENV = "ACCESSAUDIT_TEST_M365_SECRET"
 TENANT = {
     "tenant_id": "b6f0c1d2-7e3a-4c5b-9a8d-1e2f3a4b5c6d",
@@ -62,21 +60,15 @@ def manifest() -> Manifest:
 
 @pytest.fixture(autouse=True)
 def _secret(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(SECRET_ENV, SECRET)
+    monkeypatch.setenv(SECRET_ENV, CLIENT_SECRET)
 
 
 def _serve(pki: PkiFiles, sharepoint: SharePoint) -> GraphServer:
-    return GraphServer(TENANT, pki, client_id=CLIENT_ID, client_secret=SECRET, routes=[sharepoint])
+    return GraphServer(TENANT, pki, routes=[sharepoint])
 
 
 def _settings(server: GraphServer, pki: PkiFiles, **options: Any) -> SourceSettings:
-    base: dict[str, Any] = {
-        "tenant_id": server.tenant_id,
-        "client_id": CLIENT_ID,
-        "client_secret_env": SECRET_ENV,
-        "authority_url": server.base_url,
-        "graph_url": server.base_url,
-        "ca_bundle": str(pki.ca_file),
+    base = sign_in_options(server, pki, SECRET_ENV) | {
         "page_size": 2,
         "backoff_seconds": 0.01,
         "directory": "entra",
@@ -240,7 +232,7 @@ class _View:
 @pytest.fixture(scope="module")
 def sample_view(pki: PkiFiles, manifest: Manifest) -> _View:
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(SECRET_ENV, SECRET)
+        patch.setenv(SECRET_ENV, CLIENT_SECRET)
         with _serve(pki, SharePoint(build_sharepoint())) as server:
             return _View(_collect(_settings(server, pki), manifest))
 

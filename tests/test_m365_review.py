@@ -38,12 +38,10 @@ from accessaudit.review import (
 from accessaudit.sample._entra import GUEST_SITE_GROUP, build_tenant
 from accessaudit.sample._m365 import TEAM_GROUP_ID, build_sharepoint
 from accessaudit.snapshot import Snapshot
-from graph_server import GraphServer, PkiFiles, make_pki
+from graph_server import CLIENT_ID, CLIENT_SECRET, GraphServer, PkiFiles, make_pki
 from graph_server.people import make_people
 from graph_server.sharepoint import SharePoint
 
-CLIENT_ID = "6731de76-14a6-49ae-97bc-6eba6914391e"
-SECRET = "s3cr3t~Graph.Client-Value_9f8e7d"
 SECRET_ENV = "ACCESSAUDIT_TEST_M365_REVIEW_SECRET"
 HOST = "https://example.sharepoint.com/sites"
 CLINICAL = f"{HOST}/clinical-research/Shared%20Documents"
@@ -80,7 +78,7 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> PkiFiles:
 
 @pytest.fixture(autouse=True)
 def _secret(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(SECRET_ENV, SECRET)
+    monkeypatch.setenv(SECRET_ENV, CLIENT_SECRET)
 
 
 def _config(folder: Path, server: GraphServer, pki: PkiFiles, directory: str = "") -> Path:
@@ -153,7 +151,7 @@ def _graph_delete(server: GraphServer, pki: PkiFiles, call: str) -> int:
     session.verify = str(pki.ca_file)
     app = msal.ConfidentialClientApplication(
         CLIENT_ID,
-        client_credential=SECRET,
+        client_credential=CLIENT_SECRET,
         authority=f"{server.base_url}/{server.tenant_id}",
         instance_discovery=False,
         http_client=session,
@@ -169,9 +167,7 @@ def test_revoked_public_link_is_deleted_through_graph_and_the_next_snapshot_prov
     pki: PkiFiles, tmp_path: Path
 ) -> None:
     sharepoint = SharePoint(build_sharepoint())
-    with GraphServer(
-        TENANT, pki, client_id=CLIENT_ID, client_secret=SECRET, routes=[sharepoint]
-    ) as server:
+    with GraphServer(TENANT, pki, routes=[sharepoint]) as server:
         config = load_config(_config(tmp_path / "audit", server, pki))
         before = collect(config)
         result = run_audit(before, config.policy)
@@ -254,9 +250,7 @@ def test_graph_refuses_to_delete_an_inherited_permission(pki: PkiFiles) -> None:
     key = ("b!drive000001", "mk-brochure")
     data["permissions"][key][0]["inheritedFrom"] = {"path": "/drives/b!drive000001/root:"}
     sharepoint = SharePoint(data)
-    with GraphServer(
-        TENANT, pki, client_id=CLIENT_ID, client_secret=SECRET, routes=[sharepoint]
-    ) as server:
+    with GraphServer(TENANT, pki, routes=[sharepoint]) as server:
         call = (
             "DELETE https://graph.microsoft.com/v1.0/drives/b!drive000001/items/mk-brochure/"
             "permissions/anon-view"
@@ -273,9 +267,7 @@ def test_revoked_site_membership_leaves_the_microsoft_365_group_through_graph(
     board = next(g["id"] for g in tenant["groups"] if g["displayName"] == GUEST_SITE_GROUP)
     sharepoint = SharePoint(build_sharepoint(team_group_id=board))
     folder = tmp_path / "audit"
-    with GraphServer(
-        tenant, pki, client_id=CLIENT_ID, client_secret=SECRET, routes=[sharepoint]
-    ) as server:
+    with GraphServer(tenant, pki, routes=[sharepoint]) as server:
         config_file = _config(folder, server, pki, directory="cloud")
         people.to_csv(folder / "hr.csv", index=False)
         config = load_config(config_file)
@@ -513,9 +505,7 @@ def test_people_link_naming_directory_users_keeps_the_link_through_review_and_de
     ]
     sharepoint = SharePoint(data)
     folder = tmp_path / "audit"
-    with GraphServer(
-        tenant, pki, client_id=CLIENT_ID, client_secret=SECRET, routes=[sharepoint]
-    ) as server:
+    with GraphServer(tenant, pki, routes=[sharepoint]) as server:
         config_file = _config(folder, server, pki, directory="cloud")
         people.to_csv(folder / "hr.csv", index=False)
         config = load_config(config_file)
@@ -637,9 +627,7 @@ def test_person_holding_an_item_directly_and_through_a_people_link_has_both_gran
     }
     data["permissions"][key] = [_people_link([user], "pat@partner-firm.example"), direct]
     folder = tmp_path / "audit"
-    with GraphServer(
-        tenant, pki, client_id=CLIENT_ID, client_secret=SECRET, routes=[SharePoint(data)]
-    ) as server:
+    with GraphServer(tenant, pki, routes=[SharePoint(data)]) as server:
         config_file = _config(folder, server, pki, directory="cloud")
         people.to_csv(folder / "hr.csv", index=False)
         snapshot = collect(load_config(config_file))

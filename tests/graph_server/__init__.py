@@ -9,11 +9,34 @@ from typing import Any
 
 from .certs import PkiFiles, make_pki
 from .people import make_people
-from .server import Faults, GraphServer
+from .server import CLIENT_ID, CLIENT_SECRET, Faults, GraphServer
 
-__all__ = ["Faults", "GraphServer", "PkiFiles", "documented_tenant", "make_people", "make_pki"]
+__all__ = [
+    "CLIENT_ID",
+    "CLIENT_SECRET",
+    "Faults",
+    "GraphServer",
+    "PkiFiles",
+    "documented_tenant",
+    "make_people",
+    "make_pki",
+    "sign_in_options",
+]
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def sign_in_options(server: GraphServer, pki: PkiFiles, secret_env: str) -> dict[str, Any]:
+    """Source options that sign in to ``server`` as the test app (its client secret read from
+    ``secret_env``) and trust only the test CA; callers add their own (page size, back-off)."""
+    return {
+        "tenant_id": server.tenant_id,
+        "client_id": CLIENT_ID,
+        "client_secret_env": secret_env,
+        "authority_url": server.base_url,
+        "graph_url": server.base_url,
+        "ca_bundle": str(pki.ca_file),
+    }
 
 
 def documented_tenant(tenant: dict[str, Any], fixture: str = "documented.json") -> dict[str, Any]:

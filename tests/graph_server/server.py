@@ -44,6 +44,10 @@ from cryptography.hazmat.primitives import hashes
 
 from .certs import PkiFiles
 
+#: The app registration the tests sign in as: the server accepts it unless told otherwise.
+CLIENT_ID = "6731de76-14a6-49ae-97bc-6eba6914391e"
+CLIENT_SECRET = "s3cr3t~Graph.Client-Value_9f8e7d"
+
 LICENCE_CODE = "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 USER_CODE = "GRPH-7Q4X"
@@ -172,8 +176,8 @@ class GraphServer:
         tenant: Mapping[str, Any],
         pki: PkiFiles,
         *,
-        client_id: str,
-        client_secret: str,
+        client_id: str = CLIENT_ID,
+        client_secret: str = CLIENT_SECRET,
         faults: Faults | None = None,
         routes: Sequence[Route] = (),
     ) -> None:
