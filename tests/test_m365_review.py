@@ -649,3 +649,225 @@ def test_person_holding_an_item_directly_and_through_a_people_link_has_both_gran
         & snapshot.access["resource_id"].isin(held["resource_id"])
     ]
     assert access["right"].astype(str).tolist() == ["write"]
+
+
+# ------------------------------------- one decision per people-link grant; account scope
+
+
+def _decide_items(campaign: Any, decisions: dict[str, str]) -> None:
+    """Decide rows by their Item id, in every workbook that holds one, as reviewers would."""
+    column = {name: HEADER.index(name) + 1 for name in HEADER}
+    for reviewer, entry in campaign.manifest["reviewers"].items():
+        book = openpyxl.load_workbook(campaign.folder / entry["workbook"])
+        sheet = book[REVIEW_SHEET]
+        touched = False
+        for row in range(2, sheet.max_row + 1):
+            decision = decisions.get(str(sheet.cell(row, column["Item"]).value))
+            if decision:
+                sheet.cell(row, column["Decision"]).value = decision
+                touched = True
+        if touched:
+            (campaign.folder / "returned").mkdir(exist_ok=True)
+            book.save(campaign.folder / "returned" / f"{reviewer}.xlsx")
+
+
+@pytest.fixture
+def people_link_case(pki: PkiFiles, tmp_path: Path) -> Any:
+    """The Budget shared by one specific-people link (permission.md's "Specific people link")
+    naming Alice (who holds it through the link alone), Carol (who also holds it through a
+    direct permission, grantedToV2 with a user) and a security group (group in
+    grantedToIdentitiesV2, sharepointidentityset.md) whose member Dave reaches it through the
+    group; Erin is the near miss, in no link at all."""
+    people = make_people(120, seed=3)
+    tenant = build_tenant(people, as_of=pd.Timestamp("2026-11-21", tz="UTC"))
+    board = next(g["id"] for g in tenant["groups"] if g["displayName"] == GUEST_SITE_GROUP)
+    owners = {o["id"] for o in tenant["group_owners"].get(board, [])}
+    members = [
+        u
+        for u in tenant["users"]
+        if u["userType"] == "Member" and u["accountEnabled"] and u["id"] not in owners
+    ]
+    alice, carol, erin = members[2], members[4], members[6]
+    group, dave = next(
+        (g, user)
+        for g in tenant["groups"]
+        if not g.get("groupTypes")
+        for ref in tenant["group_members"].get(g["id"], [])
+        for user in members[8:]
+        if ref.get("id") == user["id"]
+    )
+    link = _people_link([alice, carol], "pat@partner-firm.example")
+    link["grantedToIdentitiesV2"].append(
+        {"group": {"id": group["id"], "displayName": group["displayName"]}}
+    )
+    direct = {
+        "id": "direct-carol",
+        "roles": ["read"],
+        "grantedToV2": {"user": {"id": carol["id"], "displayName": carol["displayName"]}},
+    }
+    data = build_sharepoint(team_group_id=board)
+    key = ("b!drive000002", "fin-budget")
+    data["permissions"][key] = [*data["permissions"][key], link, direct]
+    sharepoint = SharePoint(data)
+    folder = tmp_path / "audit"
+    with GraphServer(tenant, pki, routes=[sharepoint]) as server:
+        config_file = _config(folder, server, pki, directory="cloud")
+        people.to_csv(folder / "hr.csv", index=False)
+        config = load_config(config_file)
+        snapshot = collect(config)
+        yield {
+            "server": server,
+            "pki": pki,
+            "sharepoint": sharepoint,
+            "config": config,
+            "config_file": config_file,
+            "snapshot": snapshot,
+            "people": {"alice": alice, "carol": carol, "dave": dave, "erin": erin},
+            "group": group,
+            "account_of": snapshot.accounts.set_index("native_id")["account_id"],
+        }
+
+
+def test_account_scope_lists_the_people_links_that_name_it_as_resource_scope_does(
+    people_link_case: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from accessaudit.cli import main
+
+    case = people_link_case
+    snapshot, who = case["snapshot"], case["people"]
+    on_budget = breach_scope(snapshot, resource=BUDGET).links.set_index("principal_id")
+    columns = ["resource", "link_type", "link_scope", "link_expires", "link_created_by"]
+    columns += ["drive_id", "item_id", "permission_id", "reach"]
+    for name in ("alice", "carol"):
+        account = str(case["account_of"][who[name]["id"]])
+        links = breach_scope(snapshot, account=who[name]["mail"]).links
+        mine = links[links["permission_id"].eq("people-edit")]
+        assert len(mine) == 1, name
+        (row,) = mine[columns].astype(object).to_dict(orient="records")
+        assert (row["resource"], row["link_type"], row["link_scope"]) == (BUDGET, "edit", "users")
+        assert (row["drive_id"], row["item_id"]) == ("b!drive000002", "fin-budget")
+        assert pd.isna(row["link_expires"])  # DateTime.MinValue: no expiry
+        # The very row the Budget's own scope lists for this person.
+        same = on_budget.loc[account, columns].astype(object)
+        assert all(
+            (pd.isna(a) and pd.isna(b)) or a == b for a, b in zip(row.values(), same, strict=True)
+        )
+    # Dave opens it as a member of the group the link names.
+    group_id = str(on_budget[on_budget["principal_type"].eq("group")].index[0])
+    dave = breach_scope(snapshot, account=who["dave"]["mail"]).links
+    assert dave.loc[dave["permission_id"].eq("people-edit"), "principal_id"].tolist() == [group_id]
+    # Near miss: Erin is named in no link; she opens only the organisation links.
+    erin = breach_scope(snapshot, account=who["erin"]["mail"]).links
+    assert not erin["permission_id"].eq("people-edit").any()
+    assert set(erin["principal_id"]) <= {"organization"}
+
+    alice = breach_scope(snapshot, account=who["alice"]["mail"])
+    assert who["alice"]["mail"] in alice.link_reach["named_people"]
+    document = scope_document(alice)
+    assert any(
+        (r["permission_id"], r["drive_id"], r["link_type"])
+        == ("people-edit", "b!drive000002", "edit")
+        for r in document["links"]
+    )
+    book = openpyxl.load_workbook(write_scope_workbook(alice, tmp_path / "alice.xlsx"))
+    sheet = list(book["Sharing links"].iter_rows(values_only=True))
+    header = sheet[0]
+    assert ("people-edit", BUDGET) in {
+        (r[header.index("permission_id")], r[header.index("resource")]) for r in sheet[1:]
+    }
+    assert "link_created_by" in header and "drive_id" in header
+    summary = dict(book["Summary"].iter_rows(min_row=2, values_only=True))
+    assert (
+        who["alice"]["mail"]
+        in summary["named in specific-people links (directory accounts and groups)"]
+    )
+
+    saved = snapshot.save(tmp_path / "snapshot")
+    args = ["scope", "--config", str(case["config_file"]), "--snapshot", str(saved), "--wide"]
+    assert main([*args, "--account", who["alice"]["mail"]]) == 0
+    out = capsys.readouterr().out
+    links_table = out.split("Sharing links:")[1]
+    assert "link_created_by" in links_table and "drive_id" in links_table
+    assert BUDGET in links_table and "b!drive000002" in links_table
+    assert f"{who['alice']['mail']} (named in a specific-people link)" in links_table
+
+
+def test_a_grant_held_only_through_a_people_link_is_one_item_one_delete_one_verification(
+    people_link_case: Any, tmp_path: Path
+) -> None:
+    case = people_link_case
+    server, config, before, who = (
+        case["server"],
+        case["config"],
+        case["snapshot"],
+        case["people"],
+    )
+    campaign = create_campaign(
+        before,
+        config.policy,
+        run_audit(before, config.policy),
+        by="owner",
+        scope="all",
+        out=tmp_path / "campaign",
+        fallback_reviewer="E00002",
+    )
+    items = campaign.items
+    budget = items[items["entitlement"].eq(BUDGET)]
+
+    def held(name: str) -> pd.DataFrame:
+        account = str(case["account_of"][who[name]["id"]])
+        return budget[budget["account_id"].eq(account)].set_index("entitlement_type")
+
+    # Alice holds the Budget through the link alone: one item, the link's (no duplicate
+    # resource item whose revoke would go to manual.csv while the link kept her access).
+    assert held("alice").index.tolist() == ["link"]
+    # Carol holds it twice, so two decisions: the link (write) and her direct permission
+    # (read, direct), the resource item showing what the link does not give.
+    carol = held("carol")
+    assert sorted(carol.index) == ["link", "resource"]
+    assert (carol.loc["resource", "right"], carol.loc["resource", "how_held"]) == (
+        "read",
+        "direct",
+    )
+    assert carol.loc["link", "right"] == "write"
+    # Dave reaches it through the group the link names: the group's link item decides it.
+    assert held("dave").empty
+    group_id = before.groups.set_index("native_id").loc[case["group"]["id"], "group_id"]
+    (group_item,) = budget[budget["account_id"].eq(str(group_id))].to_dict(orient="records")
+    assert group_item["entitlement_type"] == "link"
+    assert group_item["how_held"].startswith(f"members of group {case['group']['displayName']}")
+
+    alice_link = str(held("alice").loc["link", "item_id"])
+    carol_direct = str(carol.loc["resource", "item_id"])
+    _decide_items(campaign, {alice_link: "revoke", carol_direct: "revoke"})
+    collected = collect_decisions(campaign)
+    assert collected.problems.empty, collected.problems
+    assert set(collected.accepted["item_id"]) == {alice_link, carol_direct}
+    plan = write_remediation(campaign, tmp_path / "plan")
+    assert (plan.graph, plan.manual) == (1, 1)
+    (request,) = json.loads(plan.files["graph"].read_text(encoding="utf-8"))["requests"]
+    assert request["url"] == "/drives/b!drive000002/items/fin-budget/permissions/people-edit"
+    manual = pd.read_csv(plan.files["manual"], dtype=str)
+    assert manual["item_id"].tolist() == [carol_direct]
+
+    # The owner of the Budget carries out manual.csv first: Carol's direct permission goes,
+    # the link that names her stays. Her resource item is carried out (the link is an item
+    # of its own); Alice's link is still present.
+    direct_call = request["call"].replace("people-edit", "direct-carol")
+    assert _graph_delete(server, case["pki"], direct_call) == 204
+    middle = collect(config)
+    carol_account = str(case["account_of"][who["carol"]["id"]])
+    assert middle.access["account_id"].astype(str).eq(carol_account).any()
+    status = campaign_status(campaign, verify=middle).verification
+    assert status is not None
+    by_item = status.set_index("item_id")["status"]
+    assert (by_item[carol_direct], by_item[alice_link]) == ("carried out", "still present")
+
+    assert _graph_delete(server, case["pki"], request["call"]) == 204
+    after = collect(config)
+    status = campaign_status(campaign, verify=after).verification
+    assert status is not None
+    assert set(status["status"]) == {"carried out"}
+    # Against the snapshot the campaign was made from, both are still present.
+    still = campaign_status(campaign, verify=before).verification
+    assert still is not None and set(still["status"]) == {"still present"}

@@ -99,7 +99,8 @@ class ScopeResult:
     ``notifications``: the rows of the notification table for those categories.
     ``links``: the sharing links and invitations that reach the subject, one row each
     (:data:`LINK_REACH_COLUMNS`): on the resource or anything inside it, or — for an account —
-    organisation links it can open as a member of the tenant and invitations of its address.
+    organisation links it can open as a member of the tenant, invitations of its address and
+    specific-people links that name it (or a group it is in).
     ``link_reach`` sums them up (:func:`~accessaudit.analysis._links.reach_summary`).
     """
 
@@ -186,7 +187,7 @@ def breach_scope(
             ["account_id", "group_id", "name", "system", "kind", "privileged", "depth", "path"]
         ].sort_values(["privileged", "name"], ascending=[False, True])
         subject_type, subject = "account", account
-        links = _links_of_accounts(links, in_scope)
+        links = _links_of_accounts(links, in_scope, set(groups["group_id"].astype(str)))
     else:
         assert resource is not None
         wanted = resource.strip().casefold()
@@ -255,10 +256,15 @@ def _within(resources: pd.DataFrame, chosen: pd.Series) -> set[str]:
     return inside
 
 
-def _links_of_accounts(links: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
+def _links_of_accounts(
+    links: pd.DataFrame, accounts: pd.DataFrame, groups: set[str]
+) -> pd.DataFrame:
     """The links a compromised account opens: organisation links of a tenant it is an
-    enabled member account of, and invitations of its address. (An anonymous link opens for
-    anyone who has its URL; the account does not make it more or less reachable.)"""
+    enabled member account of, invitations of its address, and specific-people links that
+    name it — the account itself, or a group it is in at any depth (``groups``). The same
+    rows, with the same columns, that the scope of the linked resource lists: an account's
+    scope and a resource's scope agree on which links connect them. (An anonymous link opens
+    for anyone who has its URL; the account does not make it more or less reachable.)"""
     member = accounts[accounts["enabled"].astype(bool) & accounts["kind"].ne("guest")]
     tenants = set(member["system"].astype(str))
     org = links["principal_id"].eq("organization") & links["tenant"].isin(tenants)
@@ -268,10 +274,14 @@ def _links_of_accounts(links: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFr
         .astype(str)
         .str.casefold()
     )
-    invited = links["principal_type"].eq("external") & links["principal_id"].astype(
-        str
-    ).str.casefold().isin(addresses)
-    return links[org | invited]
+    principal = links["principal_id"].astype(str)
+    kind = links["principal_type"].astype(object)
+    invited = kind.eq("external") & principal.str.casefold().isin(addresses)
+    # A people link keeps the account (or group) it names as the grant's principal.
+    named = (kind.eq("account") & principal.isin(set(accounts["account_id"].astype(str)))) | (
+        kind.eq("group") & principal.isin(groups)
+    )
+    return links[org | invited | named]
 
 
 def _access_with_resources(snapshot: Snapshot) -> pd.DataFrame:

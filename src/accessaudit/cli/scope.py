@@ -75,7 +75,19 @@ def _scope(args: argparse.Namespace) -> int:
     reach = result.resources[columns].astype(object)
     print(table(reach.where(reach.notna(), "").to_numpy().tolist(), columns, wide=args.wide))
     if len(result.links):
-        links = result.links[["resource", "reach", "right", "link_type", "link_expires"]]
+        # The same columns for an account's scope and a resource's: the item (resource), its
+        # library (drive_id, the id the Graph DELETE names), expiry and who created it.
+        links = result.links[
+            [
+                "resource",
+                "reach",
+                "right",
+                "link_type",
+                "link_expires",
+                "link_created_by",
+                "drive_id",
+            ]
+        ]
         print("\nSharing links:")
         shown = links.astype(object)
         print(

@@ -41,6 +41,10 @@ def scope_summary(result: ScopeResult) -> pd.DataFrame:
             "none" if organisation is None else str(organisation),
         ),
         ("outside addresses invited", ", ".join(reach["named"]) or "none"),
+        (
+            "named in specific-people links (directory accounts and groups)",
+            ", ".join(reach["named_people"]) or "none",
+        ),
         ("sharing reach in words", reach["statement"]),
         ("notification clocks", str(len(result.notifications))),
     ]

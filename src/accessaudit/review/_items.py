@@ -18,6 +18,7 @@ import pandas as pd
 from accessaudit.classify import privileged_rights, with_classification
 from accessaudit.errors import ReviewError
 from accessaudit.policy import Policy
+from accessaudit.review._held import access_beside_people_links
 from accessaudit.review._links import (
     LINK_ITEM_COLUMNS,
     add_link_findings,
@@ -148,7 +149,10 @@ def build_items(
             "owner_id": pd.Series(np.nan, index=memberships.index, dtype=object),
         }
     )
-    access = snapshot.access.merge(
+    # One item per thing to decide: access that only a specific-people link gives is that
+    # link's item (revoked by deleting its permission), not a second, ordinary resource item
+    # whose revoke could only go to manual.csv while the link kept the access (._held).
+    access = access_beside_people_links(snapshot).merge(
         resources[
             ["resource_id", "name", "sensitivity", "sensitive", "data_categories", "owner_id"]
         ],
@@ -175,11 +179,13 @@ def build_items(
     )
     resource_items["sensitive"] = access["sensitive"].astype("boolean").fillna(False).astype(bool)
     group_items["via"] = ""
-    # A group is sensitive when it opens a sensitive resource.
+    # A group is sensitive when it opens a sensitive resource someone reaches (through a
+    # people link too: the group named in one opens it to its members).
+    reached = resources["resource_id"].isin(snapshot.access["resource_id"])
     sensitive_groups = set(
         snapshot.grants.loc[
             snapshot.grants["resource_id"].isin(
-                resource_items.loc[resource_items["sensitive"], "entitlement_id"]
+                resources.loc[reached & resources["sensitive"].astype(bool), "resource_id"]
             ),
             "principal_id",
         ].astype(str)

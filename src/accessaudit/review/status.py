@@ -26,6 +26,7 @@ import pandas as pd
 
 from accessaudit.errors import ReviewError
 from accessaudit.model import choose_as_of
+from accessaudit.review._held import access_beside_people_links
 from accessaudit.review._workbook import read_workbook
 from accessaudit.review.campaign import RETURNED, Campaign
 from accessaudit.review.collect import check_workbook
@@ -253,7 +254,8 @@ def verify_revocations(campaign: Campaign, snapshot: Snapshot) -> pd.DataFrame:
     """For each revoke decision in force: was it carried out in ``snapshot``?
 
     A group entitlement is gone when the account is no longer an effective member; a resource
-    entitlement when the account no longer reaches the resource. A removed account counts as
+    entitlement when the account no longer reaches the resource beside the specific-people
+    links that name it (each such link is an item of its own). A removed account counts as
     carried out; a disabled one that still holds the entitlement does not (it can be
     re-enabled with everything it had). A sharing link or invitation is gone when the
     snapshot's grants no longer hold its permission (same principal, resource and permission
@@ -267,7 +269,11 @@ def verify_revocations(campaign: Campaign, snapshot: Snapshot) -> pd.DataFrame:
     memberships = pd.MultiIndex.from_frame(
         snapshot.effective_memberships[["account_id", "group_id"]].astype(str)
     )
-    access = pd.MultiIndex.from_frame(snapshot.access[["account_id", "resource_id"]].astype(str))
+    # Resource items are the access beside people links (those links are items of their
+    # own, verified by their permission below): the same table the items were built from.
+    access = pd.MultiIndex.from_frame(
+        access_beside_people_links(snapshot)[["account_id", "resource_id"]].astype(str)
+    )
     keys = pd.MultiIndex.from_frame(revoked[["account_id", "entitlement_id"]])
     is_group = revoked["entitlement_type"].eq("group").to_numpy()
     is_link = revoked["entitlement_type"].isin(["link", "invitation"]).to_numpy()
