@@ -350,3 +350,46 @@ def test_a_link_without_scope_that_names_people_is_a_people_link_not_anonymous(
     assert result.report["links_without_scope_naming_people"] == 1
     assert result.report["links_without_scope_counted_anonymous"] == 1
     assert any("name neither a scope nor people" in w for w in result.report["warnings"])
+
+
+def test_permission_lookups_of_several_libraries_share_a_batch(
+    pki: PkiFiles, manifest: Manifest
+) -> None:
+    sharepoint = SharePoint(build_sharepoint(sites=5, files_per_library=30, extra_roots=4))
+    with _serve(pki, sharepoint) as server:
+        result = _collect(_settings(server, pki), manifest)
+        sizes = server.counters.batch_sizes
+    # The 5 sites' libraries, the Board Pack group's sites and owners, then the 14 look-ups of
+    # five libraries in one batch (json-batching.md: up to 20), not one batch per library.
+    assert result.report["permission_requests"] == sharepoint.counters.permission_requests == 14
+    assert sizes == [5, 1, 1, 14]
+    assert result.report["batches"] == 4
+
+
+def test_a_library_whose_permissions_are_refused_is_a_gap_and_the_others_are_read(
+    pki: PkiFiles, manifest: Manifest
+) -> None:
+    """One library answers 403 inside a $batch shared with others (json-batching.md: each
+    response has its own status): that library's look-ups are a counted gap, and the other
+    libraries' answers in the same batch are kept."""
+    marketing = "b!drive000001"
+    sharepoint = SharePoint(
+        build_sharepoint(), SharePointFaults(permissions_403_drives=frozenset({marketing}))
+    )
+    with _serve(pki, sharepoint) as server:
+        result = _collect(_settings(server, pki), manifest)
+        sizes = server.counters.batch_sizes
+    assert len(sizes) == 4  # drives, group sites, group owners, one batch of look-ups
+    refused = [gap for gap in result.report["gaps"] if gap.startswith(f"library {marketing}")]
+    (gap,) = refused
+    assert "403 accessDenied" in gap and "Sites.FullControl.All" in gap
+    grants = result.tables["grants"]
+    assert not grants["drive_id"].astype(object).eq(marketing).any()
+    # The other libraries of the same batch: the clinical anonymous link, the Board Pack's
+    # organisation link and invitation.
+    assert {"anon-edit", "org-fin", "invite-advisor"} <= set(grants["permission_id"].dropna())
+    # Near miss: without the fault the marketing library's links are read.
+    with _serve(pki, SharePoint(build_sharepoint())) as server:
+        calm = _collect(_settings(server, pki), manifest)
+    assert calm.tables["grants"]["drive_id"].astype(object).eq(marketing).any()
+    assert not [gap for gap in calm.report["gaps"] if gap.startswith("library ")]

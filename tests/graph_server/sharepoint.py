@@ -51,6 +51,8 @@ class SharePointFaults:
     throttle_delta_page: int = 0  # the n-th delta page request is answered 429 once
     retry_after: str = "0.05"
     permissions_403: bool = False  # item permissions → 403 (no Sites.FullControl.All)
+    # item permissions of these libraries only → 403 (a site the app may not read)
+    permissions_403_drives: frozenset[str] = frozenset()
     expired_tokens: bool = False  # every delta link answers 410 Gone
 
 
@@ -225,7 +227,7 @@ class SharePoint:
     def _permissions(self, drive_id: str, item_id: str) -> Answer:
         with self._lock:
             self.counters.permission_requests += 1
-        if self.faults.permissions_403:
+        if self.faults.permissions_403 or drive_id in self.faults.permissions_403_drives:
             return 403, _error("accessDenied", "Access denied"), {}
         key = (drive_id, item_id)
         if key not in self.data["permissions"]:

@@ -30,7 +30,7 @@ from accessaudit.connectors._graph.shapes import PageShapes
 from accessaudit.connectors.base import SourceSettings
 from accessaudit.errors import ConfigError, SourceError
 
-__all__ = ["GraphClient", "GraphHTTPError", "RequestStats", "connect", "query"]
+__all__ = ["GraphClient", "GraphHTTPError", "RequestStats", "connect"]
 
 log = logging.getLogger("accessaudit.graph")
 
@@ -223,13 +223,20 @@ class GraphClient:
         return list(self.iter_pages(dataset, url, parent=parent, headers=headers, bar=bar))
 
     def batch(
-        self, dataset: str, requests_by_parent: Sequence[tuple[str, str]]
+        self,
+        dataset: str,
+        requests_by_parent: Sequence[tuple[str, str]],
+        *,
+        refused: dict[str, GraphHTTPError] | None = None,
     ) -> tuple[list[RawPage], list[str]]:
         """GET many relative URLs through ``$batch`` (``batch_size`` per call).
 
         Returns the pages (sub-responses and their further pages) and the parents whose object
         had vanished (404) since it was listed. Throttled sub-requests are retried in a later
-        batch after the longest ``Retry-After`` they asked for.
+        batch after the longest ``Retry-After`` they asked for. A 403 of one sub-request
+        raises, unless ``refused`` is given: then it is recorded there (parent → the error)
+        and the other requests go on — for callers whose requests span several objects (one
+        library's refusal must not hide another's answers).
         """
         pages: list[RawPage] = []
         vanished: list[str] = []
@@ -308,6 +315,10 @@ class GraphClient:
                     elif status == 404:
                         vanished.append(parent)
                         bar.update(1)
+                    elif status == 403 and refused is not None:
+                        code, message = _error_of(item.get("body"))
+                        refused[parent] = GraphHTTPError(status, code, message, url, self._source)
+                        bar.update(1)
                     else:
                         code, message = _error_of(item.get("body"))
                         raise GraphHTTPError(status, code, message, url, self._source)
@@ -384,21 +395,3 @@ def _error_of(body: Any) -> tuple[str, str]:
         message = str(error.get("message") or "").strip()
         return str(error.get("code", "")), message.splitlines()[0] if message else ""
     return "", ""
-
-
-def query(path: str, select: Sequence[str], top: int | None = None) -> str:
-    """``path`` with ``$select`` and ``$top`` added (to a ``$filter`` it may already carry);
-    spaces percent-encoded, so the URL also goes verbatim into a ``$batch`` body.
-
-    >>> query("/groups/{id}/members", ["id", "displayName"], 999)
-    '/groups/{id}/members?$select=id,displayName&$top=999'
-    >>> query("/x?$filter=groupId eq 'g'", ["id"])
-    "/x?$filter=groupId%20eq%20'g'&$select=id"
-    """
-    parts = []
-    if select:
-        parts.append("$select=" + ",".join(select))
-    if top:
-        parts.append(f"$top={top}")
-    separator = "&" if "?" in path else "?"
-    return path.replace(" ", "%20") + (separator + "&".join(parts) if parts else "")

@@ -10,7 +10,7 @@ transport settings every Graph connector shares, and URLs made safe for messages
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
@@ -24,6 +24,7 @@ __all__ = [
     "SOURCE_OVERRIDES",
     "GraphSettings",
     "endpoint_url",
+    "query",
     "redact_url",
 ]
 
@@ -168,3 +169,21 @@ class GraphSettings:
         """The transport settings of one source (:meth:`options`); a :class:`ConfigError`
         names the manifest."""
         return cls(**cls.options(manifest, settings, defaults))
+
+
+def query(path: str, select: Sequence[str], top: int | None = None) -> str:
+    """``path`` with ``$select`` and ``$top`` added (to a ``$filter`` it may already carry);
+    spaces percent-encoded, so the URL also goes verbatim into a ``$batch`` body.
+
+    >>> query("/groups/{id}/members", ["id", "displayName"], 999)
+    '/groups/{id}/members?$select=id,displayName&$top=999'
+    >>> query("/x?$filter=groupId eq 'g'", ["id"])
+    "/x?$filter=groupId%20eq%20'g'&$select=id"
+    """
+    parts = []
+    if select:
+        parts.append("$select=" + ",".join(select))
+    if top:
+        parts.append(f"$top={top}")
+    separator = "&" if "?" in path else "?"
+    return path.replace(" ", "%20") + (separator + "&".join(parts) if parts else "")

@@ -15,8 +15,9 @@ from typing import Any
 
 from tqdm import tqdm
 
-from accessaudit.connectors._graph.client import GraphClient, GraphHTTPError, connect, query
+from accessaudit.connectors._graph.client import GraphClient, GraphHTTPError, connect
 from accessaudit.connectors._graph.pages import RawPages
+from accessaudit.connectors._graph.settings import query
 from accessaudit.connectors.base import CollectContext, SourceSettings
 from accessaudit.connectors.entra.settings import EntraSettings
 from accessaudit.connectors.entra.shapes import PAGES

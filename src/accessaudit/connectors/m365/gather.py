@@ -5,7 +5,9 @@ Sites (``/sites/getAllSites``, every page), their document libraries (``$batch``
 365 groups with their sites and owners (Teams-connected sites), then per library one delta
 enumeration with ``Prefer: hierarchicalsharing`` (api/driveitem-delta.md, "Scanning
 permissions hierarchies"): only the roots of permission hierarchies carry a ``shared`` facet,
-so permissions are asked (through ``$batch``) for those roots alone, never for every file.
+so permissions are asked (through ``$batch``) for those roots alone, never for every file,
+and a batch is filled with the look-ups of as many libraries as it takes (20 requests a
+batch, json-batching.md), not sent half-empty at the end of each library.
 The delta link of each library is kept in ``delta_state`` so the next collection reads only
 changes; a ``410 Gone`` (token expired) starts that library again from scratch.
 """
@@ -21,8 +23,9 @@ from typing import Any
 
 from accessaudit._atomic import atomic_file
 from accessaudit._version import __version__
-from accessaudit.connectors._graph.client import GraphClient, GraphHTTPError, connect, query
+from accessaudit.connectors._graph.client import GraphClient, GraphHTTPError, connect
 from accessaudit.connectors._graph.pages import RawPage, RawPages
+from accessaudit.connectors._graph.settings import query
 from accessaudit.connectors.base import CollectContext, SourceSettings
 from accessaudit.connectors.m365.settings import M365Settings
 from accessaudit.connectors.m365.shapes import PAGES
@@ -103,6 +106,18 @@ class _Scan:
     items: int = 0
 
 
+@dataclass
+class _Library:
+    """A scanned library waiting for the permissions of its changed roots: what each
+    look-up answered (item id → permissions), which items vanished, which were refused."""
+
+    drive_id: str
+    scan: _Scan
+    fresh: dict[str, list[Any]]
+    vanished: list[str] = field(default_factory=list)
+    refused: dict[str, GraphHTTPError] = field(default_factory=dict)
+
+
 class _Reader:
     """One live collection: the pages read so far, the gaps, the new delta state."""
 
@@ -116,6 +131,12 @@ class _Reader:
         self.raw = RawPages()
         self.gaps: list[str] = []
         self.new_state: dict[str, Any] = {}
+        # Permission look-ups of every library scanned so far, not yet sent: one $batch holds
+        # up to batch_size of them whichever libraries they belong to (json-batching.md: 20
+        # requests a batch), so a tenant of many small libraries needs no half-empty batch
+        # per library. Libraries are finished, in the order scanned, once all are in.
+        self.asked: list[tuple[str, str]] = []
+        self.libraries: dict[str, _Library] = {}
         self.counts: dict[str, int] = {
             "delta_items_seen": 0,
             "permission_roots": 0,
@@ -163,6 +184,10 @@ class _Reader:
         self._groups()
         for drive in self.raw.records("drives")[0]:
             self._library(str(drive["id"]))
+            self._ask(everything=False)
+        self._ask(everything=True)
+        for library in self.libraries.values():
+            self._finish(library)
         self.raw.notes["gaps"] = self.gaps
         return self.raw
 
@@ -239,8 +264,8 @@ class _Reader:
         return scan
 
     def _library(self, drive_id: str) -> None:
-        """One library: its delta, merged with the previous state, then the permissions of
-        every root whose sharing is new or changed."""
+        """One library: its delta, merged with the previous state; the permissions of every
+        root whose sharing is new or changed are asked (:meth:`_ask`)."""
         previous = self.state.get(drive_id) if isinstance(self.state.get(drive_id), dict) else None
         link = str(previous["delta_link"]) if previous and previous.get("delta_link") else None
         first = self.client.root + query(
@@ -268,12 +293,74 @@ class _Reader:
             log.warning("%s: %s", self.source, self.gaps[-1])
             return
         self.counts["delta_items_seen"] += scan.items
-        roots, permissions, delta_link = scan.roots, scan.permissions, scan.delta_link
+        endpoint = self.m365.endpoints["item_permissions"]
         changed = list(scan.changed)
-        self._permissions(drive_id, changed, roots, permissions)
+        self.asked.extend(
+            (f"{drive_id}|{item_id}", endpoint.format(drive=drive_id, item=item_id))
+            for item_id in changed
+        )
+        self.counts["permission_requests"] += len(changed)
+        self.libraries[drive_id] = _Library(drive_id, scan, {item_id: [] for item_id in changed})
+
+    def _ask(self, *, everything: bool) -> None:
+        """Send the look-ups asked so far in full batches (``everything``: the rest too) and
+        hand each answer to its library. Throttled look-ups are retried by the client inside
+        the same call, each after its own Retry-After."""
+        size = self.m365.graph.batch_size
+        count = len(self.asked) if everything else len(self.asked) - len(self.asked) % size
+        if not count:
+            return
+        chunk, self.asked = self.asked[:count], self.asked[count:]
+        refused: dict[str, GraphHTTPError] = {}
+        try:
+            pages, vanished = self.client.batch("permissions", chunk, refused=refused)
+        except GraphHTTPError as error:
+            if error.status != 403:
+                raise
+            # The $batch call itself was refused: every look-up in it is unread.
+            pages, vanished = [], []
+            refused = {parent: error for parent, _ in chunk}
+        for page in pages:
+            drive_id, _, item_id = str(page.parent).partition("|")
+            self.libraries[drive_id].fresh.setdefault(item_id, []).extend(page.body["value"])
+        for parent in vanished:
+            drive_id, _, item_id = parent.partition("|")
+            self.libraries[drive_id].vanished.append(item_id)
+        for parent, refusal in refused.items():
+            drive_id, _, item_id = parent.partition("|")
+            self.libraries[drive_id].refused[item_id] = refusal
+
+    def _finish(self, library: _Library) -> None:
+        """One library with its permissions in: drop what vanished or inherits again, keep
+        the new state and the pages; refused look-ups are a gap with their count."""
+        drive_id, scan, fresh = library.drive_id, library.scan, library.fresh
+        roots, permissions = scan.roots, scan.permissions
+        if library.refused:
+            first = next(iter(library.refused.values()))
+            self.gaps.append(
+                f"library {drive_id}: permissions of {len(library.refused)} items unreadable "
+                f"({first.status} {first.code}); the app needs Sites.FullControl.All to read "
+                "sharing links and invitations"
+            )
+            log.warning("%s: %s", self.source, self.gaps[-1])
+            for item_id in library.refused:
+                permissions.pop(item_id, None)
+                fresh.pop(item_id, None)
+        for item_id in library.vanished:
+            roots.pop(item_id, None)
+            fresh.pop(item_id, None)
+            permissions.pop(item_id, None)
+        for item_id, values in fresh.items():
+            root = "root" in roots.get(item_id, {})
+            if not root and values and all(p.get("inheritedFrom") for p in values):
+                # The item inherits again: no longer a root of its own permissions.
+                roots.pop(item_id, None)
+                permissions.pop(item_id, None)
+                continue
+            permissions[item_id] = values
         self.counts["permission_roots"] += len(roots)
         self.new_state[drive_id] = {
-            "delta_link": delta_link,
+            "delta_link": scan.delta_link,
             "roots": roots,
             "permissions": permissions,
         }
@@ -292,48 +379,3 @@ class _Reader:
                 self.raw.add(
                     RawPage("permissions", f"{drive_id}|{item_id}", url, {"value": values})
                 )
-
-    def _permissions(
-        self,
-        drive_id: str,
-        changed: list[str],
-        roots: dict[str, Any],
-        permissions: dict[str, Any],
-    ) -> None:
-        endpoint = self.m365.endpoints["item_permissions"]
-        requests_ = [
-            (f"{drive_id}|{item_id}", endpoint.format(drive=drive_id, item=item_id))
-            for item_id in changed
-        ]
-        self.counts["permission_requests"] += len(requests_)
-        try:
-            pages, vanished = self.client.batch("permissions", requests_)
-        except GraphHTTPError as error:
-            if error.status != 403:
-                raise
-            self.gaps.append(
-                f"library {drive_id}: permissions of {len(requests_)} items unreadable "
-                f"({error.status} {error.code}); the app needs Sites.FullControl.All to read "
-                "sharing links and invitations"
-            )
-            log.warning("%s: %s", self.source, self.gaps[-1])
-            for item_id in changed:
-                permissions.pop(item_id, None)
-            return
-        fresh: dict[str, list[Any]] = {item_id: [] for item_id in changed}
-        for page in pages:
-            item_id = str(page.parent).partition("|")[2]
-            fresh.setdefault(item_id, []).extend(page.body["value"])
-        for parent in vanished:
-            item_id = parent.partition("|")[2]
-            roots.pop(item_id, None)
-            fresh.pop(item_id, None)
-            permissions.pop(item_id, None)
-        for item_id, values in fresh.items():
-            root = "root" in roots.get(item_id, {})
-            if not root and values and all(p.get("inheritedFrom") for p in values):
-                # The item inherits again: no longer a root of its own permissions.
-                roots.pop(item_id, None)
-                permissions.pop(item_id, None)
-                continue
-            permissions[item_id] = values
