@@ -29,6 +29,7 @@ the counts the report keeps; split, a case would sit apart from its count.)
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -58,6 +59,19 @@ def _expiry(value: Any) -> str | None:
     if not isinstance(value, str) or not value or value.startswith("0001-01-01"):
         return None
     return value
+
+
+@dataclass(frozen=True)
+class _Held:
+    """One permission being read, in one place: the resource it sits on, the right it gives,
+    whether it is inherited, the page (or file) it came from and the permission itself (empty
+    for a site held through its group) — what every grant and reference made of it shares."""
+
+    rid: str
+    right: str
+    inherited: bool
+    where: str
+    permission: Mapping[str, Any] = field(default_factory=dict)
 
 
 class _Builder:
@@ -205,17 +219,14 @@ class _Builder:
         """A Teams site: its group's members may edit. Its owners are the site's ``owner``
         (the reviewer), not grants of their own: they hold the site through the group."""
         principal = f"{self.m365.directory}:{group}" if self.m365.directory else group
-        self.reference(principal, rid, "write", inherited=False, where=where, kind="site")
+        self.reference(principal, _Held(rid, "write", False, where), kind="site")
 
     def reference(
         self,
         principal: str,
-        rid: str,
-        right: str,
+        held: _Held,
         *,
-        inherited: bool,
-        where: str,
-        kind: str,
+        kind: str = "file",
         link: Mapping[str, Any] | None = None,
     ) -> None:
         """A permission of a directory user or group, resolved later; ``link`` (the link
@@ -226,14 +237,14 @@ class _Builder:
                 "principal": principal,
                 "principal_form": "name",
                 "directory": self.m365.directory,
-                "resource": rid,
+                "resource": held.rid,
                 "resource_form": "name",
                 "resource_type": kind,
-                "right": right,
-                "inherited": inherited,
+                "right": held.right,
+                "inherited": held.inherited,
                 "deny": False,
                 "system": self.system,
-                "location": where,
+                "location": held.where,
             }
         )
 
@@ -250,12 +261,8 @@ class _Builder:
     def identity(
         self,
         identity: Mapping[str, Any],
-        rid: str,
-        right: str,
-        inherited: bool,
-        where: str,
+        held: _Held,
         *,
-        permission: Mapping[str, Any] | None = None,
         link: Mapping[str, Any] | None = None,
     ) -> str | None:
         """A reference for a user or group of ``grantedToV2`` (or of a people link, whose
@@ -269,9 +276,7 @@ class _Builder:
                     if self.m365.directory
                     else str(who.get("email") or who.get("displayName") or who["id"])
                 )
-                self.reference(
-                    name, rid, right, inherited=inherited, where=where, kind="file", link=link
-                )
+                self.reference(name, held, link=link)
                 return None
             if isinstance(who, Mapping) and who.get("email"):
                 return str(who["email"]).lower()
@@ -280,43 +285,33 @@ class _Builder:
             login = str(site_user.get("loginName") or "")
             if _EVERYONE_EXCEPT_EXTERNAL in login.lower():
                 self.counts["everyone_except_external_grants"] += 1
+                # Its id, for removal; the claim is no link, so no link facts. Named among a
+                # people link's identities it has no id of its own (the link's permission id
+                # would delete the whole link).
+                own = None if link is not None else held.permission.get("id")
                 self.grants.append(
-                    self.grant(
-                        principal="organization",
-                        kind="link",
-                        rid=rid,
-                        right=right,
-                        inherited=inherited,
-                        where=where,
-                        # Its id, for removal; the claim is no link, so no link facts.
-                        permission={"id": (permission or {}).get("id")},
-                    )
+                    self.grant(held, principal="organization", kind="link", facts={"id": own})
                 )
                 return None
             if login:
-                self.reference(
-                    login, rid, right, inherited=inherited, where=where, kind="file", link=link
-                )
+                self.reference(login, held, link=link)
             return None
         site_group = identity.get("siteGroup")
         if isinstance(site_group, Mapping) and site_group.get("displayName"):
-            name = str(site_group["displayName"])
-            self.reference(
-                name, rid, right, inherited=inherited, where=where, kind="file", link=link
-            )
+            self.reference(str(site_group["displayName"]), held, link=link)
         return None
 
     def grant(
         self,
+        held: _Held,
         *,
         principal: str,
         kind: str,
-        rid: str,
-        right: str,
-        inherited: bool,
-        where: str,
-        permission: Mapping[str, Any],
+        facts: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
+        """A grant row of ``held`` to ``principal``; ``facts`` stands in for the permission
+        when only part of it applies (the "Everyone except external users" claim)."""
+        permission = held.permission if facts is None else facts
         link = permission.get("link") if isinstance(permission.get("link"), Mapping) else {}
         assert isinstance(link, Mapping)
         invitation = permission.get("invitation")
@@ -333,12 +328,12 @@ class _Builder:
         return {
             "principal_id": principal,
             "principal_type": kind,
-            "resource_id": rid,
-            "right": right,
-            "inherited": inherited,
+            "resource_id": held.rid,
+            "right": held.right,
+            "inherited": held.inherited,
             "deny": False,
             # The URL the permission sits on; ``where`` (page or file) differs live and re-read.
-            "path": rid[len(self.system) + 1 :],
+            "path": held.rid[len(self.system) + 1 :],
             "system": self.system,
             "link_type": link.get("type"),
             "link_scope": link.get("scope") if link else None,
@@ -356,7 +351,7 @@ class _Builder:
         check_permission(permission, where, self.system)
         self.counts["permissions"] += 1
         right = self.right(permission.get("roles"))
-        inherited = bool(permission.get("inheritedFrom"))
+        held = _Held(rid, right, bool(permission.get("inheritedFrom")), where, permission)
         link = permission.get("link")
         if isinstance(link, Mapping):
             scope = str(link.get("scope") or "")
@@ -374,15 +369,7 @@ class _Builder:
                     self.counts["links_without_scope_counted_anonymous"] += 1
                 principal = _SCOPE_PRINCIPAL.get(scope, "anyone")
                 self.counts[f"links_{scope or 'anonymous'}"] += 1
-                row = self.grant(
-                    principal=principal,
-                    kind="link",
-                    rid=rid,
-                    right=right,
-                    inherited=inherited,
-                    where=where,
-                    permission=permission,
-                )
+                row = self.grant(held, principal=principal, kind="link")
                 row["link_scope"] = scope or "anonymous"
                 self.grants.append(row)
                 return
@@ -391,36 +378,16 @@ class _Builder:
             # directory keeps the link on their grant, so a review can delete it.
             facts = {
                 column: value
-                for column, value in self.grant(
-                    principal="",
-                    kind="link",
-                    rid=rid,
-                    right=right,
-                    inherited=inherited,
-                    where=where,
-                    permission=permission,
-                ).items()
+                for column, value in self.grant(held, principal="", kind="link").items()
                 if column in LINK_COLUMNS
             }
             facts["link_scope"] = "users"
             for identity in permission.get("grantedToIdentitiesV2") or []:
                 if isinstance(identity, Mapping):
-                    self._outsider(
-                        self.identity(identity, rid, right, inherited, where, link=facts),
-                        link=facts,
-                        rid=rid,
-                        right=right,
-                        inherited=inherited,
-                        where=where,
-                        permission=permission,
-                    )
+                    self._outsider(self.identity(identity, held, link=facts), held, link=facts)
             return
         granted = permission.get("grantedToV2")
-        address = (
-            self.identity(granted, rid, right, inherited, where, permission=permission)
-            if isinstance(granted, Mapping)
-            else None
-        )
+        address = self.identity(granted, held) if isinstance(granted, Mapping) else None
         invitation = permission.get("invitation")
         if address is None and isinstance(invitation, Mapping) and invitation.get("email"):
             redeemed = isinstance(granted, Mapping) and any(
@@ -429,43 +396,18 @@ class _Builder:
             )
             if not redeemed:
                 address = str(invitation["email"]).lower()
-        self._outsider(
-            address,
-            rid=rid,
-            right=right,
-            inherited=inherited,
-            where=where,
-            permission=permission,
-        )
+        self._outsider(address, held)
 
     def _outsider(
-        self,
-        address: str | None,
-        *,
-        rid: str,
-        right: str,
-        inherited: bool,
-        where: str,
-        permission: Mapping[str, Any],
-        link: Mapping[str, Any] | None = None,
+        self, address: str | None, held: _Held, *, link: Mapping[str, Any] | None = None
     ) -> None:
         if address is None:
             return
         if address.rpartition("@")[2] in self.m365.internal_domains:
-            self.reference(
-                address, rid, right, inherited=inherited, where=where, kind="file", link=link
-            )
+            self.reference(address, held, link=link)
             return
         self.counts["invitations_external"] += 1
-        row = self.grant(
-            principal=address,
-            kind="external",
-            rid=rid,
-            right=right,
-            inherited=inherited,
-            where=where,
-            permission=permission,
-        )
+        row = self.grant(held, principal=address, kind="external")
         self.grants.append({**row, **(link or {})})
 
 
