@@ -137,3 +137,25 @@ def _hr_people(people: pd.DataFrame) -> pd.DataFrame:
 
     rows = people.rename(columns={"employee_id": "person_id"}).assign(system="hr")
     return TABLES["people"].conform(rows, source="hr")
+
+
+def test_sponsors_are_asked_for_exactly_the_accounts_stored_as_guests(
+    served: tuple[dict[str, Any], PkiFiles],
+) -> None:
+    """One guest rule for the sponsors read and the accounts table (user.md: userType
+    "Member" or "Guest"; a guest's UPN has the form ``<address>#EXT#@<tenant>``): a B2B
+    member with an #EXT# UPN is a member and is not asked; a guest whose userType Graph did
+    not return is told apart by its UPN and is asked."""
+    tenant, pki = served
+    users = [dict(u) for u in tenant["users"]]
+    member = next(u for u in users if u["userType"] == "Member" and u["accountEnabled"])
+    member["userPrincipalName"] = "partner_fabrikam.example#EXT#@contoso.onmicrosoft.com"
+    untyped = next(u for u in users if u["userType"] == "Guest")
+    untyped.pop("userType")
+    with GraphServer({**tenant, "users": users}, pki) as server:
+        result = _collect(server, pki)
+        asked = set(server.counters.sponsor_requests)
+    guests = set(_guests(result).index)
+    assert asked == guests
+    assert untyped["id"] in guests and member["id"] not in guests
+    assert len(guests) == sum(u.get("userType") == "Guest" for u in users) + 1

@@ -144,6 +144,7 @@ class Counters:
     users_pages: list[dict[str, Any]] = field(default_factory=list)
     batch_sizes: list[int] = field(default_factory=list)
     pim_requests: list[str] = field(default_factory=list)
+    sponsor_requests: list[str] = field(default_factory=list)  # user ids asked for sponsors
 
 
 def _error(code: str, message: str) -> dict[str, Any]:
@@ -675,6 +676,8 @@ class GraphServer:
             parent = segments[1]
             mapping = dict(self.tenant.get(dataset, {}))
             if dataset == "user_sponsors":
+                with self._lock:
+                    self.counters.sponsor_requests.append(parent)
                 if self.faults.sponsors_403:
                     return (
                         403,

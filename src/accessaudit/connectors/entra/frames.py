@@ -13,7 +13,7 @@ import pandas as pd
 
 from accessaudit.connectors._graph.pages import RawPages
 
-__all__ = ["absent", "column", "frame", "lookup", "origin", "text", "times"]
+__all__ = ["absent", "column", "frame", "guest_users", "lookup", "origin", "text", "times"]
 
 
 def frame(raw: RawPages, dataset: str, *, depth: int = 1) -> pd.DataFrame:
@@ -53,6 +53,22 @@ def column(table: pd.DataFrame, name: str) -> pd.Series:
 def text(table: pd.DataFrame, name: str) -> pd.Series:
     """Column ``name`` as strings (missing stays missing)."""
     return column(table, name).astype("string")
+
+
+def guest_users(users: pd.DataFrame) -> pd.Series:
+    """Which ``users`` (rows with ``userType`` and ``userPrincipalName``) are guests: the one
+    rule the accounts table and the sponsors read both follow. ``userType`` "Guest" (any case)
+    decides; where it is absent, Graph's guest naming (UPN ``<address>#EXT#@<tenant>``) still
+    tells. A B2B member (userType "Member" with an ``#EXT#`` UPN) is a member.
+
+    >>> guest_users(pd.DataFrame({"userType": ["Guest", "Member", None],
+    ...     "userPrincipalName": ["a", "b#EXT#@t", "c#EXT#@t"]})).tolist()
+    [True, False, True]
+    """
+    user_type = text(users, "userType").str.lower()
+    upn = text(users, "userPrincipalName")
+    guest = user_type.eq("guest").fillna(upn.str.contains("#EXT#", regex=False).fillna(False))
+    return guest.astype(bool)
 
 
 _EARLIEST = pd.Timestamp.min.tz_localize("UTC")

@@ -13,12 +13,15 @@ import sys
 from dataclasses import asdict
 from typing import Any
 
+import numpy as np
+import pandas as pd
 from tqdm import tqdm
 
 from accessaudit.connectors._graph.client import GraphClient, GraphHTTPError, connect
 from accessaudit.connectors._graph.pages import RawPages
 from accessaudit.connectors._graph.settings import query
 from accessaudit.connectors.base import CollectContext, SourceSettings
+from accessaudit.connectors.entra.frames import guest_users
 from accessaudit.connectors.entra.settings import EntraSettings
 from accessaudit.connectors.entra.shapes import PAGES
 
@@ -206,12 +209,13 @@ def _read_sponsors(
         raw.notes["sponsors_known"] = False
         raw.notes["sponsors_reason"] = "the connector manifest names no sponsors endpoint"
         return
-    guests = [
-        str(record["id"])
-        for record in raw.records("users")[0]
-        if str(record.get("userType") or "").lower() == "guest"
-        or "#EXT#" in str(record.get("userPrincipalName") or "")
-    ]
+    records = raw.records("users")[0]
+    users = pd.DataFrame(
+        {name: [r.get(name) for r in records] for name in ("userType", "userPrincipalName")}
+    )
+    # The accounts table's own rule (frames.guest_users): the guests asked here are exactly
+    # the accounts stored as guests, so no B2B member costs a request.
+    guests = [str(records[at]["id"]) for at in np.flatnonzero(guest_users(users).to_numpy())]
     relative = [
         (uid, query(endpoint.format(id=uid), graph.fields("user_sponsors"))) for uid in guests
     ]

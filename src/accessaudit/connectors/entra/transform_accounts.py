@@ -14,7 +14,16 @@ import numpy as np
 import pandas as pd
 
 from accessaudit.connectors._graph.pages import RawPages
-from accessaudit.connectors.entra.frames import absent, column, frame, lookup, origin, text, times
+from accessaudit.connectors.entra.frames import (
+    absent,
+    column,
+    frame,
+    guest_users,
+    lookup,
+    origin,
+    text,
+    times,
+)
 from accessaudit.connectors.entra.settings import EntraSettings
 from accessaudit.connectors.entra.transform_activity import EXAMPLES, mfa_capability, sign_ins
 from accessaudit.model import utc_timestamp
@@ -53,9 +62,8 @@ def accounts_from_pages(
     logins = upn.fillna(text(users, "mail")).fillna(user_ids)
     activity = sign_ins(raw, users, graph)
     mfa, mfa_report = mfa_capability(raw, user_ids, logins)
-    user_type = text(users, "userType").str.lower()
-    # Without userType, Graph's guest naming (UPN "<address>#EXT#@<tenant>") still tells.
-    guest = user_type.eq("guest").fillna(upn.str.contains("#EXT#", regex=False).fillna(False))
+    # The same rule that chose whom to ask for sponsors (gather._read_sponsors).
+    guest = guest_users(users)
     user_enabled = column(users, "accountEnabled").astype("boolean")
     # passwordPolicies "DisablePasswordExpiration" (resources/user.md) is a password that
     # never expires, for cloud-only users; on synced users Entra Connect sets it and the
@@ -127,7 +135,7 @@ def accounts_from_pages(
             "enabled_unknown": pd.concat(
                 [logins[user_enabled.isna()], sp_accounts["login"][sp_enabled.isna()]]
             ),
-            "user_type_unknown": logins[user_type.isna()],
+            "user_type_unknown": logins[text(users, "userType").isna()],
             "password_policy_unknown": logins[policy_unknown],
             "login_from_mail_or_id": logins[upn.isna()],
         }
