@@ -43,8 +43,6 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-CLIENT_ID = "6731de76-14a6-49ae-97bc-6eba6914391e"
-SECRET = "bench~secret-value"
 SECRET_ENV = "ACCESSAUDIT_BENCH_M365_SECRET"
 TENANT = {"tenant_id": "b6f0c1d2-7e3a-4c5b-9a8d-1e2f3a4b5c6d", "users": [], "groups": []}
 #: (label, sites, items, roots, reader) at scale 1.
@@ -66,16 +64,15 @@ def _usage() -> tuple[float, float]:
 
 
 def serve(connection: Connection, folder: str, sites: int, items: int, roots: int) -> None:
-    """The server process: the generated tenant behind the local Graph until told to stop."""
-    from graph_server import GraphServer, make_pki
+    """The server process: the generated tenant behind the local Graph until told to stop.
+    It sends the collector the source options that sign in to it as the test app."""
+    from graph_server import GraphServer, make_pki, sign_in_options
     from graph_server.generated import GeneratedSharePoint
 
     pki = make_pki(Path(folder))
     tenant = GeneratedSharePoint(sites=sites, items=items, roots=roots)
-    with GraphServer(
-        TENANT, pki, client_id=CLIENT_ID, client_secret=SECRET, routes=[tenant]
-    ) as server:
-        connection.send((server.base_url, str(pki.ca_file)))
+    with GraphServer(TENANT, pki, routes=[tenant]) as server:
+        connection.send(sign_in_options(server, pki, SECRET_ENV))
         connection.recv()
     cpu, peak = _usage()
     connection.send(
@@ -103,28 +100,19 @@ def _previous_reader() -> None:
     gather._Reader._delta_pages = held  # type: ignore[method-assign]
 
 
-def collector(connection: Connection, base_url: str, ca_file: str, reader: str) -> None:
-    """The collecting process: one live collection; what it cost."""
+def collector(connection: Connection, options: dict[str, Any], reader: str) -> None:
+    """The collecting process: one live collection with the server's sign-in ``options``;
+    what it cost."""
     import pandas as pd
 
     from accessaudit.connectors import CollectContext, SourceSettings, find_manifests
     from accessaudit.connectors.m365 import collect
+    from graph_server import CLIENT_SECRET
 
     if reader == "previous":
         _previous_reader()
-    os.environ[SECRET_ENV] = SECRET
-    settings = SourceSettings(
-        "m365",
-        "m365",
-        options={
-            "tenant_id": TENANT["tenant_id"],
-            "client_id": CLIENT_ID,
-            "client_secret_env": SECRET_ENV,
-            "authority_url": base_url,
-            "graph_url": base_url,
-            "ca_bundle": ca_file,
-        },
-    )
+    os.environ[SECRET_ENV] = CLIENT_SECRET
+    settings = SourceSettings("m365", "m365", options=options)
     manifest = find_manifests()["m365"]
     cpu_before, baseline = _usage()
     started = time.perf_counter()
@@ -156,9 +144,9 @@ def run(label: str, sites: int, items: int, roots: int, reader: str) -> dict[str
         server_end, server_here = context.Pipe()
         server = context.Process(target=serve, args=(server_end, folder, sites, items, roots))
         server.start()
-        base_url, ca_file = server_here.recv()
+        options = server_here.recv()
         collector_end, collector_here = context.Pipe()
-        client = context.Process(target=collector, args=(collector_end, base_url, ca_file, reader))
+        client = context.Process(target=collector, args=(collector_end, options, reader))
         client.start()
         collected = collector_here.recv()
         client.join()
@@ -193,12 +181,15 @@ def main() -> None:
     parser.add_argument(
         "--only", choices=sorted({s[0] for s in SHAPES}), help="run one shape (each reader it has)"
     )
+    parser.add_argument(
+        "--reader", choices=("current", "previous"), help="run only the shapes of this reader"
+    )
     args = parser.parse_args()
     from tabulate import tabulate
 
     rows = []
     for label, sites, items, roots, reader in SHAPES:
-        if args.only and label != args.only:
+        if (args.only and label != args.only) or (args.reader and reader != args.reader):
             continue
         shape = [max(1, round(n * args.scale)) for n in (sites, items, roots)]
         rows.append(run(label, *shape, reader))

@@ -738,7 +738,7 @@ def test_campaign_and_reviewer_are_read_from_the_package_custom_properties(
 ) -> None:
     # docProps/custom.xml (ECMA-376 Part 1 §22.3) is read directly, not through openpyxl's
     # custom_doc_props (which openpyxl 3.2 leaves empty); a part with a DTD gives nothing.
-    from accessaudit.review._workbook import read_workbook
+    from accessaudit.review._returned import read_workbook
 
     reviewer = next(iter(campaign.manifest["reviewers"]))
     source = _workbook(campaign, reviewer)

@@ -10,8 +10,8 @@
 
 from __future__ import annotations
 
+from accessaudit.review._cells import DECISIONS, HEADER, REVIEW_SHEET
 from accessaudit.review._items import ITEM_COLUMNS
-from accessaudit.review._workbook import DECISIONS, HEADER, REVIEW_SHEET
 from accessaudit.review.campaign import Campaign, create_campaign, load_campaign
 from accessaudit.review.collect import CollectResult, collect_decisions
 from accessaudit.review.decision_log import current_decisions, read_decision_log

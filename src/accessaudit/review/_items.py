@@ -1,4 +1,5 @@
-"""The review items of a campaign: who holds what, who reviews it, and what we recommend.
+"""The review items of a campaign: who holds what, and what we recommend (who reviews each
+item and which items a campaign holds: :mod:`._assign`).
 
 One item is one entitlement of one account: an (account → group) effective membership or
 an (account → resource) access row — or one sharing link or invitation on a Microsoft 365
@@ -10,13 +11,12 @@ over people.
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
 
 import numpy as np
 import pandas as pd
 
 from accessaudit.classify import privileged_rights, with_classification
-from accessaudit.errors import ReviewError
 from accessaudit.policy import Policy
 from accessaudit.review._held import access_beside_people_links
 from accessaudit.review._links import (
@@ -25,23 +25,16 @@ from accessaudit.review._links import (
     link_item_ids,
     link_items,
 )
-from accessaudit.review.recommend import has_rule, recommend
+from accessaudit.review.recommend import recommend
 from accessaudit.snapshot import Snapshot
 
 __all__ = [
     "ITEM_COLUMNS",
-    "UNASSIGNED",
     "FindingsSource",
     "ReviewBy",
-    "assign_reviewers",
     "build_items",
-    "describe_items",
-    "finalise",
-    "select_scope",
+    "cell_text",
 ]
-
-#: Reviewer id of items with no manager / owner and no fallback reviewer.
-UNASSIGNED = "unassigned"
 
 ReviewBy = Literal["manager", "owner"]
 
@@ -100,7 +93,7 @@ class FindingsSource(Protocol):
     def findings(self) -> pd.DataFrame: ...
 
 
-def _text(series: pd.Series) -> pd.Series:
+def cell_text(series: pd.Series) -> pd.Series:
     """Object column of plain str, '' for empty: what goes into a workbook cell and the hash."""
     return series.astype(object).where(series.notna(), "").astype(str)
 
@@ -137,15 +130,15 @@ def build_items(
             "account_id": memberships["account_id"].astype(str),
             "entitlement_type": "group",
             "entitlement_id": memberships["group_id"].astype(str),
-            "entitlement": _text(memberships["name"]),
+            "entitlement": cell_text(memberships["name"]),
             "right": "member" if len(memberships) else pd.Series(dtype=object),
-            "how_held": _text(memberships["path"]),
+            "how_held": cell_text(memberships["path"]),
             "privileged": memberships["privileged"].fillna(False).astype(bool),
             "sensitivity": "",
             "data_categories": "",
             "depth": memberships["depth"].astype("Int64"),
-            "assignment": _text(memberships["assignment"]),
-            "group_kind": _text(memberships["group_kind"]),
+            "assignment": cell_text(memberships["assignment"]),
+            "group_kind": cell_text(memberships["group_kind"]),
             "owner_id": pd.Series(np.nan, index=memberships.index, dtype=object),
         }
     )
@@ -164,17 +157,17 @@ def build_items(
             "account_id": access["account_id"].astype(str),
             "entitlement_type": "resource",
             "entitlement_id": access["resource_id"].astype(str),
-            "entitlement": _text(access["name"]),
-            "right": _text(access["right"]),
-            "how_held": _text(access["path"]),
+            "entitlement": cell_text(access["name"]),
+            "right": cell_text(access["right"]),
+            "how_held": cell_text(access["path"]),
             "privileged": privileged_rights(access["right"]),
-            "sensitivity": _text(access["sensitivity"]),
-            "data_categories": _text(access["data_categories"]),
+            "sensitivity": cell_text(access["sensitivity"]),
+            "data_categories": cell_text(access["data_categories"]),
             "depth": pd.Series(pd.NA, index=access.index, dtype="Int64"),
             "assignment": "active" if len(access) else pd.Series(dtype=object),
             "group_kind": "",
             "owner_id": access["owner_id"].astype(object),
-            "via": _text(access["via"]),
+            "via": cell_text(access["via"]),
         }
     )
     resource_items["sensitive"] = access["sensitive"].astype("boolean").fillna(False).astype(bool)
@@ -245,11 +238,11 @@ def build_items(
         items.loc[is_link, "item_id"] = link_item_ids(items[is_link])
         # A link has no sign-in; the recommendation's sign-in text would read as an account's.
         items.loc[is_link, "last_sign_in"] = "n/a (sharing link)"
-    items["hr_status"] = _text(items["hr_status"]).replace("", "no HR record")
+    items["hr_status"] = cell_text(items["hr_status"]).replace("", "no HR record")
     for column in ("person_id", "person", "department", "login", "system", "account_kind"):
-        items[column] = _text(items[column])
+        items[column] = cell_text(items[column])
     for column in ("account_dn", "account_native_id"):
-        items[column] = _text(items[column])
+        items[column] = cell_text(items[column])
     return items
 
 
@@ -279,7 +272,7 @@ def _add_direct_group(items: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame
         "direct_group_dn",
         "direct_group_native_id",
     ):
-        merged[column] = _text(merged[column])
+        merged[column] = cell_text(merged[column])
     return merged
 
 
@@ -357,109 +350,3 @@ def _item_ids(items: pd.DataFrame) -> pd.Series:
         items["account_id"] + "\x1f" + items["entitlement_type"] + "\x1f" + items["entitlement_id"]
     )
     return keys.map(lambda key: hashlib.sha256(key.encode()).hexdigest()[:16])
-
-
-def select_scope(items: pd.DataFrame, scope: str) -> pd.DataFrame:
-    """Items in ``scope``: ``all``, ``privileged``, ``sensitive``, ``sharing`` or
-    ``rule=RULE_ID``. Sharing links and invitations on sensitive data (confidential or above,
-    or pii / phi / pci) are in the ``privileged`` scope too: a link that opens restricted data
-    to anyone is as much a quarterly review item as an admin right. ``sharing`` gives every
-    link and invitation."""
-    if scope == "all":
-        return items
-    is_link = items["entitlement_type"].isin(["link", "invitation"])
-    if scope == "sharing":
-        return items[is_link]
-    if scope == "privileged":
-        return items[items["privileged"] | (is_link & items["sensitive"])]
-    if scope == "sensitive":
-        return items[items["sensitive"]]
-    if scope.startswith("rule="):
-        rule = scope.removeprefix("rule=").strip()
-        return items[has_rule(items["findings"], rule)]
-    raise ReviewError(
-        f"unknown review scope {scope!r}: use privileged, sensitive, sharing, all or rule=ID"
-    )
-
-
-def assign_reviewers(
-    items: pd.DataFrame,
-    people: pd.DataFrame,
-    *,
-    by: ReviewBy,
-    fallback: str | None,
-) -> pd.DataFrame:
-    """Give each item a reviewer: the person's manager or the resource's owner, else the
-    fallback reviewer. Nobody reviews their own access: such items go to the fallback, and
-    the fallback's own items go to the fallback's manager. Items left without anyone go to
-    the :data:`UNASSIGNED` reviewer."""
-    current = people[people["status"] != "terminated"]
-    reviewer = items["manager_id"] if by == "manager" else items["owner_id"]
-    reviewer = reviewer.astype(object).where(reviewer.notna(), None)
-    usable = reviewer.isin(current["person_id"]) & reviewer.ne(items["person_id"])
-    # A link item whose site names no owner has a reviewer by fallback even when the
-    # resource's or the inventory's owner takes it (the item says which).
-    by_fallback = (
-        items["owner_fallback"].astype("boolean").fillna(False).astype(bool)
-        if "owner_fallback" in items
-        else pd.Series(False, index=items.index)
-    )
-    needs_fallback = ~usable | by_fallback
-    fallback_id: str | None = None
-    if fallback:
-        match = people[
-            people["person_id"].astype(object).eq(fallback)
-            | people["email"].astype("string").str.casefold().eq(fallback.casefold()).fillna(False)
-        ]
-        if match.empty:
-            raise ReviewError(f"fallback reviewer {fallback!r} is not a person in the snapshot")
-        fallback_id = str(match["person_id"].iloc[0])
-    # Without a fallback, items nobody can review go to an "unassigned" workbook that the
-    # audit team routes by hand, rather than failing a cron job or reaching the holder.
-    chosen = reviewer.where(usable, fallback_id or UNASSIGNED)
-    own = chosen.eq(items["person_id"])
-    if own.any():
-        managers = people.set_index("person_id")["manager_id"]
-        second = managers.get(fallback_id) if fallback_id else None
-        usable_second = (
-            second is not None and pd.notna(second) and second in set(current["person_id"])
-        )
-        chosen = chosen.where(~own, str(second) if usable_second else UNASSIGNED)
-    names = people.set_index("person_id")
-    out = items.assign(
-        reviewer_id=chosen.astype(str),
-        reviewer_is_fallback=needs_fallback | own,
-    )
-    out["reviewer"] = _text(out["reviewer_id"].map(names["name"])).where(
-        out["reviewer_id"].ne(UNASSIGNED), "Unassigned (no manager or owner: route by hand)"
-    )
-    out["reviewer_email"] = _text(out["reviewer_id"].map(names["email"]))
-    return out
-
-
-def finalise(items: pd.DataFrame) -> pd.DataFrame:
-    """The stored items table: exactly :data:`ITEM_COLUMNS`, text columns as str, sorted."""
-    out = items.copy()
-    for column in LINK_ITEM_COLUMNS:
-        if column not in out:
-            out[column] = ""
-    out["privileged"] = out["privileged"].astype(bool)
-    out["reviewer_is_fallback"] = out["reviewer_is_fallback"].astype(bool)
-    out["depth"] = out["depth"].astype("Int64")
-    for column in ITEM_COLUMNS:
-        if column not in ("privileged", "reviewer_is_fallback", "depth"):
-            out[column] = _text(out[column])
-    out = out[list(ITEM_COLUMNS)].sort_values(
-        ["reviewer_id", "person", "login", "entitlement_type", "entitlement"]
-    )
-    return out.reset_index(drop=True)
-
-
-def describe_items(items: pd.DataFrame) -> dict[str, Any]:
-    """Counts for the campaign manifest."""
-    return {
-        "items": len(items),
-        "recommended_revoke": int((items["recommendation"] == "revoke").sum()),
-        "fallback_items": int(items["reviewer_is_fallback"].sum()),
-        "unassigned_items": int((items["reviewer_id"] == UNASSIGNED).sum()),
-    }

@@ -1,10 +1,11 @@
-"""Review workbooks: one per reviewer out, read back with every row checked.
+"""Review workbooks out: one per reviewer, data locked, decisions in a drop-down.
 
 A workbook has an *Instructions* sheet and a *Review* sheet. Data columns are locked (sheet
 protection); only Decision (a keep / revoke / modify drop-down) and Comment are editable. A
 hidden Integrity column holds, per row, an HMAC-SHA256 over the campaign id, the reviewer and
-the row's data, keyed with the campaign's secret key, which stays in the campaign folder. Sheet
-protection only stops accidents; the HMAC is what makes an edit visible.
+the row's data (:mod:`._cells`), keyed with the campaign's secret key, which stays in the
+campaign folder. Sheet protection only stops accidents; the HMAC is what makes an edit
+visible. Returned workbooks are read back by :mod:`._returned`.
 
 Every value from a source is written as a text cell, so a display name like
 ``=HYPERLINK("http://evil")`` stays text and is never evaluated by Excel.
@@ -12,15 +13,10 @@ Every value from a source is written as a text cell, so a display name like
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import io
-import zipfile
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from xml.etree import ElementTree
 
 import numpy as np
 import pandas as pd
@@ -29,50 +25,21 @@ import pyarrow.compute as pc
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
-from accessaudit.errors import ReviewError
 from accessaudit.reports._sheetdata import clean_text, inline_cells, join_cells
-from accessaudit.reports.xlsx import NOT_XML, write_package
-
-__all__ = [
-    "DATA_COLUMNS",
-    "DECISIONS",
-    "HEADER",
-    "REVIEW_SHEET",
-    "ReturnedWorkbook",
-    "read_workbook",
-    "row_hashes",
-    "workbook_cells",
-    "write_workbook",
-]
-
-REVIEW_SHEET = "Review"
-INSTRUCTIONS_SHEET = "Instructions"
-DECISIONS = ("keep", "revoke", "modify")
-_CAMPAIGN_PROPERTY = "accessaudit.campaign"
-_REVIEWER_PROPERTY = "accessaudit.reviewer"
-
-#: (header, items column) of the locked data columns, in sheet order.
-DATA_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("Item", "item_id"),
-    ("Person", "person"),
-    ("Department", "department"),
-    ("HR status", "hr_status"),
-    ("Account", "login"),
-    ("System", "system"),
-    ("Type", "entitlement_type"),
-    ("Entitlement", "entitlement"),
-    ("Right", "right"),
-    ("How held", "how_held"),
-    ("Privileged", "privileged"),
-    ("Sensitivity", "sensitivity"),
-    ("Data categories", "data_categories"),
-    ("Last sign-in", "last_sign_in"),
-    ("Peer share", "peer_share"),
-    ("Findings", "findings"),
-    ("Recommendation", "recommendation"),
-    ("Reason", "reason"),
+from accessaudit.reports.xlsx import write_package
+from accessaudit.review._cells import (
+    CAMPAIGN_PROPERTY,
+    DATA_COLUMNS,
+    DECISIONS,
+    HEADER,
+    REVIEW_SHEET,
+    REVIEWER_PROPERTY,
+    workbook_cells,
 )
-HEADER: tuple[str, ...] = (*(h for h, _ in DATA_COLUMNS), "Decision", "Comment", "Integrity")
+
+__all__ = ["write_workbook"]
+
+INSTRUCTIONS_SHEET = "Instructions"
 _DECISION_COL = len(DATA_COLUMNS) + 1
 _COMMENT_COL = len(DATA_COLUMNS) + 2
 _HASH_COL = len(DATA_COLUMNS) + 3
@@ -109,36 +76,6 @@ _A3 = 8  # xlsxwriter's paper code for A3
 #: A row is as high as its longest wrapped cell needs (spreadsheet programs do not grow a
 #: written row to its wrapped text when they print), up to this many lines of 15 points.
 _MAX_ROW_LINES = 12
-
-
-def workbook_cells(items: pd.DataFrame) -> pd.DataFrame:
-    """The data cells of ``items`` exactly as written to (and read back from) a workbook."""
-    columns: dict[str, pd.Series] = {}
-    for header, column in DATA_COLUMNS:
-        values = items[column]
-        if column == "privileged":
-            text = values.map({True: "yes", False: "no"}).astype(str)
-        else:
-            text = values.astype(object).where(values.notna(), "").astype(str)
-        # Characters XML 1.0 cannot hold show as U+FFFD, before hashing, so the hash is over
-        # exactly what the workbook holds.
-        columns[header] = text.str.replace(NOT_XML, "\ufffd", regex=True).astype(object)
-    return pd.DataFrame(columns, index=items.index)
-
-
-def row_hashes(
-    cells: pd.DataFrame, campaign_id: str, reviewer_id: str | pd.Series, key: bytes
-) -> pd.Series:
-    """HMAC-SHA256 of each row of ``cells`` bound to the campaign and the reviewer (one id, or
-    one per row), so a row copied into another reviewer's or campaign's workbook fails."""
-    if not len(cells):
-        return pd.Series([], index=cells.index, dtype=object)
-    joined = pd.Series(campaign_id + "\x1f", index=cells.index, dtype=object)
-    joined = joined + reviewer_id
-    for column in cells.columns:
-        joined = joined + "\x1f" + cells[column].astype(str)
-    digests = [hmac.new(key, text.encode(), hashlib.sha256).hexdigest() for text in joined.tolist()]
-    return pd.Series(digests, index=cells.index, dtype=object)
 
 
 #: Every string is written as a string: never turned into a formula, a number or a link.
@@ -240,8 +177,8 @@ def write_workbook(
     sheet.activate()
 
     book.set_properties({"title": f"Access review {campaign_id}"})
-    book.set_custom_property(_CAMPAIGN_PROPERTY, campaign_id)
-    book.set_custom_property(_REVIEWER_PROPERTY, reviewer_id)
+    book.set_custom_property(CAMPAIGN_PROPERTY, campaign_id)
+    book.set_custom_property(REVIEWER_PROPERTY, reviewer_id)
     book.close()
     rows = _ReviewRows(cells, items["integrity"], items["recommendation"])
     write_package(buffer, Path(path), {REVIEW_SHEET: rows})
@@ -402,89 +339,3 @@ def _arrow_text(texts: list[str]) -> pa.Array:
         return pa.array(texts, type=pa.string())
     except (pa.ArrowException, UnicodeError):
         return pa.array([clean_text(t) for t in texts], type=pa.string())
-
-
-@dataclass(frozen=True)
-class ReturnedWorkbook:
-    """A workbook as read back: its campaign and reviewer, and its rows as text.
-
-    ``rows`` has the :data:`HEADER` columns plus ``row`` (the Excel row number); empty rows are
-    dropped. ``header`` is what the first row actually said.
-    """
-
-    path: Path
-    campaign_id: str
-    reviewer_id: str
-    header: tuple[str, ...]
-    rows: pd.DataFrame
-
-
-#: ECMA-376 Part 1 §22.3 (custom file properties): docProps/custom.xml, one <property name=…>
-#: per property, its value in a vt: child.
-_CUSTOM_PART = "docProps/custom.xml"
-_CUSTOM_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/custom-properties}"
-_CUSTOM_MAX_BYTES = 1 << 20
-
-
-def _custom_properties(path: Path) -> dict[str, str]:
-    """The workbook's custom document properties, read from the package itself.
-
-    openpyxl 3.2 no longer returns them (``custom_doc_props`` comes back empty), and the
-    campaign and reviewer ids live there, so the part is read directly. A part with a DTD
-    (entity expansion) or over a megabyte is not a campaign's and gives no properties.
-    """
-    try:
-        with zipfile.ZipFile(path) as package:
-            if _CUSTOM_PART not in package.namelist():
-                return {}
-            info = package.getinfo(_CUSTOM_PART)
-            if info.file_size > _CUSTOM_MAX_BYTES:
-                return {}
-            data = package.read(info)
-    except (OSError, zipfile.BadZipFile) as error:
-        raise ReviewError(f"{path.name}: not a readable Excel workbook ({error})") from error
-    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
-        return {}
-    try:
-        root = ElementTree.fromstring(data)
-    except ElementTree.ParseError:
-        return {}
-    return {
-        str(item.get("name")): "".join(item.itertext()).strip()
-        for item in root.iter(f"{_CUSTOM_NS}property")
-        if item.get("name")
-    }
-
-
-def read_workbook(path: Path) -> ReturnedWorkbook:
-    """Read a returned review workbook; :class:`ReviewError` when it cannot be read at all."""
-    # Imported here: only collecting reads workbooks, and creating a campaign starts faster.
-    from openpyxl import load_workbook  # noqa: PLC0415
-
-    try:
-        book = load_workbook(path, read_only=False, data_only=False)
-    except Exception as error:
-        # openpyxl raises zipfile, KeyError, ValueError and its own errors for a file that
-        # is not a workbook; all of them mean the same thing to a reviewer.
-        raise ReviewError(f"{path.name}: not a readable Excel workbook ({error})") from error
-    try:
-        properties = _custom_properties(path)
-        campaign_id = properties.get(_CAMPAIGN_PROPERTY, book.properties.identifier or "")
-        reviewer_id = properties.get(_REVIEWER_PROPERTY, "")
-        if REVIEW_SHEET not in book.sheetnames:
-            raise ReviewError(f"{path.name}: has no sheet named {REVIEW_SHEET!r}")
-        sheet = book[REVIEW_SHEET]
-        values = list(sheet.iter_rows(values_only=True))
-    finally:
-        book.close()
-    header = tuple("" if v is None else str(v) for v in (values[0] if values else ()))
-    width = len(HEADER)
-    records = [
-        (number, *(("" if v is None else str(v)) for v in (row + (None,) * width)[:width]))
-        for number, row in enumerate(values[1:], start=2)
-        if any(v not in (None, "") for v in row)
-    ]
-    rows = pd.DataFrame(records, columns=["row", *HEADER])
-    return ReturnedWorkbook(
-        path=path, campaign_id=campaign_id, reviewer_id=reviewer_id, header=header, rows=rows
-    )

@@ -30,18 +30,17 @@ from accessaudit._atomic import atomic_folder
 from accessaudit.errors import ReviewError
 from accessaudit.model import iso_timestamp
 from accessaudit.policy import Policy
-from accessaudit.review._items import (
+from accessaudit.review._assign import (
     UNASSIGNED,
-    FindingsSource,
-    ReviewBy,
     assign_reviewers,
-    build_items,
     describe_items,
     finalise,
     select_scope,
 )
+from accessaudit.review._cells import row_hashes, workbook_cells
+from accessaudit.review._items import FindingsSource, ReviewBy, build_items
 from accessaudit.review._movers import mover_items
-from accessaudit.review._workbook import row_hashes, workbook_cells, write_workbook
+from accessaudit.review._workbook import write_workbook
 from accessaudit.snapshot import Snapshot
 
 __all__ = [

@@ -29,16 +29,15 @@ import numpy as np
 import pandas as pd
 
 from accessaudit.errors import ReviewError
-from accessaudit.review._workbook import (
+from accessaudit.review._cells import (
     DATA_COLUMNS,
     DECISIONS,
     HEADER,
     REVIEW_SHEET,
-    ReturnedWorkbook,
-    read_workbook,
     row_hashes,
     workbook_cells,
 )
+from accessaudit.review._returned import ReturnedWorkbook, read_workbook
 from accessaudit.review.campaign import RETURNED, WORKBOOKS, Campaign
 from accessaudit.review.decision_log import (
     LOG_COLUMNS,

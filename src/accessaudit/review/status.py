@@ -27,7 +27,7 @@ import pandas as pd
 from accessaudit.errors import ReviewError
 from accessaudit.model import choose_as_of
 from accessaudit.review._held import access_beside_people_links
-from accessaudit.review._workbook import read_workbook
+from accessaudit.review._returned import read_workbook
 from accessaudit.review.campaign import RETURNED, Campaign
 from accessaudit.review.collect import check_workbook
 from accessaudit.review.decision_log import current_decisions
