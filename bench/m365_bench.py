@@ -65,14 +65,15 @@ def _usage() -> tuple[float, float]:
 
 def serve(connection: Connection, folder: str, sites: int, items: int, roots: int) -> None:
     """The server process: the generated tenant behind the local Graph until told to stop.
-    It sends the collector the source options that sign in to it as the test app."""
-    from graph_server import GraphServer, make_pki, sign_in_options
+    It sends the collector the source options and the secret that sign in to it as the test
+    app (the collector imports nothing of the test server, so its baseline stays its own)."""
+    from graph_server import CLIENT_SECRET, GraphServer, make_pki, sign_in_options
     from graph_server.generated import GeneratedSharePoint
 
     pki = make_pki(Path(folder))
     tenant = GeneratedSharePoint(sites=sites, items=items, roots=roots)
     with GraphServer(TENANT, pki, routes=[tenant]) as server:
-        connection.send(sign_in_options(server, pki, SECRET_ENV))
+        connection.send((sign_in_options(server, pki, SECRET_ENV), CLIENT_SECRET))
         connection.recv()
     cpu, peak = _usage()
     connection.send(
@@ -100,18 +101,17 @@ def _previous_reader() -> None:
     gather._Reader._delta_pages = held  # type: ignore[method-assign]
 
 
-def collector(connection: Connection, options: dict[str, Any], reader: str) -> None:
-    """The collecting process: one live collection with the server's sign-in ``options``;
-    what it cost."""
+def collector(connection: Connection, options: dict[str, Any], secret: str, reader: str) -> None:
+    """The collecting process: one live collection with the server's sign-in ``options`` and
+    ``secret``; what it cost."""
     import pandas as pd
 
     from accessaudit.connectors import CollectContext, SourceSettings, find_manifests
     from accessaudit.connectors.m365 import collect
-    from graph_server import CLIENT_SECRET
 
     if reader == "previous":
         _previous_reader()
-    os.environ[SECRET_ENV] = CLIENT_SECRET
+    os.environ[SECRET_ENV] = secret
     settings = SourceSettings("m365", "m365", options=options)
     manifest = find_manifests()["m365"]
     cpu_before, baseline = _usage()
@@ -144,9 +144,9 @@ def run(label: str, sites: int, items: int, roots: int, reader: str) -> dict[str
         server_end, server_here = context.Pipe()
         server = context.Process(target=serve, args=(server_end, folder, sites, items, roots))
         server.start()
-        options = server_here.recv()
+        options, secret = server_here.recv()
         collector_end, collector_here = context.Pipe()
-        client = context.Process(target=collector, args=(collector_end, options, reader))
+        client = context.Process(target=collector, args=(collector_end, options, secret, reader))
         client.start()
         collected = collector_here.recv()
         client.join()
