@@ -11,7 +11,7 @@ the protocols hand rows and their origins to :meth:`accessaudit.model.TableSchem
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
 
@@ -23,18 +23,48 @@ from accessaudit.connectors.base import Manifest, SourceSettings
 from accessaudit.connectors.files._csv import file_error, read_csv
 from accessaudit.connectors.files._xlsx import read_xlsx
 from accessaudit.errors import ConfigError
+from accessaudit.model import failures_error
 
 __all__ = [
+    "EXCEL_ERRORS",
+    "PLACEHOLDERS",
     "Rows",
+    "clear_placeholders",
     "constant",
     "counts",
     "examples",
+    "lost_letters",
     "read_rows",
     "translate",
     "word_map",
 ]
 
 _EXAMPLES = 5
+#: The error values Excel shows in a cell whose formula failed (Microsoft Support, "How to
+#: correct a #N/A error" and its siblings); a CSV saved from such a sheet carries the text.
+EXCEL_ERRORS = frozenset(
+    {
+        "#null!",
+        "#div/0!",
+        "#value!",
+        "#ref!",
+        "#name?",
+        "#num!",
+        "#n/a",
+        "#getting_data",
+        "#spill!",
+        "#calc!",
+        "#field!",
+        "#blocked!",
+        "#connect!",
+        "#busy!",
+        "#unknown!",
+        "#python!",
+    }
+)
+#: What HR and inventory exports write for "no value" (lower-case): read as an empty cell in
+#: the columns a connector names, and counted.
+PLACEHOLDERS = frozenset({"-", "--", "\u2013", "\u2014", "n/a", "null", "(blank)"})
 
 
 @dataclass(frozen=True)
@@ -46,6 +76,8 @@ class Rows:
     lines: npt.NDArray[np.int64]
     label: str
     headers: Mapping[str, str]
+    #: What was skipped on the way (repeated header rows, stray ``#TYPE`` lines), said.
+    warnings: tuple[str, ...] = ()
 
     def origin(self) -> pd.Series:
         """``"file:line"`` for every row, indexed like the frame."""
@@ -135,12 +167,103 @@ def read_rows(
             frame[ours] = values.mask(values == "")
         else:
             frame[ours] = pd.Series(pd.NA, index=raw.index, dtype="str")
-    blank = frame.isna().all(axis=1).to_numpy()
+    repeats = _repeated_headers(raw, names, positions)
+    blank = frame.isna().all(axis=1).to_numpy() | repeats
+    warnings = []
+    if repeats.any():
+        where = ", ".join(f"{label}:{n}" for n in lines[repeats][:_EXAMPLES])
+        warnings.append(
+            f"{int(repeats.sum())} repeated header or PowerShell #TYPE lines skipped (files "
+            f"joined together?): {where}"
+        )
     frame = frame.loc[~blank].reset_index(drop=True)
     lines = lines[~blank]
     if frame.empty:
         raise file_error(settings.name, f"{label}:{header_line}", "has a header but no data rows")
-    return Rows(frame=frame, lines=lines, label=label, headers=mapping)
+    rows = Rows(frame=frame, lines=lines, label=label, headers=mapping, warnings=tuple(warnings))
+    _refuse_excel_errors(rows, settings.name)
+    return rows
+
+
+def _repeated_headers(
+    raw: pd.DataFrame, names: list[str], positions: Mapping[str, list[int]]
+) -> npt.NDArray[np.bool_]:
+    """Rows that repeat the header (every named column holds its own name, any case), and
+    ``#TYPE`` lines after the first (two ``Export-Csv`` files joined with ``cat`` or ``>>``)."""
+    repeats = np.zeros(len(raw), dtype=bool)
+    if raw.empty:
+        return repeats
+    named = [p for p, n in enumerate(names) if str(n).strip()]
+    if named:
+        repeats = np.ones(len(raw), dtype=bool)
+        for position in named:
+            values = raw[position].astype("str").str.strip().str.lower()
+            repeats &= (values == str(names[position]).strip().lower()).to_numpy(dtype=bool)
+    rest_empty = np.ones(len(raw), dtype=bool)
+    for position in range(1, raw.shape[1]):
+        rest_empty &= (raw[position].astype("str").str.strip() == "").to_numpy(dtype=bool)
+    type_line = raw[0].astype("str").str.startswith("#TYPE ").to_numpy(dtype=bool)
+    return repeats | (type_line & rest_empty)
+
+
+def _refuse_excel_errors(rows: Rows, source: str) -> None:
+    """A cell holding an Excel error value (``#N/A``, ``#REF!`` …) is a formula that failed:
+    its real value is unknown, so the file is refused with every such cell."""
+    failures = []
+    for ours, values in rows.frame.items():
+        bad = values.str.lower().isin(EXCEL_ERRORS).to_numpy(dtype=bool, na_value=False)
+        if bad.any():
+            failures.append(
+                pd.DataFrame(
+                    {
+                        "location": rows.origin()[bad].to_numpy(),
+                        "column": rows.headers.get(str(ours), str(ours)),
+                        "value": values[bad].to_numpy(),
+                        "problem": "is an Excel error value (a formula that failed); fix the "
+                        "formula or clear the cell, then export again",
+                        "position": np.flatnonzero(bad),
+                    }
+                )
+            )
+    if failures:
+        raise failures_error(pd.concat(failures, ignore_index=True), source=source)
+
+
+def clear_placeholders(rows: Rows, columns: Iterable[str]) -> tuple[Rows, list[str]]:
+    """``rows`` with :data:`PLACEHOLDERS` (``N/A``, ``-`` …) in ``columns`` read as empty, and
+    a sentence saying how many were, per column."""
+    frame = rows.frame.copy()
+    cleared: dict[str, int] = {}
+    for column in columns:
+        hit = frame[column].str.lower().isin(PLACEHOLDERS).fillna(False).astype(bool)
+        if hit.any():
+            cleared[rows.headers.get(column, column)] = int(hit.sum())
+            frame[column] = frame[column].mask(hit)
+    if not cleared:
+        return rows, []
+    listing = ", ".join(f"{n} in {column!r}" for column, n in cleared.items())
+    return replace(rows, frame=frame), [
+        f"values written as 'N/A', '-' or 'NULL' read as empty: {listing}"
+    ]
+
+
+def lost_letters(rows: Rows, columns: Iterable[str], what: str) -> list[str]:
+    """A sentence for values with ``?`` between letters (``J?rgen``): what Windows
+    PowerShell 5.1's ``Export-Csv`` writes for every non-ASCII letter by default (its
+    ``-Encoding`` defaults to ASCII), so names and paths no longer match; [] when none."""
+    found = pd.Series(False, index=rows.frame.index)
+    for column in columns:
+        values = rows.frame[column].astype("string")
+        found |= values.str.contains(r"\w\?|\?\w", regex=True).fillna(False).astype(bool)
+    # \\?\ is Windows' long-path prefix, not a lost letter.
+    if not found.any():
+        return []
+    where = ", ".join(rows.origin()[found].head(_EXAMPLES))
+    return [
+        f"{int(found.sum())} {what} have '?' in place of a letter (e.g. {where}): Windows "
+        "PowerShell 5.1's Export-Csv writes ASCII unless told otherwise; export again with "
+        "-Encoding UTF8 so they match"
+    ]
 
 
 def word_map(

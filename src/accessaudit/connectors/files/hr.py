@@ -12,7 +12,15 @@ from typing import Any
 import pandas as pd
 
 from accessaudit.connectors.base import CollectContext, Manifest, SourceResult, SourceSettings
-from accessaudit.connectors.files._read import counts, examples, read_rows, translate, word_map
+from accessaudit.connectors.files._read import (
+    clear_placeholders,
+    counts,
+    examples,
+    lost_letters,
+    read_rows,
+    translate,
+    word_map,
+)
 from accessaudit.connectors.files.job_history import history_facts, read_history
 from accessaudit.errors import ConfigError
 from accessaudit.model import STATUSES, TABLES, WORKER_TYPES, utc_timestamp
@@ -43,6 +51,17 @@ HR_COLUMNS = (
 )
 #: Dates among the HR columns (read with ``date_format``; far dates stored empty).
 _DATES = ("start_date", "end_date", "moved_on", "contract_end", "rehired_on")
+#: Columns where an export's "N/A" or "-" means no value (never the keys or the status).
+_OPTIONAL = (
+    "email",
+    "department",
+    "title",
+    "manager_id",
+    "previous_department",
+    "previous_title",
+    "sponsor_id",
+    *_DATES,
+)
 
 
 def collect_hr(
@@ -64,6 +83,7 @@ def collect_hr(
     rows = read_rows(
         settings, manifest, {c: c for c in HR_COLUMNS}, ("employee_id", "name", "status")
     )
+    rows, placeholder_notes = clear_placeholders(rows, _OPTIONAL)
     frame = rows.frame
     default_worker = str(settings.option("default_worker_type", "employee")).lower()
     if default_worker not in WORKER_TYPES:
@@ -116,7 +136,11 @@ def collect_hr(
     active_past_end = (people["status"] == "active") & (
         people["end_date"] < utc_timestamp(context.as_of)
     )
-    warnings = []
+    warnings = [
+        *rows.warnings,
+        *placeholder_notes,
+        *lost_letters(rows, ("name", "email"), "people"),
+    ]
     if active_past_end.any():
         warnings.append(
             f"{int(active_past_end.sum())} people active with a past end date (kept as HR "
@@ -139,6 +163,7 @@ def collect_hr(
         "warnings": warnings,
     }
     if history_report is not None:
+        warnings.extend(f"job history: {w}" for w in history_report.pop("warnings", []))
         report["job_history"] = history_report
         if history_report["unknown_people"]["count"]:
             warnings.append(

@@ -17,7 +17,14 @@ import numpy as np
 import pandas as pd
 
 from accessaudit.connectors.base import CollectContext, Manifest, SourceResult, SourceSettings
-from accessaudit.connectors.files._read import counts, read_rows, translate, word_map
+from accessaudit.connectors.files._read import (
+    clear_placeholders,
+    counts,
+    lost_letters,
+    read_rows,
+    translate,
+    word_map,
+)
 from accessaudit.model import RESOURCE_TYPES, SENSITIVITIES, TABLES
 
 __all__ = ["INVENTORY_COLUMNS", "collect_inventory"]
@@ -60,6 +67,9 @@ def collect_inventory(
     "restricted"``), ``type_map``, ``date_format``, ``encoding``, ``sheet``.
     """
     rows = read_rows(settings, manifest, {c: c for c in INVENTORY_COLUMNS}, ("resource",))
+    rows, placeholder_notes = clear_placeholders(
+        rows, ("owner", "data_categories", "retention_days", "last_modified", "third_parties")
+    )
     frame = rows.frame
     kind = translate(frame["type"], word_map(settings, manifest, "type_map", RESOURCE_TYPES))
     is_unc = frame["path"].str.startswith("\\\\").fillna(False).astype(bool)
@@ -101,7 +111,11 @@ def collect_inventory(
         "by_type": counts(resources["type"].astype("str")),
         "by_sensitivity": counts(resources["sensitivity"].astype("str")),
         "without_owner": int(resources["owner"].isna().sum()),
-        "warnings": [],
+        "warnings": [
+            *rows.warnings,
+            *placeholder_notes,
+            *lost_letters(rows, ("resource", "path", "owner"), "resources"),
+        ],
     }
     logger.info("%s: %d resources from %s", settings.name, len(resources), rows.label)
     return SourceResult(settings.name, manifest.connector, {"resources": resources}, report)

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from accessaudit.connectors.base import CollectContext, Manifest, SourceResult, SourceSettings
-from accessaudit.connectors.files._read import constant, read_rows
+from accessaudit.connectors.files._read import constant, lost_letters, read_rows
 from accessaudit.model import REFERENCES
 
 __all__ = ["collect_ntfs_acl", "right_from_ntfs_rights"]
@@ -197,7 +197,7 @@ def collect_ntfs_acl(
         "aces": len(frame),
         "aces_without_data_right": int(no_data_right.sum()),
         "deny_aces": int(references["deny"].sum()),
-        "warnings": [],
+        "warnings": [*rows.warnings, *lost_letters(rows, ("path", "identity"), "ACEs")],
     }
     logger.info("%s: %d ACEs from %s", settings.name, len(frame), rows.label)
     return SourceResult(settings.name, manifest.connector, {}, report, references=references)

@@ -1,0 +1,234 @@
+"""Files as other people's tools really write them: read right, or refused with file and line.
+
+Each fixture is built byte for byte from the producer's public documentation, named in the
+test's docstring:
+
+* Windows PowerShell 5.1 ``Export-Csv`` (learn.microsoft.com/powershell/module/
+  microsoft.powershell.utility/export-csv?view=powershell-5.1): a ``#TYPE`` line unless
+  ``-NoTypeInformation``, every field quoted, CRLF, and ``-Encoding`` "The default value is
+  ASCII" — each non-ASCII letter becomes ``?`` (also PowerShell's own tests,
+  test/powershell/Modules/Microsoft.PowerShell.Utility/ConvertTo-Csv.Tests.ps1:
+  ``#TYPE System.Management.Automation.PSCustomObject`` then ``"First","Second"``).
+* PowerShell 7 ``Export-Csv`` (same page, view=powershell-7.4): no ``#TYPE`` line, UTF-8
+  without a BOM (about_Character_Encoding: "PowerShell (v6 and higher) defaults to utf8NoBOM
+  for all text output"), ``-UseQuotes AsNeeded`` quotes only fields with a delimiter, a
+  double quote or a newline (MicrosoftDocs/PowerShell-Docs#7796).
+* ``Out-File`` and ``>`` in Windows PowerShell write "UTF-16LE with BOM"
+  (about_Character_Encoding, "Character encoding in Windows PowerShell").
+* Excel's "CSV UTF-8 (Comma delimited)" writes a UTF-8 BOM; plain "CSV" writes the system's
+  ANSI code page (cp1252 in Western Europe) with the locale's list separator (``;`` where the
+  decimal separator is a comma); both CRLF, quoting per RFC 4180 (doubled quotes, line
+  breaks inside quoted fields).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from accessaudit.connectors import CollectContext, SourceResult, SourceSettings, find_manifests
+from accessaudit.connectors.files import _csv, collect_grants, collect_hr, collect_inventory
+from accessaudit.errors import SourceError
+
+AS_OF = pd.Timestamp("2026-11-21", tz="UTC")
+
+
+def _read(connector: str, path: Path, **options: Any) -> SourceResult:
+    settings = SourceSettings(
+        name="src", connector=connector, path=path, options=options, base_dir=path.parent
+    )
+    collect = {"hr-csv": collect_hr, "data-inventory": collect_inventory}.get(
+        connector, collect_grants
+    )
+    return collect(settings, find_manifests()[connector], CollectContext(as_of=AS_OF))
+
+
+def _hr(tmp_path: Path, data: bytes, name: str = "hr.csv", **options: Any) -> SourceResult:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return _read("hr-csv", path, **options)
+
+
+def _failure(tmp_path: Path, data: bytes, **options: Any) -> SourceError:
+    with pytest.raises(SourceError) as caught:
+        _hr(tmp_path, data, **options)
+    return caught.value
+
+
+# ----------------------------------------------------------------------------- PowerShell
+
+
+def test_windows_powershell_export_csv_with_type_line_and_every_field_quoted(
+    tmp_path: Path,
+) -> None:
+    """Windows PowerShell 5.1 ``Import-Csv roster.csv | Export-Csv hr.csv`` (no switches)."""
+    data = (
+        b"#TYPE System.Management.Automation.PSCustomObject\r\n"
+        b'"employee_id","name","status","end_date"\r\n'
+        b'"1001","Ann Lee","active",""\r\n'
+        b'"1002","Bob Ray","terminated","2026-01-31"\r\n'
+    )
+    people = _hr(tmp_path, data).tables["people"]
+    assert people["person_id"].tolist() == ["1001", "1002"]
+    assert people["end_date"].isna().tolist() == [True, False]
+
+
+def test_ascii_export_csv_question_marks_for_letters_are_said(tmp_path: Path) -> None:
+    """5.1's default ``-Encoding ASCII`` turns ``Jürgen`` into ``J?rgen``: the file reads, and
+    the report says which rows lost letters (they will not match directory names)."""
+    data = (
+        b"#TYPE System.Management.Automation.PSCustomObject\r\n"
+        b'"employee_id","name","email","status"\r\n'
+        b'"1001","J?rgen Gro?","j.gross@corp.example.com","active"\r\n'
+        b'"1002","Ann Lee","ann@corp.example.com","active"\r\n'
+    )
+    report = _hr(tmp_path, data).report
+    assert any("hr.csv:3" in w and "-Encoding UTF8" in w for w in report["warnings"])
+    assert not any("hr.csv:4" in w for w in report["warnings"])
+
+
+def test_powershell_7_export_csv_utf8_without_bom_and_quotes_as_needed(tmp_path: Path) -> None:
+    """PowerShell 7 ``Export-Csv -UseQuotes AsNeeded``: UTF-8 without BOM, no ``#TYPE``."""
+    data = (
+        "employee_id,name,title,status\r\n"
+        '1001,Jürgen Groß,"Head of Accounts, DACH",active\r\n'
+        '1002,"Zoë ""Zee"" Ng",Analyst,active\r\n'
+    ).encode()
+    people = _hr(tmp_path, data).tables["people"]
+    assert people["name"].tolist() == ["Jürgen Groß", 'Zoë "Zee" Ng']
+    assert people["title"].tolist() == ["Head of Accounts, DACH", "Analyst"]
+
+
+def test_out_file_redirection_utf16le_with_bom_is_read(tmp_path: Path) -> None:
+    """``ConvertTo-Csv ... > hr.csv`` in Windows PowerShell: UTF-16LE with a BOM, CRLF."""
+    text = (
+        "#TYPE System.Management.Automation.PSCustomObject\r\n"
+        '"employee_id","name","status"\r\n"1001","Jürgen Groß","active"\r\n'
+        '"1002","Ann Lee","bogus"\r\n'
+    )
+    data = b"\xff\xfe" + text.encode("utf-16-le")
+    error = _failure(tmp_path, data)
+    assert error.location == "hr.csv:4"  # lines count from the #TYPE line, through UTF-16
+    good = _hr(tmp_path, data.replace("bogus".encode("utf-16-le"), "leave".encode("utf-16-le")))
+    assert good.tables["people"]["name"].tolist() == ["Jürgen Groß", "Ann Lee"]
+
+
+# ----------------------------------------------------------------------------- Excel
+
+
+def test_excel_csv_utf8_with_bom_multiline_quoted_values_keep_their_lines(tmp_path: Path) -> None:
+    """Excel "CSV UTF-8": BOM, CRLF, a cell with Alt+Enter line breaks and doubled quotes."""
+    data = (
+        "\ufeffemployee_id,name,title,status\r\n"
+        '1001,"Ann ""Nan"" Lee","Controller\r\nFinance\r\nEMEA",active\r\n'
+        "1002,Bob Ray,Clerk,gone\r\n"
+    ).encode()
+    error = _failure(tmp_path, data)
+    assert error.location == "hr.csv:5"  # the record after a three-line value
+    people = _hr(tmp_path, data.replace(b"gone", b"leave")).tables["people"]
+    assert people.loc[0, "name"] == 'Ann "Nan" Lee'
+    assert people.loc[0, "title"] == "Controller\nFinance\nEMEA"
+
+
+def test_excel_european_csv_semicolons_and_cp1252_letters(tmp_path: Path) -> None:
+    """Excel "CSV (semicolon)" on a German Windows: ``;``, cp1252 ``ü ß €``, CRLF."""
+    data = ("employee_id;name;department;status\r\n1001;Jürgen Groß;Büro €;active\r\n").encode(
+        "cp1252"
+    )
+    undeclared = _failure(tmp_path, data, delimiter=";")
+    assert undeclared.location == "hr.csv:2" and 'encoding = "cp1252"' in str(undeclared)
+    assert 'delimiter = ";"' in str(_failure(tmp_path, data, encoding="cp1252"))
+    people = _hr(tmp_path, data, delimiter=";", encoding="cp1252").tables["people"]
+    assert people.loc[0, "name"] == "Jürgen Groß" and people.loc[0, "department"] == "Büro €"
+
+
+def test_cp1252_declared_for_a_utf8_file_is_refused_not_read_as_mojibake(tmp_path: Path) -> None:
+    data = "employee_id;name;status\r\n1001;Jürgen Groß;active\r\n".encode()
+    error = _failure(tmp_path, data, delimiter=";", encoding="cp1252")
+    assert "UTF-8" in str(error) and "remove encoding" in str(error)
+    error = _failure(tmp_path, b"\xef\xbb\xbf" + data, delimiter=";", encoding="latin-1")
+    assert "UTF-8" in str(error)
+
+
+def test_trailing_empty_columns_and_rows_excel_leaves_are_ignored(tmp_path: Path) -> None:
+    """A sheet whose formatting spreads past the data saves as ``,,,`` rows and columns."""
+    data = b"employee_id,name,status,,\r\n1001,Ann,active,,\r\n,,,,\r\n;;;;\r\n,,,,\r\n"
+    with pytest.raises(SourceError):  # ";;;;" is a value, not an empty row
+        _hr(tmp_path, data)
+    people = _hr(tmp_path, data.replace(b";;;;\r\n", b"")).tables["people"]
+    assert people["person_id"].tolist() == ["1001"]
+
+
+def test_header_with_spaces_and_other_case_is_read(tmp_path: Path) -> None:
+    people = _hr(tmp_path, b" Employee_ID , NAME ,Status \r\n1001,Ann,active\r\n")
+    assert people.tables["people"]["name"].tolist() == ["Ann"]
+
+
+def test_header_repeated_inside_the_file_is_skipped_and_said(tmp_path: Path) -> None:
+    """Two exports joined with ``cat`` or ``>>``: the second header and its ``#TYPE`` line
+    are not data (an inventory has no rule that would refuse ``resource`` as a name)."""
+    data = (
+        b"#TYPE System.Management.Automation.PSCustomObject\r\n"
+        b'"resource","sensitivity"\r\n"HR share","restricted"\r\n'
+        b"#TYPE System.Management.Automation.PSCustomObject\r\n"
+        b'"Resource","Sensitivity"\r\n"Wiki","internal"\r\n'
+    )
+    path = tmp_path / "inventory.csv"
+    path.write_bytes(data)
+    result = _read("data-inventory", path)
+    assert result.tables["resources"]["name"].tolist() == ["HR share", "Wiki"]
+    said = " ".join(result.report["warnings"])
+    assert "2 repeated header" in said and "inventory.csv:5" in said
+
+
+def test_excel_error_values_are_refused_naming_every_cell(tmp_path: Path) -> None:
+    """A ``VLOOKUP`` that found nothing saves as ``#N/A``; its real value is unknown."""
+    data = (
+        b"employee_id,name,status,department\r\n1,A,active,#N/A\r\n2,B,active,IT\r\n3,C,#REF!,x\r\n"
+    )
+    error = _failure(tmp_path, data)
+    assert error.location == "hr.csv:2" and "Excel error value" in str(error)
+    assert error.failures is not None
+    assert error.failures["location"].tolist() == ["hr.csv:2", "hr.csv:4"]
+
+
+def test_placeholders_for_no_value_are_read_as_empty_and_counted(tmp_path: Path) -> None:
+    """HR exports write ``N/A``, ``-`` or ``NULL`` for an empty optional field."""
+    data = (
+        b"employee_id,name,status,end_date,manager_id\r\n"
+        b"1,A,active,N/A,-\r\n2,B,active,-,1\r\n3,C,terminated,2026-01-31,NULL\r\n"
+    )
+    result = _hr(tmp_path, data)
+    people = result.tables["people"]
+    assert people["end_date"].isna().tolist() == [True, True, False]
+    assert people["manager_id"].isna().tolist() == [True, False, True]
+    said = " ".join(result.report["warnings"])
+    assert "2 in 'end_date'" in said and "2 in 'manager_id'" in said
+
+
+def test_placeholder_in_a_required_column_is_not_a_value(tmp_path: Path) -> None:
+    error = _failure(tmp_path, b"employee_id,name,status\r\n1,A,N/A\r\n")
+    assert error.location == "hr.csv:2" and "status" in str(error)
+
+
+# ----------------------------------------------------------------------------- size
+
+
+def test_csv_over_the_size_limit_is_refused_naming_the_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_csv, "MAX_CSV_BYTES", 100)
+    data = b"employee_id,name,status\r\n" + b"1001,Ann,active\r\n" * 10
+    error = _failure(tmp_path, data)
+    assert "over the limit of 100" in str(error) and error.location == "hr.csv"
+
+
+def test_a_line_of_20_mb_is_read_as_one_value(tmp_path: Path) -> None:
+    """One enormous field (a pasted blob) is data like any other, with its line."""
+    blob = b"x" * (20 << 20)
+    data = b"employee_id,name,title,status\r\n1,A," + blob + b",active\r\n2,B,,bogus\r\n"
+    error = _failure(tmp_path, data)
+    assert error.location == "hr.csv:3"
