@@ -260,3 +260,55 @@ def test_any_bytes_give_valid_tables_or_a_located_source_error(
     connector: str, data: bytes, suffix: str
 ) -> None:
     _read_within_bounds(connector, data, suffix)
+
+
+ICACLS_IDENTITIES = st.sampled_from(
+    [
+        "NT AUTHORITY\\SYSTEM",
+        "BUILTIN\\Administrators",
+        "CORP\\alice",
+        "CORP\\Domain Users",
+        "Everyone",
+        "S-1-5-21-1000-2000-3000-1105",
+        "Mandatory Label\\High Mandatory Level",
+        "",
+        ":",
+    ]
+)
+ICACLS_GROUPS = st.lists(
+    st.sampled_from(["OI", "CI", "IO", "NP", "I", "DENY", "F", "M", "RX", "N", "GR,GE", "NW"])
+    | st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ,", min_size=1, max_size=6),
+    min_size=0,
+    max_size=4,
+)
+
+
+@st.composite
+def _icacls_bytes(draw: st.DrawFn) -> bytes:
+    """icacls-shaped text: files with indented ACEs, error lines, summaries, stray lines."""
+    lines: list[str] = []
+    for _ in range(draw(st.integers(min_value=1, max_value=4))):
+        path = draw(st.sampled_from(["D:\\Data", "D:\\HR Data", "\\\\fs01\\finance", "X"]))
+        aces = [
+            f"{draw(ICACLS_IDENTITIES)}:" + "".join(f"({g})" for g in draw(ICACLS_GROUPS))
+            for _ in range(draw(st.integers(min_value=1, max_value=3)))
+        ]
+        indent = " " * draw(st.sampled_from([len(path) + 1, len(path), 2]))
+        lines += [f"{path} {aces[0]}", *(indent + ace for ace in aces[1:])]
+        lines += draw(
+            st.lists(st.sampled_from(["", f"{path}: Access is denied.", "x"]), max_size=2)
+        )
+    lines += draw(
+        st.lists(
+            st.sampled_from(["Successfully processed 3 files; Failed processing 1 files", ""]),
+            max_size=2,
+        )
+    )
+    text = draw(st.sampled_from(["\n", "\r\n"])).join(lines)
+    return text.encode(draw(st.sampled_from(["utf-8", "utf-16", "cp850"])), errors="replace")
+
+
+@PROPERTY
+@given(data=_icacls_bytes())
+def test_any_icacls_text_gives_valid_references_or_a_located_source_error(data: bytes) -> None:
+    _read_within_bounds("ntfs-acl", data, ".txt")

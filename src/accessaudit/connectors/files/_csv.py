@@ -32,7 +32,7 @@ import pandas as pd
 from accessaudit.connectors.base import SourceSettings
 from accessaudit.errors import ConfigError, SourceError
 
-__all__ = ["MAX_CSV_BYTES", "file_error", "read_csv"]
+__all__ = ["MAX_CSV_BYTES", "file_error", "open_text", "read_csv"]
 
 #: The largest CSV file read (4 GiB). A bigger export is refused before it is read: split it
 #: (one source per share or per business unit), or filter it to the columns read.
@@ -119,6 +119,24 @@ def _text(path: Path, encoding: str) -> Iterator[TextIO]:
     ``"\\n"``, inside and outside quoted values."""
     with path.open("rb") as raw, io.TextIOWrapper(raw, encoding=encoding, newline=None) as text:
         yield text
+
+
+@contextmanager
+def open_text(path: Path, settings: SourceSettings) -> Iterator[TextIO]:
+    """The file as text in its encoding (detected as for CSV, or the source's ``encoding``);
+    a byte that does not decode is a SourceError naming its line."""
+    try:
+        with path.open("rb") as file:
+            head = file.read(_HEAD_BYTES)
+    except OSError as error:
+        raise file_error(settings.name, str(path), f"cannot be read: {error}") from error
+    declared = settings.option("encoding")
+    encoding = _encoding(head, str(declared) if declared else None, path.name, settings.name)
+    try:
+        with _text(path, encoding) as text:
+            yield text
+    except UnicodeDecodeError as error:
+        raise _decode_error(path, encoding, path.name, settings.name) from error
 
 
 def _decode_error(path: Path, encoding: str, label: str, source: str) -> SourceError:

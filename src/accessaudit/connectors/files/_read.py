@@ -35,6 +35,7 @@ __all__ = [
     "examples",
     "lost_letters",
     "read_rows",
+    "source_path",
     "translate",
     "word_map",
 ]
@@ -84,7 +85,8 @@ class Rows:
         return f"{self.label}:" + pd.Series(self.lines, index=self.frame.index).astype(str)
 
 
-def _source_path(settings: SourceSettings) -> Path:
+def source_path(settings: SourceSettings) -> Path:
+    """The source's ``path``, relative to the config file's folder; ConfigError without one."""
     if settings.path is None:
         raise ConfigError(f"source {settings.name!r} ({settings.connector}) needs 'path'")
     path = Path(settings.path).expanduser()
@@ -125,7 +127,7 @@ def read_rows(
     the source renames them; ``required`` columns must be present in the header. Blank rows
     are skipped; a file with a header and no data is an error.
     """
-    path = _source_path(settings)
+    path = source_path(settings)
     mapping = _column_map(settings, manifest, defaults)
     if not path.is_file():
         problem = "is a folder, not a file" if path.is_dir() else "file not found"
