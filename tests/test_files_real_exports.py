@@ -23,11 +23,15 @@ test's docstring:
 
 from __future__ import annotations
 
+import datetime as dt
+import io
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
+from openpyxl import Workbook
 
 from accessaudit.connectors import CollectContext, SourceResult, SourceSettings, find_manifests
 from accessaudit.connectors.files import _csv, collect_grants, collect_hr, collect_inventory
@@ -232,3 +236,131 @@ def test_a_line_of_20_mb_is_read_as_one_value(tmp_path: Path) -> None:
     data = b"employee_id,name,title,status\r\n1,A," + blob + b",active\r\n2,B,,bogus\r\n"
     error = _failure(tmp_path, data)
     assert error.location == "hr.csv:3"
+
+
+# ----------------------------------------------------------------------------- xlsx
+# Workbooks as Excel saves them (ECMA-376 Part 1: SpreadsheetML). A date is a serial number
+# with a date number format (§18.17.4.1), which openpyxl reads back as a datetime; a formula
+# cell keeps its last calculated result in <v> beside <f> (§18.3.1.40), which Excel writes on
+# save and generators such as openpyxl do not; merged ranges are <mergeCell ref="D2:D4"/>
+# with the value in the top-left cell only (§18.3.1.55); hidden and filtered rows are
+# <row hidden="1"> (§18.3.1.73).
+
+
+def _book(tmp_path: Path, rows: list[list[object]], change: Any = None) -> Path:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "People"
+    for row in rows:
+        sheet.append(row)
+    if change is not None:
+        change(sheet)
+    path = tmp_path / "hr.xlsx"
+    book.save(path)
+    return path
+
+
+def _rewrite_sheet(path: Path, old: bytes, new: bytes) -> None:
+    """Replace bytes in the first sheet's XML, as another writer would have written it."""
+    data = io.BytesIO()
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(data, "w") as target:
+        for item in source.infolist():
+            part = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                assert old in part
+                part = part.replace(old, new)
+            target.writestr(item, part, compress_type=zipfile.ZIP_DEFLATED)
+    path.write_bytes(data.getvalue())
+
+
+HEADER = ["employee_id", "name", "status", "end_date"]
+
+
+def _refused_book(path: Path) -> SourceError:
+    with pytest.raises(SourceError) as caught:
+        _read("hr-csv", path)
+    return caught.value
+
+
+def test_xlsx_report_title_above_the_header_is_skipped_and_said(tmp_path: Path) -> None:
+    """HR report exports print the report's name (merged across the columns) and its run
+    date above the header."""
+
+    def title(sheet: Any) -> None:
+        sheet.insert_rows(1, 3)
+        sheet["A1"] = "All Active and Terminated Workers"
+        sheet.merge_cells("A1:D1")
+        sheet["A2"] = "Run 2026-11-20 06:00"
+
+    path = _book(tmp_path, [HEADER, [1001, "Ann", "active", dt.datetime(2026, 1, 31)]], title)
+    result = _read("hr-csv", path)
+    people = result.tables["people"]
+    assert people["end_date"].dt.date.tolist() == [dt.date(2026, 1, 31)]
+    said = " ".join(result.report["warnings"])
+    assert "the header is on line 4" in said and "hr.xlsx!People:1" in said
+
+
+def test_xlsx_two_row_header_with_merged_group_cells_reads_the_lower_row(tmp_path: Path) -> None:
+    def grouped(sheet: Any) -> None:
+        sheet.insert_rows(1)
+        sheet["A1"] = "Person"
+        sheet["C1"] = "Employment"
+        sheet.merge_cells("A1:B1")
+        sheet.merge_cells("C1:D1")
+
+    path = _book(tmp_path, [HEADER, [1001, "Ann", "active", None]], grouped)
+    assert _read("hr-csv", path).tables["people"]["name"].tolist() == ["Ann"]
+
+
+def test_xlsx_merged_cells_in_the_data_are_refused_not_read_as_empty(tmp_path: Path) -> None:
+    rows = [[*HEADER, "department"], *([i, f"P{i}", "active", None, None] for i in range(3))]
+
+    def merged(sheet: Any) -> None:
+        sheet["E2"] = "Finance"
+        sheet.merge_cells("E2:E4")
+
+    error = _refused_book(_book(tmp_path, rows, merged))
+    assert error.location == "hr.xlsx!People:2" and "E2:E4" in str(error)
+
+
+def test_xlsx_hidden_and_filtered_rows_are_read_and_said(tmp_path: Path) -> None:
+    rows = [HEADER, [1, "A", "active", None], [2, "B", "terminated", "2026-01-31"]]
+
+    def hide(sheet: Any) -> None:
+        sheet.row_dimensions[3].hidden = True
+
+    result = _read("hr-csv", _book(tmp_path, rows, hide))
+    assert result.tables["people"]["status"].astype(str).tolist() == ["active", "terminated"]
+    assert any("hr.xlsx!People:3" in w and "hidden" in w for w in result.report["warnings"])
+
+
+def test_xlsx_formula_with_a_saved_result_is_read_and_without_one_refused(
+    tmp_path: Path,
+) -> None:
+    formula = '=TEXT(DATE(2026,1,31),"yyyy-mm-dd")'
+    path = _book(tmp_path, [HEADER, [1, "A", "terminated", formula]])
+    error = _refused_book(path)
+    assert error.location == "hr.xlsx!People:2" and "no saved value" in str(error)
+    # Excel's own save keeps the result beside the formula.
+    _rewrite_sheet(path, b'<c r="D2">', b'<c r="D2" t="str">')
+    _rewrite_sheet(path, b"<v></v>", b"<v>2026-01-31</v>")
+    people = _read("hr-csv", path).tables["people"]
+    assert people["end_date"].dt.date.tolist() == [dt.date(2026, 1, 31)]
+
+
+def test_xlsx_error_cell_is_refused_naming_its_row(tmp_path: Path) -> None:
+    path = _book(tmp_path, [[*HEADER, "manager_id"], [1, "A", "active", None, 7]])
+    _rewrite_sheet(path, b'<c r="E2" t="n"><v>7</v></c>', b'<c r="E2" t="e"><v>#N/A</v></c>')
+    error = _refused_book(path)
+    assert error.location == "hr.xlsx!People:2" and "#N/A" in str(error)
+
+
+def test_xlsx_dates_as_date_cells_read_and_bare_serial_numbers_refused(tmp_path: Path) -> None:
+    """A date typed in Excel is a serial with a date format; a serial in a General cell is
+    a number, and which date it means is not guessed."""
+    path = _book(tmp_path, [HEADER, [1, "A", "terminated", dt.date(2026, 1, 31)]])
+    assert _read("hr-csv", path).tables["people"]["end_date"].notna().all()
+    path = _book(tmp_path, [HEADER, [1, "A", "terminated", 46053]])
+    error = _refused_book(path)
+    assert error.location == "hr.xlsx!People:2" and "46053" in str(error)

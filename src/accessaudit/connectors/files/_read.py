@@ -21,7 +21,7 @@ import pandas as pd
 
 from accessaudit.connectors.base import Manifest, SourceSettings
 from accessaudit.connectors.files._csv import file_error, read_csv
-from accessaudit.connectors.files._xlsx import read_xlsx
+from accessaudit.connectors.files._xlsx import SheetFacts, read_xlsx
 from accessaudit.errors import ConfigError
 from accessaudit.model import failures_error
 
@@ -41,6 +41,8 @@ __all__ = [
 ]
 
 _EXAMPLES = 5
+#: How far below the first line a header is looked for (report titles, run dates, blanks).
+_TITLE_ROWS = 10
 #: The error values Excel shows in a cell whose formula failed (Microsoft Support, "How to
 #: correct a #N/A error" and its siblings); a CSV saved from such a sheet carries the text.
 EXCEL_ERRORS = frozenset(
@@ -132,10 +134,25 @@ def read_rows(
     if not path.is_file():
         problem = "is a folder, not a file" if path.is_dir() else "file not found"
         raise file_error(settings.name, str(path), problem)
+    facts = SheetFacts()
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        raw, names, lines, label, header_line = read_xlsx(path, settings)
+        raw, names, lines, label, header_line, facts = read_xlsx(path, settings)
     else:
         raw, names, lines, label, header_line = read_csv(path, settings)
+    warnings: list[str] = []
+    required = tuple(required)
+    titled = _header_below_titles(raw, names, [mapping[ours].lower() for ours in required])
+    if titled is not None:
+        # A title (and perhaps a date or a blank line) above the header, as reports print.
+        above = [f"{label}:{n}" for n in (header_line, *lines[:titled])]
+        names = [str(v).strip() for v in raw.iloc[titled]]
+        header_line = int(lines[titled])
+        raw = raw.iloc[titled + 1 :].reset_index(drop=True)
+        lines = lines[titled + 1 :]
+        warnings.append(
+            f"the header is on line {header_line}; the {len(above)} lines above it (a title?) "
+            f"were skipped: {', '.join(above[:_EXAMPLES])}"
+        )
     positions: dict[str, list[int]] = {}
     for position, name in enumerate(names):
         positions.setdefault(str(name).strip().lower(), []).append(position)
@@ -169,9 +186,19 @@ def read_rows(
             frame[ours] = values.mask(values == "")
         else:
             frame[ours] = pd.Series(pd.NA, index=raw.index, dtype="str")
-    repeats = _repeated_headers(raw, names, positions)
+    _refuse_merged_cells(
+        facts,
+        positions=positions,
+        mapping=mapping,
+        header_line=header_line,
+        label=label,
+        source=settings.name,
+    )
+    repeats = _repeated_headers(
+        raw, names, [positions[t.lower()][0] for t in mapping.values() if t.lower() in positions]
+    )
     blank = frame.isna().all(axis=1).to_numpy() | repeats
-    warnings = []
+    warnings.extend(_sheet_notes(facts, lines, label))
     if repeats.any():
         where = ", ".join(f"{label}:{n}" for n in lines[repeats][:_EXAMPLES])
         warnings.append(
@@ -187,15 +214,70 @@ def read_rows(
     return rows
 
 
+def _header_below_titles(raw: pd.DataFrame, names: list[str], wanted: list[str]) -> int | None:
+    """The row (of the first few) holding every wanted header, when the first line lacks
+    one; None when the first line is the header or no row is."""
+    found = {str(n).strip().lower() for n in names}
+    if all(w in found for w in wanted):
+        return None
+    for row in range(min(_TITLE_ROWS, len(raw))):
+        cells = {str(v).strip().lower() for v in raw.iloc[row]}
+        if wanted and all(w in cells for w in wanted):
+            return row
+    return None
+
+
+def _refuse_merged_cells(
+    facts: SheetFacts,
+    *,
+    positions: Mapping[str, list[int]],
+    mapping: Mapping[str, str],
+    header_line: int,
+    label: str,
+    source: str,
+) -> None:
+    """Merged cells below the header over a column we read: Excel keeps the value in the
+    first cell only, so every other row of the range would read as empty."""
+    read = {p + 1 for theirs in mapping.values() for p in positions.get(theirs.lower(), ())[:1]}
+    for first_col, first_row, last_col, last_row, ref in facts.merged:
+        covered = {
+            (row, col)
+            for row in range(max(first_row, header_line + 1), last_row + 1)
+            for col in range(first_col, last_col + 1)
+            if col in read
+        } - {(first_row, first_col)}
+        if covered:
+            raise file_error(
+                source,
+                f"{label}:{max(first_row, header_line + 1)}",
+                f"cells {ref} are merged: Excel keeps the value in the first cell only, so the "
+                "other rows would read as empty; unmerge them and fill every row",
+            )
+
+
+def _sheet_notes(facts: SheetFacts, lines: npt.NDArray[np.int64], label: str) -> list[str]:
+    """What an auditor should know about the sheet that was read."""
+    notes = []
+    if facts.sheet_hidden:
+        notes.append(f"{label} is a hidden sheet; it was read as any other")
+    hidden = np.intersect1d(np.asarray(facts.hidden_rows, dtype=np.int64), lines)
+    if len(hidden):
+        where = ", ".join(f"{label}:{n}" for n in hidden[:_EXAMPLES])
+        notes.append(
+            f"{len(hidden)} rows hidden or filtered out in the sheet were read (hidden is not "
+            f"deleted): {where}"
+        )
+    return notes
+
+
 def _repeated_headers(
-    raw: pd.DataFrame, names: list[str], positions: Mapping[str, list[int]]
+    raw: pd.DataFrame, names: list[str], named: list[int]
 ) -> npt.NDArray[np.bool_]:
-    """Rows that repeat the header (every named column holds its own name, any case), and
+    """Rows that repeat the header (each column read holds its own header, any case), and
     ``#TYPE`` lines after the first (two ``Export-Csv`` files joined with ``cat`` or ``>>``)."""
     repeats = np.zeros(len(raw), dtype=bool)
     if raw.empty:
         return repeats
-    named = [p for p, n in enumerate(names) if str(n).strip()]
     if named:
         repeats = np.ones(len(raw), dtype=bool)
         for position in named:
