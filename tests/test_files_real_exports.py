@@ -364,3 +364,76 @@ def test_xlsx_dates_as_date_cells_read_and_bare_serial_numbers_refused(tmp_path:
     path = _book(tmp_path, [HEADER, [1, "A", "terminated", 46053]])
     error = _refused_book(path)
     assert error.location == "hr.xlsx!People:2" and "46053" in str(error)
+
+
+# ----------------------------------------------------------------------------- HR systems
+
+
+def test_hr_dates_iso_with_time_and_zone_are_read(tmp_path: Path) -> None:
+    """Workday and SuccessFactors OData write ``2026-01-31T00:00:00Z``-style timestamps; ISO
+    dates and timestamps may be mixed in one column."""
+    data = (
+        b"employee_id,name,status,start_date,end_date\r\n"
+        b"1,A,terminated,2019-04-01T00:00:00Z,2026-01-31T17:30:00+01:00\r\n"
+        b"2,B,active,2020-02-29,\r\n"
+    )
+    people = _hr(tmp_path, data).tables["people"]
+    assert str(people.loc[0, "end_date"]) == "2026-01-31 16:30:00+00:00"
+    assert str(people.loc[1, "start_date"]) == "2020-02-29 00:00:00+00:00"
+
+
+def test_hr_day_month_dates_are_never_guessed(tmp_path: Path) -> None:
+    """BambooHR and Excel in a US locale write ``MM/DD/YYYY``, SAP in Germany
+    ``DD.MM.YYYY``: ``01/02/2026`` is refused (naming every row) until the source says which."""
+    us = (
+        b"employee_id,name,status,end_date\r\n1,A,terminated,01/02/2026\r\n2,B,leave,12/31/2026\r\n"
+    )
+    error = _failure(tmp_path, us)
+    assert error.failures is not None
+    assert error.failures["location"].tolist() == ["hr.csv:2", "hr.csv:3"]
+    assert "date_format" in str(error)
+    people = _hr(tmp_path, us, date_format="%m/%d/%Y").tables["people"]
+    assert people["end_date"].dt.strftime("%Y-%m-%d").tolist() == ["2026-01-02", "2026-12-31"]
+    # Declared day-first, a US date that cannot be one is named, not swapped.
+    assert _failure(tmp_path, us, date_format="%d/%m/%Y").location == "hr.csv:3"
+    german = "employee_id;name;status;end_date\r\n1;Jörg;terminated;31.01.2026\r\n"
+    people = _hr(
+        tmp_path, german.encode("cp1252"), delimiter=";", encoding="cp1252", date_format="%d.%m.%Y"
+    ).tables["people"]
+    assert people["end_date"].dt.strftime("%Y-%m-%d").tolist() == ["2026-01-31"]
+
+
+def test_rehired_person_listed_per_employment_keeps_the_latest(tmp_path: Path) -> None:
+    """Employment-level exports list a rehired worker once per period of service (Oracle HCM:
+    ``workers/{id}/child/workRelationships/{PeriodOfServiceId}``; SAP's rehire carries the
+    earlier leaving date): the earlier, terminated period is skipped and said."""
+    data = (
+        b"employee_id,name,status,start_date,end_date\r\n"
+        b"1,Ann,terminated,2019-01-01,2021-06-30\r\n"
+        b"2,Bob,active,2020-01-01,\r\n"
+        b"1,Ann,active,2024-03-01,\r\n"
+    )
+    result = _hr(tmp_path, data)
+    people = result.tables["people"].set_index("person_id")
+    assert people.loc["1", "status"] == "active"
+    assert str(people.loc["1", "rehired_on"].date()) == "2024-03-01"
+    assert result.report["earlier_employments_skipped"]["count"] == 1
+    assert any("hr.csv:2" in w for w in result.report["warnings"])
+
+
+def test_repeated_id_that_is_not_a_clean_rehire_is_refused(tmp_path: Path) -> None:
+    """Two active rows, or periods that overlap, are not a rehire: which one holds?"""
+    overlapping = (
+        b"employee_id,name,status,start_date,end_date\r\n"
+        b"1,Ann,terminated,2019-01-01,2024-06-30\r\n1,Ann,active,2024-03-01,\r\n"
+    )
+    error = _failure(tmp_path, overlapping)
+    assert error.failures is not None and len(error.failures) == 2
+    assert "duplicate" in str(error)
+
+
+def test_terminated_with_a_future_end_date_is_counted_not_a_leaver_yet(tmp_path: Path) -> None:
+    data = b"employee_id,name,status,end_date\r\n1,A,terminated,2027-01-31\r\n2,B,active,\r\n"
+    result = _hr(tmp_path, data)
+    assert result.report["terminated_with_future_end_date"] == 1
+    assert result.tables["people"]["status"].astype(str).tolist() == ["terminated", "active"]
