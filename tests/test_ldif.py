@@ -312,7 +312,16 @@ _LINE_PIECES = [
 def _ldif_documents() -> st.SearchStrategy[bytes]:
     lines = st.lists(st.one_of(st.sampled_from(_LINE_PIECES), st.binary(max_size=40)), max_size=40)
     structured = lines.map(lambda parts: b"\n".join(parts) + b"\n")
-    return st.one_of(structured, st.binary(max_size=2000))
+    # ldifde -u: the same documents as UTF-16 with a BOM, and a BOM before any bytes at all.
+    unicode_export = structured.map(
+        lambda d: b"\xff\xfe" + d.decode("utf-8", "replace").encode("utf-16-le")
+    )
+    return st.one_of(
+        structured,
+        unicode_export,
+        st.binary(max_size=2000),
+        st.binary(max_size=200).map(lambda d: b"\xff\xfe" + d),
+    )
 
 
 def _outcome(path: Path, connector: str) -> SourceResult | SourceError:

@@ -27,7 +27,7 @@ last page still carries a paging cookie, was cut short and is refused the same w
 from __future__ import annotations
 
 import binascii
-import io
+import codecs
 import re
 from base64 import b64decode
 from collections.abc import Iterable, Iterator
@@ -45,6 +45,7 @@ _BOM = b"\xef\xbb\xbf"
 # Scripts": "The default mode for exporting files is ANSI … To export a file into Unicode
 # format, use the -u switch"); its lines are read as the UTF-8 RFC 2849 expects.
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_CHUNK = 1 << 16
 # RFC 2849 AttributeDescription: a name or OID followed by ;options.
 _ATTRIBUTE_NAME = re.compile(rb"^[A-Za-z0-9][A-Za-z0-9.\-]*(?:;[A-Za-z0-9\-=.*]+)*$")
 # ``changetype: add`` carries a whole entry (ldifde writes it on every exported object), so
@@ -131,10 +132,19 @@ def _utf8_lines(handle: BinaryIO, file: str, source: str | None, lines: _Lines) 
     if head not in _UTF16_BOMS:
         yield from handle
         return
-    text = io.TextIOWrapper(handle, encoding="utf-16", newline="")
+    # Lines end at "\n" only, as in the byte-wise reading of a UTF-8 export.
+    decoder = codecs.getincrementaldecoder("utf-16")()
+    pending: list[str] = []  # the start of a line longer than a chunk, joined once
     try:
-        for line in text:
-            yield line.encode("utf-8")
+        while chunk := handle.read(_CHUNK):
+            *complete, rest = decoder.decode(chunk).split("\n")
+            if complete:
+                complete[0] = "".join((*pending, complete[0]))
+                pending = []
+                for line in complete:
+                    yield (line + "\n").encode("utf-8")
+            pending.append(rest)
+        pending.append(decoder.decode(b"", final=True))
     except UnicodeDecodeError as error:
         raise located_error(
             f"is not valid UTF-16 ({error.reason}); export again with ldifde -u",
@@ -142,8 +152,8 @@ def _utf8_lines(handle: BinaryIO, file: str, source: str | None, lines: _Lines) 
             lines.last + 1,
             source,
         ) from error
-    finally:
-        text.detach()
+    if last := "".join(pending):
+        yield last.encode("utf-8")
 
 
 class _Lines:
