@@ -149,6 +149,20 @@ def test_excel_european_csv_semicolons_and_cp1252_letters(tmp_path: Path) -> Non
     assert people.loc[0, "name"] == "Jürgen Groß" and people.loc[0, "department"] == "Büro €"
 
 
+def test_european_thousands_separator_in_retention_days_is_refused(tmp_path: Path) -> None:
+    """Excel in a German locale writes one thousand as ``1.000`` (decimal comma, dot for
+    thousands): read as a number that is one day. Refused by row; ``365`` and ``365.0``
+    (pandas' float export) stay fine."""
+    path = tmp_path / "inventory.csv"
+    path.write_bytes(b"resource;retention_days\r\nHR;1.000\r\nWiki;365\r\nCRM;365.0\r\n")
+    with pytest.raises(SourceError) as caught:
+        _read("data-inventory", path, delimiter=";")
+    assert caught.value.location == "inventory.csv:2" and "thousands" in str(caught.value)
+    path.write_bytes(b"resource;retention_days\r\nWiki;365\r\nCRM;365.0\r\n")
+    days = _read("data-inventory", path, delimiter=";").tables["resources"]["retention_days"]
+    assert days.tolist() == [365, 365]
+
+
 def test_cp1252_declared_for_a_utf8_file_is_refused_not_read_as_mojibake(tmp_path: Path) -> None:
     data = "employee_id;name;status\r\n1001;Jürgen Groß;active\r\n".encode()
     error = _failure(tmp_path, data, delimiter=";", encoding="cp1252")

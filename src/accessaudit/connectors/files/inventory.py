@@ -18,6 +18,7 @@ import pandas as pd
 
 from accessaudit.connectors.base import CollectContext, Manifest, SourceResult, SourceSettings
 from accessaudit.connectors.files._read import (
+    Rows,
     clear_placeholders,
     counts,
     lost_letters,
@@ -25,7 +26,7 @@ from accessaudit.connectors.files._read import (
     translate,
     word_map,
 )
-from accessaudit.model import RESOURCE_TYPES, SENSITIVITIES, TABLES
+from accessaudit.model import RESOURCE_TYPES, SENSITIVITIES, TABLES, failures_error
 
 __all__ = ["INVENTORY_COLUMNS", "collect_inventory"]
 
@@ -44,6 +45,29 @@ INVENTORY_COLUMNS = (
     "last_modified",
     "third_parties",
 )
+
+
+#: ``1.000`` or ``12.500.000``: a thousands separator (German, Excel in a European locale),
+#: which a number parser would read as 1 and 12.5.
+_GROUPED_DIGITS = r"^\d{1,3}(?:\.\d{3})+$"
+
+
+def _refuse_grouped_days(rows: Rows, source: str) -> None:
+    days = rows.frame["retention_days"]
+    grouped = days.str.fullmatch(_GROUPED_DIGITS).to_numpy(dtype=bool, na_value=False)
+    if grouped.any():
+        raise failures_error(
+            pd.DataFrame(
+                {
+                    "location": rows.origin()[grouped].to_numpy(),
+                    "column": rows.headers["retention_days"],
+                    "value": days[grouped].to_numpy(),
+                    "problem": "has a thousands separator ('1.000' is a thousand in German, "
+                    "one in English): write the days as digits only",
+                }
+            ),
+            source=source,
+        )
 
 
 def _categories(values: pd.Series) -> pd.Series:
@@ -70,6 +94,7 @@ def collect_inventory(
     rows, placeholder_notes = clear_placeholders(
         rows, ("owner", "data_categories", "retention_days", "last_modified", "third_parties")
     )
+    _refuse_grouped_days(rows, settings.name)
     frame = rows.frame
     kind = translate(frame["type"], word_map(settings, manifest, "type_map", RESOURCE_TYPES))
     is_unc = frame["path"].str.startswith("\\\\").fillna(False).astype(bool)
