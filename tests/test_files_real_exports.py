@@ -451,3 +451,14 @@ def test_terminated_with_a_future_end_date_is_counted_not_a_leaver_yet(tmp_path:
     result = _hr(tmp_path, data)
     assert result.report["terminated_with_future_end_date"] == 1
     assert result.tables["people"]["status"].astype(str).tolist() == ["terminated", "active"]
+
+
+def test_workbook_saved_under_a_csv_name_is_named_as_a_workbook(tmp_path: Path) -> None:
+    """ "Export to Excel" files renamed .csv, and legacy .xls (an OLE2 compound file)."""
+    book = Workbook()
+    buffer = io.BytesIO()
+    book.save(buffer)
+    error = _failure(tmp_path, buffer.getvalue())
+    assert "name it .xlsx" in str(error) and error.location == "hr.csv"
+    error = _failure(tmp_path, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512)
+    assert "legacy Excel .xls" in str(error)

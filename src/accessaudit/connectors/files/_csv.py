@@ -53,6 +53,22 @@ def file_error(source: str, location: str, problem: str) -> SourceError:
     return SourceError(problem, source=source, location=location, failures=table)
 
 
+def _refuse_workbook(head: bytes, label: str, source: str) -> None:
+    """A workbook saved under a text name (``hr.csv`` that is really ``hr.xlsx``, or a legacy
+    ``.xls``) would otherwise be reported as undecodable text."""
+    if head.startswith(b"PK\x03\x04"):
+        raise file_error(
+            source, label, "is a workbook (a ZIP file such as XLSX), not CSV text: name it .xlsx"
+        )
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        raise file_error(
+            source,
+            label,
+            "is a legacy Excel .xls (or encrypted) workbook, not CSV text: save it as .xlsx "
+            "without a password, or as CSV UTF-8",
+        )
+
+
 def _looks_utf16(data: bytes) -> bool:
     sample = data[:4096]
     if len(sample) < 4 or b"\x00" not in sample:
@@ -200,6 +216,7 @@ def read_csv(
             f"is {size:,} bytes, over the limit of {MAX_CSV_BYTES:,} for one CSV file; split "
             "the export (one source per share or business unit) or keep only the columns read",
         )
+    _refuse_workbook(head, label, settings.name)
     declared = settings.option("encoding")
     encoding = _encoding(head, str(declared) if declared else None, label, settings.name)
     delimiter = _delimiter(settings)

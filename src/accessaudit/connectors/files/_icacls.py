@@ -31,6 +31,7 @@ import pandas as pd
 from accessaudit.connectors.base import SourceSettings
 from accessaudit.connectors.files._csv import MAX_CSV_BYTES, file_error, open_text
 from accessaudit.connectors.files._read import Rows, examples
+from accessaudit.errors import SourceError
 from accessaudit.model import failures_error
 
 __all__ = ["looks_like_icacls", "read_icacls"]
@@ -86,11 +87,15 @@ _KNOWN_PREFIXES = (
 
 
 def looks_like_icacls(path: Path, settings: SourceSettings) -> bool:
-    """Whether the file's first non-blank line is an icacls ACE line, not a CSV header."""
-    with open_text(path, settings) as text:
-        for _, line in zip(range(50), text, strict=False):
-            if line.strip():
-                return _ACE.search(line.rstrip("\n")) is not None
+    """Whether the file's first non-blank line is an icacls ACE line, not a CSV header.
+    A file that cannot be read as text is left to the CSV reader, which says why."""
+    try:
+        with open_text(path, settings) as text:
+            for _, line in zip(range(50), text, strict=False):
+                if line.strip():
+                    return _ACE.search(line.rstrip("\n")) is not None
+    except SourceError:
+        return False
     return False
 
 
