@@ -462,3 +462,13 @@ def test_workbook_saved_under_a_csv_name_is_named_as_a_workbook(tmp_path: Path) 
     assert "name it .xlsx" in str(error) and error.location == "hr.csv"
     error = _failure(tmp_path, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512)
     assert "legacy Excel .xls" in str(error)
+
+
+def test_excel_sep_hint_line_declares_the_delimiter(tmp_path: Path) -> None:
+    """Files made for Excel in any locale start with ``sep=;`` (Excel reads it as the list
+    separator to use): the declared delimiter is used, and lines still count from the top."""
+    data = b"sep=;\r\nemployee_id;name;status\r\n1001;Ann;active\r\n1002;Bob;bogus\r\n"
+    assert _failure(tmp_path, data).location == "hr.csv:4"
+    people = _hr(tmp_path, data.replace(b"bogus", b"leave")).tables["people"]
+    assert people["name"].tolist() == ["Ann", "Bob"]
+    assert "declares sep=;" in str(_failure(tmp_path, data, delimiter=","))

@@ -38,6 +38,9 @@ __all__ = ["MAX_CSV_BYTES", "file_error", "open_text", "read_csv"]
 #: (one source per share or per business unit), or filter it to the columns read.
 MAX_CSV_BYTES = 4 << 30
 
+#: The first line Excel reads as the delimiter to use (``sep=;``), written by tools that
+#: target Excel in any locale.
+_SEP_LINE = re.compile(r"sep=([^\"\r\n])")
 _TOKENIZE_LINE = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 #: Share of NUL bytes at odd (or even) positions above which text is UTF-16 without a BOM.
 _UTF16_NUL_SHARE = 0.3
@@ -222,9 +225,9 @@ def read_csv(
     delimiter = _delimiter(settings)
     try:
         with _text(path, encoding) as text:
-            raw, header, header_line = _parse(text, delimiter, label, settings.name)
+            raw, header, header_line, delimiter = _parse(text, delimiter, label, settings.name)
         with _text(path, encoding) as text:
-            lines = _row_lines(text, delimiter or ",", header_line, len(raw))
+            lines = _row_lines(text, delimiter, header_line, len(raw))
     except UnicodeDecodeError as error:
         raise _decode_error(path, encoding, label, settings.name) from error
     # pandas renames a repeated header ("status.1"); keep the names as written, so a repeat
@@ -236,13 +239,26 @@ def read_csv(
 
 def _parse(
     text: TextIO, delimiter: str | None, label: str, source: str
-) -> tuple[pd.DataFrame, list[str], int]:
-    """The rows (as text), the header as written and its line, read from ``text``."""
+) -> tuple[pd.DataFrame, list[str], int, str]:
+    """The rows (as text), the header as written, its line and the delimiter used."""
     start = text.tell()
     first_line = text.readline().removeprefix("\ufeff")
     header_line = 1
     if first_line.startswith("#TYPE"):
         # Export-Csv without -NoTypeInformation writes the .NET type name first.
+        start = text.tell()
+        first_line = text.readline()
+        header_line = 2
+    hint = _SEP_LINE.fullmatch(first_line.rstrip("\n"))
+    if header_line == 1 and hint is not None:
+        # Excel's hint line: the file declares its own delimiter, nothing is guessed.
+        if delimiter is not None and delimiter != hint.group(1):
+            raise file_error(
+                source,
+                f"{label}:1",
+                f"declares sep={hint.group(1)} but the source sets delimiter = {delimiter!r}",
+            )
+        delimiter = hint.group(1)
         start = text.tell()
         first_line = text.readline()
         header_line = 2
@@ -290,7 +306,7 @@ def _parse(
         ) from error
     except pd.errors.EmptyDataError as error:
         raise file_error(source, f"{label}:{header_line}", "the file is empty") from error
-    return raw, header, header_line
+    return raw, header, header_line, delimiter
 
 
 def _row_lines(text: TextIO, delimiter: str, header_line: int, rows: int) -> npt.NDArray[np.int64]:
