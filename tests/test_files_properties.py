@@ -175,6 +175,23 @@ def _xlsx_bytes(draw: st.DrawFn, columns: tuple[str, ...]) -> bytes:
     sheet.append([ILLEGAL_CHARACTERS_RE.sub("", h) for h in draw(_header(columns))])
     for row in draw(st.lists(st.lists(CELLS, max_size=len(columns) + 1), max_size=6)):
         sheet.append(row)
+    # What Excel users and report generators add: titles above the header, merged ranges,
+    # formulas (never calculated here: openpyxl saves no result), hidden rows.
+    if draw(st.booleans()):
+        sheet.insert_rows(1, draw(st.integers(min_value=1, max_value=3)))
+        sheet["A1"] = ILLEGAL_CHARACTERS_RE.sub("", draw(TEXT)) or "Report"
+    if draw(st.booleans()):
+        sheet.cell(draw(st.integers(1, 8)), draw(st.integers(1, 4)), "=1+1")
+    for _ in range(draw(st.integers(min_value=0, max_value=2))):
+        row, col = draw(st.integers(1, 8)), draw(st.integers(1, 4))
+        sheet.merge_cells(
+            start_row=row,
+            start_column=col,
+            end_row=row + draw(st.integers(0, 3)),
+            end_column=col + draw(st.integers(0, 2)),
+        )
+    if draw(st.booleans()):
+        sheet.row_dimensions[draw(st.integers(1, 8))].hidden = True
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
