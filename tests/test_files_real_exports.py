@@ -472,3 +472,16 @@ def test_excel_sep_hint_line_declares_the_delimiter(tmp_path: Path) -> None:
     people = _hr(tmp_path, data.replace(b"bogus", b"leave")).tables["people"]
     assert people["name"].tolist() == ["Ann", "Bob"]
     assert "declares sep=;" in str(_failure(tmp_path, data, delimiter=","))
+
+
+def test_xlsx_table_starting_lower_down_keeps_its_sheet_rows(tmp_path: Path) -> None:
+    """A table placed at B3 (blank rows and column before it) reads with real row numbers."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "People"
+    for row, values in ((3, HEADER[:3]), (4, [1001, "Ann", "active"]), (7, [1002, "Bob", "x"])):
+        for column, value in enumerate(values, start=2):
+            sheet.cell(row, column, value)
+    book.save(tmp_path / "hr.xlsx")
+    assert _refused_book(tmp_path / "hr.xlsx").location == "hr.xlsx!People:7"

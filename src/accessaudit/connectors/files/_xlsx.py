@@ -229,7 +229,8 @@ def read_xlsx(
         hidden = getattr(sheet, "sheet_state", "visible") != "visible"
     finally:
         workbook.close()
-    if not records or all(c is None for c in records[0]):
+    # A table may start lower down (a title, blank rows): the header is looked for there.
+    if not any(any(c is not None for c in r) for r in records):
         raise file_error(settings.name, f"{label}:1", "the sheet is empty")
     facts = dataclasses.replace(
         sheet_facts(path, part) if part else SheetFacts(), sheet_hidden=hidden
