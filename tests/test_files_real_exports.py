@@ -485,3 +485,20 @@ def test_xlsx_table_starting_lower_down_keeps_its_sheet_rows(tmp_path: Path) -> 
             sheet.cell(row, column, value)
     book.save(tmp_path / "hr.xlsx")
     assert _refused_book(tmp_path / "hr.xlsx").location == "hr.xlsx!People:7"
+
+
+def test_powershell_list_written_as_its_type_name_is_refused(tmp_path: Path) -> None:
+    """``Get-ADGroup ... | Select Name, Members | Export-Csv`` writes a list-valued property
+    as its .NET type name (``ToString()`` of the collection), so the values are not there."""
+    data = (
+        b'"principal","resource","right"\r\n'
+        b'"Microsoft.ActiveDirectory.Management.ADPropertyValueCollection","ERP","read"\r\n'
+        b'"CORP\\alice","System.Object[]","read"\r\n"CORP\\bob","Microsoft.Dynamics","read"\r\n'
+    )
+    path = tmp_path / "grants.csv"
+    path.write_bytes(data)
+    with pytest.raises(SourceError) as caught:
+        _read("grants-csv", path)
+    assert caught.value.failures is not None
+    assert caught.value.failures["location"].tolist() == ["grants.csv:2", "grants.csv:3"]
+    assert "-join" in str(caught.value)

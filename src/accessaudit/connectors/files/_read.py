@@ -65,6 +65,11 @@ EXCEL_ERRORS = frozenset(
         "#python!",
     }
 )
+#: A collection's type name as PowerShell writes it for a list-valued property:
+#: ``System.Object[]``, ``System.String[]``,
+#: ``Microsoft.ActiveDirectory.Management.ADPropertyValueCollection``,
+#: ``System.Collections.Generic.List`1[System.String]``.
+_TYPE_NAME = r"(?:System|Microsoft)\.[\w.`]*(?:\[\]|Collection|\[[\w.`, ]+\])"
 #: What HR and inventory exports write for "no value" (lower-case): read as an empty cell in
 #: the columns a connector names, and counted.
 PLACEHOLDERS = frozenset({"-", "--", "\u2013", "\u2014", "n/a", "null", "(blank)"})
@@ -210,7 +215,7 @@ def read_rows(
     if frame.empty:
         raise file_error(settings.name, f"{label}:{header_line}", "has a header but no data rows")
     rows = Rows(frame=frame, lines=lines, label=label, headers=mapping, warnings=tuple(warnings))
-    _refuse_excel_errors(rows, settings.name)
+    _refuse_unreadable_values(rows, settings.name)
     return rows
 
 
@@ -290,25 +295,38 @@ def _repeated_headers(
     return repeats | (type_line & rest_empty)
 
 
-def _refuse_excel_errors(rows: Rows, source: str) -> None:
-    """A cell holding an Excel error value (``#N/A``, ``#REF!`` …) is a formula that failed:
-    its real value is unknown, so the file is refused with every such cell."""
+def _refuse_unreadable_values(rows: Rows, source: str) -> None:
+    """Cells whose real value is not in the file: an Excel error value (``#N/A``, ``#REF!``
+    …, a formula that failed) or a .NET collection's type name (``System.Object[]``: what
+    ``Export-Csv`` writes for a multi-valued property such as ``Get-ADUser``'s ``MemberOf``).
+    The file is refused with every such cell."""
     failures = []
     for ours, values in rows.frame.items():
-        bad = values.str.lower().isin(EXCEL_ERRORS).to_numpy(dtype=bool, na_value=False)
-        if bad.any():
-            failures.append(
-                pd.DataFrame(
-                    {
-                        "location": rows.origin()[bad].to_numpy(),
-                        "column": rows.headers.get(str(ours), str(ours)),
-                        "value": values[bad].to_numpy(),
-                        "problem": "is an Excel error value (a formula that failed); fix the "
-                        "formula or clear the cell, then export again",
-                        "position": np.flatnonzero(bad),
-                    }
+        for bad, problem in (
+            (
+                values.str.lower().isin(EXCEL_ERRORS),
+                "is an Excel error value (a formula that failed); fix the formula or clear "
+                "the cell, then export again",
+            ),
+            (
+                values.str.fullmatch(_TYPE_NAME),
+                "is a .NET type name, not a value: PowerShell wrote a list this way; join it "
+                "(-join ';') or expand it (Select-Object -ExpandProperty) before Export-Csv",
+            ),
+        ):
+            hit = bad.to_numpy(dtype=bool, na_value=False)
+            if hit.any():
+                failures.append(
+                    pd.DataFrame(
+                        {
+                            "location": rows.origin()[hit].to_numpy(),
+                            "column": rows.headers.get(str(ours), str(ours)),
+                            "value": values[hit].to_numpy(),
+                            "problem": problem,
+                            "position": np.flatnonzero(hit),
+                        }
+                    )
                 )
-            )
     if failures:
         raise failures_error(pd.concat(failures, ignore_index=True), source=source)
 
