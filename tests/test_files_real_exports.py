@@ -417,6 +417,18 @@ def test_hr_day_month_dates_are_never_guessed(tmp_path: Path) -> None:
     assert people["end_date"].dt.strftime("%Y-%m-%d").tolist() == ["2026-01-31"]
 
 
+def test_a_year_or_month_alone_is_not_read_as_its_first_day(tmp_path: Path) -> None:
+    """ISO 8601 allows reduced precision (``2026``, ``2026-02``), which a parser reads as
+    1 January or 1 February: a leaver of "2026" is not one since New Year."""
+    data = b"employee_id,name,status,end_date\r\n1,A,terminated,2026\r\n2,B,leave,2026-02\r\n"
+    error = _failure(tmp_path, data)
+    assert error.failures is not None
+    assert error.failures["location"].tolist() == ["hr.csv:2", "hr.csv:3"]
+    assert "not a date" in str(error)
+    people = _hr(tmp_path, data.replace(b"2026-02", b"2026"), date_format="%Y").tables["people"]
+    assert people["end_date"].notna().all()  # declared: the auditor said a year is meant
+
+
 def test_rehired_person_listed_per_employment_keeps_the_latest(tmp_path: Path) -> None:
     """Employment-level exports list a rehired worker once per period of service (Oracle HCM:
     ``workers/{id}/child/workRelationships/{PeriodOfServiceId}``; SAP's rehire carries the

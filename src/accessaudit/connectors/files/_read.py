@@ -35,6 +35,7 @@ __all__ = [
     "examples",
     "lost_letters",
     "read_rows",
+    "refuse_partial_dates",
     "source_path",
     "translate",
     "word_map",
@@ -327,6 +328,35 @@ def _refuse_unreadable_values(rows: Rows, source: str) -> None:
                         }
                     )
                 )
+    if failures:
+        raise failures_error(pd.concat(failures, ignore_index=True), source=source)
+
+
+def refuse_partial_dates(
+    rows: Rows, columns: Iterable[str], date_format: object, source: str
+) -> None:
+    """Without ``date_format``, ISO 8601 also allows ``2026`` and ``2026-02`` (read as 1
+    January, 1 February): a year or a month is not a day, so such values are refused by row
+    rather than read as the first day."""
+    if date_format:
+        return
+    failures = []
+    for column in columns:
+        values = rows.frame[column]
+        hit = values.str.fullmatch(r"\d{4}(?:-?\d{2})?").to_numpy(dtype=bool, na_value=False)
+        if hit.any():
+            failures.append(
+                pd.DataFrame(
+                    {
+                        "location": rows.origin()[hit].to_numpy(),
+                        "column": rows.headers.get(column, column),
+                        "value": values[hit].to_numpy(),
+                        "problem": "is a year or a month, not a date; write the day "
+                        "(YYYY-MM-DD) or set date_format",
+                        "position": np.flatnonzero(hit),
+                    }
+                )
+            )
     if failures:
         raise failures_error(pd.concat(failures, ignore_index=True), source=source)
 

@@ -18,6 +18,7 @@ from accessaudit.connectors.files._read import (
     examples,
     lost_letters,
     read_rows,
+    refuse_partial_dates,
     translate,
     word_map,
 )
@@ -84,6 +85,7 @@ def collect_hr(
         settings, manifest, {c: c for c in HR_COLUMNS}, ("employee_id", "name", "status")
     )
     rows, placeholder_notes = clear_placeholders(rows, _OPTIONAL)
+    refuse_partial_dates(rows, _DATES, settings.option("date_format"), settings.name)
     frame = rows.frame
     default_worker = str(settings.option("default_worker_type", "employee")).lower()
     if default_worker not in WORKER_TYPES:

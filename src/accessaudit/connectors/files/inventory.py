@@ -23,6 +23,7 @@ from accessaudit.connectors.files._read import (
     counts,
     lost_letters,
     read_rows,
+    refuse_partial_dates,
     translate,
     word_map,
 )
@@ -95,6 +96,7 @@ def collect_inventory(
         rows, ("owner", "data_categories", "retention_days", "last_modified", "third_parties")
     )
     _refuse_grouped_days(rows, settings.name)
+    refuse_partial_dates(rows, ("last_modified",), settings.option("date_format"), settings.name)
     frame = rows.frame
     kind = translate(frame["type"], word_map(settings, manifest, "type_map", RESOURCE_TYPES))
     is_unc = frame["path"].str.startswith("\\\\").fillna(False).astype(bool)

@@ -36,7 +36,11 @@ import numpy as np
 import pandas as pd
 
 from accessaudit.connectors.base import Manifest, SourceSettings
-from accessaudit.connectors.files._read import clear_placeholders, read_rows
+from accessaudit.connectors.files._read import (
+    clear_placeholders,
+    read_rows,
+    refuse_partial_dates,
+)
 from accessaudit.model import Column, TableSchema
 
 __all__ = ["FACT_COLUMNS", "JOB_HISTORY_COLUMNS", "JOB_PERIODS", "history_facts", "read_history"]
@@ -100,6 +104,9 @@ def read_history(
         ("employee_id", "start_date"),
     )
     rows, placeholder_notes = clear_placeholders(rows, JOB_HISTORY_COLUMNS[1:])
+    refuse_partial_dates(
+        rows, ("start_date", "end_date"), settings.option("date_format"), settings.name
+    )
     frame = rows.frame.rename(columns={"employee_id": "person_id"})
     periods = JOB_PERIODS.conform(
         frame,
