@@ -11,7 +11,7 @@ the protocols hand rows and their origins to :meth:`accessaudit.model.TableSchem
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
@@ -21,21 +21,16 @@ import pandas as pd
 
 from accessaudit.connectors.base import Manifest, SourceSettings
 from accessaudit.connectors.files._csv import file_error, read_csv
+from accessaudit.connectors.files._values import refuse_unreadable_values
 from accessaudit.connectors.files._xlsx import SheetFacts, read_xlsx
 from accessaudit.errors import ConfigError
-from accessaudit.model import failures_error
 
 __all__ = [
-    "EXCEL_ERRORS",
-    "PLACEHOLDERS",
     "Rows",
-    "clear_placeholders",
     "constant",
     "counts",
     "examples",
-    "lost_letters",
     "read_rows",
-    "refuse_partial_dates",
     "source_path",
     "translate",
     "word_map",
@@ -44,36 +39,6 @@ __all__ = [
 _EXAMPLES = 5
 #: How far below the first line a header is looked for (report titles, run dates, blanks).
 _TITLE_ROWS = 10
-#: The error values Excel shows in a cell whose formula failed (Microsoft Support, "How to
-#: correct a #N/A error" and its siblings); a CSV saved from such a sheet carries the text.
-EXCEL_ERRORS = frozenset(
-    {
-        "#null!",
-        "#div/0!",
-        "#value!",
-        "#ref!",
-        "#name?",
-        "#num!",
-        "#n/a",
-        "#getting_data",
-        "#spill!",
-        "#calc!",
-        "#field!",
-        "#blocked!",
-        "#connect!",
-        "#busy!",
-        "#unknown!",
-        "#python!",
-    }
-)
-#: A collection's type name as PowerShell writes it for a list-valued property:
-#: ``System.Object[]``, ``System.String[]``,
-#: ``Microsoft.ActiveDirectory.Management.ADPropertyValueCollection``,
-#: ``System.Collections.Generic.List`1[System.String]``.
-_TYPE_NAME = r"(?:System|Microsoft)\.[\w.`]*(?:\[\]|Collection|\[[\w.`, ]+\])"
-#: What HR and inventory exports write for "no value" (lower-case): read as an empty cell in
-#: the columns a connector names, and counted.
-PLACEHOLDERS = frozenset({"-", "--", "\u2013", "\u2014", "n/a", "null", "(blank)"})
 
 
 @dataclass(frozen=True)
@@ -216,7 +181,7 @@ def read_rows(
     if frame.empty:
         raise file_error(settings.name, f"{label}:{header_line}", "has a header but no data rows")
     rows = Rows(frame=frame, lines=lines, label=label, headers=mapping, warnings=tuple(warnings))
-    _refuse_unreadable_values(rows, settings.name)
+    refuse_unreadable_values(rows, settings.name)
     return rows
 
 
@@ -294,108 +259,6 @@ def _repeated_headers(
         rest_empty &= (raw[position].astype("str").str.strip() == "").to_numpy(dtype=bool)
     type_line = raw[0].astype("str").str.startswith("#TYPE ").to_numpy(dtype=bool)
     return repeats | (type_line & rest_empty)
-
-
-def _refuse_unreadable_values(rows: Rows, source: str) -> None:
-    """Cells whose real value is not in the file: an Excel error value (``#N/A``, ``#REF!``
-    …, a formula that failed) or a .NET collection's type name (``System.Object[]``: what
-    ``Export-Csv`` writes for a multi-valued property such as ``Get-ADUser``'s ``MemberOf``).
-    The file is refused with every such cell."""
-    failures = []
-    for ours, values in rows.frame.items():
-        for bad, problem in (
-            (
-                values.str.lower().isin(EXCEL_ERRORS),
-                "is an Excel error value (a formula that failed); fix the formula or clear "
-                "the cell, then export again",
-            ),
-            (
-                values.str.fullmatch(_TYPE_NAME),
-                "is a .NET type name, not a value: PowerShell wrote a list this way; join it "
-                "(-join ';') or expand it (Select-Object -ExpandProperty) before Export-Csv",
-            ),
-        ):
-            hit = bad.to_numpy(dtype=bool, na_value=False)
-            if hit.any():
-                failures.append(
-                    pd.DataFrame(
-                        {
-                            "location": rows.origin()[hit].to_numpy(),
-                            "column": rows.headers.get(str(ours), str(ours)),
-                            "value": values[hit].to_numpy(),
-                            "problem": problem,
-                            "position": np.flatnonzero(hit),
-                        }
-                    )
-                )
-    if failures:
-        raise failures_error(pd.concat(failures, ignore_index=True), source=source)
-
-
-def refuse_partial_dates(
-    rows: Rows, columns: Iterable[str], date_format: object, source: str
-) -> None:
-    """Without ``date_format``, ISO 8601 also allows ``2026`` and ``2026-02`` (read as 1
-    January, 1 February): a year or a month is not a day, so such values are refused by row
-    rather than read as the first day."""
-    if date_format:
-        return
-    failures = []
-    for column in columns:
-        values = rows.frame[column]
-        hit = values.str.fullmatch(r"\d{4}(?:-?\d{2})?").to_numpy(dtype=bool, na_value=False)
-        if hit.any():
-            failures.append(
-                pd.DataFrame(
-                    {
-                        "location": rows.origin()[hit].to_numpy(),
-                        "column": rows.headers.get(column, column),
-                        "value": values[hit].to_numpy(),
-                        "problem": "is a year or a month, not a date; write the day "
-                        "(YYYY-MM-DD) or set date_format",
-                        "position": np.flatnonzero(hit),
-                    }
-                )
-            )
-    if failures:
-        raise failures_error(pd.concat(failures, ignore_index=True), source=source)
-
-
-def clear_placeholders(rows: Rows, columns: Iterable[str]) -> tuple[Rows, list[str]]:
-    """``rows`` with :data:`PLACEHOLDERS` (``N/A``, ``-`` …) in ``columns`` read as empty, and
-    a sentence saying how many were, per column."""
-    frame = rows.frame.copy()
-    cleared: dict[str, int] = {}
-    for column in columns:
-        hit = frame[column].str.lower().isin(PLACEHOLDERS).fillna(False).astype(bool)
-        if hit.any():
-            cleared[rows.headers.get(column, column)] = int(hit.sum())
-            frame[column] = frame[column].mask(hit)
-    if not cleared:
-        return rows, []
-    listing = ", ".join(f"{n} in {column!r}" for column, n in cleared.items())
-    return replace(rows, frame=frame), [
-        f"values written as 'N/A', '-' or 'NULL' read as empty: {listing}"
-    ]
-
-
-def lost_letters(rows: Rows, columns: Iterable[str], what: str) -> list[str]:
-    """A sentence for values with ``?`` between letters (``J?rgen``): what Windows
-    PowerShell 5.1's ``Export-Csv`` writes for every non-ASCII letter by default (its
-    ``-Encoding`` defaults to ASCII), so names and paths no longer match; [] when none."""
-    found = pd.Series(False, index=rows.frame.index)
-    for column in columns:
-        values = rows.frame[column].astype("string")
-        found |= values.str.contains(r"\w\?|\?\w", regex=True).fillna(False).astype(bool)
-    # \\?\ is Windows' long-path prefix, not a lost letter.
-    if not found.any():
-        return []
-    where = ", ".join(rows.origin()[found].head(_EXAMPLES))
-    return [
-        f"{int(found.sum())} {what} have '?' in place of a letter (e.g. {where}): Windows "
-        "PowerShell 5.1's Export-Csv writes ASCII unless told otherwise; export again with "
-        "-Encoding UTF8 so they match"
-    ]
 
 
 def word_map(

@@ -17,13 +17,8 @@ from typing import Any
 import pandas as pd
 
 from accessaudit.connectors.base import CollectContext, Manifest, SourceResult, SourceSettings
-from accessaudit.connectors.files._read import (
-    constant,
-    lost_letters,
-    read_rows,
-    translate,
-    word_map,
-)
+from accessaudit.connectors.files._read import constant, read_rows, translate, word_map
+from accessaudit.connectors.files._values import lost_letters
 from accessaudit.errors import ConfigError
 from accessaudit.model import REFERENCES, RESOURCE_TYPES, RIGHTS
 

@@ -12,15 +12,11 @@ from typing import Any
 import pandas as pd
 
 from accessaudit.connectors.base import CollectContext, Manifest, SourceResult, SourceSettings
-from accessaudit.connectors.files._read import (
+from accessaudit.connectors.files._read import counts, examples, read_rows, translate, word_map
+from accessaudit.connectors.files._values import (
     clear_placeholders,
-    counts,
-    examples,
     lost_letters,
-    read_rows,
     refuse_partial_dates,
-    translate,
-    word_map,
 )
 from accessaudit.connectors.files.job_history import history_facts, read_history
 from accessaudit.errors import ConfigError

@@ -17,15 +17,11 @@ import numpy as np
 import pandas as pd
 
 from accessaudit.connectors.base import CollectContext, Manifest, SourceResult, SourceSettings
-from accessaudit.connectors.files._read import (
-    Rows,
+from accessaudit.connectors.files._read import Rows, counts, read_rows, translate, word_map
+from accessaudit.connectors.files._values import (
     clear_placeholders,
-    counts,
     lost_letters,
-    read_rows,
     refuse_partial_dates,
-    translate,
-    word_map,
 )
 from accessaudit.model import RESOURCE_TYPES, SENSITIVITIES, TABLES, failures_error
 

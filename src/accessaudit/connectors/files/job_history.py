@@ -36,11 +36,8 @@ import numpy as np
 import pandas as pd
 
 from accessaudit.connectors.base import Manifest, SourceSettings
-from accessaudit.connectors.files._read import (
-    clear_placeholders,
-    read_rows,
-    refuse_partial_dates,
-)
+from accessaudit.connectors.files._read import read_rows
+from accessaudit.connectors.files._values import clear_placeholders, refuse_partial_dates
 from accessaudit.model import Column, TableSchema
 
 __all__ = ["FACT_COLUMNS", "JOB_HISTORY_COLUMNS", "JOB_PERIODS", "history_facts", "read_history"]

@@ -36,7 +36,8 @@ import pandas as pd
 
 from accessaudit.connectors.base import CollectContext, Manifest, SourceResult, SourceSettings
 from accessaudit.connectors.files._icacls import looks_like_icacls, read_icacls
-from accessaudit.connectors.files._read import constant, lost_letters, read_rows, source_path
+from accessaudit.connectors.files._read import constant, read_rows, source_path
+from accessaudit.connectors.files._values import lost_letters
 from accessaudit.model import REFERENCES
 
 __all__ = ["collect_ntfs_acl", "right_from_ntfs_rights"]
