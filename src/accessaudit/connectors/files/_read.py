@@ -4,8 +4,11 @@ Each file protocol reads ``settings.path`` (CSV, or XLSX by extension, read with
 read-only mode), maps the file's headers onto our column names (the manifest's ``[columns]``
 table, overridden per source by ``columns = { ours = "Their Header" }``) and keeps, for every
 row, the real line it came from (``hr.csv:14``; the header is line 1, a PowerShell ``#TYPE``
-line moves data to line 3; ``hr.xlsx!People:7`` for a workbook). Validation is not done here:
-the protocols hand rows and their origins to :meth:`accessaudit.model.TableSchema.conform`.
+line moves data to line 3; ``hr.xlsx!People:7`` for a workbook). On the way it finds a header
+below a report title, skips repeated headers of joined exports (said in ``Rows.warnings``),
+refuses merged cells over a column read and cells whose value is not in the file
+(:mod:`._values`). Types are not checked here: the protocols hand rows and their origins to
+:meth:`accessaudit.model.TableSchema.conform`.
 """
 
 from __future__ import annotations
