@@ -514,3 +514,14 @@ def test_powershell_list_written_as_its_type_name_is_refused(tmp_path: Path) -> 
     assert caught.value.failures is not None
     assert caught.value.failures["location"].tolist() == ["grants.csv:2", "grants.csv:3"]
     assert "-join" in str(caught.value)
+
+
+def test_line_numbers_stay_right_past_the_csv_modules_field_limit(tmp_path: Path) -> None:
+    """A value over Python's csv field limit (131,072 characters) and a value spanning
+    lines in one file: the bad row is still named by its real line."""
+    blob = b"x" * 200_000
+    data = (
+        b'employee_id,name,title,status\r\n1,A,"' + blob + b'",active\r\n'
+        b'2,B,"two\r\nlines",active\r\n3,C,,bogus\r\n'
+    )
+    assert _failure(tmp_path, data).location == "hr.csv:5"

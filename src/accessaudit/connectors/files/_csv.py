@@ -323,15 +323,19 @@ def _row_lines(text: TextIO, delimiter: str, header_line: int, rows: int) -> npt
         physical += 1
     if physical - header_line == rows:
         return lines
-    text.seek(0)
-    for _ in range(header_line - 1):
-        text.readline()
-    return _record_lines(text, delimiter, first_data, rows, lines)
+    for where in (_record_lines, _quoted_record_lines):
+        text.seek(0)
+        for _ in range(header_line - 1):
+            text.readline()
+        starts = where(text, delimiter, first_data)
+        if starts is not None and len(starts) == rows:
+            return np.asarray(starts, dtype=np.int64)
+    return lines
 
 
-def _record_lines(
-    text: TextIO, delimiter: str, first_data: int, rows: int, fallback: npt.NDArray[np.int64]
-) -> npt.NDArray[np.int64]:
+def _record_lines(text: TextIO, delimiter: str, first_data: int) -> list[int] | None:
+    """Where each record starts, as the csv module reads them; None when it cannot (a value
+    longer than its field limit of 131,072 characters)."""
     reader = csv.reader(text, delimiter=delimiter)
     starts: list[int] = []
     try:
@@ -341,7 +345,19 @@ def _record_lines(
             starts.append(first_data + previous - 1)
             previous = reader.line_num
     except csv.Error:
-        return fallback
-    if len(starts) != rows:
-        return fallback
-    return np.asarray(starts, dtype=np.int64)
+        return None
+    return starts
+
+
+def _quoted_record_lines(text: TextIO, delimiter: str, first_data: int) -> list[int]:
+    """Where each record starts by RFC 4180 quoting alone: a line starts a record unless an
+    odd number of quotes before it left a quoted value open (doubled quotes count twice)."""
+    del delimiter  # quoting decides; kept for the shape of _record_lines
+    starts: list[int] = []
+    inside = False
+    for number, line in enumerate(text, start=first_data - 1):
+        if not inside:
+            starts.append(number)
+        if line.count('"') % 2:
+            inside = not inside
+    return starts[1:]  # the first record is the header
