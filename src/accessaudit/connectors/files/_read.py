@@ -255,12 +255,14 @@ def _repeated_headers(
     if named:
         repeats = np.ones(len(raw), dtype=bool)
         for position in named:
-            values = raw[position].astype("str").str.strip().str.lower()
+            # A second file's UTF-8 BOM is still in front of its header's first name.
+            values = raw[position].astype("str").str.strip().str.lstrip("\ufeff").str.lower()
             repeats &= (values == str(names[position]).strip().lower()).to_numpy(dtype=bool)
     rest_empty = np.ones(len(raw), dtype=bool)
     for position in range(1, raw.shape[1]):
         rest_empty &= (raw[position].astype("str").str.strip() == "").to_numpy(dtype=bool)
-    type_line = raw[0].astype("str").str.startswith("#TYPE ").to_numpy(dtype=bool)
+    first = raw[0].astype("str").str.lstrip("\ufeff")
+    type_line = first.str.startswith("#TYPE ").to_numpy(dtype=bool)
     return repeats | (type_line & rest_empty)
 
 
