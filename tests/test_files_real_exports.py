@@ -529,3 +529,11 @@ def test_line_numbers_stay_right_past_the_csv_modules_field_limit(tmp_path: Path
         b'2,B,"two\r\nlines",active\r\n3,C,,bogus\r\n'
     )
     assert _failure(tmp_path, data).location == "hr.csv:5"
+
+
+def test_long_id_excel_saved_in_scientific_notation_is_refused(tmp_path: Path) -> None:
+    """A CSV of 12-digit ids opened in Excel and saved again holds ``1.23457E+11``
+    (Microsoft, "Long numbers are displayed incorrectly in Excel"): the id is gone."""
+    data = b"employee_id,name,status\r\n123456789012,A,active\r\n1.23457E+11,B,active\r\n"
+    error = _failure(tmp_path, data)
+    assert error.location == "hr.csv:3" and "scientific notation" in str(error)

@@ -1,5 +1,6 @@
-"""What a cell's text really says: values that are not there (Excel error values, .NET type
-names), placeholders for "no value", letters lost to an ASCII export, dates without a day.
+"""What a cell's text really says: values that are not there (Excel error values, numbers
+Excel rounded into scientific notation, .NET type names), placeholders for "no value",
+letters lost to an ASCII export, dates without a day.
 
 The checks name every cell they refuse (file, line, column) through
 :func:`accessaudit.model.failures_error`; what they accept but change is said in a sentence
@@ -57,6 +58,10 @@ EXCEL_ERRORS = frozenset(
 #: ``Microsoft.ActiveDirectory.Management.ADPropertyValueCollection``,
 #: ``System.Collections.Generic.List`1[System.String]``.
 _TYPE_NAME = r"(?:System|Microsoft)\.[\w.`]*(?:\[\]|Collection|\[[\w.`, ]+\])"
+#: ``1.23457E+11``: how Excel shows, and saves to CSV, a number of more than 11 digits in a
+#: General cell (Microsoft, "Long numbers are displayed incorrectly in Excel"): the rest of
+#: the id is gone.
+_SCIENTIFIC = r"[+-]?\d(?:[.,]\d+)?E[+-]?\d+"
 #: What HR and inventory exports write for "no value" (lower-case): read as an empty cell in
 #: the columns a connector names, and counted.
 PLACEHOLDERS = frozenset({"-", "--", "\u2013", "\u2014", "n/a", "null", "(blank)"})
@@ -74,6 +79,12 @@ def refuse_unreadable_values(rows: Rows, source: str) -> None:
                 values.str.lower().isin(EXCEL_ERRORS),
                 "is an Excel error value (a formula that failed); fix the formula or clear "
                 "the cell, then export again",
+            ),
+            (
+                values.str.fullmatch(_SCIENTIFIC),
+                "is a number in scientific notation: Excel turned a long number (an id) into "
+                "this when the file was opened and saved, and its digits are lost; format the "
+                "column as Text in the source and export again",
             ),
             (
                 values.str.fullmatch(_TYPE_NAME),
