@@ -40,6 +40,7 @@ __all__ = ["looks_like_icacls", "read_icacls"]
 _ACE = re.compile(r"(?P<identity>[^:]+):(?P<groups>(?:\([A-Z]+(?:,[A-Z]+)*\))+)\s*$")
 _GROUP = re.compile(r"\(([A-Z,]+)\)")
 _NUMBERS = re.compile(r"\d+")
+_MAX_BAD_LINES = 1000
 _FLAGS = frozenset({"OI", "CI", "IO", "NP", "I", "DENY"})
 _INTEGRITY = frozenset({"NW", "NR", "NX"})
 #: icacls' simple and specific rights as access-mask bits (winnt.h / FileSystemRights).
@@ -113,6 +114,8 @@ def read_icacls(path: Path, settings: SourceSettings, domain: str) -> tuple[Rows
     with open_text(path, settings) as text:
         for block in _blocks(text):
             parsed.add(block)
+            if len(parsed.bad) >= _MAX_BAD_LINES:
+                break  # enough to say what is wrong; a garbage file is not read to its end
     if parsed.bad:
         raise failures_error(pd.DataFrame(parsed.bad), source=settings.name)
     if not parsed.lines:
