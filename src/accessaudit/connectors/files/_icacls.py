@@ -30,7 +30,7 @@ import pandas as pd
 
 from accessaudit.connectors.base import SourceSettings
 from accessaudit.connectors.files._csv import MAX_CSV_BYTES, file_error, open_text
-from accessaudit.connectors.files._read import Rows, examples
+from accessaudit.connectors.files._read import Rows
 from accessaudit.errors import SourceError
 from accessaudit.model import failures_error
 
@@ -41,6 +41,7 @@ _ACE = re.compile(r"(?P<identity>[^:]+):(?P<groups>(?:\([A-Z]+(?:,[A-Z]+)*\))+)\
 _GROUP = re.compile(r"\(([A-Z,]+)\)")
 _NUMBERS = re.compile(r"\d+")
 _MAX_BAD_LINES = 1000
+_EXAMPLES = 5
 _FLAGS = frozenset({"OI", "CI", "IO", "NP", "I", "DENY"})
 _INTEGRITY = frozenset({"NW", "NR", "NX"})
 #: icacls' simple and specific rights as access-mask bits (winnt.h / FileSystemRights).
@@ -160,7 +161,8 @@ class _Parsed:
         }
         self.lines: list[int] = []
         self.bad: list[dict[str, str]] = []
-        self.failed: list[str] = []
+        self.failed: list[str] = []  # the first few, for the report
+        self.failed_count = 0
         self.labels = 0
         self.trailer: tuple[int, int] | None = None
 
@@ -232,7 +234,9 @@ class _Parsed:
         if ";" in line and len(counts) == 2:
             self.trailer = (int(counts[0]), int(counts[1]))
         elif ": " in line:
-            self.failed.append(f"{self.label}:{number} {line.strip()}")
+            self.failed_count += 1
+            if len(self.failed) < _EXAMPLES:
+                self.failed.append(f"{self.label}:{number} {line.strip()}")
         else:
             self._problem(number, line, "is neither an ACE, an error nor icacls' summary")
 
@@ -248,13 +252,13 @@ class _Parsed:
 
     def report(self) -> dict[str, Any]:
         """The icacls part of the source's report; ``partial_export`` when files went unread."""
-        failed = max(len(self.failed), self.trailer[1] if self.trailer else 0)
+        failed = max(self.failed_count, self.trailer[1] if self.trailer else 0)
         report: dict[str, Any] = {
             "format": "icacls",
             "icacls_summary": (
                 {"processed": self.trailer[0], "failed": self.trailer[1]} if self.trailer else None
             ),
-            "files_not_read": {"count": failed, "first": examples(pd.Series(self.failed))},
+            "files_not_read": {"count": failed, "first": self.failed},
             "integrity_labels_skipped": self.labels,
             "warnings": [],
         }
