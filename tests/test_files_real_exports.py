@@ -401,7 +401,7 @@ def test_hr_dates_iso_with_time_and_zone_are_read(tmp_path: Path) -> None:
 
 
 def test_hr_day_month_dates_are_never_guessed(tmp_path: Path) -> None:
-    """BambooHR and Excel in a US locale write ``MM/DD/YYYY``, SAP in Germany
+    """US-locale exports (Excel, many HR report tools) write ``MM/DD/YYYY``, German ones
     ``DD.MM.YYYY``: ``01/02/2026`` is refused (naming every row) until the source says which."""
     us = (
         b"employee_id,name,status,end_date\r\n1,A,terminated,01/02/2026\r\n2,B,leave,12/31/2026\r\n"
@@ -460,6 +460,17 @@ def test_repeated_id_that_is_not_a_clean_rehire_is_refused(tmp_path: Path) -> No
     error = _failure(tmp_path, overlapping)
     assert error.failures is not None and len(error.failures) == 2
     assert "duplicate" in str(error)
+
+
+def test_roster_without_any_leaver_says_it_may_be_current_employees_only(
+    tmp_path: Path,
+) -> None:
+    """BambooHR's report API returns current employees unless ``onlyCurrent`` is false
+    (documentation.bamboohr.com, "Get company report"); leavers would then be missing."""
+    result = _hr(tmp_path, b"employee_id,name,status\r\n1,A,active\r\n2,B,leave\r\n")
+    assert any("no terminated people" in w for w in result.report["warnings"])
+    with_leaver = _hr(tmp_path, b"employee_id,name,status\r\n1,A,terminated\r\n")
+    assert not any("no terminated people" in w for w in with_leaver.report["warnings"])
 
 
 def test_terminated_with_a_future_end_date_is_counted_not_a_leaver_yet(tmp_path: Path) -> None:

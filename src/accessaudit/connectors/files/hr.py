@@ -144,6 +144,13 @@ def collect_hr(
         *rehires.get("warnings", []),
         *lost_letters(rows, ("name", "email"), "people"),
     ]
+    if not (people["status"] == "terminated").any():
+        # BambooHR's reports default to current employees only (onlyCurrent), and many HR
+        # report filters do the same: leavers would then look like orphan accounts.
+        warnings.append(
+            "no terminated people in the roster: if the export was limited to current "
+            "employees, include terminated workers so leavers are found as leavers"
+        )
     if active_past_end.any():
         warnings.append(
             f"{int(active_past_end.sum())} people active with a past end date (kept as HR "
