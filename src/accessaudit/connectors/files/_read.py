@@ -214,13 +214,11 @@ def _refuse_merged_cells(
     first cell only, so every other row of the range would read as empty."""
     read = {p + 1 for theirs in mapping.values() for p in positions.get(theirs.lower(), ())[:1]}
     for first_col, first_row, last_col, last_row, ref in facts.merged:
-        covered = {
-            (row, col)
-            for row in range(max(first_row, header_line + 1), last_row + 1)
-            for col in range(first_col, last_col + 1)
-            if col in read
-        } - {(first_row, first_col)}
-        if covered:
+        top = max(first_row, header_line + 1)
+        columns = sum(1 for col in read if first_col <= col <= last_col)
+        cells = max(0, last_row - top + 1) * columns  # data cells of read columns in range
+        holds_value = top == first_row and first_col in read  # the one cell with a value
+        if cells - holds_value > 0:
             raise file_error(
                 source,
                 f"{label}:{max(first_row, header_line + 1)}",
