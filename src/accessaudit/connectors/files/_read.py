@@ -232,7 +232,9 @@ def _sheet_notes(facts: SheetFacts, lines: npt.NDArray[np.int64], label: str) ->
     notes = []
     if facts.sheet_hidden:
         notes.append(f"{label} is a hidden sheet; it was read as any other")
-    hidden = np.intersect1d(np.asarray(facts.hidden_rows, dtype=np.int64), lines)
+    hidden = np.asarray(facts.hidden_rows, dtype=np.int64)
+    if len(hidden):
+        hidden = np.intersect1d(hidden, lines)
     if len(hidden):
         where = ", ".join(f"{label}:{n}" for n in hidden[:_EXAMPLES])
         notes.append(
@@ -247,21 +249,32 @@ def _repeated_headers(
 ) -> npt.NDArray[np.bool_]:
     """Rows that repeat the header (each column read holds its own header, any case), and
     ``#TYPE`` lines after the first (two ``Export-Csv`` files joined with ``cat`` or ``>>``)."""
-    repeats = np.zeros(len(raw), dtype=bool)
+    found = np.zeros(len(raw), dtype=bool)
     if raw.empty:
-        return repeats
+        return found
+    # Each test narrows the rows still in question, so a file without repeats costs one
+    # comparison of one column.
     if named:
-        repeats = np.ones(len(raw), dtype=bool)
+        first_name = str(names[named[0]]).strip()
+        candidates = np.flatnonzero(
+            raw[named[0]].str.contains(first_name, case=False, regex=False).to_numpy(dtype=bool)
+        )
         for position in named:
             # A second file's UTF-8 BOM is still in front of its header's first name.
-            values = raw[position].astype("str").str.strip().str.lstrip("\ufeff").str.lower()
-            repeats &= (values == str(names[position]).strip().lower()).to_numpy(dtype=bool)
-    rest_empty = np.ones(len(raw), dtype=bool)
+            values = raw[position].iloc[candidates].astype("str").str.strip()
+            same = values.str.lstrip("\ufeff").str.lower() == str(names[position]).strip().lower()
+            candidates = candidates[same.to_numpy(dtype=bool)]
+            if not len(candidates):
+                break
+        found[candidates] = True
+    first = raw[0].astype("str")
+    candidates = np.flatnonzero(first.str.contains("#TYPE ", regex=False).to_numpy(dtype=bool))
     for position in range(1, raw.shape[1]):
-        rest_empty &= (raw[position].astype("str").str.strip() == "").to_numpy(dtype=bool)
-    first = raw[0].astype("str").str.lstrip("\ufeff")
-    type_line = first.str.startswith("#TYPE ").to_numpy(dtype=bool)
-    return repeats | (type_line & rest_empty)
+        empty = raw[position].iloc[candidates].astype("str").str.strip() == ""
+        candidates = candidates[empty.to_numpy(dtype=bool)]
+    type_lines = first.iloc[candidates].str.lstrip("\ufeff").str.startswith("#TYPE ")
+    found[candidates[type_lines.to_numpy(dtype=bool)]] = True
+    return found
 
 
 def word_map(

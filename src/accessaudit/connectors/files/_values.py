@@ -62,6 +62,22 @@ _TYPE_NAME = r"(?:System|Microsoft)\.[\w.`]*(?:\[\]|Collection|\[[\w.`, ]+\])"
 #: General cell (Microsoft, "Long numbers are displayed incorrectly in Excel"): the rest of
 #: the id is gone.
 _SCIENTIFIC = r"[+-]?\d(?:[.,]\d+)?E[+-]?\d+"
+_UNREADABLE = (
+    r"(?i:#[a-z0-9/_!?]+)|" + _SCIENTIFIC + "|" + _TYPE_NAME
+)  # a superset of the three: Excel errors start with "#"
+_EXCEL_ERROR_PROBLEM = (
+    "is an Excel error value (a formula that failed); fix the formula or clear the cell, then "
+    "export again"
+)
+_SCIENTIFIC_PROBLEM = (
+    "is a number in scientific notation: Excel turned a long number (an id) into this when "
+    "the file was opened and saved, and its digits are lost; format the column as Text in "
+    "the source and export again"
+)
+_TYPE_NAME_PROBLEM = (
+    "is a .NET type name, not a value: PowerShell wrote a list this way; join it (-join ';') "
+    "or expand it (Select-Object -ExpandProperty) before Export-Csv"
+)
 #: What HR and inventory exports write for "no value" (lower-case): read as an empty cell in
 #: the columns a connector names, and counted.
 PLACEHOLDERS = frozenset({"-", "--", "\u2013", "\u2014", "n/a", "null", "(blank)"})
@@ -69,39 +85,32 @@ PLACEHOLDERS = frozenset({"-", "--", "\u2013", "\u2014", "n/a", "null", "(blank)
 
 def refuse_unreadable_values(rows: Rows, source: str) -> None:
     """Cells whose real value is not in the file: an Excel error value (``#N/A``, ``#REF!``
-    …, a formula that failed) or a .NET collection's type name (``System.Object[]``: what
-    ``Export-Csv`` writes for a multi-valued property such as ``Get-ADUser``'s ``MemberOf``).
-    The file is refused with every such cell."""
+    …, a formula that failed), a long number Excel rounded (``1.23457E+11``) or a .NET
+    collection's type name (``System.Object[]``: what ``Export-Csv`` writes for a
+    multi-valued property such as ``Get-ADUser``'s ``MemberOf``). The file is refused with
+    every such cell."""
     failures = []
     for ours, values in rows.frame.items():
+        # One pass over the column finds every suspect; only those few are told apart.
+        suspect = values.str.fullmatch(_UNREADABLE).to_numpy(dtype=bool, na_value=False)
+        if not suspect.any():
+            continue
+        found = values[suspect]
         for bad, problem in (
-            (
-                values.str.lower().isin(EXCEL_ERRORS),
-                "is an Excel error value (a formula that failed); fix the formula or clear "
-                "the cell, then export again",
-            ),
-            (
-                values.str.fullmatch(_SCIENTIFIC),
-                "is a number in scientific notation: Excel turned a long number (an id) into "
-                "this when the file was opened and saved, and its digits are lost; format the "
-                "column as Text in the source and export again",
-            ),
-            (
-                values.str.fullmatch(_TYPE_NAME),
-                "is a .NET type name, not a value: PowerShell wrote a list this way; join it "
-                "(-join ';') or expand it (Select-Object -ExpandProperty) before Export-Csv",
-            ),
+            (found.str.lower().isin(EXCEL_ERRORS), _EXCEL_ERROR_PROBLEM),
+            (found.str.fullmatch(_SCIENTIFIC), _SCIENTIFIC_PROBLEM),
+            (found.str.fullmatch(_TYPE_NAME), _TYPE_NAME_PROBLEM),
         ):
             hit = bad.to_numpy(dtype=bool, na_value=False)
             if hit.any():
                 failures.append(
                     pd.DataFrame(
                         {
-                            "location": rows.origin()[hit].to_numpy(),
+                            "location": rows.origin()[suspect][hit].to_numpy(),
                             "column": rows.headers.get(str(ours), str(ours)),
-                            "value": values[hit].to_numpy(),
+                            "value": found[hit].to_numpy(),
                             "problem": problem,
-                            "position": np.flatnonzero(hit),
+                            "position": np.flatnonzero(suspect)[hit],
                         }
                     )
                 )
