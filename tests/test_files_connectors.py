@@ -429,6 +429,28 @@ def test_ntfs_subfolder_with_its_own_inventory_entry_wins_over_its_parent() -> N
     assert set(on_reports["resource_id"]) == {"inventory:Finance share"}
 
 
+def test_icacls_output_gives_the_same_grants_as_the_get_acl_csv() -> None:
+    """fixtures/files/acl_icacls.txt is acl.csv as ``icacls /T /C`` prints it (UTF-16 via
+    PowerShell's ``>``; layout in tests/test_files_icacls.py)."""
+    from_csv = _acl()
+    from_icacls = _acl("acl_icacls.txt")
+    columns = ["principal_id", "resource_id", "right", "inherited", "deny", "path"]
+
+    def grants(result: SourceResult) -> pd.DataFrame:
+        table = result.tables["grants"][columns].astype("str")
+        table["path"] = table["path"].str.lower().str.rstrip("\\")
+        return table.sort_values(columns).reset_index(drop=True)
+
+    pd.testing.assert_frame_equal(grants(from_icacls), grants(from_csv))
+    assert from_icacls.report["aces"] == from_csv.report["aces"] == 16
+    assert from_icacls.report["icacls_summary"] == {"processed": 9, "failed": 0}
+    assert (
+        from_icacls.report["unresolved"]["by_identity"]
+        == (from_csv.report["unresolved"]["by_identity"])
+    )
+    assert (FIXTURES / "acl_icacls.txt").read_bytes().startswith(b"\xff\xfe")
+
+
 def test_ntfs_unresolved_identities_are_kept_and_counted() -> None:
     result = _acl()
     unresolved = result.tables["grants"].query("principal_type == 'unresolved'")

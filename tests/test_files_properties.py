@@ -175,6 +175,23 @@ def _xlsx_bytes(draw: st.DrawFn, columns: tuple[str, ...]) -> bytes:
     sheet.append([ILLEGAL_CHARACTERS_RE.sub("", h) for h in draw(_header(columns))])
     for row in draw(st.lists(st.lists(CELLS, max_size=len(columns) + 1), max_size=6)):
         sheet.append(row)
+    # What Excel users and report generators add: titles above the header, merged ranges,
+    # formulas (never calculated here: openpyxl saves no result), hidden rows.
+    if draw(st.booleans()):
+        sheet.insert_rows(1, draw(st.integers(min_value=1, max_value=3)))
+        sheet["A1"] = ILLEGAL_CHARACTERS_RE.sub("", draw(TEXT)) or "Report"
+    if draw(st.booleans()):
+        sheet.cell(draw(st.integers(1, 8)), draw(st.integers(1, 4)), "=1+1")
+    for _ in range(draw(st.integers(min_value=0, max_value=2))):
+        row, col = draw(st.integers(1, 8)), draw(st.integers(1, 4))
+        sheet.merge_cells(
+            start_row=row,
+            start_column=col,
+            end_row=row + draw(st.integers(0, 3)),
+            end_column=col + draw(st.integers(0, 2)),
+        )
+    if draw(st.booleans()):
+        sheet.row_dimensions[draw(st.integers(1, 8))].hidden = True
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -260,3 +277,55 @@ def test_any_bytes_give_valid_tables_or_a_located_source_error(
     connector: str, data: bytes, suffix: str
 ) -> None:
     _read_within_bounds(connector, data, suffix)
+
+
+ICACLS_IDENTITIES = st.sampled_from(
+    [
+        "NT AUTHORITY\\SYSTEM",
+        "BUILTIN\\Administrators",
+        "CORP\\alice",
+        "CORP\\Domain Users",
+        "Everyone",
+        "S-1-5-21-1000-2000-3000-1105",
+        "Mandatory Label\\High Mandatory Level",
+        "",
+        ":",
+    ]
+)
+ICACLS_GROUPS = st.lists(
+    st.sampled_from(["OI", "CI", "IO", "NP", "I", "DENY", "F", "M", "RX", "N", "GR,GE", "NW"])
+    | st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ,", min_size=1, max_size=6),
+    min_size=0,
+    max_size=4,
+)
+
+
+@st.composite
+def _icacls_bytes(draw: st.DrawFn) -> bytes:
+    """icacls-shaped text: files with indented ACEs, error lines, summaries, stray lines."""
+    lines: list[str] = []
+    for _ in range(draw(st.integers(min_value=1, max_value=4))):
+        path = draw(st.sampled_from(["D:\\Data", "D:\\HR Data", "\\\\fs01\\finance", "X"]))
+        aces = [
+            f"{draw(ICACLS_IDENTITIES)}:" + "".join(f"({g})" for g in draw(ICACLS_GROUPS))
+            for _ in range(draw(st.integers(min_value=1, max_value=3)))
+        ]
+        indent = " " * draw(st.sampled_from([len(path) + 1, len(path), 2]))
+        lines += [f"{path} {aces[0]}", *(indent + ace for ace in aces[1:])]
+        lines += draw(
+            st.lists(st.sampled_from(["", f"{path}: Access is denied.", "x"]), max_size=2)
+        )
+    lines += draw(
+        st.lists(
+            st.sampled_from(["Successfully processed 3 files; Failed processing 1 files", ""]),
+            max_size=2,
+        )
+    )
+    text = draw(st.sampled_from(["\n", "\r\n"])).join(lines)
+    return text.encode(draw(st.sampled_from(["utf-8", "utf-16", "cp850"])), errors="replace")
+
+
+@PROPERTY
+@given(data=_icacls_bytes())
+def test_any_icacls_text_gives_valid_references_or_a_located_source_error(data: bytes) -> None:
+    _read_within_bounds("ntfs-acl", data, ".txt")

@@ -312,7 +312,16 @@ _LINE_PIECES = [
 def _ldif_documents() -> st.SearchStrategy[bytes]:
     lines = st.lists(st.one_of(st.sampled_from(_LINE_PIECES), st.binary(max_size=40)), max_size=40)
     structured = lines.map(lambda parts: b"\n".join(parts) + b"\n")
-    return st.one_of(structured, st.binary(max_size=2000))
+    # ldifde -u: the same documents as UTF-16 with a BOM, and a BOM before any bytes at all.
+    unicode_export = structured.map(
+        lambda d: b"\xff\xfe" + d.decode("utf-8", "replace").encode("utf-16-le")
+    )
+    return st.one_of(
+        structured,
+        unicode_export,
+        st.binary(max_size=2000),
+        st.binary(max_size=200).map(lambda d: b"\xff\xfe" + d),
+    )
 
 
 def _outcome(path: Path, connector: str) -> SourceResult | SourceError:
@@ -354,3 +363,18 @@ def test_any_bytes_give_tables_or_a_source_error_with_a_location(document: bytes
             else:
                 for name in ("accounts", "groups", "memberships"):
                     TABLES[name].check(outcome.tables[name])
+
+
+def test_ldifde_unicode_export_utf16_with_bom_reads_as_the_ansi_one(tmp_path: Path) -> None:
+    """``ldifde -u`` writes "Unicode format" (Microsoft, "LDIF Scripts": UTF-16 with the
+    Unicode identifier first); the same export must give the same entries and lines."""
+    text = (FIXTURES / "ad.ldif").read_text(encoding="utf-8")
+    unicode_export = _write(tmp_path, b"\xff\xfe" + text.replace("\n", "\r\n").encode("utf-16-le"))
+    assert list(read_ldif(unicode_export)) == list(read_ldif(FIXTURES / "ad.ldif"))
+
+
+def test_ldifde_unicode_export_cut_mid_character_names_the_file(tmp_path: Path) -> None:
+    broken = _write(tmp_path, b"\xff\xfe" + "dn: CN=A\r\n".encode("utf-16-le") + b"\x00\xd8")
+    with pytest.raises(SourceError) as caught:
+        list(read_ldif(broken, source="corp"))
+    assert caught.value.location is not None and "export.ldif" in caught.value.location

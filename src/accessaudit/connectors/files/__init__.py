@@ -4,7 +4,8 @@ Each reads one file (CSV, or XLSX by extension) into tables and knows no other s
 
 * ``hr-csv`` (:mod:`.hr`) → ``people``;
 * ``data-inventory`` (:mod:`.inventory`) → ``resources`` (owners kept as written);
-* ``ntfs-acl`` (:mod:`.ntfs_acl`) and ``grants-csv`` (:mod:`.grants`) → permission
+* ``ntfs-acl`` (:mod:`.ntfs_acl`; a Get-Acl CSV or ``icacls`` output, :mod:`._icacls`) and
+  ``grants-csv`` (:mod:`.grants`) → permission
   references (:data:`accessaudit.model.REFERENCES`): identities, paths and resource names as
   written, resolved into ``grants`` when the snapshot is built (:mod:`accessaudit.resolve`).
 

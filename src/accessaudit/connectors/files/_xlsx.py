@@ -16,19 +16,32 @@ write it too small, and openpyxl's read-only mode would stop there), up to Excel
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import re
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from accessaudit.connectors.base import SourceSettings
 from accessaudit.connectors.files._csv import file_error
+from accessaudit.model import failures_error
 
-__all__ = ["MAX_PACKING_RATIO", "MAX_PART_BYTES", "MAX_ROWS", "MAX_TOTAL_BYTES", "read_xlsx"]
+__all__ = [
+    "MAX_PACKING_RATIO",
+    "MAX_PART_BYTES",
+    "MAX_ROWS",
+    "MAX_TOTAL_BYTES",
+    "SheetFacts",
+    "read_xlsx",
+    "sheet_facts",
+]
 
 #: Excel's own sheet limit (1,048,576 rows, the header included).
 MAX_ROWS = 1_048_576
@@ -124,11 +137,73 @@ def _cell_text(value: object) -> str | None:
     return str(value)
 
 
+@dataclasses.dataclass(frozen=True)
+class SheetFacts:
+    """What the sheet's XML says beyond its cell values: merged ranges (first column, first
+    row, last column, last row, as written), hidden rows, and whether it holds formulas."""
+
+    merged: tuple[tuple[int, int, int, int, str], ...] = ()
+    hidden_rows: tuple[int, ...] = ()
+    has_formulas: bool = False
+    sheet_hidden: bool = False
+
+
+_ROW_TAG = re.compile(rb"<(?:\w+:)?row\b[^>]*>")
+_ROW_NUMBER = re.compile(rb'\br="(\d+)"')
+_HIDDEN = re.compile(rb'\bhidden="(?:1|true)"')
+_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*\bref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"')
+_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+def sheet_facts(path: Path, part: str) -> SheetFacts:
+    """Scan one worksheet part (already checked by :func:`_refuse_unsafe`) for merged cells,
+    hidden rows and formulas; whole tags are matched, chunk by chunk."""
+    merged: list[tuple[int, int, int, int, str]] = []
+    hidden: list[int] = []
+    has_formulas = False
+    row = 0
+    tail = b""
+    with zipfile.ZipFile(path) as archive, archive.open(part.lstrip("/")) as stream:
+        while chunk := stream.read(_CHUNK):
+            window = tail + chunk
+            end = window.rfind(b">") + 1
+            done, tail = window[:end], window[end:]
+            has_formulas = has_formulas or _FORMULA.search(done) is not None
+            for tag in _ROW_TAG.finditer(done):
+                number = _ROW_NUMBER.search(tag.group())
+                row = int(number.group(1)) if number else row + 1
+                if _HIDDEN.search(tag.group()):
+                    hidden.append(row)
+            for found in _MERGE.finditer(done):
+                first_col, first_row, last_col, last_row = found.groups()
+                ref = found.group(1) + found.group(2)
+                if last_col is not None:
+                    ref += b":" + last_col + last_row
+                merged.append(
+                    (
+                        _column_number(first_col),
+                        int(first_row),
+                        _column_number(last_col or first_col),
+                        int(last_row or first_row),
+                        ref.decode("ascii"),
+                    )
+                )
+    return SheetFacts(tuple(merged), tuple(hidden), has_formulas)
+
+
 def read_xlsx(
     path: Path, settings: SourceSettings
-) -> tuple[pd.DataFrame, list[str], npt.NDArray[np.int64], str, int]:
+) -> tuple[pd.DataFrame, list[str], npt.NDArray[np.int64], str, int, SheetFacts]:
     """The sheet's rows as text, its header, the row of every record (``book.xlsx!Sheet:7``
-    counts from 1 at the header), the label for messages and the header's row."""
+    counts from 1 at the header), the label for messages, the header's row, and the facts
+    of :func:`sheet_facts`. A formula without a saved value is refused by cell."""
     _refuse_unsafe(path, settings)
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
@@ -149,25 +224,74 @@ def read_xlsx(
         else:
             sheet = workbook.worksheets[0]
         label = f"{path.name}!{sheet.title}"
-        # Other tools often write a <dimension ref> smaller than the data; read-only mode
-        # would stop where it says. Forget it and read every row there is.
-        sheet.reset_dimensions()
-        rows = sheet.iter_rows(values_only=True)
-        header_cells = next(rows, None)
-        if header_cells is None or all(c is None for c in header_cells):
-            raise file_error(settings.name, f"{label}:1", "the sheet is empty")
-        header = [_cell_text(c) or f"column {i + 1}" for i, c in enumerate(header_cells)]
-        width = len(header)
-        records: list[list[str | None]] = []
-        for row in rows:
-            if len(records) + 1 >= MAX_ROWS:
-                raise file_error(
-                    settings.name,
-                    f"{label}:{MAX_ROWS + 1}",
-                    f"has more than Excel's {MAX_ROWS:,} rows; refused",
-                )
-            records.append([_cell_text(v) for v in (tuple(row) + (None,) * width)[:width]])
+        records = _records(sheet, label, settings.name)
+        part = str(getattr(sheet, "_worksheet_path", ""))
+        hidden = getattr(sheet, "sheet_state", "visible") != "visible"
     finally:
         workbook.close()
-    raw = pd.DataFrame(records, columns=range(width), dtype=object).fillna("")
-    return raw, header, np.arange(2, 2 + len(raw), dtype=np.int64), label, 1
+    # A table may start lower down (a title, blank rows): the header is looked for there.
+    if not any(any(c is not None for c in r) for r in records):
+        raise file_error(settings.name, f"{label}:1", "the sheet is empty")
+    facts = dataclasses.replace(
+        sheet_facts(path, part) if part else SheetFacts(), sheet_hidden=hidden
+    )
+    if facts.has_formulas:
+        _refuse_unsaved_formulas(path, sheet.title, records, label, settings.name)
+    # Rows are as long as their last cell: a title row above the header may be one cell.
+    width = max(len(r) for r in records)
+    header = [c or f"column {i + 1}" for i, c in enumerate(records[0] + [None] * width)][:width]
+    texts = [(r + [None] * width)[:width] for r in records[1:]]
+    raw = pd.DataFrame(texts, columns=range(width), dtype=object).fillna("")
+    return raw, header, np.arange(2, 2 + len(raw), dtype=np.int64), label, 1, facts
+
+
+def _records(sheet: Any, label: str, source: str) -> list[list[str | None]]:
+    """Every row's cells as text (None for an empty cell), the header first."""
+    # Other tools often write a <dimension ref> smaller than the data; read-only mode
+    # would stop where it says. Forget it and read every row there is.
+    sheet.reset_dimensions()
+    records: list[list[str | None]] = []
+    for row in sheet.iter_rows(values_only=True):
+        if len(records) >= MAX_ROWS:
+            raise file_error(
+                source,
+                f"{label}:{MAX_ROWS + 1}",
+                f"has more than Excel's {MAX_ROWS:,} rows; refused",
+            )
+        records.append([_cell_text(v) for v in row])
+    return records
+
+
+def _refuse_unsaved_formulas(
+    path: Path, title: str, records: list[list[str | None]], label: str, source: str
+) -> None:
+    """Cells with a formula but no saved result: a workbook written by a program (openpyxl,
+    a report generator) and never opened and saved in Excel. Their values are unknown."""
+    workbook = load_workbook(path, read_only=True, data_only=False)
+    try:
+        sheet = workbook[title]
+        sheet.reset_dimensions()
+        unsaved = []
+        for number, (formulas, values) in enumerate(
+            zip(sheet.iter_rows(values_only=True), records, strict=False), start=1
+        ):
+            for column, formula in enumerate(formulas):
+                value = values[column] if column < len(values) else None
+                if value is None and (
+                    (isinstance(formula, str) and formula.startswith("="))
+                    or type(formula).__name__ in ("ArrayFormula", "DataTableFormula")
+                ):
+                    unsaved.append((f"{label}:{number}", get_column_letter(column + 1)))
+    finally:
+        workbook.close()
+    if unsaved:
+        failures = pd.DataFrame(
+            {
+                "location": [u[0] for u in unsaved],
+                "column": [u[1] for u in unsaved],
+                "value": "",
+                "problem": "holds a formula with no saved value (the workbook was written by a "
+                "program and never saved in Excel); open and save it in Excel, or export CSV",
+            }
+        )
+        raise failures_error(failures, source=source)

@@ -18,6 +18,7 @@ import pandas as pd
 
 from accessaudit.connectors.base import CollectContext, Manifest, SourceResult, SourceSettings
 from accessaudit.connectors.files._read import constant, read_rows, translate, word_map
+from accessaudit.connectors.files._values import lost_letters
 from accessaudit.errors import ConfigError
 from accessaudit.model import REFERENCES, RESOURCE_TYPES, RIGHTS
 
@@ -114,6 +115,13 @@ def collect_grants(
         # Unlike an ACE, every row of this export must name a right.
         require=("right",),
     )
-    report: dict[str, Any] = {"file": rows.label, "rows": length, "warnings": []}
+    report: dict[str, Any] = {
+        "file": rows.label,
+        "rows": length,
+        "warnings": [
+            *rows.warnings,
+            *lost_letters(rows, ("principal", "resource"), "permissions"),
+        ],
+    }
     logger.info("%s: %d permissions from %s", settings.name, length, rows.label)
     return SourceResult(settings.name, manifest.connector, {}, report, references=references)

@@ -17,8 +17,13 @@ import numpy as np
 import pandas as pd
 
 from accessaudit.connectors.base import CollectContext, Manifest, SourceResult, SourceSettings
-from accessaudit.connectors.files._read import counts, read_rows, translate, word_map
-from accessaudit.model import RESOURCE_TYPES, SENSITIVITIES, TABLES
+from accessaudit.connectors.files._read import Rows, counts, read_rows, translate, word_map
+from accessaudit.connectors.files._values import (
+    clear_placeholders,
+    lost_letters,
+    refuse_partial_dates,
+)
+from accessaudit.model import RESOURCE_TYPES, SENSITIVITIES, TABLES, failures_error
 
 __all__ = ["INVENTORY_COLUMNS", "collect_inventory"]
 
@@ -37,6 +42,29 @@ INVENTORY_COLUMNS = (
     "last_modified",
     "third_parties",
 )
+
+
+#: ``1.000`` or ``12.500.000``: a thousands separator (German, Excel in a European locale),
+#: which a number parser would read as 1 and 12.5.
+_GROUPED_DIGITS = r"^\d{1,3}(?:\.\d{3})+$"
+
+
+def _refuse_grouped_days(rows: Rows, source: str) -> None:
+    days = rows.frame["retention_days"]
+    grouped = days.str.fullmatch(_GROUPED_DIGITS).to_numpy(dtype=bool, na_value=False)
+    if grouped.any():
+        raise failures_error(
+            pd.DataFrame(
+                {
+                    "location": rows.origin()[grouped].to_numpy(),
+                    "column": rows.headers["retention_days"],
+                    "value": days[grouped].to_numpy(),
+                    "problem": "has a thousands separator ('1.000' is a thousand in German, "
+                    "one in English): write the days as digits only",
+                }
+            ),
+            source=source,
+        )
 
 
 def _categories(values: pd.Series) -> pd.Series:
@@ -60,6 +88,11 @@ def collect_inventory(
     "restricted"``), ``type_map``, ``date_format``, ``encoding``, ``sheet``.
     """
     rows = read_rows(settings, manifest, {c: c for c in INVENTORY_COLUMNS}, ("resource",))
+    rows, placeholder_notes = clear_placeholders(
+        rows, ("owner", "data_categories", "retention_days", "last_modified", "third_parties")
+    )
+    _refuse_grouped_days(rows, settings.name)
+    refuse_partial_dates(rows, ("last_modified",), settings.option("date_format"), settings.name)
     frame = rows.frame
     kind = translate(frame["type"], word_map(settings, manifest, "type_map", RESOURCE_TYPES))
     is_unc = frame["path"].str.startswith("\\\\").fillna(False).astype(bool)
@@ -101,7 +134,11 @@ def collect_inventory(
         "by_type": counts(resources["type"].astype("str")),
         "by_sensitivity": counts(resources["sensitivity"].astype("str")),
         "without_owner": int(resources["owner"].isna().sum()),
-        "warnings": [],
+        "warnings": [
+            *rows.warnings,
+            *placeholder_notes,
+            *lost_letters(rows, ("resource", "path", "owner"), "resources"),
+        ],
     }
     logger.info("%s: %d resources from %s", settings.name, len(resources), rows.label)
     return SourceResult(settings.name, manifest.connector, {"resources": resources}, report)

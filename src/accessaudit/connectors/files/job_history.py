@@ -37,6 +37,7 @@ import pandas as pd
 
 from accessaudit.connectors.base import Manifest, SourceSettings
 from accessaudit.connectors.files._read import read_rows
+from accessaudit.connectors.files._values import clear_placeholders, refuse_partial_dates
 from accessaudit.model import Column, TableSchema
 
 __all__ = ["FACT_COLUMNS", "JOB_HISTORY_COLUMNS", "JOB_PERIODS", "history_facts", "read_history"]
@@ -99,6 +100,10 @@ def read_history(
         {c: c for c in JOB_HISTORY_COLUMNS},
         ("employee_id", "start_date"),
     )
+    rows, placeholder_notes = clear_placeholders(rows, JOB_HISTORY_COLUMNS[1:])
+    refuse_partial_dates(
+        rows, ("start_date", "end_date"), settings.option("date_format"), settings.name
+    )
     frame = rows.frame.rename(columns={"employee_id": "person_id"})
     periods = JOB_PERIODS.conform(
         frame,
@@ -107,7 +112,11 @@ def read_history(
         headers={"person_id": rows.headers["employee_id"], **rows.headers},
         date_format=settings.option("date_format"),
     )
-    return periods, {"file": rows.label, "rows": len(periods)}
+    return periods, {
+        "file": rows.label,
+        "rows": len(periods),
+        "warnings": [*rows.warnings, *placeholder_notes],
+    }
 
 
 def _changed(a: pd.Series, b: pd.Series) -> np.ndarray:

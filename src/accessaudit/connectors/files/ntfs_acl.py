@@ -35,7 +35,9 @@ import numpy as np
 import pandas as pd
 
 from accessaudit.connectors.base import CollectContext, Manifest, SourceResult, SourceSettings
-from accessaudit.connectors.files._read import constant, read_rows
+from accessaudit.connectors.files._icacls import looks_like_icacls, read_icacls
+from accessaudit.connectors.files._read import constant, read_rows, source_path
+from accessaudit.connectors.files._values import lost_letters
 from accessaudit.model import REFERENCES
 
 __all__ = ["collect_ntfs_acl", "right_from_ntfs_rights"]
@@ -145,7 +147,8 @@ def _rights(words: pd.Series) -> pd.Series:
 def collect_ntfs_acl(
     settings: SourceSettings, manifest: Manifest, context: CollectContext
 ) -> SourceResult:
-    """Read a PowerShell ``Get-Acl`` CSV export into permission references (one per ACE).
+    """Read a PowerShell ``Get-Acl`` CSV export, or the text ``icacls PATH /T /C`` prints
+    (:mod:`._icacls`, recognised by its first line), into permission references (one per ACE).
 
     Options: ``domain`` (the NetBIOS domain whose ``DOMAIN\\name`` identities resolve),
     ``directory`` (the source whose accounts and groups they resolve to; default every
@@ -153,7 +156,16 @@ def collect_ntfs_acl(
     """
     domain = str(settings.required("domain"))
     directory = settings.option("directory")
-    rows = read_rows(settings, manifest, _ACL_COLUMNS, ("path", "identity", "rights"))
+    icacls: dict[str, Any] = {}
+    path = source_path(settings)
+    if (
+        path.is_file()
+        and path.suffix.lower() not in (".xlsx", ".xlsm")
+        and looks_like_icacls(path, settings)
+    ):
+        rows, icacls = read_icacls(path, settings, domain)
+    else:
+        rows = read_rows(settings, manifest, _ACL_COLUMNS, ("path", "identity", "rights"))
     frame = rows.frame
     right = _rights(frame["rights"])
     no_data_right = right == _NO_DATA_RIGHT
@@ -197,7 +209,12 @@ def collect_ntfs_acl(
         "aces": len(frame),
         "aces_without_data_right": int(no_data_right.sum()),
         "deny_aces": int(references["deny"].sum()),
-        "warnings": [],
+        **icacls,
+        "warnings": [
+            *rows.warnings,
+            *icacls.get("warnings", []),
+            *lost_letters(rows, ("path", "identity"), "ACEs"),
+        ],
     }
     logger.info("%s: %d ACEs from %s", settings.name, len(frame), rows.label)
     return SourceResult(settings.name, manifest.connector, {}, report, references=references)

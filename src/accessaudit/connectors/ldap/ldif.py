@@ -27,9 +27,10 @@ last page still carries a paging cookie, was cut short and is refused the same w
 from __future__ import annotations
 
 import binascii
+import codecs
 import re
 from base64 import b64decode
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -40,6 +41,11 @@ from accessaudit.errors import SourceError
 __all__ = ["LdifEntries", "read_ldif"]
 
 _BOM = b"\xef\xbb\xbf"
+# ``ldifde -u`` exports "Unicode": UTF-16 with its byte-order mark (Microsoft, "LDIF
+# Scripts": "The default mode for exporting files is ANSI … To export a file into Unicode
+# format, use the -u switch"); its lines are read as the UTF-8 RFC 2849 expects.
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_CHUNK = 1 << 16
 # RFC 2849 AttributeDescription: a name or OID followed by ;options.
 _ATTRIBUTE_NAME = re.compile(rb"^[A-Za-z0-9][A-Za-z0-9.\-]*(?:;[A-Za-z0-9\-=.*]+)*$")
 # ``changetype: add`` carries a whole entry (ldifde writes it on every exported object), so
@@ -104,7 +110,7 @@ class LdifEntries:
         names: dict[bytes, str] = {}
         lines = _Lines(name, self.source)
         with handle:
-            for record in lines.records(handle):
+            for record in lines.records(_utf8_lines(handle, name, self.source, lines)):
                 parsed = _record(record, first_record, name, self.source, names)
                 first_record = False
                 if isinstance(parsed, SearchResult):
@@ -119,6 +125,37 @@ class LdifEntries:
         )
 
 
+def _utf8_lines(handle: BinaryIO, file: str, source: str | None, lines: _Lines) -> Iterator[bytes]:
+    """The file's lines as bytes, UTF-16 (``ldifde -u``) re-encoded as UTF-8."""
+    head = handle.read(2)
+    handle.seek(0)
+    if head not in _UTF16_BOMS:
+        yield from handle
+        return
+    # Lines end at "\n" only, as in the byte-wise reading of a UTF-8 export.
+    decoder = codecs.getincrementaldecoder("utf-16")()
+    pending: list[str] = []  # the start of a line longer than a chunk, joined once
+    try:
+        while chunk := handle.read(_CHUNK):
+            *complete, rest = decoder.decode(chunk).split("\n")
+            if complete:
+                complete[0] = "".join((*pending, complete[0]))
+                pending = []
+                for line in complete:
+                    yield (line + "\n").encode("utf-8")
+            pending.append(rest)
+        pending.append(decoder.decode(b"", final=True))
+    except UnicodeDecodeError as error:
+        raise located_error(
+            f"is not valid UTF-16 ({error.reason}); export again with ldifde -u",
+            file,
+            lines.last + 1,
+            source,
+        ) from error
+    if last := "".join(pending):
+        yield last.encode("utf-8")
+
+
 class _Lines:
     """Physical lines → records: lists of ``(line number, logical line)``, folds joined,
     comments dropped, records separated by blank lines."""
@@ -129,7 +166,7 @@ class _Lines:
         self.ldapsearch_output = False
         self.last = 0
 
-    def records(self, handle: BinaryIO) -> Iterator[list[tuple[int, bytes]]]:
+    def records(self, handle: Iterable[bytes]) -> Iterator[list[tuple[int, bytes]]]:
         """Each record of the file in order; SourceError for a file that is empty or ends
         inside a folded value."""
         record: list[tuple[int, bytes]] = []
