@@ -149,3 +149,15 @@ def test_from_tables_reports_every_bad_row_with_its_position() -> None:
 def test_load_of_a_folder_without_manifest_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(SnapshotError, match="manifest.json is missing"):
         Snapshot.load(tmp_path)
+
+
+def test_a_table_that_is_not_parquet_any_more_is_reported_as_altered(tmp_path: Path) -> None:
+    # The files are hashed while they are read: a file that no longer parses must still be
+    # reported as not matching the manifest, not as whatever the Parquet reader says.
+    folder = _snapshot().save(tmp_path / "snap")
+    (folder / "memberships.parquet").write_bytes(b"not a parquet file")
+    with pytest.raises(SnapshotError, match="memberships.parquet: SHA-256 differs"):
+        Snapshot.load(folder)
+    (folder / "memberships.parquet").unlink()
+    with pytest.raises(SnapshotError, match="memberships.parquet: missing"):
+        Snapshot.load(folder)
