@@ -25,10 +25,10 @@ has 100,000 rows (streamed, write-only) — memory, never timed in tests.
 
 ``--cli SNAPSHOT`` times the real command instead, ``accessaudit audit --config FILE
 --snapshot SNAPSHOT --format json --as-of DATE``, each run in a fresh process: wall seconds,
-user and system CPU seconds and peak RSS of the child (``os.wait4``). With ``--previous SRC``
-(the ``src`` folder of another checkout, e.g. a ``git worktree`` of main) the previous code
-runs the same command in the same session, alternating with ours, and the two JSON documents
-must be byte-identical:
+user and system CPU seconds, peak RSS and minor page faults of the child (``os.wait4``).
+With ``--previous SRC`` (the ``src`` folder of another checkout, e.g. a ``git worktree`` of
+main) the previous code runs the same command in the same session, alternating with ours,
+and the two JSON documents must be byte-identical:
 
     python bench/audit_bench.py --cli /tmp/speed/full/snapshot --config /tmp/bench-audit.toml \\
         --as-of 2026-11-21 --runs 3 --previous /tmp/e2e-base/src
@@ -407,6 +407,8 @@ def time_command(command: list[str], src: Path, out: Path) -> dict[str, float]:
         "sys": usage.ru_stime,
         "cpu": usage.ru_utime + usage.ru_stime,
         "peak_mb": usage.ru_maxrss / 1024,
+        # Minor page faults: memory touched for the first time (system time on this VM).
+        "faults": float(usage.ru_minflt),
     }
 
 
@@ -430,7 +432,7 @@ def run_cli(args: argparse.Namespace) -> dict[str, Any]:
             print(
                 f"  run {number + 1} {name:<9} wall {figures['wall']:6.2f} s  user "
                 f"{figures['user']:6.2f} s  sys {figures['sys']:6.2f} s  peak RSS "
-                f"{figures['peak_mb']:,.0f} MB",
+                f"{figures['peak_mb']:,.0f} MB  minor faults {figures['faults']:,.0f}",
                 flush=True,
             )
         load.append(os.getloadavg()[0])
@@ -445,7 +447,7 @@ def run_cli(args: argparse.Namespace) -> dict[str, Any]:
         summary[name] = {
             key: f"{statistics.median(r[key] for r in runs):.2f} "
             f"({min(r[key] for r in runs):.2f}-{max(r[key] for r in runs):.2f})"
-            for key in ("wall", "cpu", "user", "sys", "peak_mb")
+            for key in ("wall", "cpu", "user", "sys", "peak_mb", "faults")
         }
     return summary
 

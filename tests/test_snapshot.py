@@ -149,3 +149,82 @@ def test_from_tables_reports_every_bad_row_with_its_position() -> None:
 def test_load_of_a_folder_without_manifest_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(SnapshotError, match="manifest.json is missing"):
         Snapshot.load(tmp_path)
+
+
+def test_a_table_that_is_not_parquet_any_more_is_reported_as_altered(tmp_path: Path) -> None:
+    # The files are hashed while they are read: a file that no longer parses must still be
+    # reported as not matching the manifest, not as whatever the Parquet reader says.
+    folder = _snapshot().save(tmp_path / "snap")
+    (folder / "memberships.parquet").write_bytes(b"not a parquet file")
+    with pytest.raises(SnapshotError, match="memberships.parquet: SHA-256 differs"):
+        Snapshot.load(folder)
+    (folder / "memberships.parquet").unlink()
+    with pytest.raises(SnapshotError, match="memberships.parquet: missing"):
+        Snapshot.load(folder)
+
+
+def _memberships(member_type: pd.Categorical) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "group_id": pd.array(["corp:g1", "corp:g1", "corp:g2", "corp:g2"], dtype="str"),
+            "member_id": pd.array(["corp:1", "corp:g2", "corp:Zoë", "x"], dtype="str"),
+            "member_type": member_type,
+            "assignment": pd.Categorical(["active", "eligible", "active", "active"]),
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    "categories",
+    [
+        ["account", "group"],  # a shorter, older list: codes kept as they are
+        ["account", "group", "unresolved", "link", "external"],  # the whole list
+        ["group", "account", "unresolved"],  # another order: recoded
+        ["account", "group", "retired-word"],  # a word no longer allowed: missing
+    ],
+)
+def test_categories_as_stored_read_back_as_through_strings(
+    tmp_path: Path, categories: list[str]
+) -> None:
+    folder = _snapshot().save(tmp_path / "snap")
+    words = ["account", "group", categories[-1], "account"]
+    written = _memberships(pd.Categorical(words, categories=categories))
+    written.to_parquet(folder / "memberships.parquet", index=False)
+    loaded = Snapshot.load(folder, verify=False).memberships
+    dtype = TABLES["memberships"].column_index["member_type"].dtype()
+    words_read = written["member_type"].astype("string")
+    expected = pd.Series(
+        pd.Categorical(words_read.where(words_read.isin(dtype.categories)), dtype=dtype),
+        name="member_type",
+    )
+    pd.testing.assert_series_equal(loaded["member_type"], expected)
+    assert loaded["member_type"].cat.codes.dtype == expected.cat.codes.dtype
+
+
+def test_empty_tables_empty_columns_and_non_ascii_ids_load_back_identical(tmp_path: Path) -> None:
+    groups = pd.DataFrame(
+        {
+            "group_id": ["ad:Ünïcødé", "ad:組"],
+            "system": "ad",
+            "native_id": ["Ü", "組"],
+            "name": ["Zoë's team", "組織"],
+            "kind": "group",
+            "description": [None, None],
+        }
+    )
+    memberships = pd.DataFrame(
+        {
+            "group_id": ["ad:Ünïcødé", "ad:組"],
+            "member_id": ["ad:組", "ad:😀"],
+            "member_type": ["group", "unresolved"],
+            "assignment": "active",
+        }
+    )
+    original = Snapshot.from_tables(
+        {"groups": groups, "memberships": memberships}, as_of="2026-11-21"
+    )
+    original.save(tmp_path / "snap")
+    loaded = Snapshot.load(tmp_path / "snap")
+    for name, table in original.tables.items():
+        pd.testing.assert_frame_equal(loaded.tables[name], table)
+    assert loaded.accounts.empty and loaded.groups["description"].isna().all()

@@ -2,7 +2,7 @@
 
 import sys
 
-from accessaudit.cli import main
+from accessaudit.cli import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

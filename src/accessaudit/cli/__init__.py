@@ -19,7 +19,7 @@ from typing import Protocol, cast
 from accessaudit._version import __version__
 from accessaudit.errors import AccessAuditError
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "main", "run"]
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -125,6 +125,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KeyboardInterrupt:
             print("accessaudit: interrupted; nothing was written", file=sys.stderr)
             return 130
+
+
+def run() -> int:
+    """The ``accessaudit`` program: :func:`main` in a process of its own, which first asks
+    the C allocator to keep the memory it frees (see :mod:`accessaudit.cli._memory`), a
+    process-wide setting that :func:`main` itself, called in-process by tests and tools,
+    never makes."""
+    from accessaudit.cli._memory import keep_freed_memory
+
+    keep_freed_memory()
+    return main()
 
 
 @contextmanager

@@ -100,7 +100,6 @@ def _run_audit_command(args: argparse.Namespace) -> int:
     """``accessaudit audit``: returns the exit status."""
     # Imported here so `accessaudit rules` and `--help` stay fast (pandas-heavy modules).
     from accessaudit.audit import run_audit
-    from accessaudit.collection import collect
     from accessaudit.config import load_config
     from accessaudit.rules import RULES
     from accessaudit.snapshot import Snapshot
@@ -118,6 +117,9 @@ def _run_audit_command(args: argparse.Namespace) -> int:
     if args.snapshot is not None:
         snapshot = Snapshot.load(args.snapshot)
     else:
+        # Only when collecting: the connectors' modules are not needed to read a snapshot.
+        from accessaudit.collection import collect
+
         progress = wants_progress(args)
         snapshot = collect(config, progress=progress, as_of=as_of)
     # The audit date follows accessaudit.model.choose_as_of: --as-of, else the snapshot's.
