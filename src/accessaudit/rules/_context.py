@@ -20,7 +20,7 @@ from accessaudit.classify import privileged_groups, sensitive_resources
 from accessaudit.policy import Policy
 from accessaudit.rules._spec import SnapshotView
 
-__all__ = ["RuleContext", "choose", "positions", "sensitivity_text", "text"]
+__all__ = ["RuleContext", "choose", "gather", "positions", "sensitivity_text", "text"]
 
 HUMAN_KINDS = ("user", "admin")
 
@@ -59,6 +59,36 @@ def _lookup(values: pd.Series | pd.Index, index: pd.Index) -> np.ndarray:
         found = pc.index_in(wanted, value_set=known)
         return np.asarray(pc.fill_null(found, -1).to_numpy(), dtype=np.int64)
     return np.asarray(index.get_indexer(pd.Index(values)), dtype=np.int64)
+
+
+# Rows gathered per block by ``gather``: numpy turns an index array into a 64-bit copy
+# before gathering, which for millions of int16/int32 codes is a fresh array 2-4x their size
+# (and fresh memory costs about as much as the gather on a VM); per block it stays in cache.
+GATHER_BLOCK = 1 << 16
+
+
+def gather(table: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """``table[codes]`` for codes in ``-1 .. len(table) - 1`` (-1 reads the last entry),
+    block by block, so that the only large array written is the result (of ``table``'s
+    dtype: a boolean mask over millions of rows is one byte a row)."""
+    out = np.empty(len(codes), dtype=table.dtype)
+    for start in range(0, len(codes), GATHER_BLOCK):
+        end = start + GATHER_BLOCK
+        np.take(table, codes[start:end], out=out[start:end], mode="wrap")
+    return out
+
+
+def _codes(values: pd.Series, index: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+    """``values`` as (codes, position in ``index`` per code, with a last -1 for code -1).
+
+    A categorical column gives its own codes and looks up its categories only; any other
+    column is looked up row by row (its codes are then the positions themselves).
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        at = _lookup(values.cat.categories, index)
+        # The Categorical's own codes (read-only, no copy; ``.cat.codes`` copies them).
+        return values.array.codes, np.append(at, -1)
+    return _lookup(values, index), np.append(np.arange(len(index), dtype=np.int64), -1)
 
 
 def _category_values(values: pd.Series, table: dict[str, int], missing: int) -> np.ndarray:
@@ -208,12 +238,47 @@ class RuleContext:
         return self.person_rows(self.account_person)
 
     @cached_property
+    def em_account_codes(self) -> tuple[np.ndarray, np.ndarray]:
+        """The effective memberships' accounts as ``(codes, at)``: per row an integer code
+        (-1 for none), and per code the account row (-1 where absent), with one more -1 at
+        the end where code -1 reads. ``at[codes]`` is the account row of each membership.
+
+        The codes are the table's own categorical codes (int32, no copy): rules compose
+        per-account arrays through ``at`` (tens of thousands of codes) and gather once,
+        instead of writing a row position for each of millions of memberships first.
+        """
+        return _codes(self.effective_memberships["account_id"], self.account_index)
+
+    @cached_property
     def em_account(self) -> np.ndarray:
-        return positions(self.effective_memberships["account_id"], self.account_index)
+        """Account row of each effective membership (-1 where unknown). The rules read
+        :meth:`em_accounts_where` and :meth:`em_account_at` instead, which write no array of
+        millions of positions."""
+        codes, at = self.em_account_codes
+        return gather(at, codes)
+
+    def em_accounts_where(self, per_account: np.ndarray) -> np.ndarray:
+        """``per_account`` (one value per account row and one more, read where the account
+        is unknown) looked up for each effective membership: one gather of the codes."""
+        codes, at = self.em_account_codes
+        return gather(per_account[at], codes)
+
+    def em_account_at(self, rows: np.ndarray) -> np.ndarray:
+        """Account row (-1 where unknown) of the effective memberships at ``rows``."""
+        codes, at = self.em_account_codes
+        out: np.ndarray = at[codes[rows]]
+        return out
 
     @cached_property
     def em_group(self) -> np.ndarray:
-        return positions(self.effective_memberships["group_id"], self.group_index)
+        """Group row of each effective membership (-1 where unknown). Where the table's group
+        categories are the groups in table order (as :mod:`accessaudit.entitlements` builds
+        it) these are its own categorical codes, no copy: any integer width (int16 for
+        fewer than 32,768 groups), so widen before multiplying."""
+        codes, at = _codes(self.effective_memberships["group_id"], self.group_index)
+        if len(at) == len(self.groups) + 1 and np.array_equal(at[:-1], np.arange(len(self.groups))):
+            return codes
+        return gather(at, codes)
 
     @cached_property
     def access_account(self) -> np.ndarray:
@@ -236,15 +301,16 @@ class RuleContext:
         Columns: acc, grp, depth, path, assignment (RangeIndex).
         """
         em = self.effective_memberships
-        acc, grp = self.em_account, self.em_group
-        # One gather over the memberships (an unknown group, -1, reads the appended False).
-        privileged: np.ndarray = np.append(self.group_privileged, False)[grp]
-        privileged &= acc >= 0
-        picked: pd.DataFrame = em.loc[privileged, ["depth", "path", "assignment"]].reset_index(
-            drop=True
-        )
-        picked.insert(0, "grp", grp[privileged])
-        picked.insert(0, "acc", acc[privileged])
+        grp = self.em_group
+        # One gather over the memberships (an unknown group, -1, reads the appended False),
+        # then the accounts of the few rows kept.
+        rows = np.flatnonzero(gather(np.append(self.group_privileged, False), grp))
+        acc = self.em_account_at(rows)
+        rows, acc = rows[acc >= 0], acc[acc >= 0]
+        picked: pd.DataFrame = em[["depth", "path", "assignment"]].take(rows)
+        picked = picked.reset_index(drop=True)
+        picked.insert(0, "grp", grp[rows].astype(np.int64))
+        picked.insert(0, "acc", acc.astype(np.int64))
         return picked
 
     @cached_property

@@ -100,22 +100,32 @@ class Holdings:
         """
         ctx = self.ctx
         parts = []
-        for source, (acc, ent, offset, end) in enumerate(
+        access_account = ctx.access_account
+        for source, (acc_where, acc_at, ent, offset, end) in enumerate(
             (
-                (ctx.em_account, ctx.em_group, 0, self.n_groups),
-                (ctx.access_account, ctx.access_resource, self.n_groups, self.n_codes),
+                (ctx.em_accounts_where, ctx.em_account_at, ctx.em_group, 0, self.n_groups),
+                (
+                    lambda per_account: per_account[access_account],
+                    lambda rows: access_account[rows],
+                    ctx.access_resource,
+                    self.n_groups,
+                    self.n_codes,
+                ),
             )
         ):
             # One pass over the table with the mask that keeps fewer rows, then the other
-            # mask on what is left.
+            # mask on what is left. Memberships read their accounts through the stored codes
+            # (RuleContext.em_accounts_where): no row position per membership is written.
             if entitlements is None:
-                rows = np.flatnonzero(accounts[acc])
+                rows = np.flatnonzero(acc_where(accounts))
                 rows = rows[ent[rows] >= 0]
+                account = acc_at(rows)
             else:
                 # An unknown entitlement (-1) reads the appended False.
                 rows = np.flatnonzero(np.append(entitlements[offset:end], False)[ent])
-                rows = rows[accounts[acc[rows]]]
-            account = acc[rows]
+                account = acc_at(rows)
+                keep = accounts[account]
+                rows, account = rows[keep], account[keep]
             parts.append(
                 pd.DataFrame(
                     {

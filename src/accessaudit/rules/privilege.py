@@ -7,6 +7,7 @@ membership counts at any depth of nesting, and PIM-eligible assignments count to
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import cast
 
 import numpy as np
@@ -274,7 +275,7 @@ def sod_conflict(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) ->
                 ctx,
                 table=ctx.groups,
                 id_column="group_id",
-                acc=ctx.em_account,
+                acc_at=ctx.em_account_at,
                 target=ctx.em_group,
                 path=ctx.effective_memberships["path"],
                 wanted=wanted,
@@ -283,7 +284,7 @@ def sod_conflict(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) ->
                 ctx,
                 table=ctx.resources,
                 id_column="resource_id",
-                acc=ctx.access_account,
+                acc_at=lambda rows: ctx.access_account[rows],
                 target=ctx.access_resource,
                 path=ctx.access["path"],
                 wanted=wanted,
@@ -359,13 +360,14 @@ def _holdings(
     *,
     table: pd.DataFrame,
     id_column: str,
-    acc: np.ndarray,
+    acc_at: Callable[[np.ndarray], np.ndarray],
     target: np.ndarray,
     path: pd.Series,
     wanted: list[str],
 ) -> pd.DataFrame:
     """(owner, ent, label, login, system, person_id, path) for every enabled holding of an
-    entitlement the SoD rules name."""
+    entitlement the SoD rules name. ``acc_at(rows)``: the account row of the table's rows
+    (-1 where unknown), ``target``: each row's group or resource row."""
     name_key = table["name"].str.casefold()
     id_key = table[id_column].str.casefold()
     hit = (name_key.isin(wanted) | id_key.isin(wanted)).to_numpy(dtype=bool)
@@ -380,12 +382,17 @@ def _holdings(
     named = np.zeros(len(table) + 1, dtype=bool)  # the last: an unknown target (-1)
     named[keys["target"].to_numpy()] = True
     rows = np.flatnonzero(named[target])
-    rows = rows[acc[rows] >= 0]
+    acc = acc_at(rows)
     accounts = ctx.accounts
-    enabled = accounts["enabled"].to_numpy(dtype=bool)[acc[rows]]
-    rows = rows[enabled]
+    # An unknown account (-1) reads the appended False.
+    keep = np.append(accounts["enabled"].to_numpy(dtype=bool), False)[acc]
+    rows, acc = rows[keep], acc[keep]
     found = pd.DataFrame(
-        {"target": target[rows], "acc": acc[rows], "path": path.iloc[rows].to_numpy()}
+        {
+            "target": target[rows].astype(np.int64),
+            "acc": acc,
+            "path": path.iloc[rows].to_numpy(),
+        }
     )
     found = found.merge(keys, on="target")
     columns = ["account_id", "login", "system", "person_id"]
