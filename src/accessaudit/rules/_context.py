@@ -8,7 +8,7 @@ string merges; each code array is computed once per run and shared by every rule
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 
 import numpy as np
@@ -232,10 +232,16 @@ class RuleContext:
         """For each account, the row of its HR person, -1 when uncorrelated."""
         return positions(self.accounts["person_id"], self.person_index)
 
-    @cached_property
-    def account_people(self) -> pd.DataFrame:
-        """The HR person columns of each account (row for row), empty where uncorrelated."""
-        return self.person_rows(self.account_person)
+    def account_people(self, columns: list[str]) -> pd.DataFrame:
+        """The HR person ``columns`` of each account (row for row), empty where uncorrelated;
+        each column built once per run. Rules judge on a few typed columns (status, dates)
+        for every account, then read names and ids for the accounts they flag only
+        (:meth:`person_rows`): text columns are the costly ones to gather."""
+        built = [
+            self.shared(f"account people {c}", partial(self._account_person_column, c))
+            for c in columns
+        ]
+        return pd.concat(built, axis=1) if built else pd.DataFrame(index=self.accounts.index)
 
     @cached_property
     def em_account_codes(self) -> tuple[np.ndarray, np.ndarray]:
@@ -387,9 +393,13 @@ class RuleContext:
         """Account columns gathered at row positions ``at`` (RangeIndex)."""
         return self.accounts.iloc[at].reset_index(drop=True)
 
-    def person_rows(self, at: np.ndarray) -> pd.DataFrame:
-        """People columns at positions ``at``; rows with -1 are all empty."""
-        people = self.people
+    def _account_person_column(self, column: str) -> pd.Series:
+        values: pd.Series = self.person_rows(self.account_person, [column])[column]
+        return values
+
+    def person_rows(self, at: np.ndarray, columns: list[str] | None = None) -> pd.DataFrame:
+        """People columns (default: all) at positions ``at``; rows with -1 are all empty."""
+        people = self.people if columns is None else self.people[columns]
         if len(people) == 0:
             return pd.DataFrame(index=pd.RangeIndex(len(at)), columns=people.columns).astype(
                 people.dtypes.to_dict()

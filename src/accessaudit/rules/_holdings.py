@@ -15,7 +15,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from accessaudit.rules._context import RuleContext
+from accessaudit.rules._context import RuleContext, gather
 from accessaudit.rules._spec import RuleSpec
 
 __all__ = ["Holdings", "day_text", "person_findings"]
@@ -122,7 +122,7 @@ class Holdings:
                 account = acc_at(rows)
             else:
                 # An unknown entitlement (-1) reads the appended False.
-                rows = np.flatnonzero(np.append(entitlements[offset:end], False)[ent])
+                rows = np.flatnonzero(gather(np.append(entitlements[offset:end], False), ent))
                 account = acc_at(rows)
                 keep = accounts[account]
                 rows, account = rows[keep], account[keep]

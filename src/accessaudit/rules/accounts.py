@@ -97,14 +97,14 @@ def leaver_active(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) -
     ``contract_end``, else ``end_date``), whatever their HR status says."""
     ctx = RuleContext.of(snapshot, policy, as_of)
     a = ctx.accounts
-    person = ctx.account_people
+    person = ctx.account_people(["status", "end_date", "contract_end", "worker_type"])
     terminated = (person["status"] == "terminated").to_numpy(dtype=bool)
     ended = (person["end_date"].isna() | (person["end_date"] <= as_of)).to_numpy(dtype=bool)
     contract = contract_end(person)
     expired = (contract < as_of.normalize()).to_numpy(dtype=bool, na_value=False)
     by_contract = expired & ~(terminated & ended)
     mask = a["enabled"].to_numpy(dtype=bool) & ((terminated & ended) | by_contract)
-    rows, who = a[mask], person[mask]
+    rows, who = a[mask], ctx.person_rows(ctx.account_person[mask])
     contract_rows = by_contract[mask]
     end = (
         who["end_date"]

@@ -50,7 +50,7 @@ def joiner_early_access(
     """
     ctx = RuleContext.of(snapshot, policy, as_of)
     a = ctx.accounts
-    person = ctx.account_people
+    person = ctx.account_people(["status", "start_date", "rehired_on"])
     live = a["enabled"].to_numpy(dtype=bool) | ctx.account_privileged
     tolerance = pd.Timedelta(days=policy.joiner_tolerance_days)
     has_person = ctx.account_person >= 0
@@ -64,7 +64,7 @@ def joiner_early_access(
     rehire = carried & ~early
     mask = live & has_person & current & (early | rehire)
     rows = a[mask].reset_index(drop=True)
-    who = person[mask].reset_index(drop=True)
+    who = ctx.person_rows(ctx.account_person[mask])
     is_rehire = rehire[mask]
     privileged = ctx.account_privileged[mask]
     reason = pd.Series(np.where(is_rehire, "rehire", "before start"), dtype=object)

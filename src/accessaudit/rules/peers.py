@@ -197,7 +197,11 @@ class _Cells:
 
     def rows_in(self, flag: np.ndarray) -> np.ndarray:
         """The rows whose cell ``flag`` (a mask over cells) marks, in table order."""
-        found = [np.flatnonzero(flag[cell]) + start for start, cell in self._blocks()]
+        marked = np.empty(len(self.buffer), dtype=bool)
+        found = []
+        for start, cell in self._blocks():
+            np.take(flag, cell, out=marked[: len(cell)])
+            found.append(np.flatnonzero(marked[: len(cell)]) + start)
         return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
 
 

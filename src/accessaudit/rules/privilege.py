@@ -15,7 +15,7 @@ import pandas as pd
 
 from accessaudit.classify import approved_memberships
 from accessaudit.policy import Policy
-from accessaudit.rules._context import RuleContext, choose, positions
+from accessaudit.rules._context import RuleContext, choose, gather, positions
 from accessaudit.rules._spec import RuleSpec, SnapshotView
 
 __all__ = [
@@ -381,7 +381,7 @@ def _holdings(
     keys["label"] = table["name"].iloc[keys["target"].to_numpy()].to_numpy()
     named = np.zeros(len(table) + 1, dtype=bool)  # the last: an unknown target (-1)
     named[keys["target"].to_numpy()] = True
-    rows = np.flatnonzero(named[target])
+    rows = np.flatnonzero(gather(named, target))
     acc = acc_at(rows)
     accounts = ctx.accounts
     # An unknown account (-1) reads the appended False.

@@ -118,9 +118,10 @@ def _directory_sponsors(
     """The own sponsors (``sponsor_id``) of the accounts at positions ``at``: an enabled
     account whose HR person (if any) has not left, or a group in the snapshot, is current."""
     a = ctx.accounts
-    sponsor = a["sponsor_id"].iloc[at].astype(object).reset_index(drop=True)
-    account_at = ctx.account_index.get_indexer(pd.Index(sponsor))
-    group_at = ctx.group_index.get_indexer(pd.Index(sponsor))
+    sponsor_id = a["sponsor_id"].iloc[at].reset_index(drop=True)
+    account_at = positions(sponsor_id, ctx.account_index)
+    group_at = positions(sponsor_id, ctx.group_index)
+    sponsor = sponsor_id.astype(object)
     is_account = account_at >= 0
     safe = np.maximum(account_at, 0)
     enabled = a["enabled"].to_numpy(dtype=bool)[safe] if len(a) else np.zeros(0, dtype=bool)
@@ -131,7 +132,7 @@ def _directory_sponsors(
         else np.zeros(len(at), dtype=bool)
     )
     current = (is_account & enabled & ~left) | (group_at >= 0)
-    logins = a["login"].astype(object).to_numpy()[safe] if len(a) else np.array([], dtype=object)
+    logins = a["login"].take(safe).astype(object).to_numpy()
     groups = ctx.groups["name"].astype(object).to_numpy()
     group_names = groups[np.maximum(group_at, 0)] if len(groups) else sponsor.to_numpy()
     names = np.where(is_account, logins, np.where(group_at >= 0, group_names, sponsor))
@@ -159,12 +160,11 @@ def guest_without_sponsor(
     """
     ctx = RuleContext.of(snapshot, policy, as_of)
     a = ctx.accounts
-    person = ctx.account_people
     guest = (a["kind"] == "guest").to_numpy(dtype=bool)
-    vendor = (person["worker_type"] == "vendor").to_numpy(dtype=bool)
+    vendor = (ctx.account_people(["worker_type"])["worker_type"] == "vendor").to_numpy(dtype=bool)
     # Sponsors are looked up for enabled guests and vendors only: a few of all accounts.
     third = np.flatnonzero(a["enabled"].to_numpy(dtype=bool) & (guest | vendor))
-    who = person.iloc[third]
+    who = ctx.person_rows(ctx.account_person[third])
     sponsor = who["sponsor_id"].fillna(who["manager_id"])
     sponsor_at = positions(sponsor, ctx.person_index)
     people = ctx.people
