@@ -20,9 +20,19 @@ from accessaudit.classify import privileged_groups, sensitive_resources
 from accessaudit.policy import Policy
 from accessaudit.rules._spec import SnapshotView
 
-__all__ = ["RuleContext", "choose", "gather", "positions", "sensitivity_text", "text"]
+__all__ = [
+    "SUBJECT_COLUMNS",
+    "RuleContext",
+    "choose",
+    "gather",
+    "positions",
+    "sensitivity_text",
+    "text",
+]
 
 HUMAN_KINDS = ("user", "admin")
+#: The account columns a finding about an account names it by (``RuleSpec.account_findings``).
+SUBJECT_COLUMNS = ["account_id", "login", "system", "person_id"]
 
 
 def positions(values: pd.Series, index: pd.Index) -> np.ndarray:
@@ -389,9 +399,13 @@ class RuleContext:
         )
         return idle
 
-    def account_rows(self, at: np.ndarray) -> pd.DataFrame:
-        """Account columns gathered at row positions ``at`` (RangeIndex)."""
-        return self.accounts.iloc[at].reset_index(drop=True)
+    def account_rows(self, at: np.ndarray, columns: list[str] | None = None) -> pd.DataFrame:
+        """Account ``columns`` (default: all) gathered at row positions ``at`` (RangeIndex).
+
+        Naming the columns a rule reads matters: the accounts table is wide, most of it text,
+        and every column gathered is a copy."""
+        accounts = self.accounts if columns is None else self.accounts[columns]
+        return accounts.iloc[at].reset_index(drop=True)
 
     def _account_person_column(self, column: str) -> pd.Series:
         values: pd.Series = self.person_rows(self.account_person, [column])[column]

@@ -8,7 +8,13 @@ import pandas as pd
 from accessaudit.holds import held_resources
 from accessaudit.model import SENSITIVITIES
 from accessaudit.policy import Policy
-from accessaudit.rules._context import RuleContext, positions, sensitivity_text, text
+from accessaudit.rules._context import (
+    SUBJECT_COLUMNS,
+    RuleContext,
+    positions,
+    sensitivity_text,
+    text,
+)
 from accessaudit.rules._spec import RuleSpec, SnapshotView
 
 __all__ = [
@@ -80,7 +86,7 @@ def third_party_sensitive(
     third &= accounts["enabled"].to_numpy(dtype=bool)
     hits = ctx.sensitive_access(third)
     acc, res = ctx.access_account, ctx.access_resource
-    a = ctx.account_rows(acc[hits])
+    a = ctx.account_rows(acc[hits], [*SUBJECT_COLUMNS, "display_name", "kind", "last_sign_in"])
     r = ctx.resources.iloc[res[hits]].reset_index(drop=True)
     grant = ctx.access.iloc[hits].reset_index(drop=True)
     who = pd.Series(worker[acc[hits]]).replace("", np.nan)

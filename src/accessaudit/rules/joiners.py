@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from accessaudit.policy import Policy
-from accessaudit.rules._context import RuleContext
+from accessaudit.rules._context import SUBJECT_COLUMNS, RuleContext
 from accessaudit.rules._holdings import Holdings, day_text, person_findings
 from accessaudit.rules._spec import RuleSpec, SnapshotView
 
@@ -63,7 +63,9 @@ def joiner_early_access(
     )
     rehire = carried & ~early
     mask = live & has_person & current & (early | rehire)
-    rows = a[mask].reset_index(drop=True)
+    rows = ctx.account_rows(
+        np.flatnonzero(mask), [*SUBJECT_COLUMNS, "enabled", "created", "last_sign_in"]
+    )
     who = ctx.person_rows(ctx.account_person[mask])
     is_rehire = rehire[mask]
     privileged = ctx.account_privileged[mask]

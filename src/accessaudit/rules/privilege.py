@@ -15,7 +15,7 @@ import pandas as pd
 
 from accessaudit.classify import approved_memberships
 from accessaudit.policy import Policy
-from accessaudit.rules._context import RuleContext, choose, gather, positions
+from accessaudit.rules._context import SUBJECT_COLUMNS, RuleContext, choose, gather, positions
 from accessaudit.rules._spec import RuleSpec, SnapshotView
 
 __all__ = [
@@ -214,8 +214,8 @@ def mfa_missing(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) -> 
     sensitive_reach[acc[reach]] = True
     no_mfa = (a["mfa"] == False).to_numpy(dtype=bool, na_value=False)  # noqa: E712 (NA-aware)
     mask = a["enabled"].to_numpy(dtype=bool) & no_mfa & (ctx.account_privileged | sensitive_reach)
-    rows = a[mask].reset_index(drop=True)
     flagged = np.flatnonzero(mask)
+    rows = ctx.account_rows(flagged, [*SUBJECT_COLUMNS, "display_name", "kind", "last_sign_in"])
 
     pm = ctx.privileged_memberships
     pm = pm[np.isin(pm["acc"].to_numpy(), flagged)]

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from accessaudit.policy import Policy
-from accessaudit.rules._context import RuleContext, choose, positions, text
+from accessaudit.rules._context import SUBJECT_COLUMNS, RuleContext, choose, positions, text
 from accessaudit.rules._spec import RuleSpec, SnapshotView
 
 __all__ = [
@@ -59,7 +59,7 @@ def third_party_expiring(
     soon = soon & accounts["enabled"].to_numpy(dtype=bool)
     hits = ctx.sensitive_access(soon)
     acc, res = ctx.access_account, ctx.access_resource
-    a = ctx.account_rows(acc[hits])
+    a = ctx.account_rows(acc[hits], SUBJECT_COLUMNS)
     r = ctx.resources.iloc[res[hits]].reset_index(drop=True)
     grant = ctx.access.iloc[hits].reset_index(drop=True)
     who = ctx.person_rows(ctx.account_person[acc[hits]])
@@ -177,7 +177,10 @@ def guest_without_sponsor(
     directory = _directory_sponsors(ctx, third, terminated)
     keep = ~hr_current & ~directory.current
     flagged = third[keep]
-    rows = a.iloc[flagged].reset_index(drop=True)
+    rows = ctx.account_rows(
+        flagged,
+        [*SUBJECT_COLUMNS, "display_name", "email", "sponsor_id", "created", "last_sign_in"],
+    )
     who = who[keep].reset_index(drop=True)
     named = sponsor[keep].reset_index(drop=True)
     known = pd.Series(sponsor_at[keep] >= 0)
