@@ -71,7 +71,7 @@ def stale_account(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) -
     ctx = RuleContext.of(snapshot, policy, as_of)
     a = ctx.accounts
     mask = ctx.idle(a, policy.stale_days)
-    rows = a.loc[mask, SUBJECT_COLUMNS + SIGN_IN_COLUMNS]
+    rows = ctx.account_rows(np.flatnonzero(mask), SUBJECT_COLUMNS + SIGN_IN_COLUMNS)
     days = ctx.days_since(rows["last_sign_in"]).astype(str)
     age = ctx.days_since(rows["created"]).astype(str)
     message = pd.Series(
@@ -108,7 +108,7 @@ def leaver_active(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) -
     expired = (contract < as_of.normalize()).to_numpy(dtype=bool, na_value=False)
     by_contract = expired & ~(terminated & ended)
     mask = a["enabled"].to_numpy(dtype=bool) & ((terminated & ended) | by_contract)
-    rows = a.loc[mask, SUBJECT_COLUMNS + SIGN_IN_COLUMNS]
+    rows = ctx.account_rows(np.flatnonzero(mask), SUBJECT_COLUMNS + SIGN_IN_COLUMNS)
     who = ctx.person_rows(ctx.account_person[mask])
     contract_rows = by_contract[mask]
     end = (
@@ -163,10 +163,10 @@ def orphan_account(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) 
         & a["kind"].isin(HUMAN_KINDS).to_numpy(dtype=bool)
         & (ctx.account_person < 0)
     )
-    rows = a.loc[
-        mask,
-        SUBJECT_COLUMNS + SIGN_IN_COLUMNS + ["email", "upn", "employee_id", "correlated_by", "dn"],
-    ]
+    rows = ctx.account_rows(
+        np.flatnonzero(mask),
+        [*SUBJECT_COLUMNS, *SIGN_IN_COLUMNS, "email", "upn", "employee_id", "correlated_by", "dn"],
+    )
     message = (
         rows["login"]
         + " ("
@@ -196,7 +196,9 @@ def password_never_expires(
         & a["kind"].isin(HUMAN_KINDS).to_numpy(dtype=bool)
         & a["password_never_expires"].to_numpy(dtype=bool)
     )
-    rows = a.loc[mask, SUBJECT_COLUMNS + SIGN_IN_COLUMNS + ["password_last_set"]]
+    rows = ctx.account_rows(
+        np.flatnonzero(mask), [*SUBJECT_COLUMNS, *SIGN_IN_COLUMNS, "password_last_set"]
+    )
     age = ctx.days_since(rows["password_last_set"])
     message = rows["login"] + pd.Series(
         np.where(

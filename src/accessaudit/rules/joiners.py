@@ -160,7 +160,7 @@ def joiner_excess(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) -
     )
     described = holdings.describe(ent)
     through = holdings.held_through(held, pairs["person"].to_numpy(), ent)
-    rows = ctx.people.iloc[pairs["person"].to_numpy()].reset_index(drop=True)
+    rows = ctx.person_rows(pairs["person"].to_numpy())
     begins = _start(ctx).iloc[pairs["person"].to_numpy()].reset_index(drop=True)
     what = pd.Series(
         np.where(described["privileged"], "privileged group ", "sensitive resource "),

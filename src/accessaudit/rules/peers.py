@@ -100,7 +100,7 @@ def peer_outlier(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) ->
     peers = cell_peers[flagged_cell]
     peers_holding = cell_holding[flagged_cell]
     share = cell_share[flagged_cell]
-    who = people[["person_id", "name"]].iloc[fp].reset_index(drop=True)
+    who = ctx.person_rows(fp, ["person_id", "name"])
     group = ctx.groups[["group_id", "name", "system"]].iloc[fg].reset_index(drop=True)
     n_peers = pd.Series(peers)
     n_holding = pd.Series(peers_holding)
@@ -112,7 +112,7 @@ def peer_outlier(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) ->
     at = np.searchsorted(flagged, held_pair)
     order = np.lexsort((ctx.account_order(held_acc), at))
     rows, at, held_acc = rows[order], at[order], held_acc[order]
-    logins = ctx.accounts["login"].iloc[held_acc].reset_index(drop=True)
+    logins = ctx.account_rows(held_acc, ["login"])["login"]
     how = (
         logins + " via " + ctx.effective_memberships["path"].iloc[rows].astype(str).to_numpy()
     ).tolist()

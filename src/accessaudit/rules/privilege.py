@@ -396,7 +396,7 @@ def _holdings(
     )
     found = found.merge(keys, on="target")
     columns = ["account_id", "login", "system", "person_id"]
-    a = accounts[columns].iloc[found["acc"].to_numpy()].reset_index(drop=True)
+    a = ctx.account_rows(found["acc"].to_numpy(), columns)
     person = a["person_id"]
     return pd.DataFrame(
         {

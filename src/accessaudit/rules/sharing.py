@@ -59,7 +59,7 @@ def _of_account(ctx: RuleContext, column: str, at: np.ndarray) -> pd.Series:
     # Only the rows asked for are converted to objects, not the whole column.
     found = at >= 0
     values = np.full(len(at), None, dtype=object)
-    values[found] = ctx.accounts[column].iloc[at[found]].astype(object).to_numpy()
+    values[found] = ctx.account_rows(at[found], [column])[column].astype(object).to_numpy()
     return pd.Series(values, dtype="object")
 
 
