@@ -233,7 +233,9 @@ class Holdings:
                 {
                     "key": key,
                     "order": ctx.account_order(account),
-                    "login": ctx.accounts["login"].astype(object).to_numpy()[account],
+                    "login": ctx.account_rows(account, ["login"])["login"]
+                    .astype(object)
+                    .to_numpy(),
                 }
             )
             .sort_values("order", kind="stable")
@@ -254,7 +256,11 @@ class Holdings:
         for number, table in enumerate((ctx.effective_memberships, ctx.access)):
             here = source == number
             path[here] = table["path"].iloc[rows[here]].astype(object).to_numpy()
-        login = ctx.accounts["login"].astype(object).to_numpy()[held["account"].to_numpy()]
+        login = (
+            ctx.account_rows(held["account"].to_numpy(), ["login"])["login"]
+            .astype(object)
+            .to_numpy()
+        )
         ways = (
             pd.DataFrame({"key": key, "how": login + " via " + path.astype(str)})
             .drop_duplicates()
@@ -286,7 +292,9 @@ def person_findings(
 ) -> pd.DataFrame:
     """Person-level findings of ``spec``: one per (person row, entitlement), named by the
     login that holds it."""
-    ids = pd.Series(ctx.people["person_id"].astype(object).to_numpy()[person], dtype=object)
+    ids = pd.Series(
+        ctx.person_rows(person, ["person_id"])["person_id"].astype(object).to_numpy(), dtype=object
+    )
     return spec.findings(
         subject_type="person",
         subject_id=ids,

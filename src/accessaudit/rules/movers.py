@@ -126,7 +126,10 @@ def mover_retained_access(
     move = moves.iloc[at].reset_index(drop=True)
     described = holdings.describe(ent)
     through = holdings.held_through(held, pairs["person"].to_numpy(), ent)
-    name = pd.Series(ctx.people["name"].astype(object).to_numpy()[pairs["person"]], dtype=object)
+    name = pd.Series(
+        ctx.person_rows(pairs["person"].to_numpy(), ["name"])["name"].astype(object).to_numpy(),
+        dtype=object,
+    )
     days = (as_of - move["moved_on"]).dt.days
     message = (
         name
