@@ -33,7 +33,7 @@ THIRD_PARTY_WORKERS = ("contractor", "vendor")
 def contract_end(people: pd.DataFrame) -> pd.Series:
     """Each third party's contract end (``contract_end``, else ``end_date``); empty for
     employees."""
-    third = people["worker_type"].astype(object).isin(THIRD_PARTY_WORKERS)
+    third = people["worker_type"].isin(THIRD_PARTY_WORKERS)
     end: pd.Series = people["contract_end"].fillna(people["end_date"]).where(third)
     return end
 
@@ -168,7 +168,7 @@ def guest_without_sponsor(
     sponsor = who["sponsor_id"].fillna(who["manager_id"])
     sponsor_at = positions(sponsor, ctx.person_index)
     people = ctx.people
-    terminated = (people["status"].astype(object) == "terminated").to_numpy(dtype=bool)
+    terminated = (people["status"] == "terminated").to_numpy(dtype=bool)
     hr_current = (
         (sponsor_at >= 0) & ~terminated[np.maximum(sponsor_at, 0)]
         if len(people)
