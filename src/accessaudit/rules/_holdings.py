@@ -15,7 +15,8 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from accessaudit.rules._context import RuleContext, gather
+from accessaudit.rules._arrays import gather
+from accessaudit.rules._context import RuleContext
 from accessaudit.rules._spec import RuleSpec
 
 __all__ = ["Holdings", "day_text", "person_findings"]

@@ -8,10 +8,10 @@ import pandas as pd
 from accessaudit.holds import held_resources
 from accessaudit.model import SENSITIVITIES
 from accessaudit.policy import Policy
+from accessaudit.rules._arrays import positions
 from accessaudit.rules._context import (
     SUBJECT_COLUMNS,
     RuleContext,
-    positions,
     sensitivity_text,
     text,
 )

@@ -15,7 +15,8 @@ import pandas as pd
 
 from accessaudit.analysis.movers import all_moves
 from accessaudit.policy import Policy
-from accessaudit.rules._context import RuleContext, choose, positions
+from accessaudit.rules._arrays import positions
+from accessaudit.rules._context import RuleContext, choose
 from accessaudit.rules._holdings import Holdings, day_text, person_findings
 from accessaudit.rules._spec import RuleSpec, SnapshotView
 

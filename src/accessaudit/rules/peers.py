@@ -9,7 +9,8 @@ import pandas as pd
 
 from accessaudit.findings import empty_findings
 from accessaudit.policy import Policy
-from accessaudit.rules._context import RuleContext, gather
+from accessaudit.rules._arrays import gather
+from accessaudit.rules._context import RuleContext
 from accessaudit.rules._holdings import Holdings
 from accessaudit.rules._spec import RuleSpec, SnapshotView
 

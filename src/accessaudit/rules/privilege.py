@@ -15,7 +15,8 @@ import pandas as pd
 
 from accessaudit.classify import approved_memberships
 from accessaudit.policy import Policy
-from accessaudit.rules._context import SUBJECT_COLUMNS, RuleContext, choose, gather, positions
+from accessaudit.rules._arrays import gather, positions
+from accessaudit.rules._context import SUBJECT_COLUMNS, RuleContext, choose
 from accessaudit.rules._spec import RuleSpec, SnapshotView
 
 __all__ = [

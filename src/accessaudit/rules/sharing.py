@@ -17,7 +17,8 @@ import pandas as pd
 from accessaudit.classify import sensitive_resources
 from accessaudit.model import SENSITIVITIES
 from accessaudit.policy import Policy
-from accessaudit.rules._context import RuleContext, choose, positions, text
+from accessaudit.rules._arrays import positions
+from accessaudit.rules._context import RuleContext, choose, text
 from accessaudit.rules._spec import RuleSpec, SnapshotView
 
 __all__ = [

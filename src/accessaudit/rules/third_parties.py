@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from accessaudit.policy import Policy
-from accessaudit.rules._context import SUBJECT_COLUMNS, RuleContext, choose, positions, text
+from accessaudit.rules._arrays import positions
+from accessaudit.rules._context import SUBJECT_COLUMNS, RuleContext, choose, text
 from accessaudit.rules._spec import RuleSpec, SnapshotView
 
 __all__ = [
