@@ -172,7 +172,7 @@ def test_org_nested_groups_reach_the_outer_group() -> None:
 
 
 def test_positions_match_pandas_lookup_for_few_many_categorical_and_missing_ids() -> None:
-    from accessaudit.rules._context import positions
+    from accessaudit.rules._arrays import positions
 
     index = pd.Index([f"corp:{i}" for i in range(100)], dtype="str")
     few = pd.Series(["corp:5", None, "corp:99", "cloud:1", "corp:5"], dtype="str")

@@ -23,7 +23,8 @@ from accessaudit.findings import SEVERITIES, apply_exceptions, empty_findings
 from accessaudit.model import EVERY_ROLE_GROUP, choose_as_of
 from accessaudit.policy import Policy
 from accessaudit.rules import RULE_INPUTS, RULES, SnapshotView
-from accessaudit.rules._context import RuleContext, positions
+from accessaudit.rules._arrays import positions
+from accessaudit.rules._context import RuleContext
 from accessaudit.rules.data import kept_under_hold
 from accessaudit.rules.movers import moves_not_judged
 from accessaudit.snapshot import Snapshot

@@ -154,7 +154,9 @@ def _evidence_dicts(evidence: pd.DataFrame) -> list[dict[str, object]]:
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.loc[:, list(FINDING_COLUMNS)].reset_index(drop=True)
+    if tuple(frame.columns) != FINDING_COLUMNS:
+        frame = frame.loc[:, list(FINDING_COLUMNS)]
+    out = frame.reset_index(drop=True)
     for column in (
         "finding_id",
         "rule",
@@ -166,7 +168,8 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
         "message",
         "entitlement",
     ):
-        out[column] = out[column].astype(_TEXT)
+        if out[column].dtype != _TEXT:
+            out[column] = out[column].astype(_TEXT)
     out["severity"] = out["severity"].astype(SEVERITY_DTYPE)
     return out
 

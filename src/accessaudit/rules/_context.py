@@ -1,78 +1,35 @@
 """Work shared by the rules of one audit run: integer-coded keys and derived masks.
 
 Big tables (effective memberships, access) are joined to accounts, groups and resources by
-integer positions (``Index.get_indexer`` on the categories, then a numpy gather) rather than by
-string merges; each code array is computed once per run and shared by every rule.
+integer positions (see :mod:`accessaudit.rules._arrays`) rather than by string merges; each
+code array is computed once per run and shared by every rule.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from accessaudit.classify import privileged_groups, sensitive_resources
 from accessaudit.policy import Policy
+from accessaudit.rules._arrays import category_codes, category_values, gather, positions, take_rows
 from accessaudit.rules._spec import SnapshotView
 
-__all__ = ["RuleContext", "choose", "positions", "sensitivity_text", "text"]
+__all__ = [
+    "SUBJECT_COLUMNS",
+    "RuleContext",
+    "choose",
+    "sensitivity_text",
+    "text",
+]
 
 HUMAN_KINDS = ("user", "admin")
-
-
-def positions(values: pd.Series, index: pd.Index) -> np.ndarray:
-    """Position of each value in ``index`` (unique), -1 where absent, as an int64 array.
-
-    For a categorical column the lookup runs on the categories only, then a gather.
-    """
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        category_positions = _lookup(values.cat.categories, index)
-        codes = values.cat.codes.to_numpy()
-        found = np.append(category_positions, -1)
-        # intp is int64 on 64-bit platforms: no second copy of a million-row array there.
-        return found[codes].astype(np.int64, copy=False)
-    return _lookup(values, index)
-
-
-def _lookup(values: pd.Series | pd.Index, index: pd.Index) -> np.ndarray:
-    """Position of each value in ``index`` (unique), -1 where absent (int64)."""
-    if _arrow_text(values) and _arrow_text(index):
-        # pandas looks Arrow strings up through a Python object copy of both sides; Arrow
-        # hashes them in place (2-4x faster on 200,000 ids). A null finds a null, as in
-        # pandas.
-        wanted = pa.array(values.array)
-        known = pa.array(index.array).cast(wanted.type)
-        if 8 * len(wanted) < len(known):
-            # A few values in a big index: hash the few, read the index once.
-            distinct = pc.unique(wanted)
-            hit = np.asarray(pc.fill_null(pc.index_in(known, value_set=distinct), -1))
-            rows = np.flatnonzero(hit >= 0)
-            first = np.full(len(distinct), -1, dtype=np.int64)
-            first[hit[rows]] = rows
-            at: np.ndarray = first[np.asarray(pc.index_in(wanted, value_set=distinct))]
-            return at
-        found = pc.index_in(wanted, value_set=known)
-        return np.asarray(pc.fill_null(found, -1).to_numpy(), dtype=np.int64)
-    return np.asarray(index.get_indexer(pd.Index(values)), dtype=np.int64)
-
-
-def _category_values(values: pd.Series, table: dict[str, int], missing: int) -> np.ndarray:
-    """A categorical (or any) column mapped through ``table``, ``missing`` where absent: per
-    category, then one gather of the codes."""
-    if not isinstance(values.dtype, pd.CategoricalDtype):
-        values = values.astype("category")
-    per_category = [table.get(str(c), missing) for c in values.cat.categories]
-    return np.append(np.asarray(per_category, dtype=np.int64), missing)[values.cat.codes]
-
-
-def _arrow_text(values: pd.Series | pd.Index) -> bool:
-    dtype = values.dtype
-    return isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"
+#: The account columns a finding about an account names it by (``RuleSpec.account_findings``).
+SUBJECT_COLUMNS = ["account_id", "login", "system", "person_id"]
 
 
 def text(values: pd.Series) -> pd.Series:
@@ -202,18 +159,59 @@ class RuleContext:
         """For each account, the row of its HR person, -1 when uncorrelated."""
         return positions(self.accounts["person_id"], self.person_index)
 
+    def account_people(self, columns: list[str]) -> pd.DataFrame:
+        """The HR person ``columns`` of each account (row for row), empty where uncorrelated;
+        each column built once per run. Rules judge on a few typed columns (status, dates)
+        for every account, then read names and ids for the accounts they flag only
+        (:meth:`person_rows`): text columns are the costly ones to gather."""
+        built = [
+            self.shared(f"account people {c}", partial(self._account_person_column, c))
+            for c in columns
+        ]
+        return pd.concat(built, axis=1) if built else pd.DataFrame(index=self.accounts.index)
+
     @cached_property
-    def account_people(self) -> pd.DataFrame:
-        """The HR person columns of each account (row for row), empty where uncorrelated."""
-        return self.person_rows(self.account_person)
+    def em_account_codes(self) -> tuple[np.ndarray, np.ndarray]:
+        """The effective memberships' accounts as ``(codes, at)``: per row an integer code
+        (-1 for none), and per code the account row (-1 where absent), with one more -1 at
+        the end where code -1 reads. ``at[codes]`` is the account row of each membership.
+
+        The codes are the table's own categorical codes (int32, no copy): rules compose
+        per-account arrays through ``at`` (tens of thousands of codes) and gather once,
+        instead of writing a row position for each of millions of memberships first.
+        """
+        return category_codes(self.effective_memberships["account_id"], self.account_index)
 
     @cached_property
     def em_account(self) -> np.ndarray:
-        return positions(self.effective_memberships["account_id"], self.account_index)
+        """Account row of each effective membership (-1 where unknown). The rules read
+        :meth:`em_accounts_where` and :meth:`em_account_at` instead, which write no array of
+        millions of positions."""
+        codes, at = self.em_account_codes
+        return gather(at, codes)
+
+    def em_accounts_where(self, per_account: np.ndarray) -> np.ndarray:
+        """``per_account`` (one value per account row and one more, read where the account
+        is unknown) looked up for each effective membership: one gather of the codes."""
+        codes, at = self.em_account_codes
+        return gather(per_account[at], codes)
+
+    def em_account_at(self, rows: np.ndarray) -> np.ndarray:
+        """Account row (-1 where unknown) of the effective memberships at ``rows``."""
+        codes, at = self.em_account_codes
+        out: np.ndarray = at[codes[rows]]
+        return out
 
     @cached_property
     def em_group(self) -> np.ndarray:
-        return positions(self.effective_memberships["group_id"], self.group_index)
+        """Group row of each effective membership (-1 where unknown). Where the table's group
+        categories are the groups in table order (as :mod:`accessaudit.entitlements` builds
+        it) these are its own categorical codes, no copy: any integer width (int16 for
+        fewer than 32,768 groups), so widen before multiplying."""
+        codes, at = category_codes(self.effective_memberships["group_id"], self.group_index)
+        if len(at) == len(self.groups) + 1 and np.array_equal(at[:-1], np.arange(len(self.groups))):
+            return codes
+        return gather(at, codes)
 
     @cached_property
     def access_account(self) -> np.ndarray:
@@ -236,15 +234,16 @@ class RuleContext:
         Columns: acc, grp, depth, path, assignment (RangeIndex).
         """
         em = self.effective_memberships
-        acc, grp = self.em_account, self.em_group
-        # One gather over the memberships (an unknown group, -1, reads the appended False).
-        privileged: np.ndarray = np.append(self.group_privileged, False)[grp]
-        privileged &= acc >= 0
-        picked: pd.DataFrame = em.loc[privileged, ["depth", "path", "assignment"]].reset_index(
-            drop=True
-        )
-        picked.insert(0, "grp", grp[privileged])
-        picked.insert(0, "acc", acc[privileged])
+        grp = self.em_group
+        # One gather over the memberships (an unknown group, -1, reads the appended False),
+        # then the accounts of the few rows kept.
+        rows = np.flatnonzero(gather(np.append(self.group_privileged, False), grp))
+        acc = self.em_account_at(rows)
+        rows, acc = rows[acc >= 0], acc[acc >= 0]
+        picked: pd.DataFrame = em[["depth", "path", "assignment"]].take(rows)
+        picked = picked.reset_index(drop=True)
+        picked.insert(0, "grp", grp[rows].astype(np.int64))
+        picked.insert(0, "acc", acc.astype(np.int64))
         return picked
 
     @cached_property
@@ -256,8 +255,8 @@ class RuleContext:
         """
         accounts = self.accounts
         order = {"user": 0, "admin": 1, "shared": 2, "guest": 3, "service": 4}
-        kind = _category_values(accounts["kind"], order, missing=5)
-        by_id = _category_values(accounts["correlated_by"], {"employee-id": 0}, missing=1)
+        kind = category_values(accounts["kind"], order, missing=5)
+        by_id = category_values(accounts["correlated_by"], {"employee-id": 0}, missing=1)
         rank: np.ndarray = kind * 2 + by_id
         return rank
 
@@ -266,10 +265,10 @@ class RuleContext:
         login, then id — values only, so the choice never depends on row order. Keys compare
         within one call only (they rank the logins and ids of ``at`` alone: a few thousand
         accounts, not every account of the snapshot)."""
-        accounts = self.accounts
         # factorize codes follow the sorted values; empty values (-1) come first.
-        login, _ = pd.factorize(accounts["login"].take(at), sort=True)
-        ident, _ = pd.factorize(accounts["account_id"].take(at), sort=True)
+        named = self.account_rows(at, ["login", "account_id"])
+        login, _ = pd.factorize(named["login"], sort=True)
+        ident, _ = pd.factorize(named["account_id"], sort=True)
         n = len(at) + 1
         order: np.ndarray = (self.account_rank[at] * n + login + 1) * n + ident + 1
         return order
@@ -317,17 +316,26 @@ class RuleContext:
         )
         return idle
 
-    def account_rows(self, at: np.ndarray) -> pd.DataFrame:
-        """Account columns gathered at row positions ``at`` (RangeIndex)."""
-        return self.accounts.iloc[at].reset_index(drop=True)
+    def account_rows(self, at: np.ndarray, columns: list[str] | None = None) -> pd.DataFrame:
+        """Account ``columns`` (default: all) gathered at row positions ``at`` (RangeIndex).
 
-    def person_rows(self, at: np.ndarray) -> pd.DataFrame:
-        """People columns at positions ``at``; rows with -1 are all empty."""
-        people = self.people
+        Naming the columns a rule reads matters: the accounts table is wide, most of it text,
+        and every column gathered is a copy."""
+        accounts = self.accounts if columns is None else self.accounts[columns]
+        if len(at) and at.min() < 0:
+            # -1 counts from the end, as in iloc (callers pass known rows only).
+            at = np.where(at < 0, at + len(accounts), at)
+        return take_rows(accounts, at)
+
+    def _account_person_column(self, column: str) -> pd.Series:
+        values: pd.Series = self.person_rows(self.account_person, [column])[column]
+        return values
+
+    def person_rows(self, at: np.ndarray, columns: list[str] | None = None) -> pd.DataFrame:
+        """People columns (default: all) at positions ``at``; rows with -1 are all empty."""
+        people = self.people if columns is None else self.people[columns]
         if len(people) == 0:
             return pd.DataFrame(index=pd.RangeIndex(len(at)), columns=people.columns).astype(
                 people.dtypes.to_dict()
             )
-        # people has a RangeIndex: positions are labels, and -1 is a missing label (one take
-        # with fill, not a gather and then a mask over every column).
-        return people.reindex(at).reset_index(drop=True)
+        return take_rows(people, at)

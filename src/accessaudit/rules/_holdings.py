@@ -15,6 +15,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from accessaudit.rules._arrays import gather
 from accessaudit.rules._context import RuleContext
 from accessaudit.rules._spec import RuleSpec
 
@@ -100,22 +101,32 @@ class Holdings:
         """
         ctx = self.ctx
         parts = []
-        for source, (acc, ent, offset, end) in enumerate(
+        access_account = ctx.access_account
+        for source, (acc_where, acc_at, ent, offset, end) in enumerate(
             (
-                (ctx.em_account, ctx.em_group, 0, self.n_groups),
-                (ctx.access_account, ctx.access_resource, self.n_groups, self.n_codes),
+                (ctx.em_accounts_where, ctx.em_account_at, ctx.em_group, 0, self.n_groups),
+                (
+                    lambda per_account: per_account[access_account],
+                    lambda rows: access_account[rows],
+                    ctx.access_resource,
+                    self.n_groups,
+                    self.n_codes,
+                ),
             )
         ):
             # One pass over the table with the mask that keeps fewer rows, then the other
-            # mask on what is left.
+            # mask on what is left. Memberships read their accounts through the stored codes
+            # (RuleContext.em_accounts_where): no row position per membership is written.
             if entitlements is None:
-                rows = np.flatnonzero(accounts[acc])
+                rows = np.flatnonzero(acc_where(accounts))
                 rows = rows[ent[rows] >= 0]
+                account = acc_at(rows)
             else:
                 # An unknown entitlement (-1) reads the appended False.
-                rows = np.flatnonzero(np.append(entitlements[offset:end], False)[ent])
-                rows = rows[accounts[acc[rows]]]
-            account = acc[rows]
+                rows = np.flatnonzero(gather(np.append(entitlements[offset:end], False), ent))
+                account = acc_at(rows)
+                keep = accounts[account]
+                rows, account = rows[keep], account[keep]
             parts.append(
                 pd.DataFrame(
                     {
@@ -223,7 +234,9 @@ class Holdings:
                 {
                     "key": key,
                     "order": ctx.account_order(account),
-                    "login": ctx.accounts["login"].astype(object).to_numpy()[account],
+                    "login": ctx.account_rows(account, ["login"])["login"]
+                    .astype(object)
+                    .to_numpy(),
                 }
             )
             .sort_values("order", kind="stable")
@@ -244,7 +257,11 @@ class Holdings:
         for number, table in enumerate((ctx.effective_memberships, ctx.access)):
             here = source == number
             path[here] = table["path"].iloc[rows[here]].astype(object).to_numpy()
-        login = ctx.accounts["login"].astype(object).to_numpy()[held["account"].to_numpy()]
+        login = (
+            ctx.account_rows(held["account"].to_numpy(), ["login"])["login"]
+            .astype(object)
+            .to_numpy()
+        )
         ways = (
             pd.DataFrame({"key": key, "how": login + " via " + path.astype(str)})
             .drop_duplicates()
@@ -276,7 +293,9 @@ def person_findings(
 ) -> pd.DataFrame:
     """Person-level findings of ``spec``: one per (person row, entitlement), named by the
     login that holds it."""
-    ids = pd.Series(ctx.people["person_id"].astype(object).to_numpy()[person], dtype=object)
+    ids = pd.Series(
+        ctx.person_rows(person, ["person_id"])["person_id"].astype(object).to_numpy(), dtype=object
+    )
     return spec.findings(
         subject_type="person",
         subject_id=ids,

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from accessaudit.policy import Policy
-from accessaudit.rules._context import HUMAN_KINDS, RuleContext, choose
+from accessaudit.rules._context import HUMAN_KINDS, SUBJECT_COLUMNS, RuleContext, choose
 from accessaudit.rules._spec import RuleSpec, SnapshotView
 from accessaudit.rules.third_parties import contract_end
 
@@ -33,12 +33,16 @@ def _day(times: pd.Series) -> pd.Series:
     return out
 
 
+# The account columns _sign_in_evidence reads.
+SIGN_IN_COLUMNS = ["display_name", "kind", "last_sign_in", "created"]
+
+
 def _account_findings(
-    spec: RuleSpec, ctx: RuleContext, mask: np.ndarray, message: pd.Series, evidence: pd.DataFrame
+    spec: RuleSpec, rows: pd.DataFrame, message: pd.Series, evidence: pd.DataFrame
 ) -> pd.DataFrame:
-    rows = ctx.accounts[mask].reset_index(drop=True)
+    """Findings about the accounts ``rows`` (with at least SUBJECT_COLUMNS)."""
     return spec.account_findings(
-        rows,
+        rows.reset_index(drop=True),
         message=message.reset_index(drop=True),
         evidence=evidence.reset_index(drop=True),
     )
@@ -67,7 +71,7 @@ def stale_account(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) -
     ctx = RuleContext.of(snapshot, policy, as_of)
     a = ctx.accounts
     mask = ctx.idle(a, policy.stale_days)
-    rows = a[mask]
+    rows = ctx.account_rows(np.flatnonzero(mask), SUBJECT_COLUMNS + SIGN_IN_COLUMNS)
     days = ctx.days_since(rows["last_sign_in"]).astype(str)
     age = ctx.days_since(rows["created"]).astype(str)
     message = pd.Series(
@@ -88,7 +92,7 @@ def stale_account(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) -
     )
     evidence = _sign_in_evidence(rows, ctx)
     evidence["stale_days"] = policy.stale_days
-    return _account_findings(STALE_ACCOUNT, ctx, mask, message, evidence)
+    return _account_findings(STALE_ACCOUNT, rows, message, evidence)
 
 
 def leaver_active(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -97,14 +101,15 @@ def leaver_active(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) -
     ``contract_end``, else ``end_date``), whatever their HR status says."""
     ctx = RuleContext.of(snapshot, policy, as_of)
     a = ctx.accounts
-    person = ctx.account_people
+    person = ctx.account_people(["status", "end_date", "contract_end", "worker_type"])
     terminated = (person["status"] == "terminated").to_numpy(dtype=bool)
     ended = (person["end_date"].isna() | (person["end_date"] <= as_of)).to_numpy(dtype=bool)
     contract = contract_end(person)
     expired = (contract < as_of.normalize()).to_numpy(dtype=bool, na_value=False)
     by_contract = expired & ~(terminated & ended)
     mask = a["enabled"].to_numpy(dtype=bool) & ((terminated & ended) | by_contract)
-    rows, who = a[mask], person[mask]
+    rows = ctx.account_rows(np.flatnonzero(mask), SUBJECT_COLUMNS + SIGN_IN_COLUMNS)
+    who = ctx.person_rows(ctx.account_person[mask])
     contract_rows = by_contract[mask]
     end = (
         who["end_date"]
@@ -143,7 +148,7 @@ def leaver_active(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) -
     evidence["department"] = who["department"].set_axis(rows.index)
     evidence["manager_id"] = who["manager_id"].set_axis(rows.index)
     evidence["signed_in_after_end"] = after
-    return _account_findings(LEAVER_ACTIVE, ctx, mask, message, evidence)
+    return _account_findings(LEAVER_ACTIVE, rows, message, evidence)
 
 
 def orphan_account(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -158,7 +163,10 @@ def orphan_account(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) 
         & a["kind"].isin(HUMAN_KINDS).to_numpy(dtype=bool)
         & (ctx.account_person < 0)
     )
-    rows = a[mask]
+    rows = ctx.account_rows(
+        np.flatnonzero(mask),
+        [*SUBJECT_COLUMNS, *SIGN_IN_COLUMNS, "email", "upn", "employee_id", "correlated_by", "dn"],
+    )
     message = (
         rows["login"]
         + " ("
@@ -174,7 +182,7 @@ def orphan_account(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) 
     evidence["person_id_claimed"] = rows["person_id"]
     evidence["correlated_by"] = rows["correlated_by"].astype(object)
     evidence["dn"] = rows["dn"]
-    return _account_findings(ORPHAN_ACCOUNT, ctx, mask, message, evidence)
+    return _account_findings(ORPHAN_ACCOUNT, rows, message, evidence)
 
 
 def password_never_expires(
@@ -188,7 +196,9 @@ def password_never_expires(
         & a["kind"].isin(HUMAN_KINDS).to_numpy(dtype=bool)
         & a["password_never_expires"].to_numpy(dtype=bool)
     )
-    rows = a[mask]
+    rows = ctx.account_rows(
+        np.flatnonzero(mask), [*SUBJECT_COLUMNS, *SIGN_IN_COLUMNS, "password_last_set"]
+    )
     age = ctx.days_since(rows["password_last_set"])
     message = rows["login"] + pd.Series(
         np.where(
@@ -206,7 +216,7 @@ def password_never_expires(
     evidence["password_last_set"] = rows["password_last_set"]
     evidence["password_age_days"] = age
     evidence["privileged"] = ctx.account_privileged[mask]
-    return _account_findings(PASSWORD_NEVER_EXPIRES, ctx, mask, message, evidence)
+    return _account_findings(PASSWORD_NEVER_EXPIRES, rows, message, evidence)
 
 
 STALE_ACCOUNT = RuleSpec(

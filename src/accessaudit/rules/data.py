@@ -8,7 +8,13 @@ import pandas as pd
 from accessaudit.holds import held_resources
 from accessaudit.model import SENSITIVITIES
 from accessaudit.policy import Policy
-from accessaudit.rules._context import RuleContext, positions, sensitivity_text, text
+from accessaudit.rules._arrays import positions
+from accessaudit.rules._context import (
+    SUBJECT_COLUMNS,
+    RuleContext,
+    sensitivity_text,
+    text,
+)
 from accessaudit.rules._spec import RuleSpec, SnapshotView
 
 __all__ = [
@@ -69,21 +75,23 @@ def third_party_sensitive(
     """
     ctx = RuleContext.of(snapshot, policy, as_of)
     accounts, people = ctx.accounts, ctx.people
-    worker = np.full(len(accounts), "", dtype=object)
-    has_person = ctx.account_person >= 0
-    worker[has_person] = (
-        people["worker_type"].astype(object).to_numpy()[ctx.account_person[has_person]]
-    )
-    third = (accounts["kind"].astype(object) == "guest").to_numpy(dtype=bool) | np.isin(
-        worker, ["contractor", "vendor"]
-    )
+    # Per account: its HR person is a contractor or vendor (an unknown person reads the
+    # appended False). Categorical comparisons: no column is turned into Python objects.
+    contracted = people["worker_type"].isin(["contractor", "vendor"]).to_numpy(dtype=bool)
+    third = (accounts["kind"] == "guest").to_numpy(dtype=bool) | np.append(contracted, False)[
+        ctx.account_person
+    ]
     third &= accounts["enabled"].to_numpy(dtype=bool)
     hits = ctx.sensitive_access(third)
     acc, res = ctx.access_account, ctx.access_resource
-    a = ctx.account_rows(acc[hits])
+    # The HR worker type of the accounts found ("" without an HR person).
+    person = ctx.account_person[acc[hits]]
+    worker = np.full(len(person), "", dtype=object)
+    worker[person >= 0] = people["worker_type"].take(person[person >= 0]).astype(object).to_numpy()
+    a = ctx.account_rows(acc[hits], [*SUBJECT_COLUMNS, "display_name", "kind", "last_sign_in"])
     r = ctx.resources.iloc[res[hits]].reset_index(drop=True)
     grant = ctx.access.iloc[hits].reset_index(drop=True)
-    who = pd.Series(worker[acc[hits]]).replace("", np.nan)
+    who = pd.Series(worker).replace("", np.nan)
     who = who.where(who.isin(["contractor", "vendor"]), a["kind"].astype(object))
     message = (
         who

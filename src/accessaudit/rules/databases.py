@@ -19,7 +19,8 @@ import pandas as pd
 
 from accessaudit.model import ANY_HOST_GROUP, EVERY_ROLE_GROUP
 from accessaudit.policy import Policy
-from accessaudit.rules._context import RuleContext, positions, sensitivity_text, text
+from accessaudit.rules._arrays import positions
+from accessaudit.rules._context import RuleContext, sensitivity_text, text
 from accessaudit.rules._spec import RuleSpec, SnapshotView
 
 __all__ = ["PUBLIC_DATABASE_GRANT", "public_database_grant"]

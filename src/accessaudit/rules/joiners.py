@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from accessaudit.policy import Policy
-from accessaudit.rules._context import RuleContext
+from accessaudit.rules._context import SUBJECT_COLUMNS, RuleContext
 from accessaudit.rules._holdings import Holdings, day_text, person_findings
 from accessaudit.rules._spec import RuleSpec, SnapshotView
 
@@ -50,7 +50,7 @@ def joiner_early_access(
     """
     ctx = RuleContext.of(snapshot, policy, as_of)
     a = ctx.accounts
-    person = ctx.account_people
+    person = ctx.account_people(["status", "start_date", "rehired_on"])
     live = a["enabled"].to_numpy(dtype=bool) | ctx.account_privileged
     tolerance = pd.Timedelta(days=policy.joiner_tolerance_days)
     has_person = ctx.account_person >= 0
@@ -63,8 +63,10 @@ def joiner_early_access(
     )
     rehire = carried & ~early
     mask = live & has_person & current & (early | rehire)
-    rows = a[mask].reset_index(drop=True)
-    who = person[mask].reset_index(drop=True)
+    rows = ctx.account_rows(
+        np.flatnonzero(mask), [*SUBJECT_COLUMNS, "enabled", "created", "last_sign_in"]
+    )
+    who = ctx.person_rows(ctx.account_person[mask])
     is_rehire = rehire[mask]
     privileged = ctx.account_privileged[mask]
     reason = pd.Series(np.where(is_rehire, "rehire", "before start"), dtype=object)
@@ -158,7 +160,7 @@ def joiner_excess(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) -
     )
     described = holdings.describe(ent)
     through = holdings.held_through(held, pairs["person"].to_numpy(), ent)
-    rows = ctx.people.iloc[pairs["person"].to_numpy()].reset_index(drop=True)
+    rows = ctx.person_rows(pairs["person"].to_numpy())
     begins = _start(ctx).iloc[pairs["person"].to_numpy()].reset_index(drop=True)
     what = pd.Series(
         np.where(described["privileged"], "privileged group ", "sensitive resource "),

@@ -15,7 +15,8 @@ import pandas as pd
 
 from accessaudit.analysis.movers import all_moves
 from accessaudit.policy import Policy
-from accessaudit.rules._context import RuleContext, choose, positions
+from accessaudit.rules._arrays import positions
+from accessaudit.rules._context import RuleContext, choose
 from accessaudit.rules._holdings import Holdings, day_text, person_findings
 from accessaudit.rules._spec import RuleSpec, SnapshotView
 
@@ -126,7 +127,10 @@ def mover_retained_access(
     move = moves.iloc[at].reset_index(drop=True)
     described = holdings.describe(ent)
     through = holdings.held_through(held, pairs["person"].to_numpy(), ent)
-    name = pd.Series(ctx.people["name"].astype(object).to_numpy()[pairs["person"]], dtype=object)
+    name = pd.Series(
+        ctx.person_rows(pairs["person"].to_numpy(), ["name"])["name"].astype(object).to_numpy(),
+        dtype=object,
+    )
     days = (as_of - move["moved_on"]).dt.days
     message = (
         name

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pandas as pd
 
 from accessaudit.findings import empty_findings
 from accessaudit.policy import Policy
+from accessaudit.rules._arrays import gather
 from accessaudit.rules._context import RuleContext
 from accessaudit.rules._holdings import Holdings
 from accessaudit.rules._spec import RuleSpec, SnapshotView
 
 __all__ = ["PEER_OUTLIER", "peer_outlier"]
+
+# Rows of the effective memberships read per block: the block's temporaries stay in cache
+# and are reused, where whole-table temporaries (tens of MB each) would be fresh memory.
+BLOCK = 1 << 18
 
 
 def peer_outlier(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -49,28 +56,27 @@ def peer_outlier(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) ->
     # department's row of cells starts with one for memberships of an unknown group (-1),
     # which is never judged, so a membership's cell is one gather and one add:
     # ``first[account] + group``. Accounts that count for no one start past the last cell.
-    acc, grp = ctx.em_account, ctx.em_group
     n_groups = max(len(ctx.groups), 1)
     width = n_groups + 1
     n_cells = len(departments) * width
+    first = np.full(len(holder) + 1, n_cells + 1, dtype=np.int64)  # last: unknown account
+    first[:-1][judged] = holder_department[judged].astype(np.int64) * width + 1
     # A person holds a group once however many of their accounts are in it: only people with
-    # more than one counted account (admins, a handful) need their (person, group) pairs
-    # deduplicated, so their accounts are counted apart, below.
+    # more than one counted account (admins, a handful) have their (person, group) pairs
+    # counted more than once; those few rows are taken out again below.
     accounts_per_person = np.bincount(holder[holder >= 0], minlength=len(people))
     several = (holder >= 0) & (accounts_per_person[np.maximum(holder, 0)] > 1)
-    single = judged & ~several
-    first = np.full(len(holder) + 1, n_cells + 1, dtype=np.int64)  # last: unknown account
-    first[:-1][single] = holder_department[single].astype(np.int64) * width + 1
-    cell = first[acc]
-    cell += grp
-    holders = np.bincount(cell, minlength=n_cells + width)[:n_cells]
-    rows = np.flatnonzero(np.append(several, False)[acc] & (grp >= 0))
+    cells = _Cells(ctx, first, np.append(several, False), n_cells + width)
+    holders = cells.counts[:n_cells]
+    rows = cells.several_rows
     if len(rows):
-        row_holder = holder[acc[rows]].astype(np.int64)
-        pairs = np.unique(row_holder * width + grp[rows] + 1)
+        row_holder = holder[ctx.em_account_at(rows)].astype(np.int64)
+        row_group = ctx.em_group[rows].astype(np.int64)
+        pairs = np.unique(row_holder * width + row_group + 1)
         pair_cell = department_code[pairs // width].astype(np.int64) * width + pairs % width
+        row_cell = department_code[row_holder].astype(np.int64) * width + row_group + 1
+        holders -= np.bincount(row_cell, minlength=n_cells)
         holders += np.bincount(pair_cell, minlength=n_cells)
-        cell[rows] = department_code[row_holder].astype(np.int64) * width + grp[rows] + 1
 
     cell_size = np.repeat(sizes, width)
     cell_peers = cell_size - 1
@@ -86,16 +92,16 @@ def peer_outlier(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) ->
     cell_flag[::width] = False  # unknown groups
 
     # The flagged memberships (few), then their (person, group) pairs in key order.
-    rows = np.flatnonzero(np.concatenate([cell_flag, np.zeros(width, dtype=bool)])[cell])
-    del cell
-    held_pair = holder[acc[rows]].astype(np.int64) * n_groups + grp[rows]
+    rows = cells.rows_in(np.concatenate([cell_flag, np.zeros(width, dtype=bool)]))
+    held_acc = ctx.em_account_at(rows)
+    held_pair = holder[held_acc].astype(np.int64) * n_groups + ctx.em_group[rows]
     flagged = np.unique(held_pair)
     fp, fg = flagged // n_groups, flagged % n_groups
     flagged_cell = department_code[fp].astype(np.int64) * width + fg + 1
     peers = cell_peers[flagged_cell]
     peers_holding = cell_holding[flagged_cell]
     share = cell_share[flagged_cell]
-    who = people[["person_id", "name"]].iloc[fp].reset_index(drop=True)
+    who = ctx.person_rows(fp, ["person_id", "name"])
     group = ctx.groups[["group_id", "name", "system"]].iloc[fg].reset_index(drop=True)
     n_peers = pd.Series(peers)
     n_holding = pd.Series(peers_holding)
@@ -105,10 +111,9 @@ def peer_outlier(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) ->
     # How each flagged (person, group) is held: which accounts, through which path. Most
     # people hold a group through one account; everything stays columnar until the end.
     at = np.searchsorted(flagged, held_pair)
-    held_acc = acc[rows]
     order = np.lexsort((ctx.account_order(held_acc), at))
     rows, at, held_acc = rows[order], at[order], held_acc[order]
-    logins = ctx.accounts["login"].iloc[held_acc].reset_index(drop=True)
+    logins = ctx.account_rows(held_acc, ["login"])["login"]
     how = (
         logins + " via " + ctx.effective_memberships["path"].iloc[rows].astype(str).to_numpy()
     ).tolist()
@@ -153,6 +158,52 @@ def peer_outlier(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) ->
         entitlement=group["name"],
         entitlement_key=group["group_id"],
     )
+
+
+class _Cells:
+    """The (department, group) cell of every effective membership, read block by block:
+    ``first[account] + group`` composed through the stored account codes, never written
+    out for the whole table. ``first`` and ``several`` are per account row, with one more
+    entry where an unknown account reads."""
+
+    def __init__(
+        self, ctx: RuleContext, first: np.ndarray, several: np.ndarray, n_counts: int
+    ) -> None:
+        codes, at = ctx.em_account_codes
+        self.codes, self.groups = codes, ctx.em_group
+        # Cells fit int32 for any organisation a department × group grid fits in memory for.
+        cell_type = np.int32 if n_counts < np.iinfo(np.int32).max else np.int64
+        self.first = first[at].astype(cell_type)
+        self.buffer: np.ndarray = np.empty(min(BLOCK, len(codes)), dtype=cell_type)
+        several_code = several[at]
+        counts = np.zeros(n_counts, dtype=np.int64)
+        found = []
+        for start, cell in self._blocks():
+            counts += np.bincount(cell, minlength=n_counts)
+            if several_code.any():
+                block = np.flatnonzero(gather(several_code, self.codes[start : start + len(cell)]))
+                found.append(block[self.groups[start + block] >= 0] + start)
+        self.counts = counts
+        self.several_rows = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+
+    def _blocks(self) -> Iterator[tuple[int, np.ndarray]]:
+        """Each block's first row and its cells (in one buffer, rewritten for every block)."""
+        for start in range(0, len(self.codes), BLOCK):
+            codes = self.codes[start : start + BLOCK]
+            cell: np.ndarray = self.buffer[: len(codes)]
+            # "wrap": an unknown account (-1) reads the last entry.
+            np.take(self.first, codes, out=cell, mode="wrap")
+            cell += self.groups[start : start + BLOCK]
+            yield start, cell
+
+    def rows_in(self, flag: np.ndarray) -> np.ndarray:
+        """The rows whose cell ``flag`` (a mask over cells) marks, in table order."""
+        marked = np.empty(len(self.buffer), dtype=bool)
+        found = []
+        for start, cell in self._blocks():
+            np.take(flag, cell, out=marked[: len(cell)])
+            found.append(np.flatnonzero(marked[: len(cell)]) + start)
+        return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
 
 
 PEER_OUTLIER = RuleSpec(

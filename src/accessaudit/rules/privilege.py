@@ -7,6 +7,7 @@ membership counts at any depth of nesting, and PIM-eligible assignments count to
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import cast
 
 import numpy as np
@@ -14,7 +15,8 @@ import pandas as pd
 
 from accessaudit.classify import approved_memberships
 from accessaudit.policy import Policy
-from accessaudit.rules._context import RuleContext, choose, positions
+from accessaudit.rules._arrays import gather, positions
+from accessaudit.rules._context import SUBJECT_COLUMNS, RuleContext, choose
 from accessaudit.rules._spec import RuleSpec, SnapshotView
 
 __all__ = [
@@ -213,8 +215,8 @@ def mfa_missing(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) -> 
     sensitive_reach[acc[reach]] = True
     no_mfa = (a["mfa"] == False).to_numpy(dtype=bool, na_value=False)  # noqa: E712 (NA-aware)
     mask = a["enabled"].to_numpy(dtype=bool) & no_mfa & (ctx.account_privileged | sensitive_reach)
-    rows = a[mask].reset_index(drop=True)
     flagged = np.flatnonzero(mask)
+    rows = ctx.account_rows(flagged, [*SUBJECT_COLUMNS, "display_name", "kind", "last_sign_in"])
 
     pm = ctx.privileged_memberships
     pm = pm[np.isin(pm["acc"].to_numpy(), flagged)]
@@ -274,7 +276,7 @@ def sod_conflict(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) ->
                 ctx,
                 table=ctx.groups,
                 id_column="group_id",
-                acc=ctx.em_account,
+                acc_at=ctx.em_account_at,
                 target=ctx.em_group,
                 path=ctx.effective_memberships["path"],
                 wanted=wanted,
@@ -283,7 +285,7 @@ def sod_conflict(snapshot: SnapshotView, policy: Policy, as_of: pd.Timestamp) ->
                 ctx,
                 table=ctx.resources,
                 id_column="resource_id",
-                acc=ctx.access_account,
+                acc_at=lambda rows: ctx.access_account[rows],
                 target=ctx.access_resource,
                 path=ctx.access["path"],
                 wanted=wanted,
@@ -359,13 +361,14 @@ def _holdings(
     *,
     table: pd.DataFrame,
     id_column: str,
-    acc: np.ndarray,
+    acc_at: Callable[[np.ndarray], np.ndarray],
     target: np.ndarray,
     path: pd.Series,
     wanted: list[str],
 ) -> pd.DataFrame:
     """(owner, ent, label, login, system, person_id, path) for every enabled holding of an
-    entitlement the SoD rules name."""
+    entitlement the SoD rules name. ``acc_at(rows)``: the account row of the table's rows
+    (-1 where unknown), ``target``: each row's group or resource row."""
     name_key = table["name"].str.casefold()
     id_key = table[id_column].str.casefold()
     hit = (name_key.isin(wanted) | id_key.isin(wanted)).to_numpy(dtype=bool)
@@ -379,17 +382,22 @@ def _holdings(
     keys["label"] = table["name"].iloc[keys["target"].to_numpy()].to_numpy()
     named = np.zeros(len(table) + 1, dtype=bool)  # the last: an unknown target (-1)
     named[keys["target"].to_numpy()] = True
-    rows = np.flatnonzero(named[target])
-    rows = rows[acc[rows] >= 0]
+    rows = np.flatnonzero(gather(named, target))
+    acc = acc_at(rows)
     accounts = ctx.accounts
-    enabled = accounts["enabled"].to_numpy(dtype=bool)[acc[rows]]
-    rows = rows[enabled]
+    # An unknown account (-1) reads the appended False.
+    keep = np.append(accounts["enabled"].to_numpy(dtype=bool), False)[acc]
+    rows, acc = rows[keep], acc[keep]
     found = pd.DataFrame(
-        {"target": target[rows], "acc": acc[rows], "path": path.iloc[rows].to_numpy()}
+        {
+            "target": target[rows].astype(np.int64),
+            "acc": acc,
+            "path": path.iloc[rows].to_numpy(),
+        }
     )
     found = found.merge(keys, on="target")
     columns = ["account_id", "login", "system", "person_id"]
-    a = accounts[columns].iloc[found["acc"].to_numpy()].reset_index(drop=True)
+    a = ctx.account_rows(found["acc"].to_numpy(), columns)
     person = a["person_id"]
     return pd.DataFrame(
         {

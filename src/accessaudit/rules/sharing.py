@@ -17,7 +17,8 @@ import pandas as pd
 from accessaudit.classify import sensitive_resources
 from accessaudit.model import SENSITIVITIES
 from accessaudit.policy import Policy
-from accessaudit.rules._context import RuleContext, choose, positions, text
+from accessaudit.rules._arrays import positions
+from accessaudit.rules._context import RuleContext, choose, text
 from accessaudit.rules._spec import RuleSpec, SnapshotView
 
 __all__ = [
@@ -59,7 +60,7 @@ def _of_account(ctx: RuleContext, column: str, at: np.ndarray) -> pd.Series:
     # Only the rows asked for are converted to objects, not the whole column.
     found = at >= 0
     values = np.full(len(at), None, dtype=object)
-    values[found] = ctx.accounts[column].iloc[at[found]].astype(object).to_numpy()
+    values[found] = ctx.account_rows(at[found], [column])[column].astype(object).to_numpy()
     return pd.Series(values, dtype="object")
 
 

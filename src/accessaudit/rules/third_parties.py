@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from accessaudit.policy import Policy
-from accessaudit.rules._context import RuleContext, choose, positions, text
+from accessaudit.rules._arrays import positions
+from accessaudit.rules._context import SUBJECT_COLUMNS, RuleContext, choose, text
 from accessaudit.rules._spec import RuleSpec, SnapshotView
 
 __all__ = [
@@ -33,7 +34,7 @@ THIRD_PARTY_WORKERS = ("contractor", "vendor")
 def contract_end(people: pd.DataFrame) -> pd.Series:
     """Each third party's contract end (``contract_end``, else ``end_date``); empty for
     employees."""
-    third = people["worker_type"].astype(object).isin(THIRD_PARTY_WORKERS)
+    third = people["worker_type"].isin(THIRD_PARTY_WORKERS)
     end: pd.Series = people["contract_end"].fillna(people["end_date"]).where(third)
     return end
 
@@ -59,7 +60,7 @@ def third_party_expiring(
     soon = soon & accounts["enabled"].to_numpy(dtype=bool)
     hits = ctx.sensitive_access(soon)
     acc, res = ctx.access_account, ctx.access_resource
-    a = ctx.account_rows(acc[hits])
+    a = ctx.account_rows(acc[hits], SUBJECT_COLUMNS)
     r = ctx.resources.iloc[res[hits]].reset_index(drop=True)
     grant = ctx.access.iloc[hits].reset_index(drop=True)
     who = ctx.person_rows(ctx.account_person[acc[hits]])
@@ -118,9 +119,10 @@ def _directory_sponsors(
     """The own sponsors (``sponsor_id``) of the accounts at positions ``at``: an enabled
     account whose HR person (if any) has not left, or a group in the snapshot, is current."""
     a = ctx.accounts
-    sponsor = a["sponsor_id"].iloc[at].astype(object).reset_index(drop=True)
-    account_at = ctx.account_index.get_indexer(pd.Index(sponsor))
-    group_at = ctx.group_index.get_indexer(pd.Index(sponsor))
+    sponsor_id = a["sponsor_id"].iloc[at].reset_index(drop=True)
+    account_at = positions(sponsor_id, ctx.account_index)
+    group_at = positions(sponsor_id, ctx.group_index)
+    sponsor = sponsor_id.astype(object)
     is_account = account_at >= 0
     safe = np.maximum(account_at, 0)
     enabled = a["enabled"].to_numpy(dtype=bool)[safe] if len(a) else np.zeros(0, dtype=bool)
@@ -131,7 +133,7 @@ def _directory_sponsors(
         else np.zeros(len(at), dtype=bool)
     )
     current = (is_account & enabled & ~left) | (group_at >= 0)
-    logins = a["login"].astype(object).to_numpy()[safe] if len(a) else np.array([], dtype=object)
+    logins = a["login"].take(safe).astype(object).to_numpy()
     groups = ctx.groups["name"].astype(object).to_numpy()
     group_names = groups[np.maximum(group_at, 0)] if len(groups) else sponsor.to_numpy()
     names = np.where(is_account, logins, np.where(group_at >= 0, group_names, sponsor))
@@ -159,16 +161,15 @@ def guest_without_sponsor(
     """
     ctx = RuleContext.of(snapshot, policy, as_of)
     a = ctx.accounts
-    person = ctx.account_people
     guest = (a["kind"] == "guest").to_numpy(dtype=bool)
-    vendor = (person["worker_type"] == "vendor").to_numpy(dtype=bool)
+    vendor = (ctx.account_people(["worker_type"])["worker_type"] == "vendor").to_numpy(dtype=bool)
     # Sponsors are looked up for enabled guests and vendors only: a few of all accounts.
     third = np.flatnonzero(a["enabled"].to_numpy(dtype=bool) & (guest | vendor))
-    who = person.iloc[third]
+    who = ctx.person_rows(ctx.account_person[third])
     sponsor = who["sponsor_id"].fillna(who["manager_id"])
     sponsor_at = positions(sponsor, ctx.person_index)
     people = ctx.people
-    terminated = (people["status"].astype(object) == "terminated").to_numpy(dtype=bool)
+    terminated = (people["status"] == "terminated").to_numpy(dtype=bool)
     hr_current = (
         (sponsor_at >= 0) & ~terminated[np.maximum(sponsor_at, 0)]
         if len(people)
@@ -177,7 +178,10 @@ def guest_without_sponsor(
     directory = _directory_sponsors(ctx, third, terminated)
     keep = ~hr_current & ~directory.current
     flagged = third[keep]
-    rows = a.iloc[flagged].reset_index(drop=True)
+    rows = ctx.account_rows(
+        flagged,
+        [*SUBJECT_COLUMNS, "display_name", "email", "sponsor_id", "created", "last_sign_in"],
+    )
     who = who[keep].reset_index(drop=True)
     named = sponsor[keep].reset_index(drop=True)
     known = pd.Series(sponsor_at[keep] >= 0)
