@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
+import json
 import pkgutil
 from pathlib import Path
 
@@ -229,3 +230,43 @@ def test_building_the_command_line_loads_no_pandas() -> None:
         "assert not loaded, loaded\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_auditing_a_saved_snapshot_as_json_loads_no_signing_or_table_library(
+    tmp_path: Path,
+) -> None:
+    """``accessaudit audit --snapshot DIR --format json`` (the cron job's command) neither
+    signs, checks a signature nor prints a table: cryptography and tabulate stay unloaded
+    (about 80 ms of every run's start, bench/README.md)."""
+    import subprocess
+    import sys
+
+    import pandas as pd
+
+    accounts = pd.DataFrame(
+        {
+            "account_id": ["corp:1"],
+            "system": "corp",
+            "native_id": ["1"],
+            "login": ["alice"],
+            "kind": "user",
+            "enabled": [True],
+        }
+    )
+    accessaudit.Snapshot.from_tables({"accounts": accounts}, as_of="2026-11-21").save(
+        tmp_path / "snapshot"
+    )
+    (tmp_path / "audit.toml").write_text('[audit]\nas_of = "2026-11-21"\n', encoding="utf-8")
+    code = (
+        "import sys\n"
+        "from accessaudit.cli import main\n"
+        f"status = main(['audit', '--config', 'audit.toml', '--snapshot', "
+        f"{str(tmp_path / 'snapshot')!r}, '--format', 'json'])\n"
+        "loaded = sorted({'cryptography', 'tabulate'} & {m.split('.')[0] for m in sys.modules})\n"
+        "assert status in (0, 1) and not loaded, (status, loaded)\n"
+    )
+    with (tmp_path / "audit.json").open("wb") as document:
+        subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path, stdout=document)
+    # The document is whole: the one account never signed in.
+    findings = json.loads((tmp_path / "audit.json").read_text(encoding="utf-8"))["findings"]
+    assert [(f["rule"], f["subject_id"]) for f in findings] == [("stale-account", "corp:1")]

@@ -31,22 +31,18 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
-
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import (
-    BestAvailableEncryption,
-    Encoding,
-    KeySerializationEncryption,
-    NoEncryption,
-    PrivateFormat,
-    PublicFormat,
-    load_pem_private_key,
-    load_pem_public_key,
-)
+from typing import TYPE_CHECKING, Any
 
 from accessaudit.errors import ConfigError, SnapshotError
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
+
+# cryptography is imported by the functions that sign or check (40 ms of the start of every
+# command that reads a snapshot, and most never sign).
 
 __all__ = [
     "MANIFEST_FORMAT",
@@ -94,6 +90,9 @@ def load_signing_key(
     ``passphrase_env``; the passphrase never comes from the command line or the config.
     Any problem is a :class:`ConfigError` naming the file.
     """
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: PLC0415
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key  # noqa: PLC0415
+
     file = Path(path)
     data = _read_key_file(file)
     passphrase = os.environ.get(passphrase_env)
@@ -122,6 +121,9 @@ def load_signing_key(
 def load_public_key(path: Path | str) -> Ed25519PublicKey:
     """Read an Ed25519 public key (PEM ``PUBLIC KEY``, as ``openssl pkey -pubout`` writes it);
     a :class:`ConfigError` naming the file when it is not one."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey  # noqa: PLC0415
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key  # noqa: PLC0415
+
     file = Path(path)
     try:
         key = load_pem_public_key(_read_key_file(file))
@@ -135,6 +137,8 @@ def load_public_key(path: Path | str) -> Ed25519PublicKey:
 def sign_manifest(manifest: Mapping[str, Any], key: Ed25519PrivateKey) -> dict[str, str]:
     """The ``signature`` member for ``manifest``: algorithm, the signer's public key and the
     Ed25519 signature of the canonical manifest (both base64)."""
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat  # noqa: PLC0415
+
     public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
     return {
         "algorithm": _ALGORITHM,
@@ -145,6 +149,8 @@ def sign_manifest(manifest: Mapping[str, Any], key: Ed25519PrivateKey) -> dict[s
 
 def check_signature(manifest: Mapping[str, Any], key: Ed25519PublicKey) -> str | None:
     """None when ``manifest`` carries a valid signature by ``key``; otherwise the problem."""
+    from cryptography.exceptions import InvalidSignature  # noqa: PLC0415
+
     signature = manifest.get(SIGNATURE_MEMBER)
     if signature is None:
         return "the manifest is not signed"
@@ -171,6 +177,16 @@ def generate_key_pair(
     the passphrase in ``passphrase_env`` when that variable is set) and the public key beside
     it with the suffix ``.pub``. Existing files are never overwritten (:class:`ConfigError`).
     Returns both paths; the same as the two ``openssl`` commands in the module text."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: PLC0415
+    from cryptography.hazmat.primitives.serialization import (  # noqa: PLC0415
+        BestAvailableEncryption,
+        Encoding,
+        KeySerializationEncryption,
+        NoEncryption,
+        PrivateFormat,
+        PublicFormat,
+    )
+
     private = Path(private_file)
     public = private.with_suffix(".pub")
     for file in (private, public):
