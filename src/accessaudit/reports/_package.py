@@ -50,7 +50,9 @@ def write_package(written: IO[bytes], path: Path, streamed: Mapping[str, Streame
     with (
         atomic_file(Path(path)) as temporary,
         zipfile.ZipFile(written) as source,
-        zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as package,
+        # Deflate level 1: at 200,000 people the report is written in 4.8 s instead of 6.7 s
+        # (zlib's default 6), for a file of 33.9 MB instead of 27.3 MB (bench/README.md).
+        zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as package,
     ):
         parts = _sheet_parts(source)
         by_part = {parts[title]: rows for title, rows in streamed.items()}
