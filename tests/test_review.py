@@ -772,7 +772,7 @@ def test_workbook_from_the_campaign_template_is_the_one_xlsxwriter_writes(
     items = campaign.items
     part = items[items["reviewer_id"] == next(iter(campaign.manifest["reviewers"]))]
     assert len(part) > 1
-    books = ReviewWorkbooks(items, campaign_id=campaign.id, deadline="2026-12-15")
+    books = ReviewWorkbooks(campaign_id=campaign.id, deadline="2026-12-15")
     books.write(tmp_path / "template.xlsx", part, reviewer_id=reviewer_id, reviewer=reviewer)
     write_workbook(
         tmp_path / "alone.xlsx",

@@ -132,8 +132,6 @@ _LAST_STANDIN = 987_653
 #: (workbook part), the autofilter and the drop-down's range (Review sheet).
 _LAST_ROW = re.compile(rf"(?<=[A-Z$]){_LAST_STANDIN}(?![0-9])")
 _SHARED_STRINGS = "xl/sharedStrings.xml"
-#: The most rows whose cells a campaign makes at once (:class:`_CampaignCells`).
-_CAMPAIGN_ROWS = 50_000
 _CUSTOM_PROPERTIES = "docProps/custom.xml"
 _WORKBOOK_PART = "xl/workbook.xml"
 
@@ -146,18 +144,7 @@ class ReviewWorkbooks:
     xlsxwriter would escape, and a workbook of one row, are written by xlsxwriter itself
     (:func:`write_workbook`), so every workbook is what xlsxwriter would have written."""
 
-    def __init__(
-        self,
-        items: pd.DataFrame,
-        cells: pd.DataFrame | None = None,
-        *,
-        campaign_id: str,
-        deadline: str | None,
-    ) -> None:
-        self._cells = workbook_cells(items) if cells is None else cells
-        # Made once only while it stays small: about 4.6 kB a row at its peak (75 MB more
-        # for the sample's 16,308 rows); a larger campaign makes each workbook's cells alone.
-        self._made = _CampaignCells(self._cells, items) if len(items) <= _CAMPAIGN_ROWS else None
+    def __init__(self, *, campaign_id: str, deadline: str | None) -> None:
         self._campaign_id = campaign_id
         self._deadline = deadline
         self._template: PackageTemplate | None = None
@@ -169,10 +156,9 @@ class ReviewWorkbooks:
         *,
         reviewer_id: str,
         reviewer: str,
+        cells: pd.DataFrame | None = None,
     ) -> None:
-        """Write one reviewer's workbook to ``path`` (as :func:`write_workbook`): ``items``,
-        the reviewer's, are rows of the campaign's items this was made with."""
-        cells = self._cells.loc[items.index]
+        """Write one reviewer's workbook to ``path`` (as :func:`write_workbook`)."""
         last = max(len(items) + 1, 2)
         line = _reviewer_line(reviewer, reviewer_id)
         # xlsxwriter writes "S2" rather than "S2:S2" for a one-row range.
@@ -187,13 +173,8 @@ class ReviewWorkbooks:
                 cells=cells,
             )
             return
-        rows = _ReviewRows(
-            cells,
-            items["integrity"],
-            items["recommendation"],
-            self._made,
-            None if self._made is None else self._made.positions(items),
-        )
+        cells = workbook_cells(items) if cells is None else cells
+        rows = _ReviewRows(cells, items["integrity"], items["recommendation"])
         standin = _reviewer_line(_NAME_STANDIN, _ID_STANDIN)
         last_row = str(last)
 
@@ -416,116 +397,60 @@ _QUOTED = "^[=+\\-@]"  # what _FORMULA_STARTS means, as a pattern
 class _ReviewRows:
     """The Review sheet's rows as SpreadsheetML: what :func:`_text` and ``set_row`` would
     write cell by cell with xlsxwriter — the same cells, styles and row heights (text inline
-    instead of shared, which reads back the same). ``made``, when given, holds the cells of
-    the whole campaign made once (:class:`_CampaignCells`) and ``positions`` this
-    workbook's rows in it; the rows are then only cut out and numbered."""
+    instead of shared, which reads back the same). A workbook holds a hundred rows or so, so
+    its text columns are stacked into one array and converted with a few Arrow calls."""
 
     probes = _ROW_STYLES
 
-    def __init__(
-        self,
-        cells: pd.DataFrame,
-        integrity: pd.Series,
-        recommendation: pd.Series,
-        made: _CampaignCells | None = None,
-        positions: np.ndarray | None = None,
-    ):
+    def __init__(self, cells: pd.DataFrame, integrity: pd.Series, recommendation: pd.Series):
         self._cells = cells
         self._integrity = integrity
-        self._recommendation = recommendation
-        self._made = made
-        self._positions = positions
+        self._revoke = recommendation.to_numpy(dtype=object) == "revoke"
         self.last_cell = f"{xl_col_to_name(_HASH_COL - 1)}{len(cells) + 1}"
 
     def rows(self, styles: Mapping[str, str]) -> Iterator[memoryview]:
         """The rows after the header (``styles``: each probe's ``s`` attribute)."""
         count = len(self._cells)
-        if self._made is not None and self._positions is not None:
-            cells, lines = self._made.rows(styles, self._positions)
-        else:
-            cells, lines = _row_cells(self._cells, self._integrity, self._recommendation, styles)
-        yield join_cells(cells, _COLUMNS, count, lines)
-
-
-_COLUMNS = len(DATA_COLUMNS) + 3  # data, Decision, Comment, Integrity
-
-
-class _CampaignCells:
-    """The Review rows' cells of every workbook of a campaign, made with one set of Arrow
-    calls on the first workbook (a few calls per workbook were most of writing its rows)."""
-
-    def __init__(self, cells: pd.DataFrame, items: pd.DataFrame) -> None:
-        self._cells = cells
-        self._items = items
-        self._made: tuple[dict[str, str], pa.Array, np.ndarray] | None = None
-
-    def positions(self, part: pd.DataFrame) -> np.ndarray | None:
-        """Where ``part``'s rows are in the campaign (None when its index cannot say)."""
-        if not self._items.index.is_unique:
-            return None
-        positions = self._items.index.get_indexer(part.index)
-        return None if (positions < 0).any() else positions
-
-    def rows(self, styles: Mapping[str, str], positions: np.ndarray) -> tuple[pa.Array, np.ndarray]:
-        """The cells (row-major) and row lines of the rows at ``positions``."""
-        if self._made is None or self._made[0] != styles:
-            items = self._items
-            made = _row_cells(self._cells, items["integrity"], items["recommendation"], styles)
-            self._made = (dict(styles), *made)
-        _styles, cells, lines = self._made
-        take = (positions[:, None] * _COLUMNS + np.arange(_COLUMNS)[None, :]).ravel()
-        return pc.take(cells, pa.array(take)), lines[positions]
-
-
-def _row_cells(
-    cells: pd.DataFrame,
-    integrity: pd.Series,
-    recommendation: pd.Series,
-    styles: Mapping[str, str],
-) -> tuple[pa.Array, np.ndarray]:
-    """The Review rows' cells, row-major (each cell's XML after its ``r`` attribute, null
-    for no cell), and each row's lines. The text columns are stacked into one array and
-    converted with a few Arrow calls."""
-    count = len(cells)
-    titles = [*(title for title, _ in DATA_COLUMNS), "Integrity"]
-    # One conversion of the whole table, column after column (pandas' per-column access
-    # costs more than the rest of a small workbook's rows).
-    headers = [title for title, _ in DATA_COLUMNS]
-    table = cells if list(cells.columns) == headers else cells[headers]
-    hashes = [v if type(v) is str else str(v) for v in integrity.tolist()]
-    texts = table.to_numpy(dtype=object).T.ravel().tolist() + hashes
-    text = _arrow_text(texts)
-    # Column after column: the style of a cell that is neither quoted nor on the revoke
-    # colour (its column's format), and where the revoke colour applies.
-    plain = np.repeat(
-        [styles["wrapped"] if t in _WRAPPED else styles["top"] for t in titles], count
-    )
-    revoke = np.zeros(len(titles) * count, dtype=bool)
-    at = len(DATA_COLUMNS) - 2  # Recommendation
-    revoke[at * count : (at + 1) * count] = recommendation.to_numpy(dtype=object) == "revoke"
-    on_revoke = pa.array(revoke)
-    quote = pc.match_substring_regex(text, _QUOTED)
-    style = pc.if_else(
-        quote,
-        pc.if_else(on_revoke, styles["quote revoke"], styles["quote"]),
-        pc.if_else(on_revoke, styles["revoke"], pa.array(plain, type=pa.string())),
-    )
-    empty = pc.and_(pc.equal(text, ""), pc.invert(pc.or_(quote, on_revoke)))
-    xml = pc.if_else(empty, pa.scalar(None, pa.string()), inline_cells(text, style))
-    lengths = pc.utf8_length(text).to_numpy(zero_copy_only=False)
-    lengths = lengths.reshape(len(titles), count)
-    lines = np.ones(count, dtype=np.int64)
-    for index, title in enumerate(titles):
-        if title in _WRAPPED:
-            per_line = max(int(_WIDTHS.get(title, 14) * 1.1), 1)
-            lines = np.maximum(lines, -(-lengths[index] // per_line))
-    decision = [f"{styles['editable']}/>"] * count
-    comment = [f"{styles['editable_wrapped']}/>"] * count
-    stacked = pa.concat_arrays([xml, pa.array(decision + comment, type=pa.string())])
-    # Row-major, the sheet's columns A…U: data, Decision, Comment, Integrity.
-    order = np.array([*range(len(DATA_COLUMNS)), len(titles), len(titles) + 1, len(titles) - 1])
-    take = (order[None, :] * count + np.arange(count)[:, None]).ravel()
-    return pc.take(stacked, pa.array(take)), np.minimum(lines, _MAX_ROW_LINES)
+        titles = [*(title for title, _ in DATA_COLUMNS), "Integrity"]
+        # One conversion of the whole table, column after column (pandas' per-column access
+        # costs more than the rest of a small workbook's rows).
+        headers = [title for title, _ in DATA_COLUMNS]
+        table = self._cells if list(self._cells.columns) == headers else self._cells[headers]
+        hashes = [v if type(v) is str else str(v) for v in self._integrity.tolist()]
+        texts = table.to_numpy(dtype=object).T.ravel().tolist() + hashes
+        text = _arrow_text(texts)
+        # Column after column: the style of a cell that is neither quoted nor on the revoke
+        # colour (its column's format), and where the revoke colour applies.
+        plain = np.repeat(
+            [styles["wrapped"] if t in _WRAPPED else styles["top"] for t in titles], count
+        )
+        revoke = np.zeros(len(titles) * count, dtype=bool)
+        at = len(DATA_COLUMNS) - 2  # Recommendation
+        revoke[at * count : (at + 1) * count] = self._revoke
+        on_revoke = pa.array(revoke)
+        quote = pc.match_substring_regex(text, _QUOTED)
+        style = pc.if_else(
+            quote,
+            pc.if_else(on_revoke, styles["quote revoke"], styles["quote"]),
+            pc.if_else(on_revoke, styles["revoke"], pa.array(plain, type=pa.string())),
+        )
+        empty = pc.and_(pc.equal(text, ""), pc.invert(pc.or_(quote, on_revoke)))
+        xml = pc.if_else(empty, pa.scalar(None, pa.string()), inline_cells(text, style))
+        lengths = pc.utf8_length(text).to_numpy(zero_copy_only=False)
+        lengths = lengths.reshape(len(titles), count)
+        lines = np.ones(count, dtype=np.int64)
+        for index, title in enumerate(titles):
+            if title in _WRAPPED:
+                per_line = max(int(_WIDTHS.get(title, 14) * 1.1), 1)
+                lines = np.maximum(lines, -(-lengths[index] // per_line))
+        decision = [f"{styles['editable']}/>"] * count
+        comment = [f"{styles['editable_wrapped']}/>"] * count
+        stacked = pa.concat_arrays([xml, pa.array(decision + comment, type=pa.string())])
+        # Row-major, the sheet's columns A…U: data, Decision, Comment, Integrity.
+        order = np.array([*range(len(DATA_COLUMNS)), len(titles), len(titles) + 1, len(titles) - 1])
+        take = (order[None, :] * count + np.arange(count)[:, None]).ravel()
+        lines = np.minimum(lines, _MAX_ROW_LINES)
+        yield join_cells(pc.take(stacked, pa.array(take)), len(order), count, lines)
 
 
 def _arrow_text(texts: list[str]) -> pa.Array:

@@ -189,7 +189,7 @@ def create_campaign(
         key_file.chmod(0o600)
         reviewers: dict[str, dict[str, Any]] = {}
         used_names: set[str] = set()
-        workbooks = ReviewWorkbooks(items, cells, campaign_id=campaign_id, deadline=deadline_text)
+        workbooks = ReviewWorkbooks(campaign_id=campaign_id, deadline=deadline_text)
         for reviewer_id, part in items.groupby("reviewer_id", sort=True):
             name = part["reviewer"].iloc[0] or str(reviewer_id)
             file_name = (
@@ -202,6 +202,7 @@ def create_campaign(
                 part,
                 reviewer_id=str(reviewer_id),
                 reviewer=name,
+                cells=cells.loc[part.index],
             )
             reviewers[str(reviewer_id)] = {
                 "reviewer": name,
