@@ -6,6 +6,8 @@ sheet holding its header row and a *probe row*: one cell in each style the strea
 writes the header row as the library wrote it, then the rows chunk by chunk in place of the
 probe row, and sets ``<dimension>``. The style indexes (``s="…"``) of the streamed cells are
 those the library gave the probe cells, so they always refer to the ``cellXfs`` it wrote.
+:class:`PackageTemplate` does the same from one package read once, any number of times, with
+some parts' text edited each time (a review campaign's workbooks differ in a few values).
 """
 
 from __future__ import annotations
