@@ -755,3 +755,41 @@ def test_campaign_and_reviewer_are_read_from_the_package_custom_properties(
             copy.writestr(info, data)
     tampered = read_workbook(hostile)
     assert tampered.reviewer_id == ""
+
+
+@pytest.mark.parametrize(
+    ("reviewer", "reviewer_id"),
+    [("Dana Fox", "E100"), ("Ann & <Bo> _x0041_", "id&<1>"), ("Tab\there", "E\x01")],
+)
+def test_workbook_from_the_campaign_template_is_the_one_xlsxwriter_writes(
+    campaign: Campaign, tmp_path: Path, reviewer: str, reviewer_id: str
+) -> None:
+    # A campaign runs xlsxwriter once and edits its package per reviewer; every part but the
+    # creation time must be what xlsxwriter writes for that reviewer itself (names it would
+    # escape are written by xlsxwriter, so the same holds for them).
+    from accessaudit.review._workbook import ReviewWorkbooks, write_workbook
+
+    items = campaign.items
+    part = items[items["reviewer_id"] == next(iter(campaign.manifest["reviewers"]))]
+    assert len(part) > 1
+    books = ReviewWorkbooks(campaign_id=campaign.id, deadline="2026-12-15")
+    books.write(tmp_path / "template.xlsx", part, reviewer_id=reviewer_id, reviewer=reviewer)
+    write_workbook(
+        tmp_path / "alone.xlsx",
+        part,
+        campaign_id=campaign.id,
+        reviewer_id=reviewer_id,
+        reviewer=reviewer,
+        deadline="2026-12-15",
+    )
+    with (
+        zipfile.ZipFile(tmp_path / "template.xlsx") as made,
+        zipfile.ZipFile(tmp_path / "alone.xlsx") as alone,
+    ):
+        assert made.namelist() == alone.namelist()
+        for name in alone.namelist():
+            if name != "docProps/core.xml":  # dcterms:created, the time of writing
+                assert made.read(name) == alone.read(name), name
+    book = openpyxl.load_workbook(tmp_path / "template.xlsx")
+    assert book["Instructions"]["A1"].value.startswith(f"Access review for {reviewer[:3]}")
+    assert book[REVIEW_SHEET].max_row == len(part) + 1

@@ -14,6 +14,7 @@ Every value from a source is written as a text cell, so a display name like
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,8 @@ import pyarrow.compute as pc
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
+from accessaudit.errors import AccessAuditError
+from accessaudit.reports._package import PackageTemplate
 from accessaudit.reports._sheetdata import clean_text, inline_cells, join_cells
 from accessaudit.reports.xlsx import write_package
 from accessaudit.review._cells import (
@@ -37,7 +40,7 @@ from accessaudit.review._cells import (
     workbook_cells,
 )
 
-__all__ = ["write_workbook"]
+__all__ = ["ReviewWorkbooks", "write_workbook"]
 
 INSTRUCTIONS_SHEET = "Instructions"
 _DECISION_COL = len(DATA_COLUMNS) + 1
@@ -104,14 +107,135 @@ def write_workbook(
     ``cells``, when given, are :func:`workbook_cells` of ``items``, computed once).
 
     Written with xlsxwriter (a campaign writes hundreds of these; openpyxl's cell objects
-    were most of the time) and read back with openpyxl by :func:`read_workbook`.
+    were most of the time) and read back with openpyxl by :func:`read_workbook`. A campaign
+    writes its workbooks with :class:`ReviewWorkbooks`, which runs xlsxwriter once.
     """
+    last = max(len(items) + 1, 2)
+    buffer = _formatted_package(
+        campaign_id=campaign_id,
+        reviewer_id=reviewer_id,
+        reviewer_line=_reviewer_line(reviewer, reviewer_id),
+        deadline=deadline,
+        last=last,
+    )
+    cells = workbook_cells(items) if cells is None else cells
+    rows = _ReviewRows(cells, items["integrity"], items["recommendation"])
+    write_package(buffer, Path(path), {REVIEW_SHEET: rows})
+
+
+#: Stand-ins written into a campaign's template workbook, replaced in each reviewer's copy.
+#: The row number is one no real workbook reaches and no range of the template holds.
+_NAME_STANDIN = "ReviewerNameStandIn"
+_ID_STANDIN = "ReviewerIdStandIn"
+_LAST_STANDIN = 987_653
+#: Where the template's last row appears: the print area and the autofilter's hidden name
+#: (workbook part), the autofilter and the drop-down's range (Review sheet).
+_LAST_ROW = re.compile(rf"(?<=[A-Z$]){_LAST_STANDIN}(?![0-9])")
+_SHARED_STRINGS = "xl/sharedStrings.xml"
+_CUSTOM_PROPERTIES = "docProps/custom.xml"
+_WORKBOOK_PART = "xl/workbook.xml"
+
+
+class ReviewWorkbooks:
+    """The workbooks of one campaign. xlsxwriter writes the formatting, protection,
+    drop-down, properties and instructions once, as a template; each reviewer's workbook is
+    that package with its reviewer, its row ranges and its rows (bench/README.md: the
+    per-workbook xlsxwriter run was most of ``review create``). A reviewer whose name or id
+    xlsxwriter would escape, and a workbook of one row, are written by xlsxwriter itself
+    (:func:`write_workbook`), so every workbook is what xlsxwriter would have written."""
+
+    def __init__(self, *, campaign_id: str, deadline: str | None) -> None:
+        self._campaign_id = campaign_id
+        self._deadline = deadline
+        self._template: PackageTemplate | None = None
+
+    def write(
+        self,
+        path: Path,
+        items: pd.DataFrame,
+        *,
+        reviewer_id: str,
+        reviewer: str,
+        cells: pd.DataFrame | None = None,
+    ) -> None:
+        """Write one reviewer's workbook to ``path`` (as :func:`write_workbook`)."""
+        last = max(len(items) + 1, 2)
+        line = _reviewer_line(reviewer, reviewer_id)
+        # xlsxwriter writes "S2" rather than "S2:S2" for a one-row range.
+        if last == 2 or not (line.isprintable() and _unescaped(line)):
+            write_workbook(
+                path,
+                items,
+                campaign_id=self._campaign_id,
+                reviewer_id=reviewer_id,
+                reviewer=reviewer,
+                deadline=self._deadline,
+                cells=cells,
+            )
+            return
+        cells = workbook_cells(items) if cells is None else cells
+        rows = _ReviewRows(cells, items["integrity"], items["recommendation"])
+        standin = _reviewer_line(_NAME_STANDIN, _ID_STANDIN)
+        last_row = str(last)
+
+        def ranges(text: str) -> str:
+            return _LAST_ROW.sub(last_row, text)
+
+        edits = {
+            _SHARED_STRINGS: lambda text: _replace_once(text, f">{standin}</t>", f">{line}</t>"),
+            _CUSTOM_PROPERTIES: lambda text: _replace_once(
+                text, f">{_ID_STANDIN}</vt:lpwstr>", f">{reviewer_id}</vt:lpwstr>"
+            ),
+            _WORKBOOK_PART: ranges,
+        }
+        edits[self._sheet_part()] = ranges
+        self._package().write(Path(path), {REVIEW_SHEET: rows}, edits)
+
+    def _package(self) -> PackageTemplate:
+        if self._template is None:
+            self._template = PackageTemplate(
+                _formatted_package(
+                    campaign_id=self._campaign_id,
+                    reviewer_id=_ID_STANDIN,
+                    reviewer_line=_reviewer_line(_NAME_STANDIN, _ID_STANDIN),
+                    deadline=self._deadline,
+                    last=_LAST_STANDIN,
+                )
+            )
+        return self._template
+
+    def _sheet_part(self) -> str:
+        return self._package().sheet_part(REVIEW_SHEET)
+
+
+def _reviewer_line(reviewer: str, reviewer_id: str) -> str:
+    return f"Access review for {reviewer} ({reviewer_id})"
+
+
+def _unescaped(text: str) -> bool:
+    """Whether xlsxwriter writes ``text`` into XML as it is: no markup character and no
+    ``_xHHHH_`` escape (a caller also checks it is printable: no control character)."""
+    return not any(c in text for c in '&<>"') and "_x" not in text
+
+
+def _replace_once(text: str, standin: str, value: str) -> str:
+    """``text`` with its one ``standin`` replaced by ``value``."""
+    if text.count(standin) != 1:
+        raise AccessAuditError("the workbook writer changed the review workbook template")
+    return text.replace(standin, value)
+
+
+def _formatted_package(
+    *, campaign_id: str, reviewer_id: str, reviewer_line: str, deadline: str | None, last: int
+) -> io.BytesIO:
+    """The workbook xlsxwriter writes: instructions, the Review sheet's header and probe row
+    (:mod:`accessaudit.reports._package`), formatting, ranges up to row ``last``."""
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, _WRITER_OPTIONS)
     formats = _Formats(book)
     guide = book.add_worksheet(INSTRUCTIONS_SHEET)
     lines = [
-        f"Access review for {reviewer} ({reviewer_id})",
+        reviewer_line,
         f"Campaign {campaign_id}; decide by {deadline or 'the date your auditor gave you'}.",
         "",
         "For every row on the Review sheet, choose a Decision from the drop-down:",
@@ -144,8 +268,6 @@ def write_workbook(
     # style index xlsxwriter gave each format the rows use.
     for column, name in enumerate(_ROW_STYLES):
         sheet.write_string(1, column, "x", formats.by_name(name))
-    cells = workbook_cells(items) if cells is None else cells
-    last = max(len(items) + 1, 2)
     sheet.data_validation(
         1,
         _DECISION_COL - 1,
@@ -180,8 +302,7 @@ def write_workbook(
     book.set_custom_property(CAMPAIGN_PROPERTY, campaign_id)
     book.set_custom_property(REVIEWER_PROPERTY, reviewer_id)
     book.close()
-    rows = _ReviewRows(cells, items["integrity"], items["recommendation"])
-    write_package(buffer, Path(path), {REVIEW_SHEET: rows})
+    return buffer
 
 
 class _Formats:

@@ -40,7 +40,7 @@ from accessaudit.review._assign import (
 from accessaudit.review._cells import row_hashes, workbook_cells
 from accessaudit.review._items import FindingsSource, ReviewBy, build_items
 from accessaudit.review._movers import mover_items
-from accessaudit.review._workbook import write_workbook
+from accessaudit.review._workbook import ReviewWorkbooks
 from accessaudit.snapshot import Snapshot
 
 __all__ = [
@@ -189,6 +189,7 @@ def create_campaign(
         key_file.chmod(0o600)
         reviewers: dict[str, dict[str, Any]] = {}
         used_names: set[str] = set()
+        workbooks = ReviewWorkbooks(campaign_id=campaign_id, deadline=deadline_text)
         for reviewer_id, part in items.groupby("reviewer_id", sort=True):
             name = part["reviewer"].iloc[0] or str(reviewer_id)
             file_name = (
@@ -196,13 +197,11 @@ def create_campaign(
                 if reviewer_id == UNASSIGNED
                 else _file_name(name, str(reviewer_id), used_names)
             )
-            write_workbook(
+            workbooks.write(
                 staging / WORKBOOKS / file_name,
                 part,
-                campaign_id=campaign_id,
                 reviewer_id=str(reviewer_id),
                 reviewer=name,
-                deadline=deadline_text,
                 cells=cells.loc[part.index],
             )
             reviewers[str(reviewer_id)] = {
