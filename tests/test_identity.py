@@ -122,3 +122,50 @@ def test_collecting_sources_in_reverse_order_gives_an_identical_snapshot(tmp_pat
     manifests = [json.loads((f / "manifest.json").read_text()) for f in (forward, backward)]
     assert manifests[0]["tables"]["grants"]["rows"] > 0
     assert manifests[0] == manifests[1]
+
+
+def test_ids_that_differ_only_by_leading_zeros_are_said_never_matched() -> None:
+    """Excel reads an id column of digits as numbers and drops leading zeros when the file is
+    saved ("Keeping leading zeros and large numbers", Microsoft Support): HR's 00123 becomes
+    123 while the directory keeps 00123. Such accounts stay unmatched (two ids may be two
+    people) and the report and warnings say which ones would match."""
+    from accessaudit.coverage import collection_warnings
+
+    people = TABLES["people"].conform(
+        pd.DataFrame(
+            {
+                "person_id": ["123", "77", "0450", "450", "9"],
+                "name": ["Ann", "Bob", "Cai", "Dee", "Eve"],
+                "status": "active",
+                "worker_type": "employee",
+                "system": "hr",
+            }
+        )
+    )
+    accounts = _accounts(
+        [
+            {"login": "ann", "employee_id": "00123"},  # 123 with its zeros: said
+            {"login": "bob", "employee_id": "77"},  # matches as it is
+            {"login": "cai", "employee_id": "00450"},  # HR has 0450 and 450: nobody in particular
+            {"login": "dan", "employee_id": "00124"},  # no HR 124: a plain orphan
+            {"login": "eve", "employee_id": "E9"},  # not digits
+        ]
+    )
+    resolved, report = correlate_accounts(accounts, people)
+
+    assert resolved.set_index("login")["correlated_by"].astype(str).to_dict() == {
+        "ann": "unmatched",
+        "bob": "employee-id",
+        "cai": "unmatched",
+        "dan": "unmatched",
+        "eve": "unmatched",
+    }
+    assert report["leading_zero_mismatches"] == {
+        "count": 1,
+        "examples": [{"account_id": "corp:ann", "employee_id": "00123", "person_id": "123"}],
+    }
+    said = collection_warnings([{"tables": {"people": 5}}], report)
+    assert said[-1].startswith(
+        "correlation: 1 of them would match an HR person but for leading zeros (e.g. corp:ann "
+        "with employee id 00123 and HR person 123)"
+    )

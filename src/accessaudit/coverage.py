@@ -126,6 +126,18 @@ def collection_warnings(
         by_system = (correlation or {}).get("unmatched_by_system") or {}
         where = f" ({_listing(_counts(by_system))})" if by_system else ""
         said.append(f"correlation: {unmatched} human account(s) match no HR person{where}")
+    zeros = (correlation or {}).get("leading_zero_mismatches")
+    if isinstance(zeros, Mapping) and _number(zeros.get("count")):
+        examples = zeros.get("examples")
+        example = examples[0] if isinstance(examples, list) and examples else {}
+        example = example if isinstance(example, Mapping) else {}
+        said.append(
+            f"correlation: {_number(zeros.get('count'))} of them would match an HR person but for "
+            f"leading zeros (e.g. {example.get('account_id')} with employee id "
+            f"{example.get('employee_id')} and HR person {example.get('person_id')}): a "
+            "spreadsheet may have read the ids as numbers; export them as text, or map them "
+            "in the identity map"
+        )
     return said
 
 

@@ -174,7 +174,41 @@ def correlate_accounts(
             "service_accounts": int(is_service.sum()),
         }
     )
+    zeros = _leading_zero_mismatches(unmatched, person_ids)
+    if zeros:
+        report["leading_zero_mismatches"] = zeros
     return result, report
+
+
+def _leading_zero_mismatches(unmatched: pd.DataFrame, person_ids: pd.Index) -> dict[str, Any]:
+    """Unmatched accounts whose numeric employee id equals an HR person id but for leading
+    zeros (``00123`` and ``123``): what a spreadsheet does to an id column it reads as numbers.
+    They are said, never matched: the two ids may be different people."""
+    digits = r"^\d+$"
+    employee = unmatched["employee_id"].astype("string").str.strip()
+    employee = employee[employee.str.fullmatch(digits).fillna(False).astype(bool)]
+    hr = pd.Series(person_ids, dtype="string").str.strip()
+    hr = hr[hr.str.fullmatch(digits).fillna(False).astype(bool)]
+    if employee.empty or hr.empty:
+        return {}
+    # An HR key two ids share ("0123" and "123") points at nobody in particular.
+    hr_by_key = pd.Series(hr.to_numpy(), index=hr.str.lstrip("0").to_numpy())
+    hr_by_key = hr_by_key[~hr_by_key.index.duplicated(keep=False) & (hr_by_key.index != "")]
+    found = employee.str.lstrip("0").map(hr_by_key).dropna()
+    if found.empty:
+        return {}
+    return {
+        "count": len(found),
+        "examples": [
+            {"account_id": str(account), "employee_id": str(employee[at]), "person_id": str(hr_id)}
+            for at, account, hr_id in zip(
+                found.index[:_EXAMPLES],
+                unmatched.loc[found.index[:_EXAMPLES], "account_id"],
+                found[:_EXAMPLES],
+                strict=True,
+            )
+        ],
+    }
 
 
 def _manual_matches(
