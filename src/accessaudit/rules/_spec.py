@@ -137,6 +137,31 @@ class RuleSpec:
             entitlement_key=entitlement_key,
         )
 
+    def grant_findings(
+        self,
+        grants: pd.DataFrame,
+        resources: pd.DataFrame,
+        *,
+        message: pd.Series,
+        evidence: pd.DataFrame,
+        entitlement: pd.Series,
+        entitlement_key: pd.Series,
+    ) -> pd.DataFrame:
+        """Findings about resources reached by grants: the subject is each grant's resource
+        (its name and owner from ``resources``, aligned with ``grants``), in the grant's
+        system, the entitlement the grant itself."""
+        return self.findings(
+            subject_type="resource",
+            subject_id=grants["resource_id"].astype(object),
+            subject_name=resources["name"].astype(object),
+            system=grants["system"].astype(object),
+            person_id=resources["owner_id"].astype(object),
+            message=message,
+            evidence=evidence,
+            entitlement=entitlement,
+            entitlement_key=entitlement_key,
+        )
+
     def findings(
         self,
         *,

@@ -87,12 +87,9 @@ def _granted_to_public(ctx: RuleContext) -> pd.DataFrame:
             "path": g["path"],
         }
     )
-    return PUBLIC_DATABASE_GRANT.findings(
-        subject_type="resource",
-        subject_id=g["resource_id"].astype(object),
-        subject_name=r["name"].astype(object),
-        system=g["system"].astype(object),
-        person_id=r["owner_id"].astype(object),
+    return PUBLIC_DATABASE_GRANT.grant_findings(
+        g,
+        r,
         message=message,
         evidence=evidence,
         entitlement=what,

@@ -87,16 +87,8 @@ def _findings(
             "parent_id": r["parent_id"],
         }
     )
-    return spec.findings(
-        subject_type="resource",
-        subject_id=g["resource_id"].astype(object),
-        subject_name=r["name"].astype(object),
-        system=g["system"].astype(object),
-        person_id=r["owner_id"].astype(object),
-        message=message,
-        evidence=evidence,
-        entitlement=what,
-        entitlement_key=key,
+    return spec.grant_findings(
+        g, r, message=message, evidence=evidence, entitlement=what, entitlement_key=key
     )
 
 
