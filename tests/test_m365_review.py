@@ -262,9 +262,7 @@ def test_graph_refuses_to_delete_an_inherited_permission(pki: PkiFiles) -> None:
 def test_revoked_site_membership_leaves_the_microsoft_365_group_through_graph(
     pki: PkiFiles, tmp_path: Path
 ) -> None:
-    people = make_people(120, seed=3)
-    tenant = build_tenant(people, as_of=pd.Timestamp("2026-11-21", tz="UTC"))
-    board = next(g["id"] for g in tenant["groups"] if g["displayName"] == GUEST_SITE_GROUP)
+    people, tenant, board = _board_tenant()
     sharepoint = SharePoint(build_sharepoint(team_group_id=board))
     folder = tmp_path / "audit"
     with GraphServer(tenant, pki, routes=[sharepoint]) as server:
@@ -445,6 +443,36 @@ def test_scope_workbook_states_the_link_reach(sample: tuple[Snapshot, Any], tmp_
 # ------------------------------------------------- specific-people link naming directory users
 
 
+def _board_tenant() -> tuple[pd.DataFrame, dict[str, Any], str]:
+    """The 120-person sample HR roster, its tenant and the id of the group behind the board
+    site (the guest site)."""
+    people = make_people(120, seed=3)
+    tenant = build_tenant(people, as_of=pd.Timestamp("2026-11-21", tz="UTC"))
+    board = next(g["id"] for g in tenant["groups"] if g["displayName"] == GUEST_SITE_GROUP)
+    return people, tenant, board
+
+
+def _site_members(tenant: dict[str, Any], board: str) -> list[dict[str, Any]]:
+    """Enabled members of the tenant who do not own the board site (nobody reviews their own
+    access), in the tenant's order."""
+    owners = {o["id"] for o in tenant["group_owners"].get(board, [])}
+    return [
+        u
+        for u in tenant["users"]
+        if u["userType"] == "Member" and u["accountEnabled"] and u["id"] not in owners
+    ]
+
+
+def _direct_permission(permission_id: str, user: dict[str, Any]) -> dict[str, Any]:
+    """A read permission granted to ``user`` directly (permission.md: grantedToV2 with a
+    user, no ``link`` facet)."""
+    return {
+        "id": permission_id,
+        "roles": ["read"],
+        "grantedToV2": {"user": {"id": user["id"], "displayName": user["displayName"]}},
+    }
+
+
 def _people_link(users: list[dict[str, Any]], outsider: str) -> dict[str, Any]:
     """A specific-people link (sharinglink.md: ``scope`` "users") as permission.md's
     "Specific people link" example shows it: each named person in ``grantedToIdentitiesV2``
@@ -477,27 +505,15 @@ def _people_link(users: list[dict[str, Any]], outsider: str) -> dict[str, Any]:
 def test_people_link_naming_directory_users_keeps_the_link_through_review_and_delete(
     pki: PkiFiles, tmp_path: Path
 ) -> None:
-    people = make_people(120, seed=3)
-    tenant = build_tenant(people, as_of=pd.Timestamp("2026-11-21", tz="UTC"))
-    board = next(g["id"] for g in tenant["groups"] if g["displayName"] == GUEST_SITE_GROUP)
-    owners = {o["id"] for o in tenant["group_owners"].get(board, [])}
-    # People who are not the site's owner (nobody reviews their own access) nor the fallback.
-    members = [
-        u
-        for u in tenant["users"]
-        if u["userType"] == "Member" and u["accountEnabled"] and u["id"] not in owners
-    ][2:5]
+    people, tenant, board = _board_tenant()
+    # Not the fallback reviewer either.
+    members = _site_members(tenant, board)[2:5]
     alice, bob, carol = members
     outsider = "pat@partner-firm.example"
     data = build_sharepoint(team_group_id=board)
     key = ("b!drive000002", "fin-budget")
-    # Near miss: Carol holds the budget through a direct permission, no link
-    # (permission.md: grantedToV2 with a user, no ``link`` facet).
-    direct = {
-        "id": "direct-carol",
-        "roles": ["read"],
-        "grantedToV2": {"user": {"id": carol["id"], "displayName": carol["displayName"]}},
-    }
+    # Near miss: Carol holds the budget through a direct permission, no link.
+    direct = _direct_permission("direct-carol", carol)
     data["permissions"][key] = [
         *data["permissions"][key],
         _people_link([alice, bob], outsider),
@@ -614,17 +630,11 @@ def test_people_link_naming_directory_users_keeps_the_link_through_review_and_de
 def test_person_holding_an_item_directly_and_through_a_people_link_has_both_grants(
     pki: PkiFiles, tmp_path: Path
 ) -> None:
-    people = make_people(120, seed=3)
-    tenant = build_tenant(people, as_of=pd.Timestamp("2026-11-21", tz="UTC"))
-    board = next(g["id"] for g in tenant["groups"] if g["displayName"] == GUEST_SITE_GROUP)
+    people, tenant, board = _board_tenant()
     user = next(u for u in tenant["users"] if u["userType"] == "Member" and u["accountEnabled"])
     data = build_sharepoint(team_group_id=board)
     key = ("b!drive000002", "fin-budget")
-    direct = {
-        "id": "direct-read",
-        "roles": ["read"],
-        "grantedToV2": {"user": {"id": user["id"], "displayName": user["displayName"]}},
-    }
+    direct = _direct_permission("direct-read", user)
     data["permissions"][key] = [_people_link([user], "pat@partner-firm.example"), direct]
     folder = tmp_path / "audit"
     with GraphServer(tenant, pki, routes=[SharePoint(data)]) as server:
@@ -678,15 +688,8 @@ def people_link_case(pki: PkiFiles, tmp_path: Path) -> Any:
     direct permission, grantedToV2 with a user) and a security group (group in
     grantedToIdentitiesV2, sharepointidentityset.md) whose member Dave reaches it through the
     group; Erin is the near miss, in no link at all."""
-    people = make_people(120, seed=3)
-    tenant = build_tenant(people, as_of=pd.Timestamp("2026-11-21", tz="UTC"))
-    board = next(g["id"] for g in tenant["groups"] if g["displayName"] == GUEST_SITE_GROUP)
-    owners = {o["id"] for o in tenant["group_owners"].get(board, [])}
-    members = [
-        u
-        for u in tenant["users"]
-        if u["userType"] == "Member" and u["accountEnabled"] and u["id"] not in owners
-    ]
+    people, tenant, board = _board_tenant()
+    members = _site_members(tenant, board)
     alice, carol, erin = members[2], members[4], members[6]
     group, dave = next(
         (g, user)
@@ -700,11 +703,7 @@ def people_link_case(pki: PkiFiles, tmp_path: Path) -> Any:
     link["grantedToIdentitiesV2"].append(
         {"group": {"id": group["id"], "displayName": group["displayName"]}}
     )
-    direct = {
-        "id": "direct-carol",
-        "roles": ["read"],
-        "grantedToV2": {"user": {"id": carol["id"], "displayName": carol["displayName"]}},
-    }
+    direct = _direct_permission("direct-carol", carol)
     data = build_sharepoint(team_group_id=board)
     key = ("b!drive000002", "fin-budget")
     data["permissions"][key] = [*data["permissions"][key], link, direct]
